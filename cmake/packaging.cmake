@@ -1,0 +1,10 @@
+# Installation layout and the Debian package (cpack -G DEB).
+include(GNUInstallDirs)
+set(CPACK_PACKAGE_NAME "binlog-relay")
+set(CPACK_PACKAGE_VENDOR "binlog-relay developers")
+set(CPACK_PACKAGE_CONTACT "binlog-relay developers <dev@binlog-relay.invalid>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "MySQL binlog relay: pulls a source's binlog as a replica, stores it durably, serves it as a master")
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_SECTION "database")
+include(CPack)

@@ -1,0 +1,72 @@
+#include "net/event_loop.h"
+
+#include <cstdlib>
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace brelay::net {
+
+EventLoop::EventLoop() {
+  if (int rc = uv_loop_init(&loop_); rc != 0) {
+    // Without a loop nothing can run; this only fails when the process is out of descriptors.
+    fmt::print(stderr, "fatal: uv_loop_init failed: {}\n", uv_strerror(rc));
+    std::abort();
+  }
+  uv_async_init(&loop_, &wakeup_, &EventLoop::on_async);
+  wakeup_.data = this;
+  uv_unref(reinterpret_cast<uv_handle_t*>(&wakeup_));
+}
+
+EventLoop::~EventLoop() {
+  uv_walk(
+      &loop_,
+      [](uv_handle_t* handle, void*) {
+        if (!uv_is_closing(handle)) uv_close(handle, nullptr);
+      },
+      nullptr);
+  while (uv_run(&loop_, UV_RUN_DEFAULT) != 0) {
+  }
+  uv_loop_close(&loop_);
+}
+
+Status EventLoop::run() {
+  drain_posted();
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  return {};
+}
+
+void EventLoop::stop() {
+  {
+    std::lock_guard lock(posted_mutex_);
+    stop_requested_ = true;
+  }
+  uv_async_send(&wakeup_);
+}
+
+void EventLoop::post(std::function<void()> task) {
+  {
+    std::lock_guard lock(posted_mutex_);
+    posted_.push_back(std::move(task));
+  }
+  uv_async_send(&wakeup_);
+}
+
+void EventLoop::on_async(uv_async_t* handle) {
+  static_cast<EventLoop*>(handle->data)->drain_posted();
+}
+
+void EventLoop::drain_posted() {
+  std::vector<std::function<void()>> tasks;
+  bool stop = false;
+  {
+    std::lock_guard lock(posted_mutex_);
+    tasks.swap(posted_);
+    stop = std::exchange(stop_requested_, false);
+  }
+  for (auto& task : tasks)
+    task();
+  if (stop) uv_stop(&loop_);
+}
+
+}  // namespace brelay::net

@@ -1,0 +1,46 @@
+#include "storage/lmdb_env.h"
+
+#include <utility>
+
+namespace brelay::storage {
+
+Error lmdb_error(int rc, std::string_view what) {
+  std::string hint;
+  if (rc == MDB_MAP_FULL) hint = "; the store's map is full: raise the map size or free disk space";
+  if (rc == ENOSPC) hint = "; the disk is full: free space on the data directory's filesystem";
+  if (rc == EACCES) hint = "; check the data directory's owner and permissions";
+  return Error(fmt::format("{}: {}{}", what, mdb_strerror(rc), hint), rc);
+}
+
+Result<LmdbEnv> LmdbEnv::open(const std::string& directory, const Options& options) {
+  MDB_env* raw = nullptr;
+  if (int rc = mdb_env_create(&raw); rc != 0) return lmdb_error(rc, "creating the LMDB environment");
+  LmdbEnv env(raw);
+  if (int rc = mdb_env_set_mapsize(raw, options.map_size); rc != 0) {
+    return lmdb_error(rc, "setting the LMDB map size");
+  }
+  if (int rc = mdb_env_set_maxdbs(raw, options.max_databases); rc != 0) {
+    return lmdb_error(rc, "setting the number of LMDB databases");
+  }
+  if (int rc = mdb_env_set_maxreaders(raw, options.max_readers); rc != 0) {
+    return lmdb_error(rc, "setting the number of LMDB readers");
+  }
+  if (int rc = mdb_env_open(raw, directory.c_str(), options.flags, 0640); rc != 0) {
+    return lmdb_error(rc, fmt::format("opening the store in {}", directory));
+  }
+  return env;
+}
+
+LmdbEnv& LmdbEnv::operator=(LmdbEnv&& other) noexcept {
+  if (this != &other) {
+    if (env_ != nullptr) mdb_env_close(env_);
+    env_ = std::exchange(other.env_, nullptr);
+  }
+  return *this;
+}
+
+LmdbEnv::~LmdbEnv() {
+  if (env_ != nullptr) mdb_env_close(env_);
+}
+
+}  // namespace brelay::storage
