@@ -1,0 +1,104 @@
+// The relay's configuration: one TOML file with [source], [storage], [server], [[users]], [metrics]
+// and [log] (the contract in shared/docs/design.md). load_config() validates everything at start and
+// reports the first problem as "<file>:<line>: <section> <key>: what is wrong and what to do".
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace brelay::relay {
+
+using Duration = std::chrono::milliseconds;
+
+enum class TlsMode { kDisabled, kPreferred, kRequired, kVerifyCa, kVerifyIdentity };
+enum class SyncMode { kCommit, kNone };
+enum class Role { kReplica, kAdmin };
+
+struct HostPort {
+  std::string host;
+  std::uint16_t port = 0;
+  std::string to_string() const;
+};
+
+struct SourceConfig {
+  std::string host;
+  std::uint16_t port = 3306;
+  std::string user;
+  std::string password;  // from `password` or `password_file`
+  std::uint32_t server_id = 0;
+  bool gtid = false;
+  std::string start_file;  // "" = the source's oldest binlog
+  std::uint64_t start_position = 4;
+  TlsMode tls = TlsMode::kPreferred;
+  std::string tls_ca;
+  bool semi_sync = false;
+  Duration heartbeat_period = std::chrono::seconds(1);
+  Duration reconnect_max_delay = std::chrono::seconds(30);
+};
+
+struct StorageConfig {
+  std::string data_dir = "/var/lib/binlog-relay";
+  SyncMode sync = SyncMode::kCommit;
+  Duration retention_time = std::chrono::hours(24 * 7);     // 0 = keep regardless of age
+  std::uint64_t retention_size = std::uint64_t{100} << 30;  // bytes; 0 = unlimited
+  bool protect_replicas = true;
+};
+
+struct ServerConfig {
+  HostPort listen{"0.0.0.0", 3306};
+  std::uint32_t server_id = 0;
+  std::string server_uuid;  // "" = generated once and kept in the store
+  std::string tls_cert;
+  std::string tls_key;
+  bool require_tls = false;
+};
+
+struct UserConfig {
+  std::string name;
+  std::optional<std::string> password;  // from `password` or `password_file`
+  std::string native_hash;              // "*" + 40 hex digits (SHA1(SHA1(pw))), as MySQL prints it
+  std::string sha2_hash;                // 64 hex digits, SHA256(SHA256(pw))
+  Role role = Role::kReplica;
+};
+
+struct MetricsConfig {
+  std::optional<HostPort> listen;  // absent: no HTTP endpoint
+};
+
+struct LogConfig {
+  std::string level = "info";  // trace | debug | info | warn | error | critical | off
+  std::string file;            // "" = stderr; SIGHUP reopens it
+};
+
+struct Config {
+  std::string path;  // the file it was loaded from
+  SourceConfig source;
+  StorageConfig storage;
+  ServerConfig server;
+  std::vector<UserConfig> users;
+  MetricsConfig metrics;
+  LogConfig log;
+};
+
+// Reads and validates `path`. Relative paths inside the file (password_file, certificates, data_dir)
+// are taken relative to the file's directory.
+Result<Config> load_config(const std::string& path);
+// The same for TOML text; `path` only names the text in messages and anchors relative paths.
+Result<Config> parse_config(std::string_view text, const std::string& path);
+
+// "1s", "250ms", "5m", "2h", "7d" (a bare "0" is zero). Errors say which units exist.
+Result<Duration> parse_duration(std::string_view text);
+// "0", "512KiB", "100MiB", "100GiB", "1TiB", or a plain number of bytes.
+Result<std::uint64_t> parse_size(std::string_view text);
+// "host:port", "[v6]:port".
+Result<HostPort> parse_host_port(std::string_view text);
+
+std::string_view to_string(TlsMode mode);
+std::string_view to_string(Role role);
+
+}  // namespace brelay::relay
