@@ -61,7 +61,10 @@ Result<std::string> event_info(const EventView& event) {
       BRELAY_ASSIGN_OR_RETURN(TableMapEvent map, parse_table_map(event));
       return fmt::format("table_id: {} ({}.{})", map.table_id, map.schema, map.table);
     }
-    case EventType::kAnnotateRows:
+    case EventType::kAnnotateRows: {
+      BRELAY_ASSIGN_OR_RETURN(std::string_view text, parse_statement_text(event));
+      return std::string(text);
+    }
     case EventType::kRowsQuery: {
       BRELAY_ASSIGN_OR_RETURN(std::string_view text, parse_statement_text(event));
       return fmt::format("# {}", text);
