@@ -48,17 +48,21 @@ Result<EventBoundary> TransactionBoundaryTracker::feed(const EventView& event) {
                           gtid_.kind == TransactionGtid::Kind::kNone ? "without GTID" : gtid_.to_string());
       }
       TransactionGtid gtid;
+      State next = State::kAfterGtid;
       if (event.header.type == EventType::kMariadbGtid) {
         BRELAY_ASSIGN_OR_RETURN(MariadbGtidEvent parsed, parse_mariadb_gtid(event));
         gtid.kind = TransactionGtid::Kind::kMariadb;
         gtid.mariadb = parsed.gtid;
+        // A MariaDB GTID is itself the BEGIN of its group (no BEGIN query follows), unless it is
+        // standalone: then the single statement that follows is the whole group.
+        if (!parsed.standalone()) next = State::kInTransaction;
       } else {
         BRELAY_ASSIGN_OR_RETURN(GtidEvent parsed, parse_gtid_event(event));
         gtid.kind = parsed.anonymous ? TransactionGtid::Kind::kAnonymous : TransactionGtid::Kind::kMysql;
         gtid.mysql = parsed.gtid;
       }
       gtid_ = gtid;
-      return start(State::kAfterGtid, false);
+      return start(next, false);
     }
     case EventType::kQuery: {
       BRELAY_ASSIGN_OR_RETURN(QueryEvent query, parse_query(event));
@@ -120,7 +124,11 @@ Result<EventBoundary> TransactionBoundaryTracker::feed(const EventView& event) {
     case EventType::kStart_v3: return EventBoundary{};
     default:
       // Table maps, rows, annotations and unknown types belong to the open transaction, if any.
+      // Row changes right after a GTID mean a multi-event transaction even without BEGIN.
       if (state_ == State::kIdle) return EventBoundary{};
+      if (state_ == State::kAfterGtid && (event.header.type == EventType::kTableMap || is_rows_event(event.header.type))) {
+        state_ = State::kInTransaction;
+      }
       return inside;
   }
 }

@@ -4,7 +4,10 @@
 //  - a transaction starts at GTID / ANONYMOUS_GTID / GTID_TAGGED / MariaDB GTID (or, in binlogs
 //    without GTID events, at BEGIN, a standalone statement, or the INTVAR/RAND/USER_VAR before it);
 //  - BEGIN or XA START opens a multi-event transaction that ends at XID, XA_PREPARE, COMMIT,
-//    ROLLBACK (not ROLLBACK TO), XA COMMIT or XA ROLLBACK;
+//    ROLLBACK (not ROLLBACK TO), XA COMMIT or XA ROLLBACK; so do row events right after a GTID;
+//  - a MariaDB GTID without FL_STANDALONE is itself the BEGIN (MariaDB logs no BEGIN or XA START
+//    query after it: "GTID, rows, XID", "GTID, INSERT, INSERT, ROLLBACK", "GTID, rows, XA END,
+//    XA_PREPARE"); a standalone one covers the single statement that follows;
 //  - any other statement directly after the GTID is a standalone statement (DDL) and ends it;
 //  - TRANSACTION_PAYLOAD after a GTID ends it;
 //  - ROTATE, FORMAT_DESCRIPTION, heartbeats, PREVIOUS_GTIDS, GTID_LIST, BINLOG_CHECKPOINT, STOP,
@@ -60,8 +63,9 @@ class TransactionBoundaryTracker {
  private:
   enum class State : std::uint8_t {
     kIdle,           // at a boundary
-    kAfterGtid,      // GTID (or INTVAR/RAND/USER_VAR) seen; the next statement decides
-    kInTransaction,  // BEGIN / XA START seen; waiting for its end
+    kAfterGtid,      // MySQL or standalone MariaDB GTID (or INTVAR/RAND/USER_VAR) seen; the next
+                     // statement decides
+    kInTransaction,  // BEGIN / XA START / MariaDB GTID seen; waiting for its end
   };
 
   EventBoundary start(State next, bool ends);

@@ -124,8 +124,7 @@ TEST(TransactionBoundary, MariadbStandaloneDdlAndTransactions) {
       make_event(EventType::kBinlogCheckpoint, Bytes{1, 0, 0, 0, 'f'}),
       make_mariadb_gtid(0, 1, 1, 0x01 | 0x20),  // standalone DDL
       make_query("CREATE TABLE t (a INT)"),
-      make_mariadb_gtid(0, 1, 2, 0x08),  // transaction
-      make_query("BEGIN"),
+      make_mariadb_gtid(0, 1, 2, 0x08),  // transaction: the GTID is its BEGIN
       make_event(EventType::kAnnotateRows, as_bytes("INSERT INTO t VALUES (1)")),
       make_event(EventType::kTableMap, Bytes(10, 0)),
       rows(EventType::kWriteRowsV1),
@@ -133,14 +132,21 @@ TEST(TransactionBoundary, MariadbStandaloneDdlAndTransactions) {
       make_mariadb_gtid(0, 1, 3, 0x01),  // standalone statement with an INTVAR first
       make_event(EventType::kIntvar, Bytes(9, 0)),
       make_query("INSERT INTO myisam_t VALUES (NULL)"),
-      make_mariadb_gtid(0, 1, 4, 0),  // mixed transaction that ends in ROLLBACK
-      make_query("BEGIN"),
-      rows(EventType::kWriteRowsV1),
+      make_mariadb_gtid(0, 1, 4, 0),  // statement-based transaction with MyISAM, ending in ROLLBACK
+      make_query("INSERT INTO innodb_t VALUES (1)"),
+      make_query("INSERT INTO myisam_t VALUES (1)"),
       make_query("ROLLBACK"),
+      make_mariadb_gtid(0, 1, 5, 0x40),  // XA: GTID, rows, XA END, XA_PREPARE
+      make_event(EventType::kTableMap, Bytes(10, 0)),
+      rows(EventType::kWriteRows),
+      make_query("XA END X'31',X'',1"),
+      make_event(EventType::kXaPrepare, Bytes(20, 0)),
+      make_mariadb_gtid(0, 1, 6, 0x80 | 0x01),  // XA COMMIT
+      make_query("XA COMMIT X'31',X'',1"),
   };
-  EXPECT_EQ(feed_all(tracker, events), "OOSESIIIIESIESIIE");
-  EXPECT_EQ(tracker.current_gtid().to_string(), "0-1-4");
-  EXPECT_EQ(tracker.completed_transactions(), 4u);
+  EXPECT_EQ(feed_all(tracker, events), "OOSESIIIESIESIIESIIIESE");
+  EXPECT_EQ(tracker.current_gtid().to_string(), "0-1-6");
+  EXPECT_EQ(tracker.completed_transactions(), 6u);
 }
 
 TEST(TransactionBoundary, BinlogWithoutGtidEvents) {
