@@ -43,15 +43,16 @@ Result<std::optional<ByteView>> BinlogFileReader::next() {
   if (got == 0 && std::feof(file_.get())) return std::optional<ByteView>();
   if (std::ferror(file_.get())) return io_error("cannot read binlog file", path_, errno);
   if (got < header_bytes.size()) {
-    return make_error("{}: truncated event at offset {}: the file ends {} bytes into its 19-byte header", path_,
-                      position_, got);
+    return make_error("{}: truncated event at offset {}: the file ends {} bytes into its 19-byte header",
+                      path_, position_, got);
   }
   auto header = parse_event_header(header_bytes);
-  if (!header) return std::move(header).error().with_context(fmt::format("{} at offset {}", path_, position_));
+  if (!header)
+    return std::move(header).error().with_context(fmt::format("{} at offset {}", path_, position_));
   const std::uint64_t remaining = file_size_ > position_ ? file_size_ - position_ : 0;
   if (header->event_size > remaining) {
-    return make_error("{}: truncated event at offset {}: {} event of {} bytes but the file has {} more", path_,
-                      position_, event_type_name(header->type), header->event_size, remaining);
+    return make_error("{}: truncated event at offset {}: {} event of {} bytes but the file has {} more",
+                      path_, position_, event_type_name(header->type), header->event_size, remaining);
   }
   buffer_.resize(header->event_size);
   std::copy(header_bytes.begin(), header_bytes.end(), buffer_.begin());
@@ -77,8 +78,8 @@ Status BinlogFileWriter::append(ByteView event) {
   if (!file_) return make_error("binlog file {} was already finished", path_);
   BRELAY_ASSIGN_OR_RETURN(EventHeader header, parse_event_header(event));
   if (header.event_size != event.size()) {
-    return make_error("refusing to write a {} event whose header says {} bytes but has {}", event_type_name(header.type),
-                      header.event_size, event.size());
+    return make_error("refusing to write a {} event whose header says {} bytes but has {}",
+                      event_type_name(header.type), header.event_size, event.size());
   }
   if (std::fwrite(event.data(), 1, event.size(), file_.get()) != event.size()) {
     return io_error("cannot write binlog file", path_, errno);

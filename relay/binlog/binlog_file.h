@@ -63,7 +63,8 @@ class BinlogFileWriter {
   std::uint64_t position() const { return position_; }
 
  private:
-  BinlogFileWriter(detail::FileHandle file, std::string path) : file_(std::move(file)), path_(std::move(path)) {}
+  BinlogFileWriter(detail::FileHandle file, std::string path)
+      : file_(std::move(file)), path_(std::move(path)) {}
 
   detail::FileHandle file_;
   std::string path_;

@@ -56,7 +56,8 @@ void to_empty_query(Bytes& event, std::uint16_t status_vars_length) {
 
 }  // namespace
 
-Bytes build_fake_rotate(std::uint32_t server_id, std::string_view file, std::uint64_t position, bool with_checksum) {
+Bytes build_fake_rotate(std::uint32_t server_id, std::string_view file, std::uint64_t position,
+                        bool with_checksum) {
   ByteWriter body;
   body.u64(position).text(file);
   EventHeader header;
@@ -85,7 +86,8 @@ Result<Bytes> rewrite_format_description(ByteView fde, bool mid_file_start) {
   return out;
 }
 
-Bytes build_heartbeat_v1(std::uint32_t server_id, std::string_view file, std::uint32_t log_pos, bool with_checksum) {
+Bytes build_heartbeat_v1(std::uint32_t server_id, std::string_view file, std::uint32_t log_pos,
+                         bool with_checksum) {
   EventHeader header;
   header.type = EventType::kHeartbeat;
   header.server_id = server_id;
@@ -93,7 +95,8 @@ Bytes build_heartbeat_v1(std::uint32_t server_id, std::string_view file, std::ui
   return build_event(header, as_bytes(file), with_checksum);
 }
 
-Bytes build_heartbeat_v2(std::uint32_t server_id, std::string_view file, std::uint64_t position, bool with_checksum) {
+Bytes build_heartbeat_v2(std::uint32_t server_id, std::string_view file, std::uint64_t position,
+                         bool with_checksum) {
   ByteWriter packed_position;
   packed_position.lenenc(position);
   ByteWriter body;
@@ -109,15 +112,16 @@ Bytes build_heartbeat_v2(std::uint32_t server_id, std::string_view file, std::ui
 
 Result<Bytes> mariadb_gtid_for_old_replica(ByteView gtid_event, bool has_checksum) {
   BRELAY_ASSIGN_OR_RETURN(EventView view, view_event(gtid_event, has_checksum ? ChecksumAlgorithm::kCrc32
-                                                                                : ChecksumAlgorithm::kOff));
+                                                                              : ChecksumAlgorithm::kOff));
   BRELAY_ASSIGN_OR_RETURN(MariadbGtidEvent gtid, parse_mariadb_gtid(view));
   if (gtid.standalone()) return mariadb_dummy_event(gtid_event, has_checksum);
   const std::size_t data_length = kEventHeaderSize + view.body.size();
   constexpr std::size_t kPlain = kEventHeaderSize + kMariadbGtidPostHeaderSize;
   if (data_length != kPlain && data_length != kPlain + 2) {
-    return make_error("cannot replace a MariaDB Gtid event of {} bytes with BEGIN for a replica without GTID "
-                      "support (only {} or {} bytes convert): upgrade the replica or use GTID replication",
-                      data_length, kPlain, kPlain + 2);
+    return make_error(
+        "cannot replace a MariaDB Gtid event of {} bytes with BEGIN for a replica without GTID "
+        "support (only {} or {} bytes convert): upgrade the replica or use GTID replication",
+        data_length, kPlain, kPlain + 2);
   }
   Bytes out(gtid_event.begin(), gtid_event.end());
   std::size_t q = kEventHeaderSize + kQueryDataOffset;
@@ -138,7 +142,7 @@ Result<Bytes> mariadb_gtid_for_old_replica(ByteView gtid_event, bool has_checksu
 }
 
 Result<Bytes> mariadb_dummy_event(ByteView event, bool has_checksum) {
-  constexpr std::size_t kMinUserVarEvent = kEventHeaderSize + 4 + 1 + 1;               // 25
+  constexpr std::size_t kMinUserVarEvent = kEventHeaderSize + 4 + 1 + 1;                   // 25
   constexpr std::size_t kMinQueryEvent = kEventHeaderSize + kQueryPostHeaderSize + 1 + 1;  // 34
   BRELAY_ASSIGN_OR_RETURN(EventHeader header, parse_event_header(event));
   if (header.event_size != event.size()) {
@@ -161,8 +165,8 @@ Result<Bytes> mariadb_dummy_event(ByteView event, bool has_checksum) {
     std::copy_n(name.begin(), name_length, out.begin() + kEventHeaderSize + 4);
     out[kEventHeaderSize + 4 + name_length] = 1;  // NULL value
   } else {
-    const std::string message =
-        fmt::format("# Dummy event replacing event type {} that slave cannot handle.", type_code(header.type));
+    const std::string message = fmt::format("# Dummy event replacing event type {} that slave cannot handle.",
+                                            type_code(header.type));
     to_empty_query(out, 0);
     std::size_t q = kEventHeaderSize + kQueryDataOffset;
     out[q++] = 0;  // empty schema

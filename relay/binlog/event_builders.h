@@ -16,17 +16,20 @@ namespace brelay::binlog {
 
 // Fake ROTATE: timestamp 0, the source's server_id, log_pos 0, LOG_EVENT_ARTIFICIAL_F, body u64
 // position + file name; a CRC only when the replica announced CRC32.
-Bytes build_fake_rotate(std::uint32_t server_id, std::string_view file, std::uint64_t position, bool with_checksum);
+Bytes build_fake_rotate(std::uint32_t server_id, std::string_view file, std::uint64_t position,
+                        bool with_checksum);
 
 // The FDE as a dump sends it: IN_USE cleared; for a start past position 4 also log_pos 0 and
 // created 0. The CRC (which an FDE of a checksum-aware server always has) is recomputed.
 Result<Bytes> rewrite_format_description(ByteView fde, bool mid_file_start);
 
 // HEARTBEAT (v1): timestamp 0, flags 0, log_pos = `log_pos`, body = the file name.
-Bytes build_heartbeat_v1(std::uint32_t server_id, std::string_view file, std::uint32_t log_pos, bool with_checksum);
+Bytes build_heartbeat_v1(std::uint32_t server_id, std::string_view file, std::uint32_t log_pos,
+                         bool with_checksum);
 // HEARTBEAT_V2: body (1, len, file name), (2, len, packed position), 0; header log_pos is the
 // position when it fits 32 bits, else 0.
-Bytes build_heartbeat_v2(std::uint32_t server_id, std::string_view file, std::uint64_t position, bool with_checksum);
+Bytes build_heartbeat_v2(std::uint32_t server_id, std::string_view file, std::uint64_t position,
+                         bool with_checksum);
 
 // For a MariaDB replica with capability < 4 (no GTID support): a non-standalone GTID event becomes
 // a "BEGIN" query of the same length; a standalone one becomes a dummy event. Errors for a GTID

@@ -82,7 +82,8 @@ Result<std::string> event_info(const EventView& event) {
   }
   if (is_rows_event(event.header.type)) {
     BRELAY_ASSIGN_OR_RETURN(RowsEventHeader rows, parse_rows_header(event));
-    if ((rows.flags & kRowsStatementEndFlag) != 0) return fmt::format("table_id: {} flags: STMT_END_F", rows.table_id);
+    if ((rows.flags & kRowsStatementEndFlag) != 0)
+      return fmt::format("table_id: {} flags: STMT_END_F", rows.table_id);
     return fmt::format("table_id: {}", rows.table_id);
   }
   return std::string();

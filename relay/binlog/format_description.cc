@@ -20,8 +20,8 @@ std::string_view version_text(ByteView event) {
 bool checksum_aware(std::string_view version) {
   const auto split = split_server_version(version);
   const bool mariadb = version.find("MariaDB") != std::string_view::npos;
-  const std::array<unsigned, 3> first_aware = mariadb ? std::array<unsigned, 3>{5, 3, 0}
-                                                      : std::array<unsigned, 3>{5, 6, 1};
+  const std::array<unsigned, 3> first_aware =
+      mariadb ? std::array<unsigned, 3>{5, 3, 0} : std::array<unsigned, 3>{5, 6, 1};
   return split >= first_aware;
 }
 

@@ -27,7 +27,8 @@ bool is_alpha(char c) {
 Result<Uuid> Uuid::parse(std::string_view text) {
   static constexpr std::size_t kTextLength = 36;
   if (text.size() != kTextLength) {
-    return make_error("bad UUID '{}': expected 36 characters like 3e11fa47-71ca-11e1-9e33-c80aa9429562", text);
+    return make_error("bad UUID '{}': expected 36 characters like 3e11fa47-71ca-11e1-9e33-c80aa9429562",
+                      text);
   }
   Uuid uuid;
   std::size_t byte = 0;
@@ -83,9 +84,10 @@ Result<GtidTag> GtidTag::parse(std::string_view text) {
     const char c = text[i];
     const bool valid = is_tag_start_char(c) || (i > 0 && c >= '0' && c <= '9');
     if (!valid) {
-      return make_error("bad GTID tag '{}': character '{}' at position {} (tags are letters, digits and '_', "
-                        "not starting with a digit)",
-                        text, c, i);
+      return make_error(
+          "bad GTID tag '{}': character '{}' at position {} (tags are letters, digits and '_', "
+          "not starting with a digit)",
+          text, c, i);
     }
     tag.data_[i] = to_lower(c);
   }

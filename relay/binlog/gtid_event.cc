@@ -27,7 +27,8 @@ Result<GtidEvent> parse_fixed(const EventView& event) {
   if (reader.at_end()) return gtid;
   BRELAY_ASSIGN_OR_RETURN(std::uint8_t clock_type, reader.u8("GTID logical clock type"));
   if (clock_type != kLogicalClockTypeCode) {
-    return make_error("GTID event with logical clock type {} (expected {})", clock_type, kLogicalClockTypeCode);
+    return make_error("GTID event with logical clock type {} (expected {})", clock_type,
+                      kLogicalClockTypeCode);
   }
   BRELAY_ASSIGN_OR_RETURN(gtid.last_committed, reader.i64("GTID last_committed"));
   BRELAY_ASSIGN_OR_RETURN(gtid.sequence_number, reader.i64("GTID sequence_number"));
@@ -36,7 +37,8 @@ Result<GtidEvent> parse_fixed(const EventView& event) {
   gtid.immediate_commit_timestamp = immediate & ~kOriginalTimestampFollows;
   gtid.original_commit_timestamp = gtid.immediate_commit_timestamp;
   if ((immediate & kOriginalTimestampFollows) != 0) {
-    BRELAY_ASSIGN_OR_RETURN(gtid.original_commit_timestamp, reader.uint_n(7, "GTID original_commit_timestamp"));
+    BRELAY_ASSIGN_OR_RETURN(gtid.original_commit_timestamp,
+                            reader.uint_n(7, "GTID original_commit_timestamp"));
   }
   if (reader.at_end()) return gtid;
   BRELAY_ASSIGN_OR_RETURN(gtid.transaction_length, reader.lenenc("GTID transaction_length"));
@@ -78,9 +80,10 @@ Result<GtidEvent> parse_tagged(const EventView& event) {
     return make_error("GTID_TAGGED message of {} bytes in a body of {}", message_size, event.body.size());
   }
   if (last_non_ignorable > kCommitGroupTicket + 1) {
-    return make_error("GTID_TAGGED event has unknown non-ignorable field {}: the source is newer than the relay "
-                      "understands",
-                      last_non_ignorable - 1);
+    return make_error(
+        "GTID_TAGGED event has unknown non-ignorable field {}: the source is newer than the relay "
+        "understands",
+        last_non_ignorable - 1);
   }
   ByteReader fields(event.body.first(static_cast<std::size_t>(message_size)));
   BRELAY_TRY(fields.skip(reader.position(), "GTID_TAGGED header"));
@@ -93,7 +96,8 @@ Result<GtidEvent> parse_tagged(const EventView& event) {
   bool known_field = true;
   while (known_field && !fields.at_end()) {
     BRELAY_ASSIGN_OR_RETURN(std::uint64_t id, read_varlen_unsigned(fields, "GTID_TAGGED field id"));
-    if (!first && id <= previous_id) return make_error("GTID_TAGGED field {} out of order after {}", id, previous_id);
+    if (!first && id <= previous_id)
+      return make_error("GTID_TAGGED field {} out of order after {}", id, previous_id);
     first = false;
     previous_id = id;
     switch (id) {
@@ -120,16 +124,19 @@ Result<GtidEvent> parse_tagged(const EventView& event) {
       case kTag: {
         BRELAY_ASSIGN_OR_RETURN(std::uint64_t length, read_varlen_unsigned(fields, "GTID_TAGGED tag length"));
         if (length > GtidTag::kMaxLength) return make_error("GTID_TAGGED tag of {} characters", length);
-        BRELAY_ASSIGN_OR_RETURN(std::string_view text, fields.text(static_cast<std::size_t>(length), "GTID_TAGGED tag"));
+        BRELAY_ASSIGN_OR_RETURN(std::string_view text,
+                                fields.text(static_cast<std::size_t>(length), "GTID_TAGGED tag"));
         BRELAY_ASSIGN_OR_RETURN(gtid.gtid.source.tag, GtidTag::parse(text));
         break;
       }
       case kLastCommitted: {
-        BRELAY_ASSIGN_OR_RETURN(gtid.last_committed, read_varlen_signed(fields, "GTID_TAGGED last_committed"));
+        BRELAY_ASSIGN_OR_RETURN(gtid.last_committed,
+                                read_varlen_signed(fields, "GTID_TAGGED last_committed"));
         break;
       }
       case kSequenceNumber: {
-        BRELAY_ASSIGN_OR_RETURN(gtid.sequence_number, read_varlen_signed(fields, "GTID_TAGGED sequence_number"));
+        BRELAY_ASSIGN_OR_RETURN(gtid.sequence_number,
+                                read_varlen_signed(fields, "GTID_TAGGED sequence_number"));
         break;
       }
       case kImmediateCommitTimestamp: {
@@ -144,16 +151,19 @@ Result<GtidEvent> parse_tagged(const EventView& event) {
         break;
       }
       case kTransactionLength: {
-        BRELAY_ASSIGN_OR_RETURN(gtid.transaction_length, read_varlen_unsigned(fields, "GTID_TAGGED transaction_length"));
+        BRELAY_ASSIGN_OR_RETURN(gtid.transaction_length,
+                                read_varlen_unsigned(fields, "GTID_TAGGED transaction_length"));
         break;
       }
       case kImmediateServerVersion: {
-        BRELAY_ASSIGN_OR_RETURN(std::uint64_t version, read_varlen_unsigned(fields, "GTID_TAGGED server version"));
+        BRELAY_ASSIGN_OR_RETURN(std::uint64_t version,
+                                read_varlen_unsigned(fields, "GTID_TAGGED server version"));
         gtid.immediate_server_version = static_cast<std::uint32_t>(version);
         break;
       }
       case kOriginalServerVersion: {
-        BRELAY_ASSIGN_OR_RETURN(std::uint64_t version, read_varlen_unsigned(fields, "GTID_TAGGED server version"));
+        BRELAY_ASSIGN_OR_RETURN(std::uint64_t version,
+                                read_varlen_unsigned(fields, "GTID_TAGGED server version"));
         gtid.original_server_version = static_cast<std::uint32_t>(version);
         has_original_version = true;
         break;
@@ -169,7 +179,8 @@ Result<GtidEvent> parse_tagged(const EventView& event) {
     }
   }
   if (!has_uuid || !has_gno) return make_error("GTID_TAGGED event without {}", has_uuid ? "gno" : "uuid");
-  if (gtid.gtid.gno < 1 || gtid.gtid.gno > kMaxGno) return make_error("GTID_TAGGED event with gno {}", gtid.gtid.gno);
+  if (gtid.gtid.gno < 1 || gtid.gtid.gno > kMaxGno)
+    return make_error("GTID_TAGGED event with gno {}", gtid.gtid.gno);
   if (!has_original_timestamp) gtid.original_commit_timestamp = gtid.immediate_commit_timestamp;
   if (!has_original_version) gtid.original_server_version = gtid.immediate_server_version;
   return gtid;

@@ -14,7 +14,8 @@ Result<GtidListEvent> parse_gtid_list(const EventView& event) {
   const std::uint32_t count = count_and_flags & 0x0fffffff;
   list.flags = static_cast<std::uint8_t>(count_and_flags >> 28);
   if (count > reader.remaining() / 16) {
-    return make_error("Gtid_list event announces {} GTIDs but has room for {}", count, reader.remaining() / 16);
+    return make_error("Gtid_list event announces {} GTIDs but has room for {}", count,
+                      reader.remaining() / 16);
   }
   list.gtids.reserve(count);
   for (std::uint32_t i = 0; i < count; ++i) {

@@ -57,7 +57,8 @@ bool intervals_contain(const GtidSet::Intervals& intervals, std::int64_t gno) {
 bool intervals_subset(const GtidSet::Intervals& sub, const GtidSet::Intervals& super) {
   auto it = super.begin();
   for (const auto& iv : sub) {
-    while (it != super.end() && it->end < iv.end) ++it;
+    while (it != super.end() && it->end < iv.end)
+      ++it;
     if (it == super.end() || it->start > iv.start) return false;
   }
   return true;
@@ -102,7 +103,8 @@ class TextParser {
       if (at_end()) return error("expected an interval or a tag after ':'");
       if (is_tag_start_char(text_[pos_])) {
         const std::size_t start = pos_;
-        while (!at_end() && (is_tag_start_char(text_[pos_]) || (text_[pos_] >= '0' && text_[pos_] <= '9'))) ++pos_;
+        while (!at_end() && (is_tag_start_char(text_[pos_]) || (text_[pos_] >= '0' && text_[pos_] <= '9')))
+          ++pos_;
         auto tag = GtidTag::parse(text_.substr(start, pos_ - start));
         if (!tag) return error(tag.error().message());
         source.tag = *tag;
@@ -128,7 +130,8 @@ class TextParser {
     const char* begin = text_.data() + pos_;
     const auto [end, ec] = std::from_chars(begin, text_.data() + text_.size(), value);
     if (ec != std::errc() || end == begin) return error("expected a transaction number");
-    if (value < 1 || value > kMaxGno) return error(fmt::format("transaction number {} is out of 1..{}", value, kMaxGno));
+    if (value < 1 || value > kMaxGno)
+      return error(fmt::format("transaction number {} is out of 1..{}", value, kMaxGno));
     pos_ += static_cast<std::size_t>(end - begin);
     return value;
   }
@@ -137,7 +140,8 @@ class TextParser {
     return make_error("malformed GTID set '{}': {} at position {}", text_, what, pos_);
   }
   void skip_space() {
-    while (!at_end() && is_space(text_[pos_])) ++pos_;
+    while (!at_end() && is_space(text_[pos_]))
+      ++pos_;
   }
   bool at_end() const { return pos_ >= text_.size(); }
 
@@ -157,7 +161,8 @@ Result<GtidSet> GtidSet::parse(std::string_view text) {
 
 Result<GtidSet> GtidSet::decode(ByteView encoded) {
   ByteReader reader(encoded);
-  if (encoded.size() < 8) return malformed_encoding(fmt::format("{} bytes, shorter than the 8-byte count", encoded.size()));
+  if (encoded.size() < 8)
+    return malformed_encoding(fmt::format("{} bytes, shorter than the 8-byte count", encoded.size()));
   const std::uint64_t first = *reader.u64("n_sids");
   const std::uint8_t format = static_cast<std::uint8_t>((first & kFormatMask) >> 56);
   if (format != kUntaggedFormat && format != kTaggedFormat) {

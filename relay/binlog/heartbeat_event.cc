@@ -21,7 +21,8 @@ Result<Heartbeat> parse_heartbeat(const EventView& event) {
     BRELAY_ASSIGN_OR_RETURN(std::uint64_t field, reader.lenenc("Heartbeat_v2 field type"));
     if (field == 0) break;
     BRELAY_ASSIGN_OR_RETURN(std::uint64_t length, reader.lenenc("Heartbeat_v2 field length"));
-    BRELAY_ASSIGN_OR_RETURN(ByteView value, reader.bytes(static_cast<std::size_t>(length), "Heartbeat_v2 field"));
+    BRELAY_ASSIGN_OR_RETURN(ByteView value,
+                            reader.bytes(static_cast<std::size_t>(length), "Heartbeat_v2 field"));
     if (field == 1) {
       heartbeat.file = as_text(value);
       has_file = true;

@@ -13,8 +13,10 @@ bool is_space(char c) {
 }
 
 std::string_view trim(std::string_view text) {
-  while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
-  while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
+  while (!text.empty() && is_space(text.front()))
+    text.remove_prefix(1);
+  while (!text.empty() && is_space(text.back()))
+    text.remove_suffix(1);
   return text;
 }
 
@@ -107,7 +109,8 @@ bool MariadbGtidPosition::can_start_in_file(const std::vector<MariadbGtid>& file
     if (mine == nullptr) return false;
     if (mine->server_id == listed.server_id && mine->seq_no <= listed.seq_no) {
       if (mine->seq_no < listed.seq_no) return false;
-      const bool last_of_domain = i + 1 == file_gtid_list.size() || file_gtid_list[i + 1].domain_id != listed.domain_id;
+      const bool last_of_domain =
+          i + 1 == file_gtid_list.size() || file_gtid_list[i + 1].domain_id != listed.domain_id;
       if (!last_of_domain) return false;
     }
   }

@@ -23,7 +23,8 @@ class WordScanner {
 
   // Next keyword, lower-cased, or "" at a non-letter (an identifier, a quote, ';', the end).
   std::string_view next() {
-    while (pos_ < text_.size() && is_space(text_[pos_])) ++pos_;
+    while (pos_ < text_.size() && is_space(text_[pos_]))
+      ++pos_;
     std::size_t size = 0;
     while (pos_ < text_.size() && size < buffer_.size()) {
       const char c = lower(text_[pos_]);
@@ -97,7 +98,8 @@ Result<std::string_view> parse_statement_text(const EventView& event) {
     BRELAY_TRY(reader.skip(1, "Rows_query length"));
     return reader.rest_text();
   }
-  return make_error("expected an Annotate_rows or Rows_query event, got {}", event_type_name(event.header.type));
+  return make_error("expected an Annotate_rows or Rows_query event, got {}",
+                    event_type_name(event.header.type));
 }
 
 }  // namespace brelay::binlog

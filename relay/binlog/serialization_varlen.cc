@@ -5,12 +5,13 @@
 namespace brelay::binlog {
 
 Result<std::uint64_t> read_varlen_unsigned(ByteReader& reader, std::string_view field) {
-  if (reader.at_end()) return make_error("truncated {}: no bytes remain at offset {}", field, reader.position());
+  if (reader.at_end())
+    return make_error("truncated {}: no bytes remain at offset {}", field, reader.position());
   const std::uint8_t first = reader.whole()[reader.position()];
   const int size = std::countr_one(first) + 1;
   if (static_cast<std::size_t>(size) > reader.remaining()) {
-    return make_error("truncated {}: a {}-byte variable-length integer at offset {}, {} bytes remain", field, size,
-                      reader.position(), reader.remaining());
+    return make_error("truncated {}: a {}-byte variable-length integer at offset {}, {} bytes remain", field,
+                      size, reader.position(), reader.remaining());
   }
   (void)reader.u8(field);
   const std::uint64_t low = size >= 8 ? 0 : std::uint64_t{first} >> size;
@@ -40,7 +41,8 @@ void write_varlen_unsigned(ByteWriter& writer, std::uint64_t value) {
 
 void write_varlen_signed(ByteWriter& writer, std::int64_t value) {
   const std::uint64_t sign = value < 0 ? 1 : 0;
-  const std::uint64_t magnitude = value < 0 ? ~static_cast<std::uint64_t>(value) : static_cast<std::uint64_t>(value);
+  const std::uint64_t magnitude =
+      value < 0 ? ~static_cast<std::uint64_t>(value) : static_cast<std::uint64_t>(value);
   write_varlen_unsigned(writer, magnitude << 1 | sign);
 }
 

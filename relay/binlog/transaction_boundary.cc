@@ -42,10 +42,11 @@ Result<EventBoundary> TransactionBoundaryTracker::feed(const EventView& event) {
     case EventType::kGtidTagged:
     case EventType::kMariadbGtid: {
       if (state_ != State::kIdle) {
-        return make_error("{} event at log_pos {} while the transaction {} is still open: the stream lost the "
-                          "end of a transaction",
-                          event_type_name(event.header.type), event.header.log_pos,
-                          gtid_.kind == TransactionGtid::Kind::kNone ? "without GTID" : gtid_.to_string());
+        return make_error(
+            "{} event at log_pos {} while the transaction {} is still open: the stream lost the "
+            "end of a transaction",
+            event_type_name(event.header.type), event.header.log_pos,
+            gtid_.kind == TransactionGtid::Kind::kNone ? "without GTID" : gtid_.to_string());
       }
       TransactionGtid gtid;
       State next = State::kAfterGtid;
@@ -69,9 +70,7 @@ Result<EventBoundary> TransactionBoundaryTracker::feed(const EventView& event) {
       const QueryKind kind = classify_query(query.query);
       const bool opens = kind == QueryKind::kBegin || kind == QueryKind::kXaStart;
       switch (state_) {
-        case State::kIdle:
-          gtid_ = {};
-          return start(State::kInTransaction, !opens);
+        case State::kIdle: gtid_ = {}; return start(State::kInTransaction, !opens);
         case State::kAfterGtid:
           if (opens) {
             state_ = State::kInTransaction;
@@ -126,7 +125,8 @@ Result<EventBoundary> TransactionBoundaryTracker::feed(const EventView& event) {
       // Table maps, rows, annotations and unknown types belong to the open transaction, if any.
       // Row changes right after a GTID mean a multi-event transaction even without BEGIN.
       if (state_ == State::kIdle) return EventBoundary{};
-      if (state_ == State::kAfterGtid && (event.header.type == EventType::kTableMap || is_rows_event(event.header.type))) {
+      if (state_ == State::kAfterGtid &&
+          (event.header.type == EventType::kTableMap || is_rows_event(event.header.type))) {
         state_ = State::kInTransaction;
       }
       return inside;

@@ -30,17 +30,20 @@ Result<TransactionPayload> parse_transaction_payload(const EventView& event) {
     BRELAY_ASSIGN_OR_RETURN(std::uint64_t field, reader.lenenc("Transaction_payload field type"));
     if (field == kEnd) break;
     BRELAY_ASSIGN_OR_RETURN(std::uint64_t length, reader.lenenc("Transaction_payload field length"));
-    BRELAY_ASSIGN_OR_RETURN(ByteView value, reader.bytes(static_cast<std::size_t>(length), "Transaction_payload field value"));
+    BRELAY_ASSIGN_OR_RETURN(
+        ByteView value, reader.bytes(static_cast<std::size_t>(length), "Transaction_payload field value"));
     ByteReader value_reader(value);
     switch (field) {
       case kPayloadSize: {
-        BRELAY_ASSIGN_OR_RETURN(payload.payload_size, value_reader.lenenc("Transaction_payload payload size"));
+        BRELAY_ASSIGN_OR_RETURN(payload.payload_size,
+                                value_reader.lenenc("Transaction_payload payload size"));
         has_size = true;
         break;
       }
       case kCompressionType: {
         BRELAY_ASSIGN_OR_RETURN(std::uint64_t type, value_reader.lenenc("Transaction_payload compression"));
-        if (type != 0 && type != 255) return make_error("Transaction_payload with unknown compression type {}", type);
+        if (type != 0 && type != 255)
+          return make_error("Transaction_payload with unknown compression type {}", type);
         payload.compression = static_cast<PayloadCompression>(type);
         has_compression = true;
         break;
@@ -54,28 +57,30 @@ Result<TransactionPayload> parse_transaction_payload(const EventView& event) {
     }
   }
   if (!has_size || !has_compression) {
-    return make_error("Transaction_payload header without {}", has_size ? "compression type" : "payload size");
+    return make_error("Transaction_payload header without {}",
+                      has_size ? "compression type" : "payload size");
   }
   if (payload.payload_size != reader.remaining()) {
-    return make_error("Transaction_payload says {} payload bytes but {} follow the header", payload.payload_size,
-                      reader.remaining());
+    return make_error("Transaction_payload says {} payload bytes but {} follow the header",
+                      payload.payload_size, reader.remaining());
   }
   payload.payload = reader.rest();
   return payload;
 }
 
 Result<Bytes> decompress_transaction_payload(const TransactionPayload& payload, std::uint64_t limit) {
-  if (payload.compression == PayloadCompression::kNone) return Bytes(payload.payload.begin(), payload.payload.end());
+  if (payload.compression == PayloadCompression::kNone)
+    return Bytes(payload.payload.begin(), payload.payload.end());
   if (payload.uncompressed_size > limit) {
-    return make_error("Transaction_payload of {} uncompressed bytes exceeds the limit of {}", payload.uncompressed_size,
-                      limit);
+    return make_error("Transaction_payload of {} uncompressed bytes exceeds the limit of {}",
+                      payload.uncompressed_size, limit);
   }
   std::unique_ptr<ZSTD_DCtx, ZstdContext> context(ZSTD_createDCtx());
   if (!context) return make_error("out of memory creating a zstd decompression context");
   // One spare byte: a frame that decompresses to more than the header says fills it.
   Bytes out(static_cast<std::size_t>(payload.uncompressed_size) + 1);
-  const std::size_t size =
-      ZSTD_decompressDCtx(context.get(), out.data(), out.size(), payload.payload.data(), payload.payload.size());
+  const std::size_t size = ZSTD_decompressDCtx(context.get(), out.data(), out.size(), payload.payload.data(),
+                                               payload.payload.size());
   if (ZSTD_isError(size)) {
     return make_error("Transaction_payload does not decompress: zstd: {}", ZSTD_getErrorName(size));
   }
@@ -91,7 +96,8 @@ Status for_each_payload_event(ByteView decompressed, const std::function<Status(
   std::size_t offset = 0;
   while (offset < decompressed.size()) {
     auto header = parse_event_header(decompressed.subspan(offset));
-    if (!header) return std::move(header).error().with_context(fmt::format("event at payload offset {}", offset));
+    if (!header)
+      return std::move(header).error().with_context(fmt::format("event at payload offset {}", offset));
     if (header->event_size > decompressed.size() - offset) {
       return make_error("event at payload offset {} claims {} bytes, {} remain", offset, header->event_size,
                         decompressed.size() - offset);
@@ -106,7 +112,8 @@ Status for_each_payload_event(ByteView decompressed, const std::function<Status(
 
 std::string transaction_payload_info(const TransactionPayload& payload) {
   return fmt::format("compression='{}', decompressed_size={} bytes",
-                     payload.compression == PayloadCompression::kZstd ? "ZSTD" : "NONE", payload.uncompressed_size);
+                     payload.compression == PayloadCompression::kZstd ? "ZSTD" : "NONE",
+                     payload.uncompressed_size);
 }
 
 }  // namespace brelay::binlog

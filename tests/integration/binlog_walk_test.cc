@@ -62,7 +62,8 @@ WalkedFile walk_file(const std::string& path, const std::string& name, Transacti
     auto event = view_event(bytes, checksum);
     EXPECT_TRUE(event) << name << " offset " << offset << ": " << event.error().message();
     if (!event) break;
-    if (event->header.type == EventType::kFormatDescription) checksum = parse_format_description(bytes)->checksum_algorithm;
+    if (event->header.type == EventType::kFormatDescription)
+      checksum = parse_format_description(bytes)->checksum_algorithm;
     if (event->header.type == EventType::kGtidList) walked.gtid_list = parse_gtid_list(*event)->gtids;
     EXPECT_TRUE(event->has_checksum) << name << " offset " << offset;
     EXPECT_TRUE(verify_event_checksum(bytes)) << name << " offset " << offset;
@@ -74,7 +75,8 @@ WalkedFile walk_file(const std::string& path, const std::string& name, Transacti
     if (boundary->in_transaction) largest = std::max(largest, bytes.size());
     if (boundary->ends_transaction) {
       Transaction transaction{name, tracker.current_gtid().to_string(), event->header.type, "", largest};
-      if (event->header.type == EventType::kQuery) transaction.last_statement = std::string(parse_query(*event)->query);
+      if (event->header.type == EventType::kQuery)
+        transaction.last_statement = std::string(parse_query(*event)->query);
       transactions.push_back(transaction);
       largest = 0;
     }
@@ -119,7 +121,8 @@ TEST(BinlogWalk, RealMariadbBinlogsWalkWithTheBoundariesTheTestExecuted) {
   TransactionBoundaryTracker tracker;
   std::vector<Transaction> transactions;
   std::vector<WalkedFile> files;
-  for (const auto& row : *logs) files.push_back(walk_file(source.binlog_path(row[0]), row[0], tracker, transactions));
+  for (const auto& row : *logs)
+    files.push_back(walk_file(source.binlog_path(row[0]), row[0], tracker, transactions));
   EXPECT_TRUE(tracker.at_boundary());
 
   struct Expected {
@@ -148,7 +151,8 @@ TEST(BinlogWalk, RealMariadbBinlogsWalkWithTheBoundariesTheTestExecuted) {
       {second, "0-11-12", EventType::kQuery, "DROP TABLE"},
   };
   std::string seen;
-  for (const auto& transaction : transactions) seen += transaction.describe() + "\n";
+  for (const auto& transaction : transactions)
+    seen += transaction.describe() + "\n";
   ASSERT_EQ(transactions.size(), expected.size()) << seen;
   for (std::size_t i = 0; i < expected.size(); ++i) {
     SCOPED_TRACE(transactions[i].describe());
@@ -177,7 +181,8 @@ TEST(BinlogWalk, RealMariadbBinlogsWalkWithTheBoundariesTheTestExecuted) {
     const std::string out_path = dir->file(name);
     auto writer = BinlogFileWriter::create(out_path);
     ASSERT_TRUE(writer) << writer.error().message();
-    for (const auto& event : files[i].events) ASSERT_TRUE(writer->append(event));
+    for (const auto& event : files[i].events)
+      ASSERT_TRUE(writer->append(event));
     ASSERT_TRUE(writer->finish());
     auto original = read_file(source.binlog_path(name));
     auto exported = read_file(out_path);

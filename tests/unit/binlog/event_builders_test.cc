@@ -42,7 +42,8 @@ TEST(EventBuilders, FakeRotateWithAndWithoutChecksum) {
 }
 
 TEST(EventBuilders, FormatDescriptionRewriteClearsInUseAndZeroesPositionForMidFileStarts) {
-  auto walked = testing::walk_binlog_file(testing::fixture_path("rust-mysql-common-mariadb105-gtid-row.000001"));
+  auto walked =
+      testing::walk_binlog_file(testing::fixture_path("rust-mysql-common-mariadb105-gtid-row.000001"));
   ASSERT_TRUE(walked);
   const Bytes& original = walked->events[0].bytes;
   auto original_fde = parse_format_description(original);
@@ -107,7 +108,8 @@ TEST(EventBuilders, HeartbeatsParseBack) {
 }
 
 TEST(EventBuilders, MariadbGtidBecomesSameLengthBeginForOldReplicas) {
-  auto walked = testing::walk_binlog_file(testing::fixture_path("rust-mysql-common-mariadb105-gtid-row.000001"));
+  auto walked =
+      testing::walk_binlog_file(testing::fixture_path("rust-mysql-common-mariadb105-gtid-row.000001"));
   ASSERT_TRUE(walked);
   const Bytes& gtid = walked->events[3].bytes;
   ASSERT_EQ(walked->events[3].header.type, EventType::kMariadbGtid);
@@ -126,7 +128,8 @@ TEST(EventBuilders, MariadbGtidBecomesSameLengthBeginForOldReplicas) {
 }
 
 TEST(EventBuilders, MariadbDummyEventsKeepLengthAndParse) {
-  auto walked = testing::walk_binlog_file(testing::fixture_path("rust-mysql-common-mariadb105-gtid-row.000001"));
+  auto walked =
+      testing::walk_binlog_file(testing::fixture_path("rust-mysql-common-mariadb105-gtid-row.000001"));
   ASSERT_TRUE(walked);
   // GTID_LIST (29 bytes with CRC: 25 without, the user-variable form) and BINLOG_CHECKPOINT (45).
   const Bytes& list = walked->events[1].bytes;
@@ -153,7 +156,8 @@ TEST(EventBuilders, MariadbDummyEventsKeepLengthAndParse) {
   ASSERT_TRUE(long_dummy);
   auto long_query = parse_query(view(*long_dummy, true));
   ASSERT_TRUE(long_query);
-  EXPECT_TRUE(long_query->query.starts_with("# Dummy event replacing event type 160 that slave cannot handle. "));
+  EXPECT_TRUE(
+      long_query->query.starts_with("# Dummy event replacing event type 160 that slave cannot handle. "));
   EXPECT_EQ(long_query->query.size(), annotate.size() - 4 - 33);
   EXPECT_EQ(long_query->query.find_last_not_of(' '), 63u);
   EXPECT_EQ(classify_query(long_query->query), QueryKind::kOther);

@@ -28,8 +28,8 @@ TEST(EventHeader, ParsesAndWritesTheNineteenBytes) {
                      .flags = 0x8001};
   Bytes bytes(19);
   write_event_header(header, bytes);
-  EXPECT_EQ(bytes, (Bytes{0x04, 0x03, 0x02, 0x01, 16, 0x0d, 0x0c, 0x0b, 0x0a, 31, 0, 0, 0, 0x44, 0x33, 0x22, 0x11,
-                          0x01, 0x80}));
+  EXPECT_EQ(bytes, (Bytes{0x04, 0x03, 0x02, 0x01, 16, 0x0d, 0x0c, 0x0b, 0x0a, 31, 0, 0, 0, 0x44, 0x33, 0x22,
+                          0x11, 0x01, 0x80}));
   auto parsed = parse_event_header(bytes);
   ASSERT_TRUE(parsed);
   EXPECT_EQ(*parsed, header);
@@ -92,7 +92,11 @@ TEST(EventParsers, EveryPrefixOfABodyIsAnErrorNotACrash) {
 TEST(EventParsers, MysqlGtidOptionalParts) {
   ByteWriter body;
   body.u8(0).bytes(Uuid::parse("76f3e7be-6720-11ed-9cad-0242ac110002")->bytes).i64(11).u8(2).i64(3).i64(4);
-  body.uint_n((std::uint64_t{1} << 55) | 1000, 7).uint_n(900, 7).lenenc(70000).u32((1u << 31) | 80031).u32(50740);
+  body.uint_n((std::uint64_t{1} << 55) | 1000, 7)
+      .uint_n(900, 7)
+      .lenenc(70000)
+      .u32((1u << 31) | 80031)
+      .u32(50740);
   const Bytes event = make_event(EventType::kGtid, body.data());
   auto gtid = parse_gtid_event(*view_event(event, ChecksumAlgorithm::kCrc32));
   ASSERT_TRUE(gtid) << gtid.error().message();
@@ -105,9 +109,10 @@ TEST(EventParsers, MysqlGtidOptionalParts) {
   // gno 0 is only valid for an anonymous GTID, and only gno 0 is.
   ByteWriter zero;
   zero.u8(0).zeros(16).i64(0);
-  EXPECT_FALSE(parse_gtid_event(*view_event(make_event(EventType::kGtid, zero.data()), ChecksumAlgorithm::kCrc32)));
-  EXPECT_TRUE(
-      parse_gtid_event(*view_event(make_event(EventType::kAnonymousGtid, zero.data()), ChecksumAlgorithm::kCrc32)));
+  EXPECT_FALSE(
+      parse_gtid_event(*view_event(make_event(EventType::kGtid, zero.data()), ChecksumAlgorithm::kCrc32)));
+  EXPECT_TRUE(parse_gtid_event(
+      *view_event(make_event(EventType::kAnonymousGtid, zero.data()), ChecksumAlgorithm::kCrc32)));
 }
 
 TEST(EventParsers, TaggedGtidRoundTripsThroughTheSerializationLayout) {
@@ -139,8 +144,8 @@ TEST(EventParsers, TaggedGtidRoundTripsThroughTheSerializationLayout) {
   (void)reader.u8("version");
   std::uint64_t size = *read_varlen_unsigned(reader, "size");
   EXPECT_EQ(size, body.size());
-  EXPECT_FALSE(parse_gtid_event(
-      *view_event(make_event(EventType::kGtidTagged, ByteView(body).first(body.size() / 2)), ChecksumAlgorithm::kCrc32)));
+  EXPECT_FALSE(parse_gtid_event(*view_event(
+      make_event(EventType::kGtidTagged, ByteView(body).first(body.size() / 2)), ChecksumAlgorithm::kCrc32)));
 }
 
 TEST(EventParsers, MariadbGtidAndGtidList) {
@@ -155,13 +160,15 @@ TEST(EventParsers, MariadbGtidAndGtidList) {
 
   ByteWriter list_body;
   list_body.u32(2 | (1u << 28)).u32(0).u32(1).u64(5).u32(1).u32(2).u64(6);
-  auto list = parse_gtid_list(*view_event(make_event(EventType::kGtidList, list_body.data()), ChecksumAlgorithm::kCrc32));
+  auto list = parse_gtid_list(
+      *view_event(make_event(EventType::kGtidList, list_body.data()), ChecksumAlgorithm::kCrc32));
   ASSERT_TRUE(list);
   EXPECT_EQ(list->flags, 1);
   EXPECT_EQ(gtid_list_info(*list), "[0-1-5,1-2-6]");
   ByteWriter lying;
   lying.u32(1000).u32(0).u32(1).u64(5);
-  EXPECT_FALSE(parse_gtid_list(*view_event(make_event(EventType::kGtidList, lying.data()), ChecksumAlgorithm::kCrc32)));
+  EXPECT_FALSE(parse_gtid_list(
+      *view_event(make_event(EventType::kGtidList, lying.data()), ChecksumAlgorithm::kCrc32)));
 }
 
 TEST(EventTypes, NamesForEveryKnownType) {

@@ -83,10 +83,9 @@ TEST(BinlogFixtures, Mysql80CompressedFileHasPreviousSetAndGtids11To13) {
   EXPECT_EQ(previous->to_string(), "76f3e7be-6720-11ed-9cad-0242ac110002:1-10");
 
   EXPECT_EQ(file.transactions, 3u);
-  EXPECT_EQ(transaction_gtids(file),
-            (std::vector<std::string>{"76f3e7be-6720-11ed-9cad-0242ac110002:11",
-                                      "76f3e7be-6720-11ed-9cad-0242ac110002:12",
-                                      "76f3e7be-6720-11ed-9cad-0242ac110002:13"}));
+  EXPECT_EQ(transaction_gtids(file), (std::vector<std::string>{"76f3e7be-6720-11ed-9cad-0242ac110002:11",
+                                                               "76f3e7be-6720-11ed-9cad-0242ac110002:12",
+                                                               "76f3e7be-6720-11ed-9cad-0242ac110002:13"}));
   auto gtid = parse_gtid_event(view_of(file.events[2]));
   ASSERT_TRUE(gtid);
   EXPECT_EQ(gtid_event_info(*gtid), "SET @@SESSION.GTID_NEXT= '76f3e7be-6720-11ed-9cad-0242ac110002:11'");
@@ -117,8 +116,12 @@ TEST(BinlogFixtures, Mysql80CompressedTransactionsDecompressToTheirEvents) {
     ASSERT_TRUE(for_each_payload_event(*decompressed, [&](const EventView& inner_event) -> Status {
       types.push_back(inner_event.header.type);
       BRELAY_TRY(event_info(inner_event));
+      BRELAY_TRY(inner.feed(inner_event));
       return {};
     }));
+    // The payload holds exactly one whole transaction (BEGIN ... XID).
+    EXPECT_TRUE(inner.at_boundary());
+    EXPECT_EQ(inner.completed_transactions(), 1u);
     inner_types.push_back(types);
   }
   ASSERT_EQ(inner_types.size(), 2u);
@@ -129,10 +132,10 @@ TEST(BinlogFixtures, Mysql80CompressedTransactionsDecompressToTheirEvents) {
     EXPECT_NE(std::find(types.begin(), types.end(), EventType::kTableMap), types.end());
     EXPECT_NE(std::find(types.begin(), types.end(), EventType::kRowsQuery), types.end());
   }
-  const bool has_write = std::find(inner_types[0].begin(), inner_types[0].end(), EventType::kWriteRows) !=
-                         inner_types[0].end();
-  const bool has_update = std::find(inner_types[1].begin(), inner_types[1].end(), EventType::kUpdateRows) !=
-                          inner_types[1].end();
+  const bool has_write =
+      std::find(inner_types[0].begin(), inner_types[0].end(), EventType::kWriteRows) != inner_types[0].end();
+  const bool has_update =
+      std::find(inner_types[1].begin(), inner_types[1].end(), EventType::kUpdateRows) != inner_types[1].end();
   EXPECT_TRUE(has_write);
   EXPECT_TRUE(has_update);
 }
@@ -143,7 +146,8 @@ TEST(BinlogFixtures, Mysql57GtidFileHasPreviousSetAndGtids53To62) {
   ASSERT_TRUE(previous) << previous.error().message();
   EXPECT_EQ(previous->to_string(), "58cf6502-63db-11ed-8079-0242ac110002:1-52");
   std::vector<std::string> expected;
-  for (int gno = 53; gno <= 62; ++gno) expected.push_back("58cf6502-63db-11ed-8079-0242ac110002:" + std::to_string(gno));
+  for (int gno = 53; gno <= 62; ++gno)
+    expected.push_back("58cf6502-63db-11ed-8079-0242ac110002:" + std::to_string(gno));
   EXPECT_EQ(transaction_gtids(file), expected);
   // 5 DML transactions end with XID, the other 5 are DDL statements.
   int xid_ends = 0, query_ends = 0;
@@ -221,7 +225,8 @@ TEST(BinlogFixtures, NoChecksumMysql57FileHas36CommittedTransactionsAnd4Ddl) {
 TEST(BinlogFixtures, Mysql80JsonFileWithPartialUpdateWalksAnonymousTransactions) {
   WalkedFile file = walk("rust-mysql-common-mysql80-json-partial-update.000001");
   std::map<EventType, int> counts;
-  for (const auto& event : file.events) counts[event.header.type]++;
+  for (const auto& event : file.events)
+    counts[event.header.type]++;
   EXPECT_EQ(counts[EventType::kPartialUpdateRows], 1);
   EXPECT_EQ(counts[EventType::kAnonymousGtid], 8);
   EXPECT_EQ(file.transactions, 8u);
@@ -239,7 +244,8 @@ TEST(BinlogFixtures, WritingTheEventsBackOutGivesAByteIdenticalFile) {
     const std::string out_path = dir->file(name);
     auto writer = BinlogFileWriter::create(out_path);
     ASSERT_TRUE(writer) << writer.error().message();
-    for (const auto& event : file.events) ASSERT_TRUE(writer->append(event.bytes));
+    for (const auto& event : file.events)
+      ASSERT_TRUE(writer->append(event.bytes));
     EXPECT_EQ(writer->position(), std::filesystem::file_size(fixture_path(name)));
     ASSERT_TRUE(writer->finish());
     auto original = read_file(fixture_path(name));

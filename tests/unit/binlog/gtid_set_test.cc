@@ -25,7 +25,8 @@ Tsid tsid(const char* uuid, std::string_view tag = {}) {
 
 TEST(GtidSetText, PrintsTheServersCanonicalForm) {
   // Unsorted, upper-case, overlapping and adjacent input with spaces.
-  GtidSet set = set_of(" 76F3E7BE-6720-11ED-9CAD-0242AC110002:5-7:1-3 ,\n 3e11fa47-71ca-11e1-9e33-c80aa9429562:9:4:10 ");
+  GtidSet set = set_of(
+      " 76F3E7BE-6720-11ED-9CAD-0242AC110002:5-7:1-3 ,\n 3e11fa47-71ca-11e1-9e33-c80aa9429562:9:4:10 ");
   EXPECT_EQ(set.to_string(), std::string(kA) + ":4:9-10,\n" + kB + ":1-3:5-7");
   EXPECT_EQ(set.to_single_line(), std::string(kA) + ":4:9-10," + kB + ":1-3:5-7");
   EXPECT_EQ(set_of(std::string(kB) + ":1-3:4-4").to_string(), std::string(kB) + ":1-4");
@@ -47,11 +48,11 @@ TEST(GtidSetText, TagsFollowTheUntaggedIntervalsOfTheirUuid) {
 }
 
 TEST(GtidSetText, RejectsMalformedText) {
-  for (std::string text : {std::string("not-a-uuid:1"), std::string(kA) + ":0", std::string(kA) + ":5-3",
-                           std::string(kA) + ":1-", std::string(kA) + ":-1", std::string(kA) + ":1:",
-                           std::string(kA) + ";1", std::string(kA) + ":9223372036854775807",
-                           std::string(kA) + ":1tag:1", std::string(kA) + ":" + std::string(33, 'a') + ":1",
-                           std::string(kA).substr(0, 35) + "g:1"}) {
+  for (std::string text :
+       {std::string("not-a-uuid:1"), std::string(kA) + ":0", std::string(kA) + ":5-3",
+        std::string(kA) + ":1-", std::string(kA) + ":-1", std::string(kA) + ":1:", std::string(kA) + ";1",
+        std::string(kA) + ":9223372036854775807", std::string(kA) + ":1tag:1",
+        std::string(kA) + ":" + std::string(33, 'a') + ":1", std::string(kA).substr(0, 35) + "g:1"}) {
     auto set = GtidSet::parse(text);
     EXPECT_FALSE(set) << text;
     if (!set) {
@@ -62,8 +63,9 @@ TEST(GtidSetText, RejectsMalformedText) {
 }
 
 TEST(GtidSetBinary, RoundTripsPlainAndTaggedSets) {
-  for (std::string text : {std::string(""), std::string(kA) + ":1-5:7:9-100", std::string(kA) + ":1," + kB + ":1-3:5",
-                           std::string(kA) + ":1-3:tag_1:5-9:zz:1," + kB + ":x:4"}) {
+  for (std::string text :
+       {std::string(""), std::string(kA) + ":1-5:7:9-100", std::string(kA) + ":1," + kB + ":1-3:5",
+        std::string(kA) + ":1-3:tag_1:5-9:zz:1," + kB + ":x:4"}) {
     GtidSet set = set_of(text);
     const Bytes encoded = set.encode();
     auto decoded = GtidSet::decode(encoded);
@@ -87,11 +89,12 @@ TEST(GtidSetBinary, EncodingMatchesTheServersLayout) {
   EXPECT_EQ(tagged.encode(), expected_tagged.data());
 }
 
-Bytes plain_encoding(std::initializer_list<std::pair<std::int64_t, std::int64_t>> intervals, std::uint64_t n_sids = 1,
-                     std::optional<std::uint64_t> n_intervals = {}) {
+Bytes plain_encoding(std::initializer_list<std::pair<std::int64_t, std::int64_t>> intervals,
+                     std::uint64_t n_sids = 1, std::optional<std::uint64_t> n_intervals = {}) {
   ByteWriter writer;
   writer.u64(n_sids).bytes(Uuid::parse(kA)->bytes).u64(n_intervals.value_or(intervals.size()));
-  for (auto [start, end] : intervals) writer.i64(start).i64(end);
+  for (auto [start, end] : intervals)
+    writer.i64(start).i64(end);
   return std::move(writer).take();
 }
 
@@ -127,7 +130,15 @@ TEST(GtidSetBinary, AppliesTheServersRejectionRules) {
   EXPECT_FALSE(GtidSet::decode(trailing)) << "trailing bytes";
   // The same uuid twice is merged, as the server does.
   ByteWriter twice;
-  twice.u64(2).bytes(Uuid::parse(kA)->bytes).u64(1).i64(1).i64(3).bytes(Uuid::parse(kA)->bytes).u64(1).i64(3).i64(5);
+  twice.u64(2)
+      .bytes(Uuid::parse(kA)->bytes)
+      .u64(1)
+      .i64(1)
+      .i64(3)
+      .bytes(Uuid::parse(kA)->bytes)
+      .u64(1)
+      .i64(3)
+      .i64(5);
   auto merged = GtidSet::decode(twice.data());
   ASSERT_TRUE(merged);
   EXPECT_EQ(merged->to_string(), std::string(kA) + ":1-4");
@@ -151,9 +162,11 @@ TEST(GtidSetAlgebra, UnionDifferenceIntersectionByHand) {
   EXPECT_EQ(a.last_gno(tsid(kB, "tag")), 0);
   // Difference down to nothing removes the uuid.
   EXPECT_TRUE(GtidSet::difference(a, a).empty());
-  EXPECT_EQ(GtidSet::difference(a, set_of(std::string(kB) + ":1-5")).to_single_line(), std::string(kA) + ":1-10:20-30");
+  EXPECT_EQ(GtidSet::difference(a, set_of(std::string(kB) + ":1-5")).to_single_line(),
+            std::string(kA) + ":1-10:20-30");
   // Splitting an interval in the middle.
-  EXPECT_EQ(GtidSet::difference(set_of(std::string(kA) + ":1-10"), set_of(std::string(kA) + ":4-6")).to_single_line(),
+  EXPECT_EQ(GtidSet::difference(set_of(std::string(kA) + ":1-10"), set_of(std::string(kA) + ":4-6"))
+                .to_single_line(),
             std::string(kA) + ":1-3:7-10");
 }
 
@@ -180,8 +193,9 @@ TEST(GtidSetAlgebra, SubsetAndContainsAsAutoPositioningUsesThem) {
 }
 
 TEST(SerializationVarlen, RoundTripsAtEveryWidth) {
-  for (std::uint64_t value : std::initializer_list<std::uint64_t>{0ull, 1ull, 127ull, 128ull, 16383ull, 16384ull, (1ull << 56) - 1, 1ull << 56,
-                              (1ull << 63), UINT64_MAX}) {
+  for (std::uint64_t value :
+       std::initializer_list<std::uint64_t>{0ull, 1ull, 127ull, 128ull, 16383ull, 16384ull, (1ull << 56) - 1,
+                                            1ull << 56, (1ull << 63), UINT64_MAX}) {
     ByteWriter writer;
     write_varlen_unsigned(writer, value);
     ByteReader reader(writer.data());
@@ -190,7 +204,8 @@ TEST(SerializationVarlen, RoundTripsAtEveryWidth) {
     EXPECT_EQ(*read, value);
     EXPECT_TRUE(reader.at_end()) << value;
   }
-  for (std::int64_t value : std::initializer_list<std::int64_t>{0ll, 1ll, -1ll, 65535ll, -65535ll, -65536ll, INT64_MAX, INT64_MIN}) {
+  for (std::int64_t value : std::initializer_list<std::int64_t>{0ll, 1ll, -1ll, 65535ll, -65535ll, -65536ll,
+                                                                INT64_MAX, INT64_MIN}) {
     ByteWriter writer;
     write_varlen_signed(writer, value);
     ByteReader reader(writer.data());

@@ -15,7 +15,8 @@ MariadbGtidPosition position_of(std::string_view text) {
 
 std::vector<MariadbGtid> list_of(std::initializer_list<const char*> gtids) {
   std::vector<MariadbGtid> out;
-  for (const char* text : gtids) out.push_back(*MariadbGtid::parse(text));
+  for (const char* text : gtids)
+    out.push_back(*MariadbGtid::parse(text));
   return out;
 }
 
@@ -31,8 +32,8 @@ TEST(MariadbGtidPosition, ParsesAndPrintsSlaveConnectState) {
 }
 
 TEST(MariadbGtidPosition, RejectsMalformedText) {
-  for (const char* text : {"0-1", "0-1-", "a-1-2", "0-1-2,", "0-1-2,,1-1-1", "0-1-2-3", "0-1-2,0-3-4", "-1-1-1",
-                           "4294967296-1-1", "0 1 2"}) {
+  for (const char* text : {"0-1", "0-1-", "a-1-2", "0-1-2,", "0-1-2,,1-1-1", "0-1-2-3", "0-1-2,0-3-4",
+                           "-1-1-1", "4294967296-1-1", "0 1 2"}) {
     EXPECT_FALSE(MariadbGtidPosition::parse(text)) << text;
   }
   auto duplicate = MariadbGtidPosition::parse("0-1-2,0-3-4");

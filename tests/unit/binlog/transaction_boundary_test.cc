@@ -94,19 +94,20 @@ TEST(TransactionBoundary, MysqlDmlDdlAndPayload) {
 
 TEST(TransactionBoundary, RollbackToSavepointDoesNotEndButRollbackDoes) {
   TransactionBoundaryTracker tracker;
-  EXPECT_EQ(feed_all(tracker, {make_mysql_gtid("b", 5), make_query("BEGIN"), make_query("SAVEPOINT s"), rows(),
-                               make_query("ROLLBACK TO s"), rows(), make_query("ROLLBACK")}),
+  EXPECT_EQ(feed_all(tracker, {make_mysql_gtid("b", 5), make_query("BEGIN"), make_query("SAVEPOINT s"),
+                               rows(), make_query("ROLLBACK TO s"), rows(), make_query("ROLLBACK")}),
             "SIIIIIE");
   EXPECT_TRUE(tracker.at_boundary());
 }
 
 TEST(TransactionBoundary, XaPrepareThenCommit) {
   TransactionBoundaryTracker tracker;
-  EXPECT_EQ(feed_all(tracker, {make_mysql_gtid("c", 1), make_query("XA START X'31',X'',1"), rows(),
-                               make_query("XA END X'31',X'',1"), make_event(EventType::kXaPrepare, Bytes(20, 0)),
-                               make_mysql_gtid("c", 2), make_query("XA COMMIT X'31',X'',1"), make_mysql_gtid("c", 3),
-                               make_query("XA ROLLBACK X'32',X'',1")}),
-            "SIIIESESE");
+  EXPECT_EQ(
+      feed_all(tracker, {make_mysql_gtid("c", 1), make_query("XA START X'31',X'',1"), rows(),
+                         make_query("XA END X'31',X'',1"), make_event(EventType::kXaPrepare, Bytes(20, 0)),
+                         make_mysql_gtid("c", 2), make_query("XA COMMIT X'31',X'',1"),
+                         make_mysql_gtid("c", 3), make_query("XA ROLLBACK X'32',X'',1")}),
+      "SIIIESESE");
   EXPECT_EQ(tracker.completed_transactions(), 3u);
 }
 
@@ -152,7 +153,8 @@ TEST(TransactionBoundary, MariadbStandaloneDdlAndTransactions) {
 TEST(TransactionBoundary, BinlogWithoutGtidEvents) {
   TransactionBoundaryTracker tracker;
   EXPECT_EQ(feed_all(tracker, {make_query("CREATE TABLE t (a INT)"), make_query("BEGIN"), rows(), make_xid(1),
-                               make_event(EventType::kUserVar, Bytes(10, 0)), make_query("INSERT INTO t VALUES (@a)")}),
+                               make_event(EventType::kUserVar, Bytes(10, 0)),
+                               make_query("INSERT INTO t VALUES (@a)")}),
             "XSIESE");
   EXPECT_EQ(tracker.current_gtid().kind, TransactionGtid::Kind::kNone);
   EXPECT_EQ(tracker.completed_transactions(), 3u);
