@@ -1,22 +1,34 @@
 #include "relay/binlog/event_header.h"
 
-#include "common/byte_reader.h"
 #include "relay/binlog/format_description.h"
 
 namespace brelay::binlog {
 
+namespace {
+
+// Little-endian load of `width` bytes; the caller has checked the bounds.
+std::uint32_t load_le(const std::uint8_t* at, std::size_t width) {
+  std::uint32_t value = 0;
+  for (std::size_t i = 0; i < width; ++i)
+    value |= std::uint32_t{at[i]} << (8 * i);
+  return value;
+}
+
+}  // namespace
+
 Result<EventHeader> parse_event_header(ByteView bytes) {
+  // The per-event hot path: one bounds check, then direct loads of the fixed fields.
   if (bytes.size() < kEventHeaderSize) {
     return make_error("truncated event header: {} of {} bytes", bytes.size(), kEventHeaderSize);
   }
-  ByteReader reader(bytes.first(kEventHeaderSize));
+  const std::uint8_t* at = bytes.data();
   EventHeader header;
-  header.timestamp = *reader.u32("timestamp");
-  header.type = event_type(*reader.u8("type"));
-  header.server_id = *reader.u32("server_id");
-  header.event_size = *reader.u32("event_size");
-  header.log_pos = *reader.u32("log_pos");
-  header.flags = *reader.u16("flags");
+  header.timestamp = load_le(at, 4);
+  header.type = event_type(at[kTypeOffset]);
+  header.server_id = load_le(at + kServerIdOffset, 4);
+  header.event_size = load_le(at + kEventSizeOffset, 4);
+  header.log_pos = load_le(at + kLogPosOffset, 4);
+  header.flags = static_cast<std::uint16_t>(load_le(at + kFlagsOffset, 2));
   if (header.event_size < kEventHeaderSize) {
     return make_error("bad event header: event_size {} is smaller than the {}-byte header (type {})",
                       header.event_size, kEventHeaderSize, type_code(header.type));

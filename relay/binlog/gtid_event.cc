@@ -233,27 +233,23 @@ Bytes encode_tagged_gtid_body(const GtidEvent& gtid) {
     field(kOriginalServerVersion);
     write_varlen_unsigned(fields, gtid.original_server_version);
   }
-  // The message size counts its own header: find the size that is consistent with its encoding.
+  // The message size counts its own header, whose length depends on the size: iterate to the
+  // fixed point (two rounds at most).
   constexpr std::uint64_t kFormatVersion = 0;
   constexpr std::uint64_t kLastNonIgnorable = kImmediateServerVersion + 1;
-  std::uint64_t total = fields.size() + 3;
-  for (int attempt = 0; attempt < 4; ++attempt) {
+  auto header_for = [&](std::uint64_t total) {
     ByteWriter header;
     write_varlen_unsigned(header, kFormatVersion);
     write_varlen_unsigned(header, total);
     write_varlen_unsigned(header, kLastNonIgnorable);
-    if (header.size() + fields.size() == total) {
-      header.bytes(fields.data());
-      return std::move(header).take();
-    }
-    total = header.size() + fields.size();
-  }
-  ByteWriter header;
-  write_varlen_unsigned(header, kFormatVersion);
-  write_varlen_unsigned(header, total);
-  write_varlen_unsigned(header, kLastNonIgnorable);
-  header.bytes(fields.data());
-  return std::move(header).take();
+    return header;
+  };
+  std::uint64_t total = fields.size();
+  while (header_for(total).size() + fields.size() != total)
+    total = header_for(total).size() + fields.size();
+  ByteWriter message = header_for(total);
+  message.bytes(fields.data());
+  return std::move(message).take();
 }
 
 }  // namespace brelay::binlog

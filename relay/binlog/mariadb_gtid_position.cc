@@ -102,6 +102,19 @@ bool MariadbGtidPosition::has_reached(const MariadbGtid& gtid) const {
   return mine != nullptr && mine->seq_no >= gtid.seq_no;
 }
 
+bool MariadbGtidPosition::includes(const MariadbGtidPosition& other) const {
+  for (const auto& [domain, gtid] : other.by_domain_) {
+    if (!has_reached(gtid)) return false;
+  }
+  return true;
+}
+
+void MariadbGtidPosition::merge(const MariadbGtidPosition& other) {
+  for (const auto& [domain, gtid] : other.by_domain_) {
+    if (!has_reached(gtid)) by_domain_[domain] = gtid;
+  }
+}
+
 bool MariadbGtidPosition::can_start_in_file(const std::vector<MariadbGtid>& file_gtid_list) const {
   for (std::size_t i = 0; i < file_gtid_list.size(); ++i) {
     const MariadbGtid& listed = file_gtid_list[i];

@@ -51,6 +51,12 @@ class MariadbGtidPosition {
   // at this position skips such an event group.
   bool has_reached(const MariadbGtid& gtid) const;
 
+  // True when this position has reached every domain of `other` (a replica at `other` has nothing
+  // this position lacks).
+  bool includes(const MariadbGtidPosition& other) const;
+  // Takes, domain by domain, the further of the two GTIDs (by seq_no).
+  void merge(const MariadbGtidPosition& other);
+
   // Whether a replica connecting at this position may start reading at the beginning of a file
   // whose GTID_LIST is `file_gtid_list` (MariaDB sql_repl.cc contains_all_slave_gtid): every
   // domain of the list must be in the position, and not behind the list's GTID of the same

@@ -16,12 +16,13 @@ char lower(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
-// Reads the next word: letters and '_'. Returns it lower-cased in `word` (truncated to fit).
+// Splits a statement into its leading keywords without allocating.
 class WordScanner {
  public:
   explicit WordScanner(std::string_view text) : text_(text) {}
 
-  // Next keyword, lower-cased, or "" at a non-letter (an identifier, a quote, ';', the end).
+  // Next keyword, lower-cased; "" at the end, at a non-letter (a quote, ';') or for a word that is
+  // not a plain keyword (it continues with digits, or is longer than any keyword we look for).
   std::string_view next() {
     while (pos_ < text_.size() && is_space(text_[pos_]))
       ++pos_;
@@ -35,7 +36,7 @@ class WordScanner {
     // A keyword must end at a non-word character.
     if (pos_ < text_.size()) {
       const char c = lower(text_[pos_]);
-      if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_') return "\x01";
+      if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_') return {};
     }
     return {buffer_.data(), size};
   }

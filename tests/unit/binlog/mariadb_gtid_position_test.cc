@@ -53,6 +53,18 @@ TEST(MariadbGtidPosition, UpdateAndHasReached) {
   EXPECT_EQ(MariadbGtidPosition::from_list(list_of({"0-1-5", "0-2-7", "1-1-3"})).to_string(), "0-2-7,1-1-3");
 }
 
+TEST(MariadbGtidPosition, IncludesAndMerge) {
+  const MariadbGtidPosition binlog = position_of("0-1-10,1-2-5");
+  EXPECT_TRUE(binlog.includes(position_of("0-1-10")));
+  EXPECT_TRUE(binlog.includes(position_of("0-3-9,1-2-5")));
+  EXPECT_FALSE(binlog.includes(position_of("0-1-11")));
+  EXPECT_FALSE(binlog.includes(position_of("2-1-1")));
+  EXPECT_TRUE(binlog.includes(MariadbGtidPosition()));
+  MariadbGtidPosition merged = binlog;
+  merged.merge(position_of("0-4-7,1-2-9,2-1-1"));
+  EXPECT_EQ(merged.to_string(), "0-1-10,1-2-9,2-1-1");
+}
+
 TEST(MariadbGtidPosition, StartFileDecisionFollowsContainsAllSlaveGtid) {
   // The file began after 0-1-100 and 1-2-5 were logged.
   const auto list = list_of({"0-1-100", "1-2-5"});
