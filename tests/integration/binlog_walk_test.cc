@@ -117,6 +117,9 @@ TEST(BinlogWalk, RealMariadbBinlogsWalkWithTheBoundariesTheTestExecuted) {
   ASSERT_EQ(logs->size(), 2u);
   auto binlog_pos = source.query("SELECT @@gtid_binlog_pos");
   ASSERT_TRUE(binlog_pos);
+  // A clean shutdown makes the files final: MariaDB writes its Binlog_checkpoint events
+  // asynchronously and ends the last file with a STOP event.
+  ASSERT_TRUE(source.stop());
 
   TransactionBoundaryTracker tracker;
   std::vector<Transaction> transactions;
@@ -124,6 +127,8 @@ TEST(BinlogWalk, RealMariadbBinlogsWalkWithTheBoundariesTheTestExecuted) {
   for (const auto& row : *logs)
     files.push_back(walk_file(source.binlog_path(row[0]), row[0], tracker, transactions));
   EXPECT_TRUE(tracker.at_boundary());
+  ASSERT_FALSE(files.back().events.empty());
+  EXPECT_EQ(parse_event_header(files.back().events.back())->type, EventType::kStop);
 
   struct Expected {
     std::string file;
