@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "relay/binlog/binlog_file.h"
+#include "relay/binlog/event_builders.h"
 #include "relay/binlog/event_info.h"
 #include "relay/binlog/format_description.h"
 #include "relay/binlog/gtid_list_event.h"
@@ -200,6 +201,46 @@ TEST(BinlogWalk, RealMariadbBinlogsWalkWithTheBoundariesTheTestExecuted) {
     EXPECT_EQ(decoded->err.find("ERROR"), std::string::npos) << decoded->err;
     EXPECT_NE(decoded->out.find(i == 0 ? "GTID 0-11-10" : "GTID 0-11-12"), std::string::npos);
   }
+
+  // The stream a MariaDB master sends a replica without GTID support (capability < 4): GTIDs
+  // become BEGIN queries, GTID_LIST and BINLOG_CHECKPOINT same-length dummies. Positions do not
+  // move, the checksums verify, and mariadb-binlog reads the result.
+  const std::string compat_path = dir->file("compat-" + first);
+  auto writer = BinlogFileWriter::create(compat_path);
+  ASSERT_TRUE(writer);
+  int begins = 0;
+  int dummies = 0;
+  for (const auto& event : files[0].events) {
+    const EventType type = parse_event_header(event)->type;
+    Result<Bytes> replaced = Bytes(event);
+    if (type == EventType::kMariadbGtid) {
+      replaced = mariadb_gtid_for_old_replica(event, true);
+      if (!replaced) {
+        // MariaDB's master cannot convert XA GTIDs (they carry the XID) either.
+        const auto gtid = parse_mariadb_gtid(*view_event(event, ChecksumAlgorithm::kCrc32));
+        EXPECT_NE(gtid->flags2 & (mariadb_gtid_flags::kPreparedXa | mariadb_gtid_flags::kCompletedXa), 0)
+            << replaced.error().message();
+        replaced = Bytes(event);
+      } else if (parse_event_header(*replaced)->type == EventType::kQuery) {
+        ++begins;
+      }
+    } else if (type == EventType::kGtidList || type == EventType::kBinlogCheckpoint) {
+      replaced = mariadb_dummy_event(event, true);
+      ASSERT_TRUE(replaced) << replaced.error().message();
+      ++dummies;
+    }
+    ASSERT_EQ(replaced->size(), event.size());
+    EXPECT_TRUE(verify_event_checksum(*replaced));
+    ASSERT_TRUE(writer->append(*replaced));
+  }
+  ASSERT_TRUE(writer->finish());
+  EXPECT_EQ(std::filesystem::file_size(compat_path), std::filesystem::file_size(source.binlog_path(first)));
+  EXPECT_GE(begins, 3);  // the transactions 0-11-4, 5 and 6
+  EXPECT_GE(dummies, 2);
+  auto decoded = run_command({"mariadb-binlog", "--verify-binlog-checksum", compat_path});
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(decoded->exit_status, 0) << decoded->err;
+  EXPECT_NE(decoded->out.find("# Dumm"), std::string::npos) << decoded->out;
 }
 
 }  // namespace
