@@ -1,5 +1,6 @@
 #include "storage/store_writer.h"
 
+#include <cerrno>
 #include <cstring>
 #include <limits>
 #include <utility>
@@ -512,18 +513,36 @@ void StoreWriter::fail(Error error) {
     store_.publish(published_end_);
   }
   const std::uint64_t free_bytes = store_.filesystem_free_bytes();
-  const bool map_full = error.code() == MDB_MAP_FULL;
-  fatal_ = error.code() == MDB_PANIC;
-  std::string next_step =
-      fatal_     ? std::string("the store must be reopened: restart binlog-relay")
-      : map_full ? fmt::format("writing resumes when purging frees room in the store's {} MiB map",
-                               store_.env_.info().me_mapsize / kMiB)
-                 : fmt::format("writing resumes when {} MiB are free", options_.resume_free_bytes / kMiB);
+  const int code = error.code();
+  const bool map_full = code == MDB_MAP_FULL;
+  fatal_ = code == MDB_PANIC;
+  // LMDB reports a short write (the usual way a full filesystem shows) as EIO.
+  const bool disk_full =
+      code == ENOSPC || code == EDQUOT || (code == EIO && free_bytes < options_.resume_free_bytes);
+  std::string what;
+  if (disk_full) {
+    what = fmt::format("the filesystem of {} is full ({} MiB free; {})", store_.directory(),
+                       free_bytes / kMiB, error.message());
+  } else if (map_full) {
+    what = fmt::format("the store's {} MiB map is full ({})", store_.env_.info().me_mapsize / kMiB,
+                       error.message());
+  } else {
+    what = fmt::format("{} ({} MiB free on the filesystem of {})", error.message(), free_bytes / kMiB,
+                       store_.directory());
+  }
+  std::string next_step;
+  if (fatal_) {
+    next_step = "the store must be reopened: restart binlog-relay";
+  } else if (map_full) {
+    next_step = "writing resumes when a purge frees room in the map";
+  } else {
+    next_step = fmt::format("writing resumes when {} MiB are free", options_.resume_free_bytes / kMiB);
+  }
   Error stopped(
-      fmt::format("storing binlog events failed: {} ({} MiB free on the filesystem of {}); the writer "
-                  "stopped accepting events and readers keep working; {}",
-                  error.message(), free_bytes / kMiB, store_.directory(), next_step),
-      error.code());
+      fmt::format("storing binlog events failed: {}; the writer stopped accepting events and readers keep "
+                  "working; {}",
+                  what, next_step),
+      code);
   {
     std::lock_guard lock(mutex_);
     progress_.accepting = false;

@@ -102,6 +102,17 @@ void TestStream::abandon(WriteBatch& batch) {
   batch.abandon_transaction();
 }
 
+void TestStream::rewind_to(std::uint64_t position) {
+  while (!events_.empty() && events_.back().file == file_ && events_.back().position >= position)
+    events_.pop_back();
+  std::erase_if(gtid_starts_, [&](const auto& entry) {
+    return entry.second.first == file_ && entry.second.second >= position;
+  });
+  next_gtid_ = gtid_starts_.empty() ? 1 : gtid_starts_.rbegin()->first + 1;
+  position_ = position;
+  boundary_ = position;
+}
+
 std::vector<StoredEvent> TestStream::complete_events() const {
   std::vector<StoredEvent> complete = events_;
   while (!complete.empty() && !complete.back().boundary)

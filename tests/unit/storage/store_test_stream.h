@@ -54,6 +54,9 @@ class TestStream {
   void unfinished_events(WriteBatch& batch, int events, std::size_t size, bool starts = true);
   // Forgets the events appended since the last boundary (mirrors WriteBatch::abandon_transaction).
   void abandon(WriteBatch& batch);
+  // Forgets everything from `position` of the current file on (`position` must be a boundary there),
+  // as a producer does when a stopped writer resumes from the durable end.
+  void rewind_to(std::uint64_t position);
 
   const std::string& current_file() const { return file_; }
   std::uint64_t next_position() const { return position_; }
