@@ -16,11 +16,11 @@
 // the disk does. If the filesystem grows while the relay runs, the new room is used after a restart.
 // MDB_WRITEMAP is not used: a page fault on a full filesystem would be a SIGBUS, not an error.
 //
-// Durability (SyncMode::kCommit): the environment is opened with MDB_NOMETASYNC, so a commit costs
-// one fdatasync (data pages) and writes its meta page without syncing it; the writer publishes a
-// commit only once its meta page is on disk too: either the next commit's fdatasync covered it, or
-// the writer forced a sync because no further commit was waiting (see store_writer.h). Every other
-// write (recovery, purge, put_meta) forces that sync itself before returning.
+// Durability (SyncMode::kCommit): the environment is opened with MDB_NOMETASYNC, so a commit can
+// cost one fdatasync (data pages) and write its meta page without syncing it; the writer publishes
+// a commit only once its meta page is on disk too (see store_writer.h for how it alternates between
+// that and LMDB's synchronous meta write). Every other write (recovery, purge, put_meta) forces a
+// sync itself before returning.
 //
 // Threads: every public method may be called from any thread. Opening the same directory twice in
 // one process is not allowed (LMDB's rule).

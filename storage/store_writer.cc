@@ -1,5 +1,7 @@
 #include "storage/store_writer.h"
 
+#include <malloc.h>
+
 #include <cerrno>
 #include <cstring>
 #include <limits>
@@ -75,12 +77,20 @@ struct StoreWriter::FileState {
 };
 
 struct StoreWriter::CommitOutcome {
-  bool synced = false;  // the commit fdatasynced its data (which also covers the previous meta page)
+  bool synced = false;       // the commit fdatasynced its data (which also covers the previous meta page)
+  bool meta_synced = false;  // and wrote its own meta page synchronously
 };
 
 Result<std::unique_ptr<StoreWriter>> StoreWriter::start(BinlogStore& store, Options options,
                                                         ProgressCallback on_progress) {
   if (options.max_run_bytes == 0) options.max_run_bytes = 1;
+  if (options.tune_malloc) {
+    static std::once_flag tuned;
+    std::call_once(tuned, [] {
+      mallopt(M_MMAP_THRESHOLD, 32 << 20);
+      mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    });
+  }
   std::unique_ptr<StoreWriter> writer(new StoreWriter(store, options, std::move(on_progress)));
   BRELAY_TRY(writer->load_state());
   writer->progress_.durable_end = writer->published_end_;
@@ -227,6 +237,15 @@ Status StoreWriter::validate(const WriteBatch& batch, AdmissionState& state) con
   return {};
 }
 
+WriteBatch StoreWriter::take_batch() {
+  std::lock_guard lock(mutex_);
+  if (spare_batches_.empty()) return WriteBatch();
+  WriteBatch batch = std::move(spare_batches_.back());
+  spare_batches_.pop_back();
+  spare_bytes_ -= batch.capacity_bytes();
+  return batch;
+}
+
 StoreWriter::Progress StoreWriter::progress() const {
   std::lock_guard lock(mutex_);
   return progress_;
@@ -317,9 +336,15 @@ void StoreWriter::run() {
       continue;
     }
     std::deque<WriteBatch> batches;
-    batches.swap(queue_);
-    queued_bytes_ = 0;
-    const bool release_producer = std::exchange(progress_.queue_full, false);
+    std::size_t taken = 0;
+    while (!queue_.empty() && (batches.empty() || taken < options_.max_commit_bytes)) {
+      taken += queue_.front().byte_size();
+      batches.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    queued_bytes_ -= taken;
+    const bool release_producer = progress_.queue_full && queued_bytes_ < options_.queue_limit_bytes;
+    if (release_producer) progress_.queue_full = false;
     lock.unlock();
     if (release_producer) notify();
     auto outcome = commit(batches);
@@ -328,8 +353,14 @@ void StoreWriter::run() {
     } else {
       fail(std::move(outcome).error());
     }
-    batches.clear();
+    for (WriteBatch& batch : batches)
+      batch.clear();
     lock.lock();
+    for (WriteBatch& batch : batches) {
+      if (spare_bytes_ + batch.capacity_bytes() > options_.queue_limit_bytes) break;
+      spare_bytes_ += batch.capacity_bytes();
+      spare_batches_.push_back(std::move(batch));
+    }
   }
 }
 
@@ -464,34 +495,42 @@ Result<StoreWriter::CommitOutcome> StoreWriter::commit(std::deque<WriteBatch>& b
     BRELAY_TRY(txn.put(dbs.meta, as_bytes(meta_key::kResumePoint), encoded));
     new_end = to_resume_point(record);
   }
+  // When more work waits, the meta page is written without a sync: the next commit's fdatasync
+  // covers it. Otherwise LMDB writes it synchronously, as its default commit does.
+  bool pipelined = false;
+  if (store_.sync_mode() == SyncMode::kCommit) {
+    {
+      std::lock_guard lock(mutex_);
+      pipelined = !queue_.empty();
+    }
+    BRELAY_TRY(store_.env_.set_flags(MDB_NOMETASYNC, pipelined));
+  }
   BRELAY_TRY(txn.commit());
   if (new_end) committed_end_ = std::move(new_end);
-  return CommitOutcome{store_.env_.info().me_last_txnid == txn_id};
+  const bool synced = store_.env_.info().me_last_txnid == txn_id;
+  return CommitOutcome{synced, synced && !pipelined};
 }
 
 void StoreWriter::after_commit(const CommitOutcome& outcome) {
   std::optional<ResumePoint> durable;
   if (store_.sync_mode() == SyncMode::kNone) {
     durable = committed_end_;
+  } else if (outcome.meta_synced) {
+    durable = committed_end_;
+    unsynced_end_.reset();
+  } else if (outcome.synced) {
+    // This commit's fdatasync made the previous commit's meta page durable; this commit's own meta
+    // page waits for the next commit, which is already queued.
+    durable = unsynced_end_;
+    unsynced_end_ = committed_end_;
   } else {
-    bool more_queued = false;
-    {
-      std::lock_guard lock(mutex_);
-      more_queued = !queue_.empty();
+    // Nothing was written (LMDB skips an empty commit): make sure what was committed is durable.
+    if (auto synced = store_.env_.sync(true); !synced) {
+      fail(std::move(synced).error());
+      return;
     }
-    if (more_queued && outcome.synced) {
-      // This commit's fdatasync made the previous commit's meta page durable; this commit's own
-      // meta page waits for the next one.
-      durable = unsynced_end_;
-      unsynced_end_ = committed_end_;
-    } else {
-      if (auto synced = store_.env_.sync(true); !synced) {
-        fail(std::move(synced).error());
-        return;
-      }
-      durable = committed_end_;
-      unsynced_end_.reset();
-    }
+    durable = committed_end_;
+    unsynced_end_.reset();
   }
   if (durable && durable != published_end_) {
     published_end_ = durable;

@@ -47,6 +47,11 @@ std::size_t WriteBatch::byte_size() const {
          events_.size() * sizeof(Event);
 }
 
+std::size_t WriteBatch::capacity_bytes() const {
+  return payload_.capacity() + extras_.capacity() + ops_.capacity() * sizeof(Op) +
+         events_.capacity() * sizeof(Event);
+}
+
 void WriteBatch::clear() {
   ops_.clear();
   events_.clear();

@@ -60,6 +60,8 @@ class WriteBatch {
   std::size_t event_count() const { return events_.size(); }
   // What the batch holds in memory; counts against the writer's queue bound.
   std::size_t byte_size() const;
+  // What its buffers have room for (clear() keeps them, so a recycled batch allocates nothing).
+  std::size_t capacity_bytes() const;
   void clear();
 
  private:

@@ -99,7 +99,7 @@ int main(int argc, char** argv) {
     if (batch.byte_size() >= 64 * 1024) {
       auto admitted = (*writer)->submit(std::move(batch));
       if (!admitted) die(admitted.error().message());
-      batch = WriteBatch();
+      batch = (*writer)->take_batch();
       if (admitted->queue_full) {
         std::unique_lock lock(mutex);
         room.wait(lock, [&] { return !(*writer)->progress().queue_full; });
