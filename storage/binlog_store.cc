@@ -37,7 +37,8 @@ Result<std::uint64_t> map_size_for(const std::string& data_dir, std::uint64_t re
 
 // A new store gets the current version; an existing one must have it. An environment that holds
 // databases of its own is not ours to write into.
-Status check_format_version(LmdbTxn& txn, const StoreDatabases& dbs, const std::string& data_dir) {
+Status check_format_version(LmdbTxn& txn, const StoreDatabases& dbs, const std::string& data_dir,
+                            bool writable) {
   BRELAY_ASSIGN_OR_RETURN(auto stored, txn.get(dbs.meta, as_bytes(meta_key::kFormatVersion)));
   if (stored) {
     BRELAY_ASSIGN_OR_RETURN(std::uint32_t version, decode_u32_value(*stored, "store format version"));
@@ -49,6 +50,8 @@ Status check_format_version(LmdbTxn& txn, const StoreDatabases& dbs, const std::
     }
     return {};
   }
+  if (!writable)
+    return make_error("the store in {} has no format version: it was never opened for writing", data_dir);
   const std::set<std::string_view> ours = {db_name::kEvents,   db_name::kFiles,         db_name::kFileNames,
                                            db_name::kGtids,    db_name::kGtidPositions, db_name::kMeta,
                                            db_name::kRelayMeta};
@@ -79,30 +82,61 @@ Status check_format_version(LmdbTxn& txn, const StoreDatabases& dbs, const std::
 }  // namespace
 
 Result<std::unique_ptr<BinlogStore>> BinlogStore::open(const std::string& data_dir, StoreOptions options) {
-  std::error_code ec;
-  std::filesystem::create_directories(data_dir, ec);
-  if (ec) return make_error_code(ec.value(), "creating the data directory {}: {}", data_dir, ec.message());
+  std::optional<DirectoryLock> lock;
+  if (!options.read_only) {
+    std::error_code ec;
+    std::filesystem::create_directories(data_dir, ec);
+    if (ec) return make_error_code(ec.value(), "creating the data directory {}: {}", data_dir, ec.message());
+    BRELAY_ASSIGN_OR_RETURN(lock, DirectoryLock::acquire(data_dir, "writer.lock"));
+  }
   BRELAY_ASSIGN_OR_RETURN(std::uint64_t map_size, map_size_for(data_dir, options.map_size));
 
   LmdbEnv::Options env_options;
   env_options.map_size = map_size;
   env_options.max_readers = options.max_readers;
   // MDB_NOTLS: read transactions belong to StoreReaders, many of them on the one loop thread.
-  env_options.flags = MDB_NOTLS | (options.sync == SyncMode::kNone ? MDB_NOSYNC : MDB_NOMETASYNC);
+  env_options.flags = MDB_NOTLS;
+  if (options.read_only) {
+    env_options.flags |= MDB_RDONLY;
+  } else {
+    env_options.flags |= options.sync == SyncMode::kNone ? MDB_NOSYNC : MDB_NOMETASYNC;
+  }
   BRELAY_ASSIGN_OR_RETURN(LmdbEnv env, LmdbEnv::open(data_dir, env_options));
 
-  BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_write(env));
-  BRELAY_ASSIGN_OR_RETURN(StoreDatabases dbs, StoreDatabases::open(txn));
-  BRELAY_TRY(check_format_version(txn, dbs, data_dir));
+  BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn,
+                          options.read_only ? LmdbTxn::begin_read(env) : LmdbTxn::begin_write(env));
+  auto dbs = StoreDatabases::open(txn, !options.read_only);
+  if (!dbs && dbs.error().code() == MDB_NOTFOUND) {
+    return make_error("{} holds no binlog-relay store to read", data_dir);
+  }
+  BRELAY_TRY(dbs);
+  BRELAY_TRY(check_format_version(txn, *dbs, data_dir, !options.read_only));
   BRELAY_TRY(txn.commit());
 
-  std::unique_ptr<BinlogStore> store(new BinlogStore(data_dir, std::move(options), std::move(env), dbs));
-  BRELAY_TRY(store->recover());
+  std::unique_ptr<BinlogStore> store(
+      new BinlogStore(data_dir, std::move(options), std::move(lock), std::move(env), *dbs));
+  if (store->read_only()) {
+    BRELAY_TRY(store->load_durable_end());
+  } else {
+    BRELAY_TRY(store->recover());
+  }
   return store;
 }
 
-BinlogStore::BinlogStore(std::string directory, StoreOptions options, LmdbEnv env, StoreDatabases dbs)
-    : directory_(std::move(directory)), options_(std::move(options)), env_(std::move(env)), dbs_(dbs) {}
+BinlogStore::BinlogStore(std::string directory, StoreOptions options, std::optional<DirectoryLock> lock,
+                         LmdbEnv env, StoreDatabases dbs)
+    : directory_(std::move(directory)),
+      options_(std::move(options)),
+      writer_lock_(std::move(lock)),
+      env_(std::move(env)),
+      dbs_(dbs) {}
+
+Status BinlogStore::load_durable_end() {
+  BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_read(env_));
+  BRELAY_ASSIGN_OR_RETURN(auto resume, read_resume_record(txn, dbs_));
+  publish(resume ? std::optional<ResumePoint>(to_resume_point(*resume)) : std::nullopt);
+  return {};
+}
 
 BinlogStore::~BinlogStore() = default;
 
@@ -222,6 +256,7 @@ Result<std::optional<Bytes>> BinlogStore::get_meta(std::string_view key) const {
 }
 
 Status BinlogStore::put_meta(std::string_view key, ByteView value) {
+  if (read_only()) return make_error("the store in {} is open read-only", directory_);
   if (key.empty() || key.size() > env_.max_key_size()) {
     return make_error("a relay metadata key must have 1 to {} bytes, '{}' has {}", env_.max_key_size(), key,
                       key.size());

@@ -22,8 +22,9 @@
 // that and LMDB's synchronous meta write). Every other write (recovery, purge, put_meta) forces a
 // sync itself before returning.
 //
-// Threads: every public method may be called from any thread. Opening the same directory twice in
-// one process is not allowed (LMDB's rule).
+// Threads: every public method may be called from any thread. One process at a time may open a
+// store for writing (a lock file in the data directory enforces it); read-only opens may come from
+// other processes.
 #pragma once
 
 #include <atomic>
@@ -38,6 +39,7 @@
 
 #include "common/bytes.h"
 #include "common/result.h"
+#include "storage/directory_lock.h"
 #include "storage/lmdb_env.h"
 #include "storage/reader_registry.h"
 #include "storage/store_databases.h"
@@ -46,6 +48,9 @@
 namespace brelay::storage {
 
 struct StoreOptions {
+  // Read-only opens (tools such as `binlog-relay dump`, possibly while the relay runs) neither
+  // create nor recover the store, cannot write, and see the durable end as of the open.
+  bool read_only = false;
   SyncMode sync = SyncMode::kCommit;
   // 0: the size of the data directory's filesystem (at least the data file's size).
   std::uint64_t map_size = 0;
@@ -60,7 +65,8 @@ class BinlogStore {
  public:
   // Opens the store in `data_dir` (created if missing), creating an empty store of the current
   // format version when there is none, and recovers it (see the header comment). An unknown format
-  // version, or an LMDB environment that is not a binlog-relay store, is an error.
+  // version, an LMDB environment that is not a binlog-relay store, or a store another process has
+  // open for writing is an error.
   static Result<std::unique_ptr<BinlogStore>> open(const std::string& data_dir, StoreOptions options = {});
 
   BinlogStore(const BinlogStore&) = delete;
@@ -68,6 +74,7 @@ class BinlogStore {
   ~BinlogStore();
 
   const std::string& directory() const { return directory_; }
+  bool read_only() const { return options_.read_only; }
   SyncMode sync_mode() const { return options_.sync; }
   std::int64_t now() const;
 
@@ -103,7 +110,10 @@ class BinlogStore {
     std::uint64_t position = 0;
   };
 
-  BinlogStore(std::string directory, StoreOptions options, LmdbEnv env, StoreDatabases dbs);
+  BinlogStore(std::string directory, StoreOptions options, std::optional<DirectoryLock> lock, LmdbEnv env,
+              StoreDatabases dbs);
+  // Publishes the stored resume point as the durable end without changing anything.
+  Status load_durable_end();
   Status recover();
   // Makes `point` the durable end readers see. Called by the writer (and recovery) only after the
   // commit that holds it is on disk.
@@ -115,6 +125,7 @@ class BinlogStore {
 
   const std::string directory_;
   const StoreOptions options_;
+  std::optional<DirectoryLock> writer_lock_;  // held by writable opens
   LmdbEnv env_;
   const StoreDatabases dbs_;
   ReaderRegistry readers_;

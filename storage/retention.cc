@@ -104,6 +104,8 @@ PurgeRequest PurgeRequest::before(std::int64_t time, bool protect_readers) {
 }
 
 Result<PurgeReport> Retention::purge(BinlogStore& store, const PurgeRequest& request) {
+  if (store.read_only())
+    return make_error("the store in {} is open read-only: nothing can be purged", store.directory());
   PurgeReport report;
   BRELAY_ASSIGN_OR_RETURN(std::vector<FileInfo> files, committed_files(store.env_, store.dbs_));
   const std::int64_t now = request.now != 0 ? request.now : store.now();

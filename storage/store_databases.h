@@ -18,9 +18,9 @@ struct StoreDatabases {
   MDB_dbi meta = 0;
   MDB_dbi relay_meta = 0;
 
-  // Opens (creating) every database in `txn`, a write transaction that must commit for the handles
-  // to stay valid.
-  static Result<StoreDatabases> open(LmdbTxn& txn);
+  // Opens every database in `txn` (creating them when `create`, which needs a write transaction);
+  // `txn` must commit for the handles to stay valid.
+  static Result<StoreDatabases> open(LmdbTxn& txn, bool create);
 };
 
 }  // namespace brelay::storage

@@ -83,6 +83,7 @@ struct StoreWriter::CommitOutcome {
 
 Result<std::unique_ptr<StoreWriter>> StoreWriter::start(BinlogStore& store, Options options,
                                                         ProgressCallback on_progress) {
+  if (store.read_only()) return make_error("the store in {} is open read-only: no writer", store.directory());
   if (options.max_run_bytes == 0) options.max_run_bytes = 1;
   if (options.tune_malloc) {
     static std::once_flag tuned;
@@ -503,7 +504,10 @@ Result<StoreWriter::CommitOutcome> StoreWriter::commit(std::deque<WriteBatch>& b
       std::lock_guard lock(mutex_);
       pipelined = !queue_.empty();
     }
-    BRELAY_TRY(store_.env_.set_flags(MDB_NOMETASYNC, pipelined));
+    if (pipelined != meta_sync_deferred_) {
+      BRELAY_TRY(store_.env_.set_flags(MDB_NOMETASYNC, pipelined));
+      meta_sync_deferred_ = pipelined;
+    }
   }
   BRELAY_TRY(txn.commit());
   if (new_end) committed_end_ = std::move(new_end);

@@ -175,6 +175,7 @@ class StoreWriter {
   Bytes current_transaction_gtid_;
   Bytes last_gtid_;
   std::uint64_t purges_at_failure_ = 0;
+  bool meta_sync_deferred_ = true;  // MDB_NOMETASYNC is on (BinlogStore opens the store with it)
   bool fatal_ = false;
 
   std::thread thread_;

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "storage/lmdb_txn.h"
+#include "storage/retention.h"
 #include "storage/store_format.h"
 #include "storage/store_reader.h"
 #include "storage/store_writer.h"
@@ -243,6 +244,70 @@ TEST(BinlogStore, ListsFilesWithTheirFactsAndKeepsRelayMetadata) {
   ASSERT_TRUE(absent);
   EXPECT_FALSE(*absent);
   EXPECT_FALSE((*store)->put_meta("", as_bytes("x")));
+}
+
+}  // namespace
+}  // namespace brelay::storage
+
+namespace brelay::storage {
+namespace {
+
+TEST(BinlogStore, OnlyOneWritableOpenAtATime) {
+  auto dir = temp_dir();
+  auto first = BinlogStore::open(dir.file("data"));
+  ASSERT_TRUE(first) << first.error().message();
+  auto second = BinlogStore::open(dir.file("data"));
+  ASSERT_FALSE(second);
+  EXPECT_NE(second.error().message().find("already open for writing"), std::string::npos)
+      << second.error().message();
+  first->reset();
+  EXPECT_TRUE(BinlogStore::open(dir.file("data"))) << "the lock goes with the store";
+}
+
+TEST(BinlogStore, AReadOnlyOpenReadsButNeverWritesOrRecovers) {
+  auto dir = temp_dir();
+  const std::string data = dir.file("data");
+  StoreOptions read_only;
+  read_only.read_only = true;
+  auto missing = BinlogStore::open(dir.file("nothing-here"), read_only);
+  ASSERT_FALSE(missing);
+
+  TestStream stream;
+  {
+    auto store = BinlogStore::open(data);
+    ASSERT_TRUE(store);
+    auto writer = StoreWriter::start(**store, {});
+    ASSERT_TRUE(writer);
+    WriteBatch batch;
+    stream.begin_file(batch);
+    stream.transaction(batch, 3, 200);
+    stream.unfinished_events(batch, 2, 100);
+    ASSERT_TRUE((*writer)->submit(std::move(batch)));
+    ASSERT_TRUE((*writer)->stop());
+  }
+  {
+    auto store = BinlogStore::open(data, read_only);
+    ASSERT_TRUE(store) << store.error().message();
+    EXPECT_TRUE((*store)->read_only());
+    const auto end = (*store)->durable_end();
+    ASSERT_TRUE(end);
+    EXPECT_EQ(end->position, stream.boundary_position());
+    auto events = testing::read_everything(**store);
+    ASSERT_TRUE(events);
+    EXPECT_EQ(testing::compare_events(*events, stream.complete_events()), "");
+    EXPECT_FALSE(StoreWriter::start(**store, {}));
+    EXPECT_FALSE((*store)->put_meta("k", as_bytes("v")));
+    EXPECT_FALSE(Retention::purge(**store, PurgeRequest::to(stream.current_file())));
+  }
+  // The unfinished tail was left for the next writable open to trim.
+  auto store = BinlogStore::open(data);
+  ASSERT_TRUE(store);
+  auto writer = StoreWriter::start(**store, {});
+  ASSERT_TRUE(writer);
+  WriteBatch batch;
+  stream.abandon(batch);
+  stream.transaction(batch, 1, 10);
+  EXPECT_TRUE((*writer)->submit(std::move(batch)));
 }
 
 }  // namespace
