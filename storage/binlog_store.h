@@ -131,6 +131,7 @@ class BinlogStore {
   ReaderRegistry readers_;
   // Bumped after each purge: the writer uses it to know that pages were freed.
   std::atomic<std::uint64_t> purges_{0};
+  std::atomic<bool> has_writer_{false};  // at most one StoreWriter at a time
 
   mutable std::mutex published_mutex_;
   std::optional<ResumePoint> published_;  // guarded by published_mutex_

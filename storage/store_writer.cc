@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <limits>
@@ -84,7 +85,11 @@ struct StoreWriter::CommitOutcome {
 Result<std::unique_ptr<StoreWriter>> StoreWriter::start(BinlogStore& store, Options options,
                                                         ProgressCallback on_progress) {
   if (store.read_only()) return make_error("the store in {} is open read-only: no writer", store.directory());
-  if (options.max_run_bytes == 0) options.max_run_bytes = 1;
+  options.max_run_bytes = std::clamp<std::size_t>(options.max_run_bytes, 1, std::size_t{1} << 30);
+  if (store.has_writer_.exchange(true)) {
+    return make_error("the store in {} already has a writer: a store has one writer at a time",
+                      store.directory());
+  }
   if (options.tune_malloc) {
     static std::once_flag tuned;
     std::call_once(tuned, [] {
@@ -104,6 +109,7 @@ StoreWriter::StoreWriter(BinlogStore& store, Options options, ProgressCallback o
 
 StoreWriter::~StoreWriter() {
   (void)stop();
+  store_.has_writer_ = false;
 }
 
 Status StoreWriter::load_state() {

@@ -348,3 +348,20 @@ TEST(StoreWriter, FullMapStopsWritingReadersKeepWorkingAndAPurgeResumesIt) {
 
 }  // namespace
 }  // namespace brelay::storage
+
+namespace brelay::storage {
+namespace {
+
+TEST(StoreWriter, AStoreHasOneWriterAtATime) {
+  Opened s = open_store();
+  auto first = StoreWriter::start(*s.store, {});
+  ASSERT_TRUE(first);
+  auto second = StoreWriter::start(*s.store, {});
+  ASSERT_FALSE(second);
+  EXPECT_NE(second.error().message().find("already has a writer"), std::string::npos);
+  first->reset();
+  EXPECT_TRUE(StoreWriter::start(*s.store, {}));
+}
+
+}  // namespace
+}  // namespace brelay::storage
