@@ -102,22 +102,24 @@ Result<std::optional<FileRecordView>> StoreReader::file_record(std::uint32_t fil
   return std::optional<FileRecordView>(record);
 }
 
-Result<LmdbCursor::Entry> StoreReader::run_holding(std::uint32_t file_seq, std::uint64_t position) {
+Result<StoreReader::StoredRun> StoreReader::run_holding(std::uint32_t file_seq, std::uint64_t position) {
   const EventKey target{file_seq, position};
   BRELAY_ASSIGN_OR_RETURN(auto entry, events_.seek(target.encode()));
   if (entry) {
     BRELAY_ASSIGN_OR_RETURN(EventKey key, EventKey::decode(entry->key));
-    if (key == target) return *entry;
+    if (key == target) {
+      BRELAY_ASSIGN_OR_RETURN(RunView run, RunView::parse(entry->value));
+      return StoredRun{key, run};
+    }
     BRELAY_ASSIGN_OR_RETURN(entry, events_.prev());
   } else {
     BRELAY_ASSIGN_OR_RETURN(entry, events_.last());
   }
   if (entry) {
     BRELAY_ASSIGN_OR_RETURN(EventKey key, EventKey::decode(entry->key));
-    BRELAY_ASSIGN_OR_RETURN(RunView run, RunView::parse(entry->value));
-    if (key.file_seq == file_seq && key.position <= position &&
-        position < key.position + run.payload().size()) {
-      return *entry;
+    if (key.file_seq == file_seq && key.position <= position) {
+      BRELAY_ASSIGN_OR_RETURN(RunView run, RunView::parse(entry->value));
+      if (position < key.position + run.payload().size()) return StoredRun{key, run};
     }
   }
   return make_error("the store holds no event at position {} of {}", position, file_.name);
@@ -158,15 +160,13 @@ Status StoreReader::seek(std::string_view file, std::uint64_t position) {
       return make_error("position {} is beyond the end of {}, which is at {}", position, file, *end);
     }
     if (position == record->first_position || position == *end) return {};
-    BRELAY_ASSIGN_OR_RETURN(LmdbCursor::Entry entry, run_holding(seq, position));
-    BRELAY_ASSIGN_OR_RETURN(EventKey key, EventKey::decode(entry.key));
-    BRELAY_ASSIGN_OR_RETURN(RunView run, RunView::parse(entry.value));
-    const std::uint64_t offset = position - key.position;
-    if (!run.event_starting_at(offset)) {
-      const std::size_t after = run.first_event_at_or_after(offset);
+    BRELAY_ASSIGN_OR_RETURN(StoredRun holding, run_holding(seq, position));
+    const std::uint64_t offset = position - holding.key.position;
+    if (!holding.run.event_starting_at(offset)) {
+      const std::size_t after = holding.run.first_event_at_or_after(offset);
       return make_error(
           "position {} of {} is inside an event (that event starts at {}): give an event's start", position,
-          file, key.position + run.event_start(after - 1));
+          file, holding.key.position + holding.run.event_start(after - 1));
     }
     return {};
   }();
@@ -263,28 +263,28 @@ Result<ReadBatch> StoreReader::read(std::size_t max_bytes) {
 }
 
 Status StoreReader::collect_runs(std::uint64_t file_end, std::size_t max_bytes, ReadBatch& batch) {
-  BRELAY_ASSIGN_OR_RETURN(LmdbCursor::Entry entry, run_holding(file_.seq, position_));
+  BRELAY_ASSIGN_OR_RETURN(StoredRun stored, run_holding(file_.seq, position_));
   std::uint64_t position = position_;
   while (true) {
-    BRELAY_ASSIGN_OR_RETURN(EventKey key, EventKey::decode(entry.key));
-    if (key.file_seq != file_.seq || key.position > position) {
-      return make_error("the store is missing events of {} from position {} on", file_.name, position);
-    }
-    BRELAY_ASSIGN_OR_RETURN(RunView run, RunView::parse(entry.value));
-    const std::uint64_t run_end = key.position + run.payload().size();
+    const std::uint64_t run_end = stored.key.position + stored.run.payload().size();
     const std::uint64_t end = std::min(run_end, file_end);
-    const std::size_t end_offset = static_cast<std::size_t>(end - key.position);
-    if (end < run_end && !run.event_starting_at(end_offset)) {
+    const std::size_t end_offset = static_cast<std::size_t>(end - stored.key.position);
+    if (end < run_end && !stored.run.event_starting_at(end_offset)) {
       return make_error("the durable end {} of {} is inside a stored event", end, file_.name);
     }
-    runs_.emplace_back(run, key.position, static_cast<std::size_t>(position - key.position), end_offset);
+    runs_.emplace_back(stored.run, stored.key.position,
+                       static_cast<std::size_t>(position - stored.key.position), end_offset);
     batch.bytes += static_cast<std::size_t>(end - position);
     position = end;
     if (position >= file_end || batch.bytes >= max_bytes) return {};
     BRELAY_ASSIGN_OR_RETURN(auto next, events_.next());
     if (!next)
       return make_error("the store is missing events of {} from position {} on", file_.name, position);
-    entry = *next;
+    BRELAY_ASSIGN_OR_RETURN(stored.key, EventKey::decode(next->key));
+    if (stored.key.file_seq != file_.seq || stored.key.position != position) {
+      return make_error("the store is missing events of {} from position {} on", file_.name, position);
+    }
+    BRELAY_ASSIGN_OR_RETURN(stored.run, RunView::parse(next->value));
   }
 }
 

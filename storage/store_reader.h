@@ -106,8 +106,12 @@ class StoreReader {
                                                    BinlogStore::DurableLimit limit);
   Status begin();
   Result<std::optional<FileRecordView>> file_record(std::uint32_t file_seq);
-  // The stored run that holds `position` of `file_seq`.
-  Result<LmdbCursor::Entry> run_holding(std::uint32_t file_seq, std::uint64_t position);
+  struct StoredRun {
+    EventKey key;
+    RunView run;
+  };
+  // The stored run that holds `position` of `file_seq`; the cursor stays on it.
+  Result<StoredRun> run_holding(std::uint32_t file_seq, std::uint64_t position);
   Status enter(std::uint32_t file_seq, const FileRecordView& record, std::uint64_t position,
                BinlogStore::DurableLimit limit);
   Status collect_runs(std::uint64_t file_end, std::size_t max_bytes, ReadBatch& batch);

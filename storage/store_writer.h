@@ -1,15 +1,15 @@
 // StoreWriter: the store's single writer. It owns one thread that takes what is queued (up to
-// max_commit_bytes), writes it in one LMDB transaction (group commit), makes it durable per the store's sync
-// mode, and only then publishes the new durable end to readers and to the producer. Nothing is visible to
-// readers before the commit that holds it is on disk, and readers never see past the last complete
-// transaction.
+// max_commit_bytes), writes it in one LMDB transaction (group commit), makes it durable per the
+// store's sync mode, and only then publishes the new durable end to readers and to the producer.
+// Nothing is visible to readers before the commit that holds it is on disk, and readers never see
+// past the last complete transaction.
 //
-// The producer (the upstream, on the libuv loop thread) calls submit() with WriteBatches; submit()
-// validates a batch against what was queued before it (contiguous positions, an open file, sizes),
-// queues it and returns at once. The queue is bounded in bytes: when a submit() leaves it over the
-// bound, Admission::queue_full tells the producer to stop reading its socket until a progress
-// callback reports queue_full == false. The writer may commit the first part of a long transaction
-// to keep memory bounded; such a part is never published, and recovery trims it after a crash.
+// The producer (the upstream, on the libuv loop thread) fills WriteBatches (take_batch() hands out
+// recycled ones) and calls submit(); submit() validates a batch against what was queued before it (contiguous
+// positions, an open file, sizes), queues it and returns at once. The queue is bounded in bytes: when a
+// submit() leaves it over the bound, Admission::queue_full tells the producer to stop reading its socket
+// until a progress callback reports queue_full == false. The writer may commit the first part of a long
+// transaction to keep memory bounded; such a part is never published, and recovery trims it after a crash.
 //
 // Group commit and durability (SyncMode::kCommit): every commit fdatasyncs its data pages before
 // LMDB writes its meta page. When more work is already queued, the meta page is written without a

@@ -244,6 +244,48 @@ AppendResult append_to_plain_file(const std::string& path, std::size_t event_siz
   return result;
 }
 
+// The same bytes through LMDB alone, without the store: values of about 256 KiB (whole events,
+// like the store's runs) appended with MDB_RESERVE, one commit per `sync_every` bytes with
+// MDB_NOMETASYNC (one fdatasync per commit, as the store's busy writer) and a final sync. It shows
+// what LMDB itself costs against the plain file, apart from the store's own work.
+AppendResult append_to_raw_lmdb(const std::string& dir, std::size_t event_size, std::uint64_t total_bytes,
+                                std::uint64_t sync_every) {
+  LmdbEnv::Options options;
+  options.map_size = std::size_t{64} << 30;
+  options.flags = MDB_NOMETASYNC;
+  auto env = check(LmdbEnv::open(dir, options), "opening a plain LMDB environment");
+  const std::size_t per_value = std::max<std::size_t>(1, (std::size_t{256} << 10) / event_size);
+  AppendResult result;
+  const auto start = Clock::now();
+  const double cpu_start = process_cpu_seconds();
+  std::uint64_t key = 0;
+  MDB_dbi dbi = 0;
+  while (result.bytes < total_bytes) {
+    auto txn = check(LmdbTxn::begin_write(env), "beginning");
+    if (key == 0) dbi = check(txn.open_database(nullptr, 0), "opening the main database");
+    for (std::uint64_t in_commit = 0; in_commit < sync_every && result.bytes < total_bytes;) {
+      const std::size_t events = static_cast<std::size_t>(
+          std::min<std::uint64_t>(per_value, (total_bytes - result.bytes + event_size - 1) / event_size));
+      const std::uint64_t big_endian = __builtin_bswap64(key++);
+      auto value = check(txn.reserve(dbi, ByteView(reinterpret_cast<const std::uint8_t*>(&big_endian), 8),
+                                     events * event_size, MDB_APPEND),
+                         "writing");
+      for (std::size_t i = 0; i < events; ++i) {
+        const ByteView event = event_slice(result.events++, event_size);
+        std::memcpy(value.data() + i * event_size, event.data(), event_size);
+      }
+      result.bytes += events * event_size;
+      in_commit += events * event_size;
+    }
+    check(txn.commit(), "committing");
+    result.commits += 1;
+  }
+  check(env.sync(true), "syncing");
+  result.seconds = seconds_since(start);
+  result.cpu_seconds = process_cpu_seconds() - cpu_start;
+  return result;
+}
+
 std::string size_name(std::size_t bytes) {
   if (bytes >= (1 << 20)) return fmt::format("{} MiB", bytes >> 20);
   if (bytes >= 1024) return fmt::format("{} KiB", bytes >> 10);
@@ -269,12 +311,14 @@ void bench_append(const std::string& base, std::uint64_t scale_down) {
   constexpr int kRounds = 3;
   std::printf(
       "\n1. Durable append throughput, sync = commit, 1 GiB per measurement, median of %d rounds that\n"
-      "   alternate which side goes first (store: group commit; plain file: 256 KiB writes and as\n"
-      "   many fdatasync calls as the store made group commits in that round); CPU s = process CPU\n"
-      "   seconds (user + system, all threads) per GiB appended\n\n",
+      "   alternate which side goes first. store: the StoreWriter (group commit); plain: 256 KiB writes\n"
+      "   with as many fdatasync calls as the store made group commits in that round; LMDB only: the\n"
+      "   same bytes as ~256 KiB values through LMDB alone with as many commits (what LMDB itself\n"
+      "   costs). CPU s: process CPU seconds (user + system, all threads) per GiB appended.\n\n",
       kRounds);
-  std::printf("%-8s %-18s %9s %11s %8s %6s | %9s %11s %8s %6s | %6s\n", "event", "store layout", "MB/s",
-              "events/s", "commits", "CPU s", "plain MB/s", "events/s", "fsyncs", "CPU s", "ratio");
+  std::printf("%-6s %-17s | %9s %10s %7s %6s | %9s %6s | %6s | %9s %6s | %s\n", "event", "store layout",
+              "store MB/s", "events/s", "commits", "CPU s", "plain MB/s", "CPU s", "ratio", "LMDB MB/s",
+              "CPU s", "ratio per round");
   struct Case {
     std::size_t size;
     int per_transaction;
@@ -290,9 +334,10 @@ void bench_append(const std::string& base, std::uint64_t scale_down) {
   for (const Case& c : cases) {
     if (g_only_size != 0 && g_only_size != c.size) continue;
     const std::uint64_t total = (std::uint64_t{1} << 30) / scale_down;
-    std::vector<double> store_mbs, plain_mbs, ratios, store_cpu, plain_cpu;
+    std::vector<double> store_mbs, plain_mbs, lmdb_mbs, ratios, store_cpu, plain_cpu, lmdb_cpu;
     AppendResult store;
     AppendResult plain;
+    AppendResult lmdb;
     for (int round = 0; round < kRounds; ++round) {
       auto run_store = [&] {
         settle(base);
@@ -307,11 +352,20 @@ void bench_append(const std::string& base, std::uint64_t scale_down) {
                                      std::max<std::uint64_t>(total / std::max<std::uint64_t>(commits, 1), 1));
         std::filesystem::remove(path);
       };
+      auto run_lmdb = [&](std::uint64_t commits) {
+        settle(base);
+        const std::string dir = make_dir(base, "append-lmdb");
+        lmdb = append_to_raw_lmdb(dir, c.size, total,
+                                  std::max<std::uint64_t>(total / std::max<std::uint64_t>(commits, 1), 1));
+        std::filesystem::remove_all(dir);
+      };
       if (round % 2 == 0) {
         run_store();
         run_plain(store.commits);
+        run_lmdb(store.commits);
       } else {
-        run_plain(store.commits);  // the previous round's commit count
+        run_lmdb(store.commits);  // the previous round's commit count
+        run_plain(store.commits);
         run_store();
       }
       store_mbs.push_back(static_cast<double>(store.bytes) / store.seconds / 1e6);
@@ -321,14 +375,17 @@ void bench_append(const std::string& base, std::uint64_t scale_down) {
                           static_cast<double>(store.bytes));
       plain_cpu.push_back(plain.cpu_seconds * static_cast<double>(std::uint64_t{1} << 30) /
                           static_cast<double>(plain.bytes));
+      lmdb_mbs.push_back(static_cast<double>(lmdb.bytes) / lmdb.seconds / 1e6);
+      lmdb_cpu.push_back(lmdb.cpu_seconds * static_cast<double>(std::uint64_t{1} << 30) /
+                         static_cast<double>(lmdb.bytes));
     }
     const double s = median(store_mbs);
     const double p = median(plain_mbs);
-    std::printf("%-8s %-18s %9.0f %11.0f %8llu %6.2f | %9.0f %11.0f %8llu %6.2f | %5.2fx  (rounds: %s)\n",
+    std::printf("%-6s %-17s | %10.0f %10.0f %7llu %6.2f | %10.0f %6.2f | %5.2fx | %9.0f %6.2f | %s\n",
                 size_name(c.size).c_str(), c.label, s, s * 1e6 / static_cast<double>(c.size),
-                static_cast<unsigned long long>(store.commits), median(store_cpu), p,
-                p * 1e6 / static_cast<double>(c.size), static_cast<unsigned long long>(plain.commits),
-                median(plain_cpu), s / p, fmt::format("{:.2f}", fmt::join(ratios, " ")).c_str());
+                static_cast<unsigned long long>(store.commits), median(store_cpu), p, median(plain_cpu),
+                s / p, median(lmdb_mbs), median(lmdb_cpu),
+                fmt::format("{:.2f}", fmt::join(ratios, " ")).c_str());
   }
 }
 
