@@ -6,9 +6,12 @@ namespace brelay::storage {
 
 Error lmdb_error(int rc, std::string_view what) {
   std::string hint;
-  if (rc == MDB_MAP_FULL) hint = "; the store's map is full: raise the map size or free disk space";
+  if (rc == MDB_MAP_FULL)
+    hint = "; the store's map is full: purge old binlog files or give the store more room";
   if (rc == ENOSPC) hint = "; the disk is full: free space on the data directory's filesystem";
   if (rc == EACCES) hint = "; check the data directory's owner and permissions";
+  if (rc == MDB_READERS_FULL) hint = "; too many concurrent readers: raise the store's reader limit";
+  if (rc == MDB_PANIC) hint = "; the store can no longer be written: restart binlog-relay to reopen it";
   return Error(fmt::format("{}: {}{}", what, mdb_strerror(rc), hint), rc);
 }
 
@@ -41,6 +44,33 @@ LmdbEnv& LmdbEnv::operator=(LmdbEnv&& other) noexcept {
 
 LmdbEnv::~LmdbEnv() {
   if (env_ != nullptr) mdb_env_close(env_);
+}
+
+Status LmdbEnv::sync(bool force) const {
+  if (int rc = mdb_env_sync(env_, force ? 1 : 0); rc != 0) return lmdb_error(rc, "syncing the store to disk");
+  return {};
+}
+
+Status LmdbEnv::set_flags(unsigned flags, bool on) const {
+  if (int rc = mdb_env_set_flags(env_, flags, on ? 1 : 0); rc != 0)
+    return lmdb_error(rc, "setting store flags");
+  return {};
+}
+
+MDB_envinfo LmdbEnv::info() const {
+  MDB_envinfo info{};
+  mdb_env_info(env_, &info);
+  return info;
+}
+
+std::size_t LmdbEnv::page_size() const {
+  MDB_stat stat{};
+  mdb_env_stat(env_, &stat);
+  return stat.ms_psize;
+}
+
+std::size_t LmdbEnv::max_key_size() const {
+  return static_cast<std::size_t>(mdb_env_get_maxkeysize(env_));
 }
 
 }  // namespace brelay::storage

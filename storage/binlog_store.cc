@@ -1,0 +1,270 @@
+#include "storage/binlog_store.h"
+
+#include <sys/statvfs.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <set>
+
+#include "storage/lmdb_cursor.h"
+#include "storage/lmdb_txn.h"
+#include "storage/store_format.h"
+#include "storage/store_recovery.h"
+
+namespace brelay::storage {
+namespace {
+
+constexpr std::uint64_t kMapGranularity = std::uint64_t{1} << 20;
+
+Result<std::uint64_t> map_size_for(const std::string& data_dir, std::uint64_t requested) {
+  std::uint64_t size = requested;
+  if (size == 0) {
+    struct statvfs fs {};
+    if (statvfs(data_dir.c_str(), &fs) != 0) {
+      return make_error_code(errno, "reading the size of the filesystem of {}: {}", data_dir,
+                             std::strerror(errno));
+    }
+    size = static_cast<std::uint64_t>(fs.f_blocks) * fs.f_frsize;
+  }
+  std::error_code ec;
+  const auto existing = std::filesystem::file_size(std::filesystem::path(data_dir) / "data.mdb", ec);
+  if (!ec) size = std::max<std::uint64_t>(size, existing);
+  return (size + kMapGranularity - 1) / kMapGranularity * kMapGranularity;
+}
+
+// A new store gets the current version; an existing one must have it. An environment that holds
+// databases of its own is not ours to write into.
+Status check_format_version(LmdbTxn& txn, const StoreDatabases& dbs, const std::string& data_dir,
+                            bool writable) {
+  BRELAY_ASSIGN_OR_RETURN(auto stored, txn.get(dbs.meta, as_bytes(meta_key::kFormatVersion)));
+  if (stored) {
+    BRELAY_ASSIGN_OR_RETURN(std::uint32_t version, decode_u32_value(*stored, "store format version"));
+    if (version != kStoreFormatVersion) {
+      return make_error(
+          "the store in {} has format version {}, and this binlog-relay reads version {} only: run the "
+          "binlog-relay release that wrote it, or move the directory away to start a new store",
+          data_dir, version, kStoreFormatVersion);
+    }
+    return {};
+  }
+  if (!writable)
+    return make_error("the store in {} has no format version: it was never opened for writing", data_dir);
+  const std::set<std::string_view> ours = {db_name::kEvents,   db_name::kFiles,         db_name::kFileNames,
+                                           db_name::kGtids,    db_name::kGtidPositions, db_name::kMeta,
+                                           db_name::kRelayMeta};
+  BRELAY_ASSIGN_OR_RETURN(MDB_dbi main, txn.open_database(nullptr, 0));
+  BRELAY_ASSIGN_OR_RETURN(LmdbCursor cursor, LmdbCursor::open(txn, main));
+  BRELAY_ASSIGN_OR_RETURN(auto entry, cursor.first());
+  while (entry) {
+    if (!ours.contains(as_text(entry->key))) {
+      return make_error(
+          "{} holds an LMDB environment that is not a binlog-relay store (it has a database '{}'): point "
+          "[storage] data_dir at an empty directory",
+          data_dir, as_text(entry->key));
+    }
+    BRELAY_ASSIGN_OR_RETURN(entry, cursor.next());
+  }
+  for (MDB_dbi dbi : {dbs.events, dbs.files, dbs.meta}) {
+    BRELAY_ASSIGN_OR_RETURN(LmdbCursor any, LmdbCursor::open(txn, dbi));
+    BRELAY_ASSIGN_OR_RETURN(auto first, any.first());
+    if (first) {
+      return make_error("the store in {} has data but no format version: it was not written by binlog-relay",
+                        data_dir);
+    }
+  }
+  const Bytes version = encode_u32_value(kStoreFormatVersion);
+  return txn.put(dbs.meta, as_bytes(meta_key::kFormatVersion), version);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<BinlogStore>> BinlogStore::open(const std::string& data_dir, StoreOptions options) {
+  std::optional<DirectoryLock> lock;
+  if (!options.read_only) {
+    std::error_code ec;
+    std::filesystem::create_directories(data_dir, ec);
+    if (ec) return make_error_code(ec.value(), "creating the data directory {}: {}", data_dir, ec.message());
+    BRELAY_ASSIGN_OR_RETURN(lock, DirectoryLock::acquire(data_dir, "writer.lock"));
+  }
+  BRELAY_ASSIGN_OR_RETURN(std::uint64_t map_size, map_size_for(data_dir, options.map_size));
+
+  LmdbEnv::Options env_options;
+  env_options.map_size = map_size;
+  env_options.max_readers = options.max_readers;
+  // MDB_NOTLS: read transactions belong to StoreReaders, many of them on the one loop thread.
+  env_options.flags = MDB_NOTLS;
+  if (options.read_only) {
+    env_options.flags |= MDB_RDONLY;
+  } else {
+    env_options.flags |= options.sync == SyncMode::kNone ? MDB_NOSYNC : MDB_NOMETASYNC;
+  }
+  BRELAY_ASSIGN_OR_RETURN(LmdbEnv env, LmdbEnv::open(data_dir, env_options));
+
+  BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn,
+                          options.read_only ? LmdbTxn::begin_read(env) : LmdbTxn::begin_write(env));
+  auto dbs = StoreDatabases::open(txn, !options.read_only);
+  if (!dbs && dbs.error().code() == MDB_NOTFOUND) {
+    return make_error("{} holds no binlog-relay store to read", data_dir);
+  }
+  BRELAY_TRY(dbs);
+  BRELAY_TRY(check_format_version(txn, *dbs, data_dir, !options.read_only));
+  BRELAY_TRY(txn.commit());
+
+  std::unique_ptr<BinlogStore> store(
+      new BinlogStore(data_dir, std::move(options), std::move(lock), std::move(env), *dbs));
+  if (store->read_only()) {
+    BRELAY_TRY(store->load_durable_end());
+  } else {
+    BRELAY_TRY(store->recover());
+  }
+  return store;
+}
+
+BinlogStore::BinlogStore(std::string directory, StoreOptions options, std::optional<DirectoryLock> lock,
+                         LmdbEnv env, StoreDatabases dbs)
+    : directory_(std::move(directory)),
+      options_(std::move(options)),
+      writer_lock_(std::move(lock)),
+      env_(std::move(env)),
+      dbs_(dbs) {}
+
+Status BinlogStore::load_durable_end() {
+  BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_read(env_));
+  BRELAY_ASSIGN_OR_RETURN(auto resume, read_resume_record(txn, dbs_));
+  publish(resume ? std::optional<ResumePoint>(to_resume_point(*resume)) : std::nullopt);
+  return {};
+}
+
+BinlogStore::~BinlogStore() = default;
+
+Status BinlogStore::recover() {
+  BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_write(env_));
+  BRELAY_ASSIGN_OR_RETURN(TrimReport trimmed, trim_to_resume_point(txn, dbs_));
+  BRELAY_ASSIGN_OR_RETURN(auto resume, read_resume_record(txn, dbs_));
+  std::optional<ResumePoint> point;
+  if (resume) point = to_resume_point(*resume);
+  if (trimmed.empty()) {
+    txn.abort();
+  } else {
+    BRELAY_TRY(txn.commit());
+  }
+  BRELAY_TRY(sync_after_write());
+  publish(std::move(point));
+  return {};
+}
+
+std::int64_t BinlogStore::now() const {
+  if (options_.clock) return options_.clock();
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void BinlogStore::publish(std::optional<ResumePoint> point) {
+  std::lock_guard lock(published_mutex_);
+  limit_ = point ? DurableLimit{true, point->file_seq, point->position} : DurableLimit{};
+  published_ = std::move(point);
+}
+
+std::optional<ResumePoint> BinlogStore::durable_end() const {
+  std::lock_guard lock(published_mutex_);
+  return published_;
+}
+
+BinlogStore::DurableLimit BinlogStore::durable_limit() const {
+  std::lock_guard lock(published_mutex_);
+  return limit_;
+}
+
+Status BinlogStore::sync_after_write() const {
+  if (options_.sync == SyncMode::kNone) return {};
+  return env_.sync(true);
+}
+
+std::uint64_t BinlogStore::filesystem_free_bytes() const {
+  struct statvfs fs {};
+  if (statvfs(directory_.c_str(), &fs) != 0) return 0;
+  return static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
+}
+
+Result<std::vector<FileInfo>> BinlogStore::list_files() const {
+  std::vector<FileInfo> files;
+  const DurableLimit limit = durable_limit();
+  if (!limit.any) return files;
+  BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_read(env_));
+  BRELAY_ASSIGN_OR_RETURN(LmdbCursor cursor, LmdbCursor::open(txn, dbs_.files));
+  BRELAY_ASSIGN_OR_RETURN(auto entry, cursor.first());
+  while (entry) {
+    BRELAY_ASSIGN_OR_RETURN(std::uint32_t seq, decode_file_key(entry->key));
+    if (seq > limit.file_seq) break;
+    BRELAY_ASSIGN_OR_RETURN(FileRecordView record, FileRecordView::decode(entry->value));
+    FileInfo info = to_file_info(seq, record);
+    if (seq == limit.file_seq) info.end_position = std::min(info.end_position, limit.position);
+    files.push_back(std::move(info));
+    BRELAY_ASSIGN_OR_RETURN(entry, cursor.next());
+  }
+  return files;
+}
+
+Result<std::optional<FileInfo>> BinlogStore::find_file(std::string_view name) const {
+  const DurableLimit limit = durable_limit();
+  if (!limit.any) return std::optional<FileInfo>();
+  BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_read(env_));
+  BRELAY_ASSIGN_OR_RETURN(auto seq_value, txn.get(dbs_.file_names, as_bytes(name)));
+  if (!seq_value) return std::optional<FileInfo>();
+  BRELAY_ASSIGN_OR_RETURN(std::uint32_t seq, decode_file_key(*seq_value));
+  if (seq > limit.file_seq) return std::optional<FileInfo>();
+  BRELAY_ASSIGN_OR_RETURN(auto value, txn.get(dbs_.files, encode_file_key(seq)));
+  if (!value) return make_error("the store names file {} #{} but has no record of it", name, seq);
+  BRELAY_ASSIGN_OR_RETURN(FileRecordView record, FileRecordView::decode(*value));
+  FileInfo info = to_file_info(seq, record);
+  if (seq == limit.file_seq) info.end_position = std::min(info.end_position, limit.position);
+  return std::optional<FileInfo>(std::move(info));
+}
+
+Result<StoreStats> BinlogStore::stats() const {
+  StoreStats stats;
+  BRELAY_ASSIGN_OR_RETURN(std::vector<FileInfo> files, list_files());
+  stats.file_count = files.size();
+  for (const FileInfo& file : files)
+    stats.stored_bytes += file.stored_bytes();
+  if (!files.empty()) stats.oldest_timestamp = files.front().first_timestamp;
+  const MDB_envinfo info = env_.info();
+  stats.data_file_bytes = (static_cast<std::uint64_t>(info.me_last_pgno) + 1) * env_.page_size();
+  stats.map_bytes = info.me_mapsize;
+  stats.filesystem_free_bytes = filesystem_free_bytes();
+  stats.durable_end = durable_end();
+  return stats;
+}
+
+Result<Bytes> BinlogStore::purged_gtid_set() const {
+  BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_read(env_));
+  BRELAY_ASSIGN_OR_RETURN(LmdbCursor cursor, LmdbCursor::open(txn, dbs_.files));
+  BRELAY_ASSIGN_OR_RETURN(auto oldest, cursor.first());
+  if (!oldest) return Bytes();
+  BRELAY_ASSIGN_OR_RETURN(FileRecordView record, FileRecordView::decode(oldest->value));
+  return Bytes(record.previous_gtids.begin(), record.previous_gtids.end());
+}
+
+Result<std::optional<Bytes>> BinlogStore::get_meta(std::string_view key) const {
+  BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_read(env_));
+  BRELAY_ASSIGN_OR_RETURN(auto value, txn.get(dbs_.relay_meta, as_bytes(key)));
+  if (!value) return std::optional<Bytes>();
+  return std::optional<Bytes>(Bytes(value->begin(), value->end()));
+}
+
+Status BinlogStore::put_meta(std::string_view key, ByteView value) {
+  if (read_only()) return make_error("the store in {} is open read-only", directory_);
+  if (key.empty() || key.size() > env_.max_key_size()) {
+    return make_error("a relay metadata key must have 1 to {} bytes, '{}' has {}", env_.max_key_size(), key,
+                      key.size());
+  }
+  BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_write(env_));
+  BRELAY_TRY(txn.put(dbs_.relay_meta, as_bytes(key), value));
+  BRELAY_TRY(txn.commit());
+  return sync_after_write();
+}
+
+}  // namespace brelay::storage

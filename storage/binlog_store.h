@@ -1,0 +1,141 @@
+// BinlogStore: the durable LMDB binlog store of one data directory. It owns the LMDB environment,
+// checks the format version, recovers on open (whatever lies after the last complete transaction
+// is removed, so the store always ends on a transaction boundary), publishes the durable end that
+// readers may not pass, and answers listing and metadata questions. Events are written by the one
+// StoreWriter (store_writer.h), read by StoreReaders (store_reader.h) and purged by retention
+// (retention.h); all of them borrow the store, which must outlive them.
+//
+// The store does not parse events: callers hand it the bytes plus what they know about them (file,
+// position, transaction boundary, GTID, timestamp), and get the same bytes back.
+//
+// Map size: LMDB's map is a fixed address range, and mdb_env_set_mapsize is only safe while no
+// transaction of the process is active, which readers on the loop thread make impossible to
+// promise. So the store reserves, once at open, a range as large as the filesystem holding the data
+// directory (StoreOptions::map_size overrides it). Without MDB_WRITEMAP the data file grows only as
+// pages are written, so the reservation costs address space only, and the map can never fill before
+// the disk does. If the filesystem grows while the relay runs, the new room is used after a restart.
+// MDB_WRITEMAP is not used: a page fault on a full filesystem would be a SIGBUS, not an error.
+//
+// Durability (SyncMode::kCommit): the environment is opened with MDB_NOMETASYNC, so a commit can
+// cost one fdatasync (data pages) and write its meta page without syncing it; the writer publishes
+// a commit only once its meta page is on disk too (see store_writer.h for how it alternates between
+// that and LMDB's synchronous meta write). Every other write (recovery, purge, put_meta) forces a
+// sync itself before returning.
+//
+// Threads: every public method may be called from any thread. One process at a time may open a
+// store for writing (a lock file in the data directory enforces it); read-only opens may come from
+// other processes.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/bytes.h"
+#include "common/result.h"
+#include "storage/directory_lock.h"
+#include "storage/lmdb_env.h"
+#include "storage/reader_registry.h"
+#include "storage/store_databases.h"
+#include "storage/store_types.h"
+
+namespace brelay::storage {
+
+struct StoreOptions {
+  // Read-only opens (tools such as `binlog-relay dump`, possibly while the relay runs) neither
+  // create nor recover the store, cannot write, and see the durable end as of the open.
+  bool read_only = false;
+  SyncMode sync = SyncMode::kCommit;
+  // 0: the size of the data directory's filesystem (at least the data file's size).
+  std::uint64_t map_size = 0;
+  // Concurrent read transactions: one per StoreReader (each keeps its own) plus a few for listing.
+  unsigned max_readers = 1024;
+  // The relay's wall clock in Unix seconds, for file creation and write times; empty: the system
+  // clock. Tests substitute their own.
+  std::function<std::int64_t()> clock;
+};
+
+class BinlogStore {
+ public:
+  // Opens the store in `data_dir` (created if missing), creating an empty store of the current
+  // format version when there is none, and recovers it (see the header comment). An unknown format
+  // version, an LMDB environment that is not a binlog-relay store, or a store another process has
+  // open for writing is an error.
+  static Result<std::unique_ptr<BinlogStore>> open(const std::string& data_dir, StoreOptions options = {});
+
+  BinlogStore(const BinlogStore&) = delete;
+  BinlogStore& operator=(const BinlogStore&) = delete;
+  ~BinlogStore();
+
+  const std::string& directory() const { return directory_; }
+  bool read_only() const { return options_.read_only; }
+  SyncMode sync_mode() const { return options_.sync; }
+  std::int64_t now() const;
+
+  // The published durable end (nullopt: no complete transaction stored yet). Readers never pass
+  // it; an upstream resumes from it.
+  std::optional<ResumePoint> durable_end() const;
+
+  // The stored files, oldest first, as far as the durable end (a file begun after it is not listed
+  // and the durable end's file is listed up to it).
+  Result<std::vector<FileInfo>> list_files() const;
+  // One listed file by its name; nullopt when it is not stored (or not yet durable).
+  Result<std::optional<FileInfo>> find_file(std::string_view name) const;
+  Result<StoreStats> stats() const;
+  // What @@gtid_purged means: the previous-GTID blob of the oldest stored file (empty: no file).
+  Result<Bytes> purged_gtid_set() const;
+
+  // The relay's durable key/values (source identity, its own server_uuid, ...). put_meta commits
+  // and syncs on its own; a StoreWriter batch can also carry puts, ordered with its events.
+  Result<std::optional<Bytes>> get_meta(std::string_view key) const;
+  Status put_meta(std::string_view key, ByteView value);
+
+  std::size_t registered_readers() const { return readers_.size(); }
+
+ private:
+  friend class StoreWriter;
+  friend class StoreReader;
+  friend class Retention;
+
+  // The durable end as readers test it: no strings, no allocation.
+  struct DurableLimit {
+    bool any = false;
+    std::uint32_t file_seq = 0;
+    std::uint64_t position = 0;
+  };
+
+  BinlogStore(std::string directory, StoreOptions options, std::optional<DirectoryLock> lock, LmdbEnv env,
+              StoreDatabases dbs);
+  // Publishes the stored resume point as the durable end without changing anything.
+  Status load_durable_end();
+  Status recover();
+  // Makes `point` the durable end readers see. Called by the writer (and recovery) only after the
+  // commit that holds it is on disk.
+  void publish(std::optional<ResumePoint> point);
+  DurableLimit durable_limit() const;
+  // Forces a sync when the environment does not sync its meta page on commit.
+  Status sync_after_write() const;
+  std::uint64_t filesystem_free_bytes() const;
+
+  const std::string directory_;
+  const StoreOptions options_;
+  std::optional<DirectoryLock> writer_lock_;  // held by writable opens
+  LmdbEnv env_;
+  const StoreDatabases dbs_;
+  ReaderRegistry readers_;
+  // Bumped after each purge: the writer uses it to know that pages were freed.
+  std::atomic<std::uint64_t> purges_{0};
+  std::atomic<bool> has_writer_{false};  // at most one StoreWriter at a time
+
+  mutable std::mutex published_mutex_;
+  std::optional<ResumePoint> published_;  // guarded by published_mutex_
+  DurableLimit limit_;                    // guarded by published_mutex_
+};
+
+}  // namespace brelay::storage

@@ -1,0 +1,90 @@
+#include "storage/store_edits.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "storage/lmdb_cursor.h"
+
+namespace brelay::storage {
+namespace {
+
+// Cuts the run that starts before `from` and reaches past it (if any) so it ends at `from`.
+Result<std::uint64_t> cut_run_reaching_into(LmdbTxn& txn, const StoreDatabases& dbs, EventKey from) {
+  BRELAY_ASSIGN_OR_RETURN(LmdbCursor cursor, LmdbCursor::open(txn, dbs.events));
+  const auto from_key = from.encode();
+  BRELAY_ASSIGN_OR_RETURN(auto at_or_after, cursor.seek(from_key));
+  BRELAY_ASSIGN_OR_RETURN(auto before, at_or_after ? cursor.prev() : cursor.last());
+  if (!before) return std::uint64_t{0};
+  BRELAY_ASSIGN_OR_RETURN(EventKey start, EventKey::decode(before->key));
+  if (start.file_seq != from.file_seq || start >= from) return std::uint64_t{0};
+  BRELAY_ASSIGN_OR_RETURN(RunView run, RunView::parse(before->value));
+  const std::uint64_t offset = from.position - start.position;
+  if (offset >= run.payload().size()) return std::uint64_t{0};
+  const auto kept_events = run.event_starting_at(offset);
+  if (!kept_events) {
+    return make_error("cannot cut the stored run at position {} of file #{}: no event starts there",
+                      from.position, from.file_seq);
+  }
+  std::vector<std::uint32_t> ends(*kept_events);
+  for (std::size_t i = 0; i < ends.size(); ++i)
+    ends[i] = run.event_end(i);
+  const Bytes kept(run.payload().begin(), run.payload().begin() + static_cast<std::ptrdiff_t>(offset));
+  const std::uint64_t removed = run.payload().size() - offset;
+  const auto start_key = start.encode();
+  BRELAY_ASSIGN_OR_RETURN(
+      auto value, txn.reserve(dbs.events, start_key, RunView::encoded_size(kept.size(), ends.size())));
+  std::copy(kept.begin(), kept.end(), value.begin());
+  RunView::write_trailer(value, ends);
+  return removed;
+}
+
+}  // namespace
+
+Result<EraseCounts> erase_events(LmdbTxn& txn, const StoreDatabases& dbs, EventKey from, EventKey until) {
+  EraseCounts counts;
+  BRELAY_ASSIGN_OR_RETURN(LmdbCursor cursor, LmdbCursor::open(txn, dbs.events));
+  BRELAY_ASSIGN_OR_RETURN(auto entry, cursor.seek(from.encode()));
+  while (entry) {
+    BRELAY_ASSIGN_OR_RETURN(EventKey key, EventKey::decode(entry->key));
+    if (key >= until) break;
+    BRELAY_ASSIGN_OR_RETURN(RunView run, RunView::parse(entry->value));
+    counts.event_bytes += run.payload().size();
+    counts.runs += 1;
+    BRELAY_TRY(cursor.del());
+    // After a delete LMDB leaves the cursor on the entry that followed: next() returns it.
+    BRELAY_ASSIGN_OR_RETURN(entry, cursor.next());
+  }
+  BRELAY_ASSIGN_OR_RETURN(std::uint64_t cut, cut_run_reaching_into(txn, dbs, from));
+  counts.event_bytes += cut;
+  return counts;
+}
+
+Result<std::uint64_t> erase_gtids(LmdbTxn& txn, const StoreDatabases& dbs, EventKey from, EventKey until) {
+  std::uint64_t erased = 0;
+  BRELAY_ASSIGN_OR_RETURN(LmdbCursor cursor, LmdbCursor::open(txn, dbs.gtid_positions));
+  BRELAY_ASSIGN_OR_RETURN(auto entry, cursor.seek(from.encode()));
+  while (entry) {
+    BRELAY_ASSIGN_OR_RETURN(EventKey key, EventKey::decode(entry->key));
+    if (key >= until) break;
+    const Bytes gtid(entry->value.begin(), entry->value.end());
+    BRELAY_ASSIGN_OR_RETURN(auto located, txn.get(dbs.gtids, gtid));
+    if (located && std::ranges::equal(*located, entry->key)) BRELAY_TRY(txn.del(dbs.gtids, gtid));
+    BRELAY_TRY(cursor.del());
+    erased += 1;
+    BRELAY_ASSIGN_OR_RETURN(entry, cursor.next());
+  }
+  return erased;
+}
+
+Result<bool> erase_file_record(LmdbTxn& txn, const StoreDatabases& dbs, std::uint32_t file_seq) {
+  const auto key = encode_file_key(file_seq);
+  BRELAY_ASSIGN_OR_RETURN(auto value, txn.get(dbs.files, key));
+  if (!value) return false;
+  BRELAY_ASSIGN_OR_RETURN(FileRecordView record, FileRecordView::decode(*value));
+  const std::string name(record.name);
+  BRELAY_TRY(txn.del(dbs.file_names, as_bytes(name)));
+  BRELAY_TRY(txn.del(dbs.files, key));
+  return true;
+}
+
+}  // namespace brelay::storage

@@ -1,0 +1,260 @@
+#include "storage/store_format.h"
+
+#include <algorithm>
+
+#include "common/byte_reader.h"
+#include "common/byte_writer.h"
+
+namespace brelay::storage {
+namespace {
+
+std::uint32_t load_le32(const std::uint8_t* p) {
+  return std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 | std::uint32_t{p[2]} << 16 |
+         std::uint32_t{p[3]} << 24;
+}
+
+void store_le32(std::uint8_t* p, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i)
+    p[i] = static_cast<std::uint8_t>(v >> (8 * i));
+}
+
+template <std::size_t N>
+void store_be(std::uint8_t* p, std::uint64_t v) {
+  for (std::size_t i = 0; i < N; ++i)
+    p[i] = static_cast<std::uint8_t>(v >> (8 * (N - 1 - i)));
+}
+
+template <std::size_t N>
+std::uint64_t load_be(const std::uint8_t* p) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < N; ++i)
+    v = v << 8 | p[i];
+  return v;
+}
+
+ByteWriter& lenenc_bytes(ByteWriter& writer, ByteView bytes) {
+  return writer.lenenc(bytes.size()).bytes(bytes);
+}
+
+Result<ByteView> read_lenenc_bytes(ByteReader& reader, std::string_view field) {
+  BRELAY_ASSIGN_OR_RETURN(std::uint64_t size, reader.lenenc(field));
+  if (size > reader.remaining()) {
+    return make_error("truncated {}: claims {} bytes, {} remain", field, size, reader.remaining());
+  }
+  return reader.bytes(static_cast<std::size_t>(size), field);
+}
+
+}  // namespace
+
+std::array<std::uint8_t, 12> EventKey::encode() const {
+  std::array<std::uint8_t, 12> out{};
+  store_be<4>(out.data(), file_seq);
+  store_be<8>(out.data() + 4, position);
+  return out;
+}
+
+Result<EventKey> EventKey::decode(ByteView key) {
+  if (key.size() != 12) return make_error("malformed event key: {} bytes, expected 12", key.size());
+  return EventKey{static_cast<std::uint32_t>(load_be<4>(key.data())), load_be<8>(key.data() + 4)};
+}
+
+std::array<std::uint8_t, 4> encode_file_key(std::uint32_t file_seq) {
+  std::array<std::uint8_t, 4> out{};
+  store_be<4>(out.data(), file_seq);
+  return out;
+}
+
+Result<std::uint32_t> decode_file_key(ByteView key) {
+  if (key.size() != 4) return make_error("malformed file key: {} bytes, expected 4", key.size());
+  return static_cast<std::uint32_t>(load_be<4>(key.data()));
+}
+
+Bytes encode_u32_value(std::uint32_t value) {
+  ByteWriter writer;
+  writer.u32(value);
+  return std::move(writer).take();
+}
+
+Result<std::uint32_t> decode_u32_value(ByteView value, std::string_view what) {
+  ByteReader reader(value);
+  BRELAY_ASSIGN_OR_RETURN(std::uint32_t v, reader.u32(what));
+  BRELAY_TRY(reader.expect_end(what));
+  return v;
+}
+
+Bytes FileRecordView::encode() const {
+  ByteWriter writer;
+  writer.u8(closed ? 1 : 0)
+      .u64(first_position)
+      .u64(end_position)
+      .i64(first_timestamp)
+      .i64(last_timestamp)
+      .i64(created_time)
+      .i64(last_write_time)
+      .lenenc_text(name);
+  lenenc_bytes(writer, format_description);
+  lenenc_bytes(writer, previous_gtids);
+  return std::move(writer).take();
+}
+
+Result<FileRecordView> FileRecordView::decode(ByteView value) {
+  ByteReader reader(value);
+  FileRecordView record;
+  BRELAY_ASSIGN_OR_RETURN(std::uint8_t state, reader.u8("file record state"));
+  if (state > 1)
+    return make_error("malformed file record: state {} is neither open (0) nor closed (1)", state);
+  record.closed = state == 1;
+  BRELAY_ASSIGN_OR_RETURN(record.first_position, reader.u64("file record first position"));
+  BRELAY_ASSIGN_OR_RETURN(record.end_position, reader.u64("file record end position"));
+  if (record.end_position < record.first_position) {
+    return make_error("malformed file record: end position {} is before the first position {}",
+                      record.end_position, record.first_position);
+  }
+  BRELAY_ASSIGN_OR_RETURN(record.first_timestamp, reader.i64("file record first timestamp"));
+  BRELAY_ASSIGN_OR_RETURN(record.last_timestamp, reader.i64("file record last timestamp"));
+  BRELAY_ASSIGN_OR_RETURN(record.created_time, reader.i64("file record created time"));
+  BRELAY_ASSIGN_OR_RETURN(record.last_write_time, reader.i64("file record last write time"));
+  BRELAY_ASSIGN_OR_RETURN(ByteView name, read_lenenc_bytes(reader, "file record name"));
+  record.name = as_text(name);
+  BRELAY_ASSIGN_OR_RETURN(record.format_description, read_lenenc_bytes(reader, "file record FDE"));
+  BRELAY_ASSIGN_OR_RETURN(record.previous_gtids, read_lenenc_bytes(reader, "file record previous GTIDs"));
+  BRELAY_TRY(reader.expect_end("file record"));
+  return record;
+}
+
+Bytes ResumeRecordView::encode() const {
+  ByteWriter writer;
+  writer.u32(file_seq).u64(position).i64(timestamp).lenenc_text(file_name);
+  lenenc_bytes(writer, last_gtid);
+  lenenc_bytes(writer, executed_gtid_set);
+  return std::move(writer).take();
+}
+
+Result<ResumeRecordView> ResumeRecordView::decode(ByteView value) {
+  ByteReader reader(value);
+  ResumeRecordView record;
+  BRELAY_ASSIGN_OR_RETURN(record.file_seq, reader.u32("resume point file sequence"));
+  BRELAY_ASSIGN_OR_RETURN(record.position, reader.u64("resume point position"));
+  BRELAY_ASSIGN_OR_RETURN(record.timestamp, reader.i64("resume point timestamp"));
+  BRELAY_ASSIGN_OR_RETURN(ByteView name, read_lenenc_bytes(reader, "resume point file name"));
+  record.file_name = as_text(name);
+  BRELAY_ASSIGN_OR_RETURN(record.last_gtid, read_lenenc_bytes(reader, "resume point GTID"));
+  BRELAY_ASSIGN_OR_RETURN(record.executed_gtid_set,
+                          read_lenenc_bytes(reader, "resume point executed GTID set"));
+  BRELAY_TRY(reader.expect_end("resume point"));
+  return record;
+}
+
+Result<RunView> RunView::parse(ByteView value) {
+  if (value.size() < 4)
+    return make_error("malformed event run: {} bytes, too short for its event count", value.size());
+  const std::uint64_t count = load_le32(value.data() + value.size() - 4);
+  if (count == 0) return make_error("malformed event run: no events");
+  const std::uint64_t table = 4 * count + 4;
+  if (table > value.size()) {
+    return make_error("malformed event run: {} events need a {}-byte table, the run has {} bytes", count,
+                      table, value.size());
+  }
+  RunView run;
+  run.payload_ = value.first(value.size() - table);
+  run.ends_ = value.data() + run.payload_.size();
+  run.count_ = static_cast<std::size_t>(count);
+  std::uint32_t previous = 0;
+  for (std::size_t i = 0; i < run.count_; ++i) {
+    const std::uint32_t end = load_le32(run.ends_ + 4 * i);
+    if (end <= previous) {
+      return make_error("malformed event run: event {} ends at {}, not after the previous end {}", i, end,
+                        previous);
+    }
+    previous = end;
+  }
+  if (previous != run.payload_.size()) {
+    return make_error("malformed event run: the last event ends at {} but the payload has {} bytes", previous,
+                      run.payload_.size());
+  }
+  return run;
+}
+
+void RunView::write_trailer(std::span<std::uint8_t> value, std::span<const std::uint32_t> event_ends) {
+  std::uint8_t* table = value.data() + value.size() - 4 * event_ends.size() - 4;
+  for (std::uint32_t end : event_ends) {
+    store_le32(table, end);
+    table += 4;
+  }
+  store_le32(table, static_cast<std::uint32_t>(event_ends.size()));
+}
+
+std::uint32_t RunView::event_end(std::size_t index) const {
+  return load_le32(ends_ + 4 * index);
+}
+
+std::size_t RunView::events_ending_by(std::uint64_t offset) const {
+  std::size_t low = 0;
+  std::size_t high = count_;  // answer in [low, high]
+  while (low < high) {
+    const std::size_t mid = low + (high - low) / 2;
+    if (event_end(mid) <= offset) {
+      low = mid + 1;
+    } else {
+      high = mid;
+    }
+  }
+  return low;
+}
+
+std::size_t RunView::first_event_at_or_after(std::uint64_t offset) const {
+  if (offset == 0) return 0;
+  // Event i > 0 starts where event i - 1 ends. With c events ending before `offset`, events 1..c
+  // start before it and event c + 1 is the first to start at or after it.
+  return std::min(count_, events_ending_by(offset - 1) + 1);
+}
+
+std::optional<std::size_t> RunView::event_starting_at(std::uint64_t offset) const {
+  const std::size_t index = first_event_at_or_after(offset);
+  if (index < count_ && event_start(index) == offset) return index;
+  return std::nullopt;
+}
+
+FileInfo to_file_info(std::uint32_t file_seq, const FileRecordView& record) {
+  FileInfo info;
+  info.seq = file_seq;
+  info.name = std::string(record.name);
+  info.first_position = record.first_position;
+  info.end_position = record.end_position;
+  info.first_timestamp = record.first_timestamp;
+  info.last_timestamp = record.last_timestamp;
+  info.created_time = record.created_time;
+  info.last_write_time = record.last_write_time;
+  info.closed = record.closed;
+  info.format_description.assign(record.format_description.begin(), record.format_description.end());
+  info.previous_gtids.assign(record.previous_gtids.begin(), record.previous_gtids.end());
+  return info;
+}
+
+FileRecordView record_view(const FileInfo& info) {
+  FileRecordView record;
+  record.closed = info.closed;
+  record.first_position = info.first_position;
+  record.end_position = info.end_position;
+  record.first_timestamp = info.first_timestamp;
+  record.last_timestamp = info.last_timestamp;
+  record.created_time = info.created_time;
+  record.last_write_time = info.last_write_time;
+  record.name = info.name;
+  record.format_description = info.format_description;
+  record.previous_gtids = info.previous_gtids;
+  return record;
+}
+
+ResumePoint to_resume_point(const ResumeRecordView& record) {
+  ResumePoint point;
+  point.file = std::string(record.file_name);
+  point.file_seq = record.file_seq;
+  point.position = record.position;
+  point.timestamp = record.timestamp;
+  point.last_gtid.assign(record.last_gtid.begin(), record.last_gtid.end());
+  point.executed_gtid_set.assign(record.executed_gtid_set.begin(), record.executed_gtid_set.end());
+  return point;
+}
+
+}  // namespace brelay::storage

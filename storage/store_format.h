@@ -1,0 +1,142 @@
+// The on-disk layout of the binlog store: database names, key encodings, value layouts and the
+// format version. Everything the store writes is encoded and decoded here and nowhere else.
+//
+// Databases (one LMDB environment):
+//   events          EventKey (file sequence u32 BE, position u64 BE) of a run's first event
+//                   -> a run: consecutive events of one file, see RunView
+//   files           file sequence u32 BE -> FileRecord
+//   file_names      the source's file name -> file sequence u32 BE
+//   gtids           the caller's GTID key bytes -> EventKey of the transaction's first event
+//   gtid_positions  EventKey of a transaction's first event -> its GTID key bytes (to trim and purge)
+//   meta            "format_version" -> u32 LE; "resume_point" -> ResumeRecord
+//   relay_meta      the relay's own durable key/values (source identity, server_uuid, ...)
+//
+// Big-endian keys sort numerically under LMDB's default memcmp order, so appends arrive in key
+// order (MDB_APPEND). Values are little-endian, like the binlog itself. Decoding never trusts a
+// length: every field is bounds-checked and a malformed value is an Error naming the field.
+#pragma once
+
+#include <array>
+#include <compare>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "common/bytes.h"
+#include "common/result.h"
+#include "storage/store_types.h"
+
+namespace brelay::storage {
+
+// Version 1: the layout described in this header.
+inline constexpr std::uint32_t kStoreFormatVersion = 1;
+
+namespace db_name {
+inline constexpr const char* kEvents = "events";
+inline constexpr const char* kFiles = "files";
+inline constexpr const char* kFileNames = "file_names";
+inline constexpr const char* kGtids = "gtids";
+inline constexpr const char* kGtidPositions = "gtid_positions";
+inline constexpr const char* kMeta = "meta";
+inline constexpr const char* kRelayMeta = "relay_meta";
+}  // namespace db_name
+
+namespace meta_key {
+inline constexpr std::string_view kFormatVersion = "format_version";
+inline constexpr std::string_view kResumePoint = "resume_point";
+}  // namespace meta_key
+
+// A place in the stored stream: the store's sequence number of a file (assigned in order, never
+// reused) and a byte position in that file. Orders like the stream.
+struct EventKey {
+  std::uint32_t file_seq = 0;
+  std::uint64_t position = 0;
+
+  auto operator<=>(const EventKey&) const = default;
+
+  std::array<std::uint8_t, 12> encode() const;
+  static Result<EventKey> decode(ByteView key);
+};
+
+std::array<std::uint8_t, 4> encode_file_key(std::uint32_t file_seq);
+Result<std::uint32_t> decode_file_key(ByteView key);
+
+Bytes encode_u32_value(std::uint32_t value);
+Result<std::uint32_t> decode_u32_value(ByteView value, std::string_view what);
+
+// Per-file metadata. end_position only advances at transaction boundaries: [first_position,
+// end_position) holds complete transactions only (events past it are an unfinished transaction
+// that recovery trims). Event timestamps are the source's (0 = no event yet); created_time and
+// last_write_time are the relay's clock when the file began and when its data last committed.
+struct FileRecordView {
+  bool closed = false;
+  std::uint64_t first_position = 0;
+  std::uint64_t end_position = 0;
+  std::int64_t first_timestamp = 0;
+  std::int64_t last_timestamp = 0;
+  std::int64_t created_time = 0;
+  std::int64_t last_write_time = 0;
+  std::string_view name;
+  ByteView format_description;
+  ByteView previous_gtids;
+
+  Bytes encode() const;
+  // The views of the result point into `value`.
+  static Result<FileRecordView> decode(ByteView value);
+};
+
+// The durable resume point: the end of the last complete transaction (an event start, where the
+// next event will be appended), with what the caller said about it.
+struct ResumeRecordView {
+  std::uint32_t file_seq = 0;
+  std::uint64_t position = 0;
+  std::int64_t timestamp = 0;  // the boundary event's timestamp
+  std::string_view file_name;
+  ByteView last_gtid;          // GTID of the last complete transaction (empty: none yet)
+  ByteView executed_gtid_set;  // as given with the boundary event (empty: not given)
+
+  Bytes encode() const;
+  static Result<ResumeRecordView> decode(ByteView value);
+};
+
+// A stored run of consecutive events of one file, keyed by its first event's position:
+//   payload      the events' bytes back to back, exactly as the source wrote them
+//   event_ends   u32 LE per event: the offset in the payload where that event ends
+//   event_count  u32 LE
+// The payload sits at the front so a reader hands it out without copying; the end table makes a
+// seek inside the run a binary search instead of a walk through event headers.
+class RunView {
+ public:
+  // Checks the whole layout (count, table size, ends strictly increasing, last end = payload size).
+  static Result<RunView> parse(ByteView value);
+  static std::size_t encoded_size(std::size_t payload_bytes, std::size_t event_count) {
+    return payload_bytes + 4 * event_count + 4;
+  }
+  // Fills the table and count after the payload in a value of encoded_size() bytes.
+  static void write_trailer(std::span<std::uint8_t> value, std::span<const std::uint32_t> event_ends);
+
+  ByteView payload() const { return payload_; }
+  std::size_t event_count() const { return count_; }
+  std::uint32_t event_start(std::size_t index) const { return index == 0 ? 0 : event_end(index - 1); }
+  std::uint32_t event_end(std::size_t index) const;
+  // The index of the event that starts exactly at `offset`, if one does.
+  std::optional<std::size_t> event_starting_at(std::uint64_t offset) const;
+  // The index of the first event that starts at or after `offset` (event_count() when none does).
+  std::size_t first_event_at_or_after(std::uint64_t offset) const;
+  // The number of leading events that end at or before `offset`.
+  std::size_t events_ending_by(std::uint64_t offset) const;
+
+ private:
+  ByteView payload_;
+  const std::uint8_t* ends_ = nullptr;
+  std::size_t count_ = 0;
+};
+
+// Owning copies for the public API.
+FileInfo to_file_info(std::uint32_t file_seq, const FileRecordView& record);
+ResumePoint to_resume_point(const ResumeRecordView& record);
+// A view of `info` for encoding; valid while `info` is.
+FileRecordView record_view(const FileInfo& info);
+
+}  // namespace brelay::storage

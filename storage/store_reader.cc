@@ -1,0 +1,295 @@
+#include "storage/store_reader.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace brelay::storage {
+namespace {
+
+Error unknown_file(std::string_view file) {
+  return make_error("the relay stores no binary log named '{}' (SHOW BINARY LOGS lists the stored files)",
+                    file);
+}
+
+}  // namespace
+
+std::optional<std::uint64_t> StoreReader::readable_end(std::uint32_t file_seq, const FileRecordView& record,
+                                                       BinlogStore::DurableLimit limit) {
+  if (!limit.any || file_seq > limit.file_seq) return std::nullopt;
+  if (file_seq < limit.file_seq) return record.end_position;
+  return std::min(record.end_position, limit.position);
+}
+
+EventRun::EventRun(RunView run, std::uint64_t run_position, std::size_t begin_offset, std::size_t end_offset)
+    : run_(run),
+      run_position_(run_position),
+      begin_offset_(begin_offset),
+      end_offset_(end_offset),
+      first_event_(run.first_event_at_or_after(begin_offset)),
+      end_event_(run.events_ending_by(end_offset)) {
+  if (end_event_ < first_event_) end_event_ = first_event_;
+}
+
+std::size_t EventRun::partial_prefix() const {
+  const std::size_t first_start = first_event_ < end_event_ ? run_.event_start(first_event_) : end_offset_;
+  return first_start - begin_offset_;
+}
+
+ByteView EventRun::event(std::size_t index) const {
+  const std::size_t i = first_event_ + index;
+  const std::uint32_t start = run_.event_start(i);
+  return run_.payload().subspan(start, run_.event_end(i) - start);
+}
+
+std::uint64_t EventRun::event_position(std::size_t index) const {
+  return run_position_ + run_.event_start(first_event_ + index);
+}
+
+Result<StoreReader> StoreReader::open(BinlogStore& store) {
+  BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_read(store.env_));
+  BRELAY_ASSIGN_OR_RETURN(LmdbCursor events, LmdbCursor::open(txn, store.dbs_.events));
+  txn.reset();
+  return StoreReader(store, std::move(txn), std::move(events));
+}
+
+StoreReader::StoreReader(BinlogStore& store, LmdbTxn txn, LmdbCursor events)
+    : store_(&store), registry_id_(store.readers_.add()), txn_(std::move(txn)), events_(std::move(events)) {}
+
+StoreReader::StoreReader(StoreReader&& other) noexcept
+    : store_(other.store_),
+      registry_id_(std::exchange(other.registry_id_, 0)),
+      txn_(std::move(other.txn_)),
+      events_(std::move(other.events_)),
+      positioned_(std::exchange(other.positioned_, false)),
+      file_(std::move(other.file_)),
+      position_(other.position_),
+      runs_(std::move(other.runs_)) {}
+
+StoreReader& StoreReader::operator=(StoreReader&& other) noexcept {
+  if (this != &other) {
+    if (registry_id_ != 0) store_->readers_.remove(registry_id_);
+    runs_.clear();
+    events_ = std::move(other.events_);
+    txn_ = std::move(other.txn_);
+    store_ = other.store_;
+    registry_id_ = std::exchange(other.registry_id_, 0);
+    positioned_ = std::exchange(other.positioned_, false);
+    file_ = std::move(other.file_);
+    position_ = other.position_;
+    runs_ = std::move(other.runs_);
+  }
+  return *this;
+}
+
+StoreReader::~StoreReader() {
+  if (registry_id_ != 0) store_->readers_.remove(registry_id_);
+}
+
+Status StoreReader::begin() {
+  BRELAY_TRY(txn_.renew());
+  return events_.renew(txn_);
+}
+
+void StoreReader::release() {
+  runs_.clear();
+  txn_.reset();
+}
+
+Result<std::optional<FileRecordView>> StoreReader::file_record(std::uint32_t file_seq) {
+  BRELAY_ASSIGN_OR_RETURN(auto value, txn_.get(store_->dbs_.files, encode_file_key(file_seq)));
+  if (!value) return std::optional<FileRecordView>();
+  BRELAY_ASSIGN_OR_RETURN(FileRecordView record, FileRecordView::decode(*value));
+  return std::optional<FileRecordView>(record);
+}
+
+Result<StoreReader::StoredRun> StoreReader::run_holding(std::uint32_t file_seq, std::uint64_t position) {
+  const EventKey target{file_seq, position};
+  BRELAY_ASSIGN_OR_RETURN(auto entry, events_.seek(target.encode()));
+  if (entry) {
+    BRELAY_ASSIGN_OR_RETURN(EventKey key, EventKey::decode(entry->key));
+    if (key == target) {
+      BRELAY_ASSIGN_OR_RETURN(RunView run, RunView::parse(entry->value));
+      return StoredRun{key, run};
+    }
+    BRELAY_ASSIGN_OR_RETURN(entry, events_.prev());
+  } else {
+    BRELAY_ASSIGN_OR_RETURN(entry, events_.last());
+  }
+  if (entry) {
+    BRELAY_ASSIGN_OR_RETURN(EventKey key, EventKey::decode(entry->key));
+    if (key.file_seq == file_seq && key.position <= position) {
+      BRELAY_ASSIGN_OR_RETURN(RunView run, RunView::parse(entry->value));
+      if (position < key.position + run.payload().size()) return StoredRun{key, run};
+    }
+  }
+  return make_error("the store holds no event at position {} of {}", position, file_.name);
+}
+
+Status StoreReader::enter(std::uint32_t file_seq, const FileRecordView& record, std::uint64_t position,
+                          BinlogStore::DurableLimit limit) {
+  file_ = to_file_info(file_seq, record);
+  if (auto end = readable_end(file_seq, record, limit)) file_.end_position = *end;
+  position_ = position;
+  positioned_ = true;
+  store_->readers_.set_file(registry_id_, file_seq);
+  return {};
+}
+
+Status StoreReader::seek(std::string_view file, std::uint64_t position) {
+  release();
+  const BinlogStore::DurableLimit limit = store_->durable_limit();
+  BRELAY_TRY(begin());
+  BRELAY_ASSIGN_OR_RETURN(auto seq_value, txn_.get(store_->dbs_.file_names, as_bytes(file)));
+  if (!seq_value) {
+    release();
+    return unknown_file(file);
+  }
+  BRELAY_ASSIGN_OR_RETURN(std::uint32_t seq, decode_file_key(*seq_value));
+  BRELAY_ASSIGN_OR_RETURN(auto record, file_record(seq));
+  const auto end = record ? readable_end(seq, *record, limit) : std::nullopt;
+  if (!end) {
+    release();
+    return unknown_file(file);
+  }
+  Status valid = [&]() -> Status {
+    if (position < record->first_position) {
+      return make_error("position {} of {} is not stored: the relay's copy of {} starts at position {}",
+                        position, file, file, record->first_position);
+    }
+    if (position > *end) {
+      return make_error("position {} is beyond the end of {}, which is at {}", position, file, *end);
+    }
+    if (position == record->first_position || position == *end) return {};
+    BRELAY_ASSIGN_OR_RETURN(StoredRun holding, run_holding(seq, position));
+    const std::uint64_t offset = position - holding.key.position;
+    if (!holding.run.event_starting_at(offset)) {
+      const std::size_t after = holding.run.first_event_at_or_after(offset);
+      return make_error(
+          "position {} of {} is inside an event (that event starts at {}): give an event's start", position,
+          file, holding.key.position + holding.run.event_start(after - 1));
+    }
+    return {};
+  }();
+  if (valid) valid = enter(seq, *record, position, limit);
+  release();
+  return valid;
+}
+
+Status StoreReader::seek_gtid(ByteView gtid) {
+  release();
+  const BinlogStore::DurableLimit limit = store_->durable_limit();
+  BRELAY_TRY(begin());
+  Status found = [&]() -> Status {
+    BRELAY_ASSIGN_OR_RETURN(auto located, txn_.get(store_->dbs_.gtids, gtid));
+    if (!located) return make_error("the relay stores no transaction with GTID {}", to_hex(gtid));
+    BRELAY_ASSIGN_OR_RETURN(EventKey key, EventKey::decode(*located));
+    if (!limit.any || key >= EventKey{limit.file_seq, limit.position}) {
+      return make_error("the transaction with GTID {} is not complete and durable yet", to_hex(gtid));
+    }
+    BRELAY_ASSIGN_OR_RETURN(auto record, file_record(key.file_seq));
+    if (!record) return make_error("the file holding the transaction with GTID {} was purged", to_hex(gtid));
+    return enter(key.file_seq, *record, key.position, limit);
+  }();
+  release();
+  return found;
+}
+
+Status StoreReader::seek_file_start(std::string_view file) {
+  BRELAY_ASSIGN_OR_RETURN(auto info, store_->find_file(file));
+  if (!info) return unknown_file(file);
+  return seek(file, info->first_position);
+}
+
+Status StoreReader::seek_oldest() {
+  release();
+  const BinlogStore::DurableLimit limit = store_->durable_limit();
+  BRELAY_TRY(begin());
+  Status found = [&]() -> Status {
+    BRELAY_ASSIGN_OR_RETURN(LmdbCursor files, LmdbCursor::open(txn_, store_->dbs_.files));
+    BRELAY_ASSIGN_OR_RETURN(auto oldest, files.first());
+    if (!oldest || !limit.any) return make_error("the relay stores no binary log yet");
+    BRELAY_ASSIGN_OR_RETURN(std::uint32_t seq, decode_file_key(oldest->key));
+    BRELAY_ASSIGN_OR_RETURN(FileRecordView record, FileRecordView::decode(oldest->value));
+    if (seq > limit.file_seq) return make_error("the relay stores no binary log yet");
+    return enter(seq, record, record.first_position, limit);
+  }();
+  release();
+  return found;
+}
+
+Result<ReadBatch> StoreReader::read(std::size_t max_bytes) {
+  release();
+  if (!positioned_) return make_error("the reader has no position: seek before reading");
+  const BinlogStore::DurableLimit limit = store_->durable_limit();
+  BRELAY_TRY(begin());
+  ReadBatch batch;
+  while (true) {
+    BRELAY_ASSIGN_OR_RETURN(auto record, file_record(file_.seq));
+    if (!record) {
+      release();
+      return make_error("binary log {} was purged while this reader was reading it", file_.name);
+    }
+    const auto end = readable_end(file_.seq, *record, limit);
+    if (!end) {
+      batch.at_durable_end = true;
+      break;
+    }
+    file_.end_position = *end;
+    if (position_ < *end) {
+      if (auto collected = collect_runs(*end, max_bytes, batch); !collected) {
+        release();
+        return std::move(collected).error();
+      }
+      break;
+    }
+    if (file_.seq >= limit.file_seq) {
+      batch.at_durable_end = true;
+      break;
+    }
+    // This file is complete and a later one is durable: move on to it.
+    BRELAY_ASSIGN_OR_RETURN(LmdbCursor files, LmdbCursor::open(txn_, store_->dbs_.files));
+    BRELAY_ASSIGN_OR_RETURN(auto next, files.seek(encode_file_key(file_.seq + 1)));
+    if (!next) {
+      release();
+      return make_error("the store lists no file after {} although a later one is durable", file_.name);
+    }
+    BRELAY_ASSIGN_OR_RETURN(std::uint32_t next_seq, decode_file_key(next->key));
+    BRELAY_ASSIGN_OR_RETURN(FileRecordView next_record, FileRecordView::decode(next->value));
+    BRELAY_TRY(enter(next_seq, next_record, next_record.first_position, limit));
+    batch.file_changed = true;
+  }
+  batch.runs = runs_;
+  return batch;
+}
+
+Status StoreReader::collect_runs(std::uint64_t file_end, std::size_t max_bytes, ReadBatch& batch) {
+  BRELAY_ASSIGN_OR_RETURN(StoredRun stored, run_holding(file_.seq, position_));
+  std::uint64_t position = position_;
+  while (true) {
+    const std::uint64_t run_end = stored.key.position + stored.run.payload().size();
+    const std::uint64_t end = std::min(run_end, file_end);
+    const std::size_t end_offset = static_cast<std::size_t>(end - stored.key.position);
+    if (end < run_end && !stored.run.event_starting_at(end_offset)) {
+      return make_error("the durable end {} of {} is inside a stored event", end, file_.name);
+    }
+    runs_.emplace_back(stored.run, stored.key.position,
+                       static_cast<std::size_t>(position - stored.key.position), end_offset);
+    batch.bytes += static_cast<std::size_t>(end - position);
+    position = end;
+    if (position >= file_end || batch.bytes >= max_bytes) return {};
+    BRELAY_ASSIGN_OR_RETURN(auto next, events_.next());
+    if (!next)
+      return make_error("the store is missing events of {} from position {} on", file_.name, position);
+    BRELAY_ASSIGN_OR_RETURN(stored.key, EventKey::decode(next->key));
+    if (stored.key.file_seq != file_.seq || stored.key.position != position) {
+      return make_error("the store is missing events of {} from position {} on", file_.name, position);
+    }
+    BRELAY_ASSIGN_OR_RETURN(stored.run, RunView::parse(next->value));
+  }
+}
+
+void StoreReader::consume(std::size_t bytes) {
+  position_ += bytes;
+}
+
+}  // namespace brelay::storage

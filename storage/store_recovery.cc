@@ -1,0 +1,62 @@
+#include "storage/store_recovery.h"
+
+#include <limits>
+#include <vector>
+
+#include "storage/lmdb_cursor.h"
+#include "storage/store_edits.h"
+
+namespace brelay::storage {
+
+Result<std::optional<ResumeRecordView>> read_resume_record(const LmdbTxn& txn, const StoreDatabases& dbs) {
+  BRELAY_ASSIGN_OR_RETURN(auto value, txn.get(dbs.meta, as_bytes(meta_key::kResumePoint)));
+  if (!value) return std::optional<ResumeRecordView>();
+  BRELAY_ASSIGN_OR_RETURN(ResumeRecordView record, ResumeRecordView::decode(*value));
+  return std::optional<ResumeRecordView>(record);
+}
+
+Result<TrimReport> trim_to_resume_point(LmdbTxn& txn, const StoreDatabases& dbs) {
+  BRELAY_ASSIGN_OR_RETURN(auto resume, read_resume_record(txn, dbs));
+  const EventKey cutoff = resume ? EventKey{resume->file_seq, resume->position} : EventKey{0, 0};
+  const EventKey end{std::numeric_limits<std::uint32_t>::max(), std::numeric_limits<std::uint64_t>::max()};
+  TrimReport report;
+
+  BRELAY_ASSIGN_OR_RETURN(EraseCounts events, erase_events(txn, dbs, cutoff, end));
+  report.event_bytes = events.event_bytes;
+  BRELAY_ASSIGN_OR_RETURN(report.gtids, erase_gtids(txn, dbs, cutoff, end));
+
+  // Files begun after the resume point hold nothing complete.
+  std::vector<std::uint32_t> later_files;
+  {
+    BRELAY_ASSIGN_OR_RETURN(LmdbCursor cursor, LmdbCursor::open(txn, dbs.files));
+    const auto first_later = encode_file_key(resume ? resume->file_seq + 1 : 0);
+    BRELAY_ASSIGN_OR_RETURN(auto entry, cursor.seek(first_later));
+    while (entry) {
+      BRELAY_ASSIGN_OR_RETURN(std::uint32_t seq, decode_file_key(entry->key));
+      later_files.push_back(seq);
+      BRELAY_ASSIGN_OR_RETURN(entry, cursor.next());
+    }
+  }
+  for (std::uint32_t seq : later_files) {
+    BRELAY_ASSIGN_OR_RETURN(bool erased, erase_file_record(txn, dbs, seq));
+    if (erased) report.files += 1;
+  }
+
+  if (resume) {
+    const auto key = encode_file_key(resume->file_seq);
+    BRELAY_ASSIGN_OR_RETURN(auto value, txn.get(dbs.files, key));
+    if (!value) {
+      return make_error("the store's resume point names file #{} ({}) but the store has no record of it",
+                        resume->file_seq, resume->file_name);
+    }
+    BRELAY_ASSIGN_OR_RETURN(FileRecordView record, FileRecordView::decode(*value));
+    if (record.end_position != resume->position) {
+      record.end_position = resume->position;
+      const Bytes encoded = record.encode();
+      BRELAY_TRY(txn.put(dbs.files, key, encoded));
+    }
+  }
+  return report;
+}
+
+}  // namespace brelay::storage

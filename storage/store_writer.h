@@ -1,0 +1,184 @@
+// StoreWriter: the store's single writer. It owns one thread that takes what is queued (up to
+// max_commit_bytes), writes it in one LMDB transaction (group commit), makes it durable per the
+// store's sync mode, and only then publishes the new durable end to readers and to the producer.
+// Nothing is visible to readers before the commit that holds it is on disk, and readers never see
+// past the last complete transaction.
+//
+// The producer (the upstream, on the libuv loop thread) fills WriteBatches (take_batch() hands out
+// recycled ones) and calls submit(); submit() validates a batch against what was queued before it (contiguous
+// positions, an open file, sizes), queues it and returns at once. The queue is bounded in bytes: when a
+// submit() leaves it over the bound, Admission::queue_full tells the producer to stop reading its socket
+// until a progress callback reports queue_full == false. The writer may commit the first part of a long
+// transaction to keep memory bounded; such a part is never published, and recovery trims it after a crash.
+//
+// Group commit and durability (SyncMode::kCommit): every commit fdatasyncs its data pages before
+// LMDB writes its meta page. When more work is already queued, the meta page is written without a
+// sync (MDB_NOMETASYNC) and the next commit's fdatasync makes it durable, so that commit is
+// published one commit later and a busy writer pays one sync per group. When nothing else waits,
+// the meta page is written synchronously, as LMDB's default commit does, and the commit is
+// published at once. Nothing is published before its meta page is on disk. SyncMode::kNone
+// publishes right after the commit.
+//
+// Errors (full disk, full map, I/O errors) stop the writer: the failed commit is rolled back, what
+// is queued is dropped (none of it was acknowledged), submit() returns the error, and a progress
+// callback carries it. Readers keep working. The writer then retries on its own every
+// retry_interval once there is room again (resume_free_bytes free on the filesystem, or in the map
+// for a full map, or right after a purge freed pages; retry_now() forces an attempt): it trims
+// whatever follows the durable end, reports accepting == true with the durable end, and the
+// producer restarts from there (Progress::restarts counts these restarts). MDB_PANIC (LMDB can no
+// longer write the environment) never resumes; the relay must reopen the store.
+//
+// Threads: submit(), progress(), retry_now(), request_purge() and stop() may be called from any one
+// producer thread (in practice the loop thread). The progress callback and purge callbacks run on
+// the writer thread and must be quick and must not call stop(): a uv_async_send, a flag, a queue
+// push. The writer borrows the store, which must outlive it.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "common/result.h"
+#include "storage/binlog_store.h"
+#include "storage/retention.h"
+#include "storage/store_types.h"
+#include "storage/write_batch.h"
+
+namespace brelay::storage {
+
+class StoreWriter {
+ public:
+  struct Options {
+    // Soft bound on queued bytes (WriteBatch::byte_size); a submit past it still succeeds but
+    // returns queue_full.
+    std::size_t queue_limit_bytes = std::size_t{32} << 20;
+    // A group commit takes queued batches until it holds this many bytes (at least one batch),
+    // which bounds LMDB's dirty pages per transaction and keeps them warm in memory.
+    std::size_t max_commit_bytes = std::size_t{8} << 20;
+    // Consecutive events of one commit are stored as runs of up to this many bytes (an event
+    // larger than this is a run of its own). 1 stores every event under its own key.
+    std::size_t max_run_bytes = std::size_t{256} << 10;
+    // How often a stopped writer checks whether it can resume.
+    std::chrono::milliseconds retry_interval{1000};
+    // Free bytes (on the filesystem, or in the map after MDB_MAP_FULL) needed before it resumes.
+    std::uint64_t resume_free_bytes = std::uint64_t{64} << 20;
+    // Process-wide malloc tuning, applied once by the first writer that asks for it: LMDB mallocs
+    // the pages of every large value per transaction and frees them after the commit, and with
+    // glibc's defaults that memory goes back to the kernel each time, so every commit faults and
+    // zeroes it afresh. Keeping blocks up to 32 MiB in the heap and trimming only above 256 MiB of
+    // free memory cut the writer's system time about threefold in store_bench (2 KiB events).
+    bool tune_malloc = true;
+  };
+
+  struct Progress {
+    std::optional<ResumePoint> durable_end;  // the newest published durable end
+    std::uint64_t commits = 0;               // group commits so far
+    bool accepting = true;                   // false while stopped by an error
+    std::optional<Error> error;              // why it stopped (cleared when it resumes)
+    bool queue_full = false;                 // the producer must wait for room
+    std::uint64_t restarts = 0;              // times writing resumed after an error
+  };
+  using ProgressCallback = std::function<void(const Progress&)>;
+  using PurgeCallback = std::function<void(Result<PurgeReport>)>;
+
+  struct Admission {
+    bool queue_full = false;  // stop reading until a progress callback says queue_full == false
+  };
+
+  // Starts the writer thread on `store`, continuing from its durable end. At most one writer per
+  // store.
+  static Result<std::unique_ptr<StoreWriter>> start(BinlogStore& store, Options options,
+                                                    ProgressCallback on_progress = {});
+
+  StoreWriter(const StoreWriter&) = delete;
+  StoreWriter& operator=(const StoreWriter&) = delete;
+  ~StoreWriter();  // stop()
+
+  // Validates and queues `batch` (an empty batch is a no-op). Errors: the batch breaks the rules in
+  // write_batch.h (nothing of it is queued), or the writer is stopped (the error that stopped it).
+  Result<Admission> submit(WriteBatch batch);
+
+  // An empty batch to fill: one the writer has committed and cleared when one is spare (its buffers
+  // are allocated and warm, which matters: on small events a fresh batch's allocations cost several
+  // times the copy itself), otherwise a new one.
+  WriteBatch take_batch();
+
+  Progress progress() const;
+  // Asks a stopped writer to try resuming now instead of at its next retry interval.
+  void retry_now();
+  // Runs a purge on the writer thread, between commits (also while stopped: purging is how a full
+  // map makes room); `done` gets the report on the writer thread.
+  void request_purge(PurgeRequest request, PurgeCallback done);
+  // Commits what is queued (unless stopped by an error), stops the thread and returns the error that
+  // stopped the writer, if any. Idempotent.
+  Status stop();
+
+ private:
+  struct FileState;
+  struct CommitOutcome;
+  // The stream as it will be once everything queued is written: what the next batch must follow.
+  struct AdmissionState {
+    bool has_file = false;
+    std::string file;
+    std::uint64_t next_position = 0;
+    std::uint64_t last_boundary = 0;  // end of the file's last complete transaction
+    bool closed = false;
+  };
+  struct PurgeJob {
+    PurgeRequest request;
+    PurgeCallback done;
+  };
+
+  StoreWriter(BinlogStore& store, Options options, ProgressCallback on_progress);
+  Status load_state();
+  void run();
+  Status validate(const WriteBatch& batch, AdmissionState& state) const;
+  Result<CommitOutcome> commit(std::deque<WriteBatch>& batches);
+  void after_commit(const CommitOutcome& outcome);
+  void fail(Error error);
+  bool ready_to_resume() const;
+  // Trims what follows the durable end and reloads the writer's state; false when that failed.
+  bool resume();
+  void run_purges(std::unique_lock<std::mutex>& lock);
+  void notify();
+
+  BinlogStore& store_;  // not owned
+  const Options options_;
+  const ProgressCallback on_progress_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<WriteBatch> queue_;     // guarded by mutex_
+  std::size_t queued_bytes_ = 0;     // guarded by mutex_
+  AdmissionState admission_;         // guarded by mutex_: state after everything queued
+  std::deque<PurgeJob> purge_jobs_;  // guarded by mutex_
+  // Committed batches kept for take_batch(), their capacity bounded by queue_limit_bytes.
+  std::vector<WriteBatch> spare_batches_;  // guarded by mutex_
+  std::size_t spare_bytes_ = 0;            // guarded by mutex_
+  Progress progress_;                      // guarded by mutex_
+  bool stopping_ = false;                  // guarded by mutex_
+  bool retry_requested_ = false;           // guarded by mutex_
+
+  // Writer-thread state: the newest file and the durable-end bookkeeping.
+  std::unique_ptr<FileState> file_;
+  std::uint32_t next_file_seq_ = 1;
+  std::optional<ResumePoint> committed_end_;  // as of the last commit
+  std::optional<ResumePoint> published_end_;  // what readers see
+  std::optional<ResumePoint> unsynced_end_;   // committed, meta page not yet known durable
+  Bytes current_transaction_gtid_;
+  Bytes last_gtid_;
+  std::uint64_t purges_at_failure_ = 0;
+  bool meta_sync_deferred_ = true;  // MDB_NOMETASYNC is on (BinlogStore opens the store with it)
+  bool fatal_ = false;
+
+  std::thread thread_;
+};
+
+}  // namespace brelay::storage

@@ -1,0 +1,195 @@
+#include "storage/store_format.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+namespace brelay::storage {
+namespace {
+
+int compare_bytes(ByteView a, ByteView b) {
+  const int c = std::memcmp(a.data(), b.data(), std::min(a.size(), b.size()));
+  if (c != 0) return c;
+  return a.size() < b.size() ? -1 : a.size() > b.size() ? 1 : 0;
+}
+
+TEST(EventKey, EncodedKeysSortLikeTheStream) {
+  const std::vector<EventKey> ordered = {{1, 4},
+                                         {1, 255},
+                                         {1, 256},
+                                         {1, 0xffffffffull},
+                                         {1, 0x100000000ull},
+                                         {2, 4},
+                                         {256, 0},
+                                         {0xffffffffu, 0xffffffffffffffffull}};
+  for (std::size_t i = 0; i + 1 < ordered.size(); ++i) {
+    const auto a = ordered[i].encode();
+    const auto b = ordered[i + 1].encode();
+    EXPECT_LT(compare_bytes(a, b), 0) << i;
+    EXPECT_LT(ordered[i], ordered[i + 1]);
+  }
+  for (const EventKey& key : ordered) {
+    auto decoded = EventKey::decode(key.encode());
+    ASSERT_TRUE(decoded) << decoded.error().message();
+    EXPECT_EQ(*decoded, key);
+  }
+}
+
+TEST(EventKey, WrongSizeIsAnError) {
+  const auto key = EventKey{1, 2}.encode();
+  EXPECT_FALSE(EventKey::decode(ByteView(key).first(11)));
+  EXPECT_FALSE(decode_file_key(ByteView(key).first(3)));
+  auto seq = decode_file_key(encode_file_key(77));
+  ASSERT_TRUE(seq);
+  EXPECT_EQ(*seq, 77u);
+}
+
+FileRecordView sample_file_record() {
+  FileRecordView record;
+  record.closed = true;
+  record.first_position = 4;
+  record.end_position = 123456789012ull;
+  record.first_timestamp = 1'700'000'000;
+  record.last_timestamp = 1'700'000'500;
+  record.created_time = 1'700'000'001;
+  record.last_write_time = 1'700'000'600;
+  record.name = "mysql-bin.000042";
+  static const Bytes fde(300, 0xab);
+  static const Bytes previous = to_bytes("3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5");
+  record.format_description = fde;
+  record.previous_gtids = previous;
+  return record;
+}
+
+TEST(FileRecord, RoundTrips) {
+  const FileRecordView record = sample_file_record();
+  const Bytes encoded = record.encode();
+  auto decoded = FileRecordView::decode(encoded);
+  ASSERT_TRUE(decoded) << decoded.error().message();
+  EXPECT_EQ(decoded->closed, record.closed);
+  EXPECT_EQ(decoded->first_position, record.first_position);
+  EXPECT_EQ(decoded->end_position, record.end_position);
+  EXPECT_EQ(decoded->first_timestamp, record.first_timestamp);
+  EXPECT_EQ(decoded->last_timestamp, record.last_timestamp);
+  EXPECT_EQ(decoded->created_time, record.created_time);
+  EXPECT_EQ(decoded->last_write_time, record.last_write_time);
+  EXPECT_EQ(decoded->name, record.name);
+  EXPECT_TRUE(std::ranges::equal(decoded->format_description, record.format_description));
+  EXPECT_TRUE(std::ranges::equal(decoded->previous_gtids, record.previous_gtids));
+
+  const FileInfo info = to_file_info(9, *decoded);
+  EXPECT_EQ(info.seq, 9u);
+  EXPECT_EQ(record_view(info).encode(), encoded);
+}
+
+TEST(FileRecord, EveryTruncationAndTrailingByteIsAnError) {
+  const Bytes encoded = sample_file_record().encode();
+  for (std::size_t cut = 0; cut < encoded.size(); ++cut) {
+    EXPECT_FALSE(FileRecordView::decode(ByteView(encoded).first(cut))) << "cut at " << cut;
+  }
+  Bytes longer = encoded;
+  longer.push_back(0);
+  auto decoded = FileRecordView::decode(longer);
+  ASSERT_FALSE(decoded);
+  EXPECT_NE(decoded.error().message().find("trailing"), std::string::npos) << decoded.error().message();
+}
+
+TEST(FileRecord, EndBeforeFirstPositionIsAnError) {
+  FileRecordView record = sample_file_record();
+  record.first_position = 100;
+  record.end_position = 50;
+  EXPECT_FALSE(FileRecordView::decode(record.encode()));
+}
+
+TEST(ResumeRecord, RoundTripsAndRejectsTruncation) {
+  ResumeRecordView record;
+  record.file_seq = 3;
+  record.position = 987654;
+  record.timestamp = 1'700'000'123;
+  record.file_name = "mariadb-bin.000003";
+  const Bytes gtid = {0, 0, 0, 1, 0, 0, 0, 7};
+  const Bytes executed = to_bytes("0-1-100,1-2-5");
+  record.last_gtid = gtid;
+  record.executed_gtid_set = executed;
+  const Bytes encoded = record.encode();
+  auto decoded = ResumeRecordView::decode(encoded);
+  ASSERT_TRUE(decoded) << decoded.error().message();
+  const ResumePoint point = to_resume_point(*decoded);
+  EXPECT_EQ(point.file, "mariadb-bin.000003");
+  EXPECT_EQ(point.file_seq, 3u);
+  EXPECT_EQ(point.position, 987654u);
+  EXPECT_EQ(point.timestamp, 1'700'000'123);
+  EXPECT_EQ(point.last_gtid, gtid);
+  EXPECT_EQ(point.executed_gtid_set, executed);
+  for (std::size_t cut = 0; cut < encoded.size(); ++cut) {
+    EXPECT_FALSE(ResumeRecordView::decode(ByteView(encoded).first(cut))) << "cut at " << cut;
+  }
+}
+
+Bytes make_run(const std::vector<std::size_t>& sizes) {
+  std::size_t payload = 0;
+  std::vector<std::uint32_t> ends;
+  for (std::size_t size : sizes) {
+    payload += size;
+    ends.push_back(static_cast<std::uint32_t>(payload));
+  }
+  Bytes value(RunView::encoded_size(payload, sizes.size()));
+  for (std::size_t i = 0; i < payload; ++i)
+    value[i] = static_cast<std::uint8_t>(i);
+  RunView::write_trailer(value, ends);
+  return value;
+}
+
+TEST(RunView, FindsEventStartsByBinarySearch) {
+  const Bytes value = make_run({10, 20, 5, 100});
+  auto run = RunView::parse(value);
+  ASSERT_TRUE(run) << run.error().message();
+  EXPECT_EQ(run->payload().size(), 135u);
+  EXPECT_EQ(run->event_count(), 4u);
+  EXPECT_EQ(run->event_start(0), 0u);
+  EXPECT_EQ(run->event_start(3), 35u);
+  EXPECT_EQ(run->event_end(3), 135u);
+  EXPECT_EQ(run->event_starting_at(0), 0u);
+  EXPECT_EQ(run->event_starting_at(10), 1u);
+  EXPECT_EQ(run->event_starting_at(30), 2u);
+  EXPECT_EQ(run->event_starting_at(35), 3u);
+  EXPECT_FALSE(run->event_starting_at(1));
+  EXPECT_FALSE(run->event_starting_at(34));
+  EXPECT_FALSE(run->event_starting_at(135));
+  EXPECT_EQ(run->first_event_at_or_after(0), 0u);
+  EXPECT_EQ(run->first_event_at_or_after(1), 1u);
+  EXPECT_EQ(run->first_event_at_or_after(10), 1u);
+  EXPECT_EQ(run->first_event_at_or_after(11), 2u);
+  EXPECT_EQ(run->first_event_at_or_after(36), 4u);
+  EXPECT_EQ(run->events_ending_by(9), 0u);
+  EXPECT_EQ(run->events_ending_by(10), 1u);
+  EXPECT_EQ(run->events_ending_by(135), 4u);
+}
+
+TEST(RunView, RejectsMalformedRuns) {
+  EXPECT_FALSE(RunView::parse(Bytes{1, 2, 3}));
+  EXPECT_FALSE(RunView::parse(Bytes{0, 0, 0, 0}));              // no events
+  EXPECT_FALSE(RunView::parse(Bytes{0xff, 0xff, 0xff, 0xff}));  // table larger than the run
+  Bytes value = make_run({10, 20});
+  value[30] = 0;  // first end becomes 0: not after the start
+  EXPECT_FALSE(RunView::parse(value));
+  value = make_run({10, 20});
+  value[34] = 29;  // last end no longer the payload size
+  EXPECT_FALSE(RunView::parse(value));
+  value = make_run({10, 20});
+  value[34] = 5;  // ends decrease
+  EXPECT_FALSE(RunView::parse(value));
+  const Bytes good = make_run({7, 1, 300});
+  for (std::size_t cut = 0; cut < good.size(); ++cut) {
+    auto parsed = RunView::parse(ByteView(good).first(cut));
+    // A shorter value may happen to parse, but never with bounds outside itself.
+    if (parsed) {
+      EXPECT_LE(parsed->payload().size() + 4 * parsed->event_count() + 4, cut);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace brelay::storage
