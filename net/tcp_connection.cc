@@ -1,0 +1,273 @@
+#include "net/tcp_connection.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "net/socket_address.h"
+
+namespace brelay::net {
+namespace {
+
+constexpr std::size_t kReadBufferSize = 64 * 1024;
+// A write buffer this large is released once it has been sent, rather than kept for reuse.
+constexpr std::size_t kKeptWriteCapacity = 1024 * 1024;
+
+Error uv_error(std::string_view what, int code) {
+  return make_error_code(code, "{}: {}", what, uv_strerror(code));
+}
+
+}  // namespace
+
+struct TcpConnection::Handle {
+  uv_tcp_t tcp{};
+  uv_connect_t connect_request{};
+  uv_write_t write_request{};
+  TcpConnection* owner = nullptr;
+  std::function<void(Status)> connect_done;
+  std::string connect_target;
+  bool writing = false;
+  Bytes in_flight;  // handed to uv_write; must stay put until its callback
+  Bytes queued;     // accepted by write() while in_flight is being sent
+  std::unique_ptr<std::uint8_t[]> read_buffer;
+};
+
+TcpConnection::TcpConnection(Handle* handle) : handle_(handle) {
+  handle_->owner = this;
+  handle_->tcp.data = handle_;
+  handle_->write_request.data = handle_;
+  handle_->connect_request.data = handle_;
+}
+
+TcpConnection::~TcpConnection() {
+  if (handle_ == nullptr) return;
+  handle_->owner = nullptr;
+  handle_->connect_done = nullptr;
+  if (!closing_) {
+    closing_ = true;
+    uv_close(reinterpret_cast<uv_handle_t*>(&handle_->tcp), &TcpConnection::on_close_done);
+  }
+}
+
+Result<std::unique_ptr<TcpConnection>> TcpConnection::accept(uv_stream_t* listener) {
+  auto* handle = new Handle;
+  if (int rc = uv_tcp_init(listener->loop, &handle->tcp); rc != 0) {
+    delete handle;
+    return uv_error("creating a socket", rc);
+  }
+  std::unique_ptr<TcpConnection> connection(new TcpConnection(handle));
+  if (int rc = uv_accept(listener, reinterpret_cast<uv_stream_t*>(&handle->tcp)); rc != 0)
+    return uv_error("accepting a connection", rc);
+  uv_tcp_nodelay(&handle->tcp, 1);
+  connection->remember_peer();
+  return connection;
+}
+
+Result<std::unique_ptr<TcpConnection>> TcpConnection::connect(uv_loop_t* loop, const sockaddr* address,
+                                                              std::function<void(Status)> done) {
+  auto* handle = new Handle;
+  if (int rc = uv_tcp_init(loop, &handle->tcp); rc != 0) {
+    delete handle;
+    return uv_error("creating a socket", rc);
+  }
+  std::unique_ptr<TcpConnection> connection(new TcpConnection(handle));
+  handle->connect_done = std::move(done);
+  handle->connect_target = format_address(address);
+  if (int rc =
+          uv_tcp_connect(&handle->connect_request, &handle->tcp, address, &TcpConnection::on_connect_done);
+      rc != 0) {
+    return uv_error(fmt::format("connecting to {}", handle->connect_target), rc);
+  }
+  return connection;
+}
+
+void TcpConnection::remember_peer() {
+  sockaddr_storage address{};
+  int length = sizeof(address);
+  if (uv_tcp_getpeername(&handle_->tcp, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
+    peer_address_ = format_address(reinterpret_cast<sockaddr*>(&address));
+    peer_host_ = format_host(reinterpret_cast<sockaddr*>(&address));
+  }
+}
+
+void TcpConnection::on_connect_done(uv_connect_t* request, int status) {
+  auto* handle = static_cast<Handle*>(request->data);
+  if (handle->owner == nullptr || !handle->connect_done) return;
+  auto done = std::move(handle->connect_done);
+  handle->connect_done = nullptr;
+  if (status != 0) {
+    done(uv_error(fmt::format("connecting to {}", handle->connect_target), status));
+    return;
+  }
+  uv_tcp_nodelay(&handle->tcp, 1);
+  handle->owner->remember_peer();
+  done(Status());
+}
+
+Status TcpConnection::start_reading() {
+  if (closing_) return make_error("the connection is closed");
+  if (reading_) return {};
+  int rc = uv_read_start(reinterpret_cast<uv_stream_t*>(&handle_->tcp), &TcpConnection::on_alloc,
+                         &TcpConnection::on_read_callback);
+  if (rc != 0) return uv_error("reading from the socket", rc);
+  reading_ = true;
+  return {};
+}
+
+void TcpConnection::stop_reading() {
+  if (!reading_ || closing_) return;
+  uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle_->tcp));
+  reading_ = false;
+}
+
+void TcpConnection::on_alloc(uv_handle_t* h, std::size_t, uv_buf_t* buffer) {
+  auto* handle = static_cast<Handle*>(h->data);
+  if (!handle->read_buffer) handle->read_buffer = std::make_unique<std::uint8_t[]>(kReadBufferSize);
+  *buffer = uv_buf_init(reinterpret_cast<char*>(handle->read_buffer.get()), kReadBufferSize);
+}
+
+void TcpConnection::on_read_callback(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buffer) {
+  auto* handle = static_cast<Handle*>(stream->data);
+  TcpConnection* self = handle->owner;
+  if (self == nullptr || self->closing_ || self->observer_ == nullptr) return;
+  if (nread > 0) {
+    self->observer_->on_read(
+        ByteView(reinterpret_cast<const std::uint8_t*>(buffer->base), static_cast<std::size_t>(nread)));
+    return;
+  }
+  if (nread == 0) return;  // EAGAIN
+  self->stop_reading();
+  if (nread == UV_EOF) {
+    self->observer_->on_read_end(Status());
+  } else {
+    self->observer_->on_read_end(uv_error("reading from the socket", static_cast<int>(nread)));
+  }
+}
+
+Status TcpConnection::write(ByteView bytes) {
+  uv_buf_t buffer = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(bytes.data())),
+                                static_cast<unsigned>(bytes.size()));
+  return write(std::span<const uv_buf_t>(&buffer, 1));
+}
+
+Status TcpConnection::write(std::span<const uv_buf_t> buffers) {
+  if (closing_) return make_error("writing to a closed connection");
+  std::size_t first = 0;   // first buffer not completely written
+  std::size_t offset = 0;  // bytes of buffers[first] already written
+  if (!handle_->writing && handle_->queued.empty()) {
+    std::vector<uv_buf_t> rest;
+    while (first < buffers.size()) {
+      // uv_try_write takes the array as is; build the remainder only after a partial write.
+      const uv_buf_t* base = buffers.data() + first;
+      std::size_t count = buffers.size() - first;
+      if (offset != 0) {
+        rest.assign(base, base + count);
+        rest[0].base += offset;
+        rest[0].len -= offset;
+        base = rest.data();
+      }
+      int written =
+          uv_try_write(reinterpret_cast<uv_stream_t*>(&handle_->tcp), base, static_cast<unsigned>(count));
+      if (written == UV_EAGAIN) break;
+      if (written < 0) return uv_error("writing to the socket", written);
+      std::size_t remaining = static_cast<std::size_t>(written);
+      while (first < buffers.size() && remaining >= buffers[first].len - offset) {
+        remaining -= buffers[first].len - offset;
+        offset = 0;
+        ++first;
+      }
+      offset += remaining;
+      if (written == 0) break;
+    }
+  }
+  for (std::size_t i = first; i < buffers.size(); ++i) {
+    const char* data = buffers[i].base + (i == first ? offset : 0);
+    const std::size_t length = buffers[i].len - (i == first ? offset : 0);
+    handle_->queued.insert(handle_->queued.end(), data, data + length);
+  }
+  if (!handle_->writing && !handle_->queued.empty()) BRELAY_TRY(start_queued_write());
+  if (pending_bytes() > low_water_mark_) above_low_water_ = true;
+  return {};
+}
+
+Status TcpConnection::start_queued_write() {
+  std::swap(handle_->in_flight, handle_->queued);
+  handle_->queued.clear();
+  uv_buf_t buffer = uv_buf_init(reinterpret_cast<char*>(handle_->in_flight.data()),
+                                static_cast<unsigned>(handle_->in_flight.size()));
+  handle_->writing = true;
+  int rc = uv_write(&handle_->write_request, reinterpret_cast<uv_stream_t*>(&handle_->tcp), &buffer, 1,
+                    &TcpConnection::on_write_done);
+  if (rc != 0) {
+    handle_->writing = false;
+    return uv_error("writing to the socket", rc);
+  }
+  return {};
+}
+
+void TcpConnection::on_write_done(uv_write_t* request, int status) {
+  auto* handle = static_cast<Handle*>(request->data);
+  handle->writing = false;
+  handle->in_flight.clear();
+  if (handle->in_flight.capacity() > kKeptWriteCapacity) Bytes().swap(handle->in_flight);
+  TcpConnection* self = handle->owner;
+  if (self == nullptr || self->closing_) return;
+  if (status != 0) {
+    if (self->observer_ != nullptr)
+      self->observer_->on_write_error(uv_error("writing to the socket", status));
+    return;
+  }
+  if (!handle->queued.empty()) {
+    if (Status started = self->start_queued_write(); !started) {
+      if (self->observer_ != nullptr) self->observer_->on_write_error(started.error());
+      return;
+    }
+  }
+  self->check_drained();
+}
+
+void TcpConnection::check_drained() {
+  const std::size_t pending = pending_bytes();
+  if (pending == 0 && close_when_flushed_) {
+    close();
+    return;
+  }
+  if (above_low_water_ && pending <= low_water_mark_) {
+    above_low_water_ = false;
+    if (observer_ != nullptr) observer_->on_drained();
+  }
+}
+
+std::size_t TcpConnection::pending_bytes() const {
+  if (handle_ == nullptr) return 0;
+  return uv_stream_get_write_queue_size(reinterpret_cast<const uv_stream_t*>(&handle_->tcp)) +
+         handle_->queued.size();
+}
+
+void TcpConnection::close() {
+  if (closing_) return;
+  closing_ = true;
+  reading_ = false;
+  uv_close(reinterpret_cast<uv_handle_t*>(&handle_->tcp), &TcpConnection::on_close_done);
+}
+
+void TcpConnection::close_after_flush() {
+  if (closing_) return;
+  stop_reading();
+  if (pending_bytes() == 0 && !handle_->writing) {
+    close();
+    return;
+  }
+  close_when_flushed_ = true;
+}
+
+void TcpConnection::on_close_done(uv_handle_t* h) {
+  auto* handle = static_cast<Handle*>(h->data);
+  TcpConnection* self = handle->owner;
+  delete handle;
+  if (self == nullptr) return;
+  self->handle_ = nullptr;
+  if (self->observer_ != nullptr) self->observer_->on_closed();
+}
+
+}  // namespace brelay::net
