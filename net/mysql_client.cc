@@ -200,6 +200,7 @@ bool MySqlClient::handle_greeting(const Packet& packet) {
     return false;
   }
   capabilities_ = kWantedCapabilities & greeting_.capabilities;
+  if (!options_.deprecate_eof) capabilities_ &= ~capability::kDeprecateEof;
   if (!options_.database.empty()) capabilities_ |= capability::kConnectWithDb;
   sequence_id_ = static_cast<std::uint8_t>(packet.last_sequence_id + 1);
   const bool server_offers_tls = (greeting_.capabilities & capability::kSsl) != 0;

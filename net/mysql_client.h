@@ -51,6 +51,8 @@ struct ClientOptions {
   ConnectAttributes connect_attributes = {{"_client_name", "binlog-relay"}, {"program_name", "binlog-relay"}};
   std::size_t max_packet = 1024 * 1024 * 1024;
   std::uint8_t charset = 45;  // utf8mb4_general_ci
+  // Ask for CLIENT_DEPRECATE_EOF (result sets end with OK instead of EOF) when the server offers it.
+  bool deprecate_eof = true;
 };
 
 // A reply to a query: an OK (no rows) or a result set.
