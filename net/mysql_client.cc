@@ -33,7 +33,10 @@ struct MySqlClient::Resolver {
   static void on_resolved(uv_getaddrinfo_t* request, int status, addrinfo* results) {
     auto* self = static_cast<Resolver*>(request->data);
     MySqlClient* owner = self->owner;
-    Result<sockaddr_storage> address = make_error("cannot resolve '{}': {}", self->host, uv_strerror(status));
+    // uv_strerror() allocates for codes it does not know (0 among them): only for real errors.
+    Result<sockaddr_storage> address =
+        status < 0 ? make_error("cannot resolve '{}': {}", self->host, uv_strerror(status))
+                   : make_error("cannot resolve '{}': no address", self->host);
     if (status == 0 && results != nullptr) {
       sockaddr_storage storage{};
       std::memcpy(&storage, results->ai_addr, std::min<std::size_t>(results->ai_addrlen, sizeof(storage)));

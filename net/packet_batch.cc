@@ -13,7 +13,7 @@ void PacketBatch::add(ByteView prefix, ByteView body) {
   assert(prefix.size() <= kMaxPrefixSize);
   PendingPacket& packet = packets_.emplace_back();
   packet.prefix_size = static_cast<std::uint8_t>(std::min(prefix.size(), kMaxPrefixSize));
-  std::memcpy(packet.prefix, prefix.data(), packet.prefix_size);
+  if (packet.prefix_size > 0) std::memcpy(packet.prefix, prefix.data(), packet.prefix_size);
   packet.body = body;
   payload_bytes_ += packet.prefix_size + body.size();
 }

@@ -294,6 +294,7 @@ TEST_P(StreamTest, SemiSyncAcknowledgementsFlowWhileStreamingAndQuitEndsIt) {
     uv_run(client->loop().raw(), UV_RUN_NOWAIT);
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+  client.reset();  // before the receiver goes away: closing tells it the stream ended
   std::lock_guard lock(log_->mutex);
   EXPECT_EQ(log_->acknowledged,
             (std::vector<std::uint64_t>{100, 200, 300, 400, 500, 600, 700, 800, 900, 1000}));
