@@ -3,6 +3,11 @@
 // session information the handler sees.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "net/blocking_client.h"
 #include "net/mysql_server.h"
 #include "tests/support/temp_dir.h"
@@ -268,6 +273,43 @@ TEST_F(LoginTest, GreetingCarriesTheConfiguredVersionAndConnectionIds) {
   auto third = BlockingClient::connect(options("both", "both-secret"));
   ASSERT_TRUE(third) << third.error().message();
   EXPECT_EQ((*third)->greeting().server_version, "8.0.36");
+}
+
+TEST_F(LoginTest, IPv6ListenerAndClient) {
+  log_ = std::make_shared<RecordingHandler::Log>();
+  auto server = ThreadedMySqlServer::start(settings(false), RecordingHandler::factory(log_), "[::1]:0");
+  ASSERT_TRUE(server) << server.error().message();
+  server_ = std::move(*server);
+  ClientOptions o = options("both", "both-secret");
+  o.host = "::1";
+  auto row = who(o);
+  ASSERT_TRUE(row) << row.error().message();
+  EXPECT_EQ((*row)[kUser], "both");
+}
+
+TEST(ClientTimeouts, ConnectTimesOutWhenTheServerNeverGreets) {
+  // A socket that listens (the kernel completes the TCP handshake) but never says anything.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  ASSERT_EQ(::listen(fd, 4), 0);
+  socklen_t length = sizeof(address);
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  ClientOptions o;
+  o.port = ntohs(address.sin_port);
+  o.user = "u";
+  o.connect_timeout = std::chrono::milliseconds(300);
+  const auto started = std::chrono::steady_clock::now();
+  auto client = BlockingClient::connect(o);
+  const auto took = std::chrono::steady_clock::now() - started;
+  ::close(fd);
+  ASSERT_FALSE(client);
+  EXPECT_NE(client.error().message().find("timed out after 300 ms"), std::string::npos)
+      << client.error().message();
+  EXPECT_LT(took, std::chrono::seconds(5));
 }
 
 }  // namespace
