@@ -5,11 +5,15 @@ namespace {
 
 // Plaintext gathered before one SSL_write (a few full TLS records).
 constexpr std::size_t kTlsWriteBatch = 64 * 1024;
+// Reads go straight into the framer: small while the peer sends little (an idle session holds
+// little memory), doubling while each read fills the space (a stream: fewer, larger reads).
+constexpr std::size_t kMinReadSize = 16 * 1024;
+constexpr std::size_t kMaxReadSize = 256 * 1024;
 
 }  // namespace
 
 PacketChannel::PacketChannel(std::unique_ptr<TcpConnection> connection, std::size_t max_payload)
-    : connection_(std::move(connection)), framer_(max_payload) {
+    : connection_(std::move(connection)), framer_(max_payload), read_size_(kMinReadSize) {
   connection_->set_observer(this);
 }
 
@@ -38,6 +42,13 @@ Result<std::optional<Packet>> PacketChannel::next_packet() {
   return framer_.next();
 }
 
+std::span<std::uint8_t> PacketChannel::read_buffer() {
+  if (tls_) return {};  // ciphertext goes to the connection's buffer, plaintext is appended
+  const std::span<std::uint8_t> space = framer_.prepare(read_size_);
+  prepared_ = space.data();
+  return space;
+}
+
 void PacketChannel::on_read(ByteView bytes) {
   if (tls_) {
     plaintext_.clear();
@@ -63,6 +74,13 @@ void PacketChannel::on_read(ByteView bytes) {
       on_read_end(Status());
       return;
     }
+  } else if (bytes.data() == prepared_) {
+    // Received straight into the space read_buffer() handed out.
+    framer_.commit(bytes.size());
+    if (bytes.size() >= read_size_)
+      read_size_ = std::min(read_size_ * 2, kMaxReadSize);
+    else if (bytes.size() < read_size_ / 4)
+      read_size_ = std::max(read_size_ / 2, kMinReadSize);
   } else {
     framer_.append(bytes);
   }

@@ -90,6 +90,7 @@ class PacketChannel final : private TcpConnection::Observer {
   const std::string& peer_host() const { return connection_->peer_host(); }
 
  private:
+  std::span<std::uint8_t> read_buffer() override;
   void on_read(ByteView bytes) override;
   void on_read_end(const Status& status) override;
   void on_drained() override;
@@ -106,6 +107,8 @@ class PacketChannel final : private TcpConnection::Observer {
   Bytes plaintext_;    // decrypted input, before the framer
   Bytes tls_pending_;  // small plaintext pieces gathered for one SSL_write
   Bytes frame_scratch_;
+  std::size_t read_size_;                   // adapts to how much each read brings
+  const std::uint8_t* prepared_ = nullptr;  // the space read_buffer() last handed out
   bool paused_ = false;
   bool failed_ = false;  // on_channel_failed() was called
   LifetimeGuard lifetime_;

@@ -8,7 +8,8 @@
 namespace brelay::net {
 namespace {
 
-constexpr std::size_t kCompactThreshold = 64 * 1024;
+// An empty buffer this much larger than what is asked for is given back rather than kept.
+constexpr std::size_t kKeptCapacity = 256 * 1024;
 
 std::uint32_t read_u24(const std::uint8_t* p) {
   return std::uint32_t{p[0]} | (std::uint32_t{p[1]} << 8) | (std::uint32_t{p[2]} << 16);
@@ -16,25 +17,50 @@ std::uint32_t read_u24(const std::uint8_t* p) {
 
 }  // namespace
 
-void PacketFramer::append(ByteView bytes) {
-  compact();
-  buffer_.insert(buffer_.end(), bytes.begin(), bytes.end());
+void PacketFramer::reserve_tail(std::size_t size) {
+  if (begin_ == end_) {
+    begin_ = end_ = 0;
+    if (capacity_ > kKeptCapacity && capacity_ > 2 * size) {
+      buffer_.reset();
+      capacity_ = 0;
+    }
+    if (joined_.capacity() > kKeptCapacity) Bytes().swap(joined_);
+  }
+  if (capacity_ - end_ >= size) return;
+  const std::size_t unread = end_ - begin_;
+  if (begin_ > 0 && capacity_ - unread >= size) {
+    std::memmove(buffer_.get(), buffer_.get() + begin_, unread);
+  } else {
+    const std::size_t grown = std::max(capacity_ * 2, unread + size);
+    auto bigger = std::make_unique_for_overwrite<std::uint8_t[]>(grown);
+    if (unread > 0) std::memcpy(bigger.get(), buffer_.get() + begin_, unread);
+    buffer_ = std::move(bigger);
+    capacity_ = grown;
+  }
+  begin_ = 0;
+  end_ = unread;
 }
 
-void PacketFramer::compact() {
-  if (read_position_ == buffer_.size()) {
-    buffer_.clear();
-    read_position_ = 0;
-  } else if (read_position_ >= kCompactThreshold && read_position_ * 2 >= buffer_.size()) {
-    buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(read_position_));
-    read_position_ = 0;
-  }
+void PacketFramer::append(ByteView bytes) {
+  if (bytes.empty()) return;
+  reserve_tail(bytes.size());
+  std::memcpy(buffer_.get() + end_, bytes.data(), bytes.size());
+  end_ += bytes.size();
+}
+
+std::span<std::uint8_t> PacketFramer::prepare(std::size_t size) {
+  reserve_tail(size);
+  return std::span<std::uint8_t>(buffer_.get() + end_, capacity_ - end_);
+}
+
+void PacketFramer::commit(std::size_t size) {
+  end_ += std::min(size, capacity_ - end_);
 }
 
 Result<std::optional<Packet>> PacketFramer::next() {
-  const std::uint8_t* data = buffer_.data();
-  const std::size_t end = buffer_.size();
-  std::size_t position = read_position_;
+  const std::uint8_t* data = buffer_.get();
+  const std::size_t end = end_;
+  std::size_t position = begin_;
   std::size_t total = 0;
   std::size_t chunks = 0;
   Packet packet;
@@ -62,11 +88,11 @@ Result<std::optional<Packet>> PacketFramer::next() {
   }
 
   if (chunks == 1) {
-    packet.payload = ByteView(data + read_position_ + kPacketHeaderSize, total);
+    packet.payload = ByteView(data + begin_ + kPacketHeaderSize, total);
   } else {
     joined_.clear();
     joined_.reserve(total);
-    std::size_t chunk = read_position_;
+    std::size_t chunk = begin_;
     while (chunk < position) {
       const std::uint32_t length = read_u24(data + chunk);
       joined_.insert(joined_.end(), data + chunk + kPacketHeaderSize,
@@ -75,14 +101,13 @@ Result<std::optional<Packet>> PacketFramer::next() {
     }
     packet.payload = joined_;
   }
-  read_position_ = position;
+  begin_ = position;
   return std::optional<Packet>(packet);
 }
 
 Bytes PacketFramer::take_buffered() {
-  Bytes rest(buffer_.begin() + static_cast<std::ptrdiff_t>(read_position_), buffer_.end());
-  buffer_.clear();
-  read_position_ = 0;
+  Bytes rest(buffer_.get() + begin_, buffer_.get() + end_);
+  begin_ = end_ = 0;
   return rest;
 }
 

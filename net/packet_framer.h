@@ -10,7 +10,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <span>
 
 #include "common/bytes.h"
 #include "common/result.h"
@@ -20,7 +22,7 @@ namespace brelay::net {
 inline constexpr std::size_t kPacketHeaderSize = 4;
 
 // A received packet. `payload` borrows the framer's memory: it stays valid until the next call to
-// PacketFramer::append(), next() or take_buffered().
+// PacketFramer::append(), prepare(), next() or take_buffered().
 struct Packet {
   std::uint8_t sequence_id = 0;       // of the first chunk
   std::uint8_t last_sequence_id = 0;  // of the last chunk; a reply continues from last_sequence_id + 1
@@ -35,7 +37,14 @@ class PacketFramer {
   void set_max_payload(std::size_t max_payload) { max_payload_ = max_payload; }
   std::size_t max_payload() const { return max_payload_; }
 
+  PacketFramer(const PacketFramer&) = delete;
+  PacketFramer& operator=(const PacketFramer&) = delete;
+
   void append(ByteView bytes);
+  // Room for at least `size` more bytes at the end of the buffer, to receive into directly;
+  // commit() then adds the bytes written there. Nothing is zero-filled.
+  std::span<std::uint8_t> prepare(std::size_t size);
+  void commit(std::size_t size);
 
   // The next complete packet, std::nullopt while more bytes are needed, or an error when the
   // stream is broken (a payload over the limit, chunks whose sequence ids do not follow each other).
@@ -45,15 +54,20 @@ class PacketFramer {
   // Bytes received but not yet returned as packets (those that arrived after an SSLRequest belong
   // to the TLS handshake); the framer is empty afterwards.
   Bytes take_buffered();
-  std::size_t buffered() const { return buffer_.size() - read_position_; }
+  std::size_t buffered() const { return end_ - begin_; }
+  // Bytes of memory held (for tests of memory use).
+  std::size_t capacity() const { return capacity_; }
 
  private:
-  void compact();
+  // Makes room for `size` more bytes after end_, moving unread bytes to the front or growing.
+  void reserve_tail(std::size_t size);
 
   std::size_t max_payload_;
-  Bytes buffer_;
-  std::size_t read_position_ = 0;
-  Bytes joined_;  // the last multi-chunk payload
+  std::unique_ptr<std::uint8_t[]> buffer_;
+  std::size_t capacity_ = 0;
+  std::size_t begin_ = 0;  // first unread byte
+  std::size_t end_ = 0;    // one past the last received byte
+  Bytes joined_;           // the last multi-chunk payload
 };
 
 // Writes a packet header for a chunk of `length` (< 2^24) bytes.

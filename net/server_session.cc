@@ -375,7 +375,7 @@ void ServerSession::on_channel_failed(const Status& why) {
 }
 
 void ServerSession::on_drained() {
-  if (handler_ && state_ == State::kCommand) handler_->on_drained(*this);
+  if (handler_ && state_ == State::kCommand && streaming_) handler_->on_drained(*this);
 }
 
 void ServerSession::on_closed() {

@@ -122,7 +122,15 @@ void TcpConnection::stop_reading() {
 
 void TcpConnection::on_alloc(uv_handle_t* h, std::size_t, uv_buf_t* buffer) {
   auto* handle = static_cast<Handle*>(h->data);
-  if (!handle->read_buffer) handle->read_buffer = std::make_unique<std::uint8_t[]>(kReadBufferSize);
+  if (handle->owner != nullptr && handle->owner->observer_ != nullptr) {
+    const std::span<std::uint8_t> space = handle->owner->observer_->read_buffer();
+    if (!space.empty()) {
+      *buffer = uv_buf_init(reinterpret_cast<char*>(space.data()), static_cast<unsigned>(space.size()));
+      return;
+    }
+  }
+  if (!handle->read_buffer)
+    handle->read_buffer = std::make_unique_for_overwrite<std::uint8_t[]>(kReadBufferSize);
   *buffer = uv_buf_init(reinterpret_cast<char*>(handle->read_buffer.get()), kReadBufferSize);
 }
 

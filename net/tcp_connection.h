@@ -26,7 +26,10 @@ class TcpConnection {
   class Observer {
    public:
     virtual ~Observer() = default;
-    // Bytes received; they are only valid during the call.
+    // Where to receive the next bytes (to read straight into the observer's buffer); an empty span
+    // means the connection's own buffer. Called before each read.
+    virtual std::span<std::uint8_t> read_buffer() { return {}; }
+    // Bytes received (into read_buffer() or the connection's own buffer); only valid during the call.
     virtual void on_read(ByteView bytes) = 0;
     // The peer closed its side (ok status) or reading failed. The connection stays open until close().
     virtual void on_read_end(const Status& status) = 0;

@@ -74,6 +74,7 @@ class StreamingHandler : public SessionHandler {
   }
 
   void on_drained(ServerSession& session) override {
+    if (done_) return;
     {
       std::lock_guard lock(log_->mutex);
       ++log_->drains;
@@ -112,6 +113,7 @@ class StreamingHandler : public SessionHandler {
       std::lock_guard lock(log_->mutex);
       log_->finished = true;
     }
+    done_ = true;
     if (dump_.flags & dump_flag::kNonBlock) {
       (void)session.send_stream_packet(encode_eof(EofPacket()));
       session.end_stream();
@@ -122,20 +124,38 @@ class StreamingHandler : public SessionHandler {
   std::shared_ptr<StreamLog> log_;
   BinlogDump dump_;
   std::size_t next_ = 0;
+  bool done_ = false;
 };
 
-// Collects the stream; pauses itself every `pause_every` packets until the test resumes it.
+// Collects the stream; pauses it every `pause_every` packets and resumes it 20 ms later from a
+// timer on the client's loop (as an application waiting for its storage would).
 class PausingReceiver : public MySqlClient::StreamReceiver {
  public:
-  PausingReceiver(MySqlClient& client, std::size_t pause_every)
-      : client_(client), pause_every_(pause_every) {}
+  PausingReceiver(BlockingClient& client, std::size_t pause_every)
+      : client_(client), pause_every_(pause_every) {
+    uv_timer_init(client.loop().raw(), &resume_timer_);
+    resume_timer_.data = this;
+  }
+  ~PausingReceiver() override {
+    uv_close(reinterpret_cast<uv_handle_t*>(&resume_timer_), nullptr);
+    uv_run(client_.loop().raw(), UV_RUN_NOWAIT);
+  }
 
   void on_stream_packet(ByteView payload) override {
     EXPECT_FALSE(paused) << "a packet arrived while the stream was paused";
     packets.emplace_back(payload.begin(), payload.end());
     if (packets.size() % pause_every_ == 0) {
-      client_.pause_stream();
+      client_.async().pause_stream();
       paused = true;
+      ++pauses;
+      uv_timer_start(
+          &resume_timer_,
+          [](uv_timer_t* timer) {
+            auto* self = static_cast<PausingReceiver*>(timer->data);
+            self->paused = false;
+            self->client_.async().resume_stream();
+          },
+          20, 0);
     }
   }
   void on_stream_end(const Status& status) override {
@@ -143,12 +163,14 @@ class PausingReceiver : public MySqlClient::StreamReceiver {
     done = true;
   }
 
-  MySqlClient& client_;
+  BlockingClient& client_;
   std::size_t pause_every_;
+  uv_timer_t resume_timer_;
   std::vector<Bytes> packets;
   Status end;
   bool done = false;
   bool paused = false;
+  int pauses = 0;
 };
 
 class StreamTest : public ::testing::TestWithParam<bool> {
@@ -198,22 +220,15 @@ class StreamTest : public ::testing::TestWithParam<bool> {
     return client ? std::move(*client) : nullptr;
   }
 
-  // Runs the client's loop until the stream ends, resuming it 20 ms after each pause.
+  // Runs the client's loop until the stream ends (or `each_turn` says it is over).
   static void read_stream(BlockingClient& client, PausingReceiver& receiver,
                           std::function<void()> each_turn = {}) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
     while (!receiver.done && std::chrono::steady_clock::now() < deadline) {
-      if (receiver.paused) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        for (int i = 0; i < 3; ++i)
-          uv_run(client.loop().raw(), UV_RUN_NOWAIT);
-        receiver.paused = false;
-        client.async().resume_stream();
-      }
       uv_run(client.loop().raw(), UV_RUN_ONCE);
       if (each_turn) each_turn();
     }
-    ASSERT_TRUE(receiver.done) << "the stream did not end";
+    ASSERT_TRUE(receiver.done) << "the stream did not end: " << receiver.packets.size() << " packets";
   }
 
   static inline testing::TempDir* dir_ = nullptr;
@@ -236,7 +251,7 @@ TEST_P(StreamTest, BatchedStreamWithBackPressureArrivesExactly) {
   start(sizes);
   auto client = login();
   ASSERT_TRUE(client);
-  PausingReceiver receiver(client->async(), 3000);
+  PausingReceiver receiver(*client, 3000);
   client->async().start_stream(
       encode_binlog_dump(
           {.position = 0, .flags = dump_flag::kNonBlock, .server_id = 7, .file_name = "binlog.000001"}),
@@ -250,6 +265,7 @@ TEST_P(StreamTest, BatchedStreamWithBackPressureArrivesExactly) {
     ASSERT_EQ(packet[0], 0x00);
     ASSERT_TRUE(std::equal(packet.begin() + 1, packet.end(), (*events_)[i].begin())) << "event " << i;
   }
+  EXPECT_GE(receiver.pauses, 6);
   std::lock_guard lock(log_->mutex);
   EXPECT_TRUE(log_->finished);
   EXPECT_GE(log_->drains, 1) << "the client's pauses must have made the handler wait for on_drained()";
@@ -264,7 +280,7 @@ TEST_P(StreamTest, SemiSyncAcknowledgementsFlowWhileStreamingAndQuitEndsIt) {
   start(sizes);
   auto client = login();
   ASSERT_TRUE(client);
-  PausingReceiver receiver(client->async(), 400);
+  PausingReceiver receiver(*client, 400);
   // Blocking dump (no NON_BLOCK): the stream stays open after the last event.
   client->async().start_stream(
       encode_binlog_dump({.position = 0, .flags = 0, .server_id = 1, .file_name = "binlog.000001"}),
@@ -294,7 +310,7 @@ TEST_P(StreamTest, SemiSyncAcknowledgementsFlowWhileStreamingAndQuitEndsIt) {
     uv_run(client->loop().raw(), UV_RUN_NOWAIT);
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  client.reset();  // before the receiver goes away: closing tells it the stream ended
+  client->async().close();  // ends the stream while the receiver is still there to hear it
   std::lock_guard lock(log_->mutex);
   EXPECT_EQ(log_->acknowledged,
             (std::vector<std::uint64_t>{100, 200, 300, 400, 500, 600, 700, 800, 900, 1000}));
