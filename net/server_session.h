@@ -97,8 +97,10 @@ class ServerSession final : private PacketChannel::Listener {
   // Back to the command phase (after the final EOF/ERR of a non-blocking dump).
   void end_stream();
 
-  // Back-pressure: bytes accepted but not yet taken by the kernel (or TLS), and the mark below
-  // which SessionHandler::on_drained() fires.
+  // Back-pressure: bytes accepted but not yet taken by the kernel, and the mark at or below which
+  // SessionHandler::on_drained() fires. Bytes the kernel does not take at once are copied into
+  // the session, so a handler that stops sending while pending_bytes() > 0 (low-water mark 0)
+  // copies least; one that allows more pending trades memory and copies for fewer wake-ups.
   std::size_t pending_bytes() const { return channel_.pending_bytes(); }
   void set_low_water_mark(std::size_t bytes) { channel_.set_low_water_mark(bytes); }
 
