@@ -127,6 +127,23 @@ TEST_F(TcpConnectionTest, DestroyingAConnectionWithWritesInFlightIsSafe) {
   EXPECT_FALSE(server_side_.closed) << "no callback may reach a destroyed connection's observer";
 }
 
+// Regression: libuv writes with write(2), so a peer that reset the connection raised SIGPIPE and
+// killed the process (found by client_session_fuzz). EventLoop ignores SIGPIPE.
+TEST_F(TcpConnectionTest, WritingToAPeerThatWentAwayIsAnErrorNotSigpipe) {
+  Bytes data(1024 * 1024, 0x33);
+  ASSERT_TRUE(client_->start_reading());
+  client_->close();  // unread data will make the kernel answer with a reset
+  run_until([&] { return client_side_.closed; });
+  Status written;
+  for (int i = 0; i < 50 && written.ok(); ++i) {
+    written = accepted_->write(data);
+    uv_run(loop_.raw(), UV_RUN_NOWAIT);
+  }
+  run_until([&] { return !written.ok() || server_side_.ended; });
+  EXPECT_TRUE(!written.ok() || server_side_.ended)
+      << "the write must fail (EPIPE/ECONNRESET), not kill the test";
+}
+
 TEST(TcpConnect, RefusedConnectionsReportAnError) {
   EventLoop loop;
   std::uint16_t port = 0;
