@@ -188,10 +188,18 @@ Status TcpConnection::write(std::span<const uv_buf_t> buffers) {
       if (written == 0) break;
     }
   }
-  for (std::size_t i = first; i < buffers.size(); ++i) {
-    const char* data = buffers[i].base + (i == first ? offset : 0);
-    const std::size_t length = buffers[i].len - (i == first ? offset : 0);
-    handle_->queued.insert(handle_->queued.end(), data, data + length);
+  std::size_t rest = 0;
+  for (std::size_t i = first; i < buffers.size(); ++i)
+    rest += buffers[i].len - (i == first ? offset : 0);
+  if (rest > 0) {
+    Bytes& queued = handle_->queued;
+    std::size_t at = queued.size();
+    queued.resize(at + rest);
+    for (std::size_t i = first; i < buffers.size(); ++i) {
+      const std::size_t skip = i == first ? offset : 0;
+      std::memcpy(queued.data() + at, buffers[i].base + skip, buffers[i].len - skip);
+      at += buffers[i].len - skip;
+    }
   }
   if (!handle_->writing && !handle_->queued.empty()) BRELAY_TRY(start_queued_write());
   if (pending_bytes() > low_water_mark_) above_low_water_ = true;
