@@ -366,23 +366,29 @@ bool MySqlClient::finish_operation(Result<QueryResult> result) {
   return state_ != State::kClosed;
 }
 
+bool MySqlClient::protocol_failure(const Error& error) {
+  // The reply cannot be followed any further: the connection is out of step and must end.
+  fail(error.with_context(fmt::format("reading the reply from {}:{}", options_.host, options_.port)));
+  return false;
+}
+
 bool MySqlClient::handle_reply_packet(const Packet& packet) {
   const ByteView payload = packet.payload;
   const Operation& operation = operations_.front();
   const bool deprecate_eof = (capabilities_ & capability::kDeprecateEof) != 0;
   if (is_err_packet(payload) && (reply_step_ == ReplyStep::kFirst || reply_step_ == ReplyStep::kRows)) {
     auto err = decode_err(payload);
-    if (!err) return finish_operation(err.error());
+    if (!err) return protocol_failure(err.error());
     last_server_error_ = *err;
     return finish_operation(server_error(*err));
   }
   switch (reply_step_) {
     case ReplyStep::kFirst: {
-      if (payload.empty()) return finish_operation(make_error("empty reply from the server"));
+      if (payload.empty()) return protocol_failure(make_error("empty reply from the server"));
       if (payload[0] == kOkHeader ||
           (operation.kind == Operation::Kind::kCommand && is_eof_packet(payload))) {
         auto ok = payload[0] == kOkHeader ? decode_ok(payload, capabilities_) : Result<OkPacket>(OkPacket());
-        if (!ok) return finish_operation(ok.error());
+        if (!ok) return protocol_failure(ok.error());
         if (!first_result_done_) reply_.ok = *ok;
         if (ok->status_flags & server_status::kMoreResultsExist) {
           first_result_done_ = true;
@@ -391,17 +397,18 @@ bool MySqlClient::handle_reply_packet(const Packet& packet) {
         return finish_operation(std::move(reply_));
       }
       if (operation.kind == Operation::Kind::kCommand)
-        return finish_operation(make_error("unexpected reply 0x{:02x} to a command", payload[0]));
+        return protocol_failure(make_error("unexpected reply 0x{:02x} to a command", payload[0]));
       if (payload[0] == 0xfb) {
         // LOCAL INFILE request: answer with an empty file; the server then replies OK or ERR.
-        (void)send(ByteView());
+        sequence_id_ = static_cast<std::uint8_t>(packet.last_sequence_id + 1);
+        if (Status sent = send(ByteView()); !sent) return protocol_failure(sent.error());
         return true;
       }
       ByteReader reader(payload);
       auto count = reader.lenenc("column count");
-      if (!count) return finish_operation(count.error());
+      if (!count) return protocol_failure(count.error());
       if (*count == 0 || !reader.at_end())
-        return finish_operation(make_error("bad column count packet ({} bytes)", payload.size()));
+        return protocol_failure(make_error("bad column count packet ({} bytes)", payload.size()));
       column_count_ = *count;
       columns_seen_ = 0;
       if (!first_result_done_)
@@ -411,7 +418,7 @@ bool MySqlClient::handle_reply_packet(const Packet& packet) {
     }
     case ReplyStep::kColumns: {
       auto column = decode_column_definition(payload);
-      if (!column) return finish_operation(column.error());
+      if (!column) return protocol_failure(column.error());
       if (!first_result_done_) reply_.result_set.columns.push_back(std::move(*column));
       if (++columns_seen_ == column_count_)
         reply_step_ = deprecate_eof ? ReplyStep::kRows : ReplyStep::kColumnsEof;
@@ -419,7 +426,7 @@ bool MySqlClient::handle_reply_packet(const Packet& packet) {
     }
     case ReplyStep::kColumnsEof:
       if (!is_eof_packet(payload))
-        return finish_operation(make_error("expected EOF after the column definitions"));
+        return protocol_failure(make_error("expected EOF after the column definitions"));
       reply_step_ = ReplyStep::kRows;
       return true;
     case ReplyStep::kRows: {
@@ -427,11 +434,11 @@ bool MySqlClient::handle_reply_packet(const Packet& packet) {
         std::uint16_t status = 0;
         if (deprecate_eof) {
           auto ok = decode_ok(payload, capabilities_);
-          if (!ok) return finish_operation(ok.error());
+          if (!ok) return protocol_failure(ok.error());
           status = ok->status_flags;
         } else {
           auto eof = decode_eof(payload);
-          if (!eof) return finish_operation(eof.error());
+          if (!eof) return protocol_failure(eof.error());
           status = eof->status_flags;
         }
         if (!first_result_done_) reply_.has_rows = true;
@@ -443,7 +450,7 @@ bool MySqlClient::handle_reply_packet(const Packet& packet) {
         return finish_operation(std::move(reply_));
       }
       auto row = decode_text_row(payload, static_cast<std::size_t>(column_count_));
-      if (!row) return finish_operation(row.error());
+      if (!row) return protocol_failure(row.error());
       if (!first_result_done_) reply_.result_set.rows.push_back(std::move(*row));
       return true;
     }

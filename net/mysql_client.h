@@ -164,6 +164,7 @@ class MySqlClient final : private PacketChannel::Listener {
   bool handle_stream_packet(const Packet& packet);
   void start_next_operation();
   bool finish_operation(Result<QueryResult> result);
+  bool protocol_failure(const Error& error);
   // Ends the connection: every pending callback hears `error`.
   void fail(const Error& error, bool flush_first = false);
   bool finish_connect(const Status& status);

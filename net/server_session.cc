@@ -8,9 +8,6 @@
 namespace brelay::net {
 namespace {
 
-// How long a closing session may take to hand its last bytes to a slow peer.
-constexpr std::chrono::milliseconds kCloseLinger{5000};
-
 Bytes new_nonce() {
   Bytes nonce(kNonceSize);
   if (RAND_bytes(nonce.data(), static_cast<int>(nonce.size())) != 1) {
@@ -357,9 +354,13 @@ void ServerSession::close(const Status& reason, std::optional<ErrPacket> error) 
   state_ = State::kClosing;
   close_reason_ = reason;
   next_packet_.stop();
-  if (error) (void)send(encode_err(*error));
+  timer_.stop();
+  if (!error) {
+    channel_.close();
+    return;
+  }
+  (void)send(encode_err(*error));
   channel_.close_after_flush();
-  timer_.start(kCloseLinger, [this] { channel_.close(); });
 }
 
 void ServerSession::on_channel_failed(const Status& why) {

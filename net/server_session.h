@@ -104,8 +104,10 @@ class ServerSession final : private PacketChannel::Listener {
   std::size_t pending_bytes() const { return channel_.pending_bytes(); }
   void set_low_water_mark(std::size_t bytes) { channel_.set_low_water_mark(bytes); }
 
-  // Ends the session: sends `error` first when given, then closes once pending bytes are out
-  // (bounded by a short linger timeout). The handler hears on_closed(reason). Idempotent.
+  // Ends the session. Without `error` the socket closes at once (unsent bytes are dropped: a kill).
+  // With one, the ERR is sent first and the socket closes once it is out and the client has closed
+  // too (at most a few seconds later), so that the client reads it. The handler hears
+  // on_closed(reason) either way. Idempotent.
   void close(const Status& reason, std::optional<ErrPacket> error = std::nullopt);
 
  private:

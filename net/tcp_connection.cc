@@ -23,6 +23,10 @@ struct TcpConnection::Handle {
   uv_tcp_t tcp{};
   uv_connect_t connect_request{};
   uv_write_t write_request{};
+  uv_shutdown_t shutdown_request{};
+  uv_timer_t linger_timer{};  // bounds close_after_flush(); initialised by it
+  bool linger_timer_open = false;
+  int open_handles = 1;  // the block is freed when the tcp handle (and the timer) have closed
   TcpConnection* owner = nullptr;
   std::function<void(Status)> connect_done;
   std::string connect_target;
@@ -37,6 +41,7 @@ TcpConnection::TcpConnection(Handle* handle) : handle_(handle) {
   handle_->tcp.data = handle_;
   handle_->write_request.data = handle_;
   handle_->connect_request.data = handle_;
+  handle_->shutdown_request.data = handle_;
 }
 
 TcpConnection::~TcpConnection() {
@@ -45,7 +50,17 @@ TcpConnection::~TcpConnection() {
   handle_->connect_done = nullptr;
   if (!closing_) {
     closing_ = true;
-    uv_close(reinterpret_cast<uv_handle_t*>(&handle_->tcp), &TcpConnection::on_close_done);
+    close_handles();
+  }
+}
+
+void TcpConnection::close_handles() {
+  uv_close(reinterpret_cast<uv_handle_t*>(&handle_->tcp), &TcpConnection::on_close_done);
+  if (handle_->linger_timer_open) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&handle_->linger_timer), [](uv_handle_t* timer) {
+      auto* handle = static_cast<Handle*>(timer->data);
+      if (--handle->open_handles == 0) delete handle;
+    });
   }
 }
 
@@ -122,7 +137,7 @@ void TcpConnection::stop_reading() {
 
 void TcpConnection::on_alloc(uv_handle_t* h, std::size_t, uv_buf_t* buffer) {
   auto* handle = static_cast<Handle*>(h->data);
-  if (handle->owner != nullptr && handle->owner->observer_ != nullptr) {
+  if (handle->owner != nullptr && handle->owner->observer_ != nullptr && !handle->owner->lingering_) {
     const std::span<std::uint8_t> space = handle->owner->observer_->read_buffer();
     if (!space.empty()) {
       *buffer = uv_buf_init(reinterpret_cast<char*>(space.data()), static_cast<unsigned>(space.size()));
@@ -137,7 +152,13 @@ void TcpConnection::on_alloc(uv_handle_t* h, std::size_t, uv_buf_t* buffer) {
 void TcpConnection::on_read_callback(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buffer) {
   auto* handle = static_cast<Handle*>(stream->data);
   TcpConnection* self = handle->owner;
-  if (self == nullptr || self->closing_ || self->observer_ == nullptr) return;
+  if (self == nullptr || self->closing_) return;
+  if (self->lingering_) {
+    // Closing: what the peer still sends is dropped; its end (or an error) completes the close.
+    if (nread < 0) self->close();
+    return;
+  }
+  if (self->observer_ == nullptr) return;
   if (nread > 0) {
     self->observer_->on_read(
         ByteView(reinterpret_cast<const std::uint8_t*>(buffer->base), static_cast<std::size_t>(nread)));
@@ -159,7 +180,7 @@ Status TcpConnection::write(ByteView bytes) {
 }
 
 Status TcpConnection::write(std::span<const uv_buf_t> buffers) {
-  if (closing_) return make_error("writing to a closed connection");
+  if (closing_ || lingering_) return make_error("writing to a closed connection");
   std::size_t first = 0;   // first buffer not completely written
   std::size_t offset = 0;  // bytes of buffers[first] already written
   if (!handle_->writing && handle_->queued.empty()) {
@@ -244,14 +265,25 @@ void TcpConnection::on_write_done(uv_write_t* request, int status) {
 
 void TcpConnection::check_drained() {
   const std::size_t pending = pending_bytes();
-  if (pending == 0 && close_when_flushed_) {
-    close();
+  if (pending == 0 && lingering_ && !handle_->writing) {
+    shutdown_writing();
     return;
   }
   if (above_low_water_ && pending <= low_water_mark_) {
     above_low_water_ = false;
     if (observer_ != nullptr) observer_->on_drained();
   }
+}
+
+void TcpConnection::shutdown_writing() {
+  if (shutdown_started_) return;
+  shutdown_started_ = true;
+  const int rc = uv_shutdown(&handle_->shutdown_request, reinterpret_cast<uv_stream_t*>(&handle_->tcp),
+                             [](uv_shutdown_t* request, int status) {
+                               auto* handle = static_cast<Handle*>(request->data);
+                               if (handle->owner != nullptr && status != 0) handle->owner->close();
+                             });
+  if (rc != 0) close();
 }
 
 std::size_t TcpConnection::pending_bytes() const {
@@ -264,23 +296,34 @@ void TcpConnection::close() {
   if (closing_) return;
   closing_ = true;
   reading_ = false;
-  uv_close(reinterpret_cast<uv_handle_t*>(&handle_->tcp), &TcpConnection::on_close_done);
+  close_handles();
 }
 
-void TcpConnection::close_after_flush() {
-  if (closing_) return;
-  stop_reading();
-  if (pending_bytes() == 0 && !handle_->writing) {
-    close();
-    return;
-  }
-  close_when_flushed_ = true;
+void TcpConnection::close_after_flush(std::chrono::milliseconds linger) {
+  if (closing_ || lingering_) return;
+  lingering_ = true;
+  uv_timer_init(handle_->tcp.loop, &handle_->linger_timer);  // cannot fail for a valid loop
+  handle_->linger_timer.data = handle_;
+  handle_->linger_timer_open = true;
+  ++handle_->open_handles;
+  uv_timer_start(
+      &handle_->linger_timer,
+      [](uv_timer_t* timer) {
+        auto* handle = static_cast<Handle*>(timer->data);
+        if (handle->owner != nullptr) handle->owner->close();
+      },
+      static_cast<std::uint64_t>(linger.count()), 0);
+  // Keep reading (and dropping) until the peer closes: closing while it still sends would make the
+  // kernel answer with a reset, which can destroy our last packet (an ERR) before the peer reads it.
+  if (!reading_) (void)start_reading();
+  if (pending_bytes() == 0 && !handle_->writing) shutdown_writing();
 }
 
 void TcpConnection::on_close_done(uv_handle_t* h) {
   auto* handle = static_cast<Handle*>(h->data);
   TcpConnection* self = handle->owner;
-  delete handle;
+  handle->owner = nullptr;
+  if (--handle->open_handles == 0) delete handle;
   if (self == nullptr) return;
   self->handle_ = nullptr;
   if (self->observer_ != nullptr) self->observer_->on_closed();

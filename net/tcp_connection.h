@@ -8,6 +8,7 @@
 // detaches); after close() the observer gets on_closed() once, and nothing after it. Loop thread only.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -71,8 +72,10 @@ class TcpConnection {
 
   // Closes now; pending bytes are dropped. Idempotent.
   void close();
-  // Closes once every pending byte has been written (or at once when none are pending).
-  void close_after_flush();
+  // Ends the connection gracefully: sends every pending byte, shuts the sending side down, drops
+  // whatever the peer still sends, and closes when the peer closes or after `linger` at most
+  // (close() ends it at once). Nothing reaches the observer but on_closed() afterwards.
+  void close_after_flush(std::chrono::milliseconds linger = std::chrono::milliseconds(5000));
   bool is_closing() const { return closing_; }
 
   // "127.0.0.1:52012" and "127.0.0.1" of the peer; empty when unknown.
@@ -91,13 +94,16 @@ class TcpConnection {
 
   Status start_queued_write();
   void check_drained();
+  void shutdown_writing();
+  void close_handles();
   void remember_peer();
 
   Handle* handle_;  // owned until uv_close; freed by the close callback
   Observer* observer_ = nullptr;
   bool reading_ = false;
   bool closing_ = false;
-  bool close_when_flushed_ = false;
+  bool lingering_ = false;  // close_after_flush() was called
+  bool shutdown_started_ = false;
   bool above_low_water_ = false;
   std::size_t low_water_mark_ = 0;
   std::string peer_address_;

@@ -76,7 +76,10 @@ class RawClient {
       if (::poll(&p, 1, 50) <= 0) continue;
       std::uint8_t buffer[4096];
       const ssize_t n = ::recv(fd_, buffer, sizeof(buffer), 0);
-      if (n <= 0) return true;
+      if (n <= 0) {
+        close();  // as a real client does; the server waits for this after a final ERR
+        return true;
+      }
     }
     return false;
   }
@@ -253,6 +256,9 @@ TEST_F(ServerSessionTest, OversizedPacketBeforeLoginIsRefusedFromItsHeader) {
   expect_served(*bystander);
 }
 
+// Also a regression test: the server used to close right after its ERR while the client was still
+// sending the rest of the packet; the kernel then reset the connection and the client saw
+// "connection reset" instead of the ERR. The server now shuts down its side and lingers.
 TEST_F(ServerSessionTest, OversizedPacketAfterLoginIsRefused) {
   ServerSettings settings;
   settings.max_packet = 1024 * 1024;
@@ -260,7 +266,7 @@ TEST_F(ServerSessionTest, OversizedPacketAfterLoginIsRefused) {
   auto bystander = login();
   auto client = login();
   ASSERT_TRUE(client && bystander);
-  auto big = client->query("SELECT '" + std::string(2 * 1024 * 1024, 'x') + "'");
+  auto big = client->query("SELECT '" + std::string(8 * 1024 * 1024, 'x') + "'");
   ASSERT_FALSE(big);
   EXPECT_EQ(big.error().code(), error_code::kNetPacketTooLarge) << big.error().message();
   expect_served(*bystander);
