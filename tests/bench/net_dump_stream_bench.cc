@@ -3,12 +3,13 @@
 // A real mariadbd writes a binlog of row events (INSERT ... SELECT from the sequence engine); the
 // same file is then streamed to one client, always net/'s MySqlClient reading COM_BINLOG_DUMP
 // (NON_BLOCK) until EOF:
-//   mariadbd              MariaDB serving its own binlog (the alternative)
+//   mariadbd (TLS)        MariaDB serving its own binlog, plain and over TLS (the alternative)
 //   net/ plain            MySqlServer + a SessionHandler sending the same events from memory in
 //                         PacketBatch gather writes, with back-pressure
 //   net/ TLS              the same over TLS (verify_ca)
 //   net/ plain x16        16 clients at once (aggregate), with the server loop's CPU time
-// Prints a table with GB/s and the ratio to mariadbd. Not run by CTest; run it by hand:
+// Prints a table with GB/s and the ratio to mariadbd over the same transport (x16: to one plain
+// mariadbd client). Not run by CTest; run it by hand:
 //   build/tests/bench/net_dump_stream_bench [rows (default 1000000)] [row bytes (default 200)]
 #include <sys/resource.h>
 
@@ -176,6 +177,7 @@ int run(int argc, char** argv) {
   fmt::print("starting mariadbd and writing {} rows of {} bytes ...\n", rows, row_bytes);
   testing::MariaDbOptions options;
   options.max_binlog_size = 1024 * 1024 * 1024;
+  options.tls = *certs;
   auto mariadb = testing::MariaDbServer::start(options);
   if (!mariadb) return fmt::print(stderr, "{}\n", mariadb.error().message()), 1;
   auto& source = **mariadb;
@@ -197,6 +199,11 @@ int run(int argc, char** argv) {
   to_mariadb.tls_mode = net::TlsMode::kDisabled;
   auto reference = best_of(5, [&] { return dump_once(to_mariadb, binlog->name); });
   if (!reference) return fmt::print(stderr, "mariadbd: {}\n", reference.error().message()), 1;
+  net::ClientOptions to_mariadb_tls = to_mariadb;
+  to_mariadb_tls.tls_mode = net::TlsMode::kVerifyCa;
+  to_mariadb_tls.tls_ca_file = certs->ca_cert;
+  auto reference_tls = best_of(5, [&] { return dump_once(to_mariadb_tls, binlog->name); });
+  if (!reference_tls) return fmt::print(stderr, "mariadbd TLS: {}\n", reference_tls.error().message()), 1;
 
   // net/'s server on its own loop thread.
   net::EventLoop loop;
@@ -284,14 +291,16 @@ int run(int argc, char** argv) {
   auto rate = [](const Measurement& m) { return m.bytes / m.seconds / 1e9; };
   const double reference_rate = rate(*reference);
   fmt::print("{:<22} {:>10} {:>10} {:>9} {:>12}\n", "server", "MB", "seconds", "GB/s", "vs mariadbd");
-  auto row = [&](const std::string& name, const Measurement& m) {
+  auto row = [&](const std::string& name, const Measurement& m, double versus) {
     fmt::print("{:<22} {:>10.1f} {:>10.3f} {:>9.2f} {:>11.2f}x\n", name, m.bytes / 1e6, m.seconds, rate(m),
-               rate(m) / reference_rate);
+               rate(m) / versus);
   };
-  row("mariadbd", *reference);
-  row("net/ plain", *plain);
-  row("net/ TLS", *encrypted);
-  row(fmt::format("net/ plain x{}", kClients), Measurement{many_seconds, many_bytes.load(), 0});
+  row("mariadbd", *reference, reference_rate);
+  row("mariadbd TLS", *reference_tls, rate(*reference_tls));
+  row("net/ plain", *plain, reference_rate);
+  row("net/ TLS", *encrypted, rate(*reference_tls));
+  row(fmt::format("net/ plain x{}", kClients), Measurement{many_seconds, many_bytes.load(), 0},
+      reference_rate);
   fmt::print(
       "\n{} clients: server loop CPU {:.2f} s for {:.1f} s wall ({:.0f}% of one core); anonymous memory "
       "{:.1f} MiB before, {:.1f} MiB peak (whole bench process, clients included)\n",
