@@ -1,6 +1,8 @@
 #include "net/event_loop.h"
 
+#include <csignal>
 #include <cstdlib>
+#include <mutex>
 #include <utility>
 
 #include <fmt/format.h>
@@ -8,6 +10,10 @@
 namespace brelay::net {
 
 EventLoop::EventLoop() {
+  // libuv writes to sockets with write(2): a peer that went away must be an EPIPE error, not a
+  // signal that kills the process.
+  static std::once_flag ignore_sigpipe;
+  std::call_once(ignore_sigpipe, [] { std::signal(SIGPIPE, SIG_IGN); });
   if (int rc = uv_loop_init(&loop_); rc != 0) {
     // Without a loop nothing can run; this only fails when the process is out of descriptors.
     fmt::print(stderr, "fatal: uv_loop_init failed: {}\n", uv_strerror(rc));

@@ -2,6 +2,8 @@
 // HTTP) lives on one loop, run by one thread; only post() and stop() may be called from other
 // threads. Handles registered on the loop must be closed (uv_close) before the loop is destroyed;
 // the destructor closes any still open and runs the loop until their close callbacks have run.
+// Creating the first EventLoop sets SIGPIPE to be ignored for the process (writes to a closed
+// socket then fail with EPIPE instead of killing the process).
 #pragma once
 
 #include <functional>

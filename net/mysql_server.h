@@ -1,0 +1,98 @@
+// The server half of the MySQL protocol: listens on one or more "host:port" addresses, greets and
+// authenticates every client (TLS, mysql_native_password, caching_sha2_password) and hands each
+// authenticated session to a SessionHandler that relay/ supplies.
+//
+// Settings that change at run time (set_*) apply to sessions that start afterwards; sessions keep
+// what they started with (a TLS context reloaded on SIGHUP: new sessions get the new one, existing
+// ones keep theirs). Everything runs on the loop thread. The server must outlive its sessions'
+// callbacks: destroy it from outside its own callbacks (after shutdown(), or with the loop stopped).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/result.h"
+#include "net/accounts.h"
+#include "net/auth_caching_sha2.h"
+#include "net/event_loop.h"
+#include "net/mysql_constants.h"
+#include "net/server_session.h"
+#include "net/session_handler.h"
+#include "net/tcp_listener.h"
+#include "net/tls_context.h"
+
+namespace brelay::net {
+
+struct ServerSettings {
+  // The greeting's version string; the relay reports its source's ("8.0.36", "5.5.5-10.11.6-MariaDB").
+  std::string server_version = "8.0.36-binlog-relay";
+  std::shared_ptr<const TlsContext> tls;         // null: TLS is not offered
+  bool require_tls = false;                      // refuse logins without TLS (ERR 3159)
+  std::shared_ptr<const AccountStore> accounts;  // null: nobody can log in
+  std::shared_ptr<const RsaKeyPair> rsa_keys;    // null: caching_sha2 full authentication needs TLS
+  // The plugin the greeting proposes (MySQL 8 clients start with the greeting's plugin).
+  std::string greeting_auth_plugin = kNativePasswordPlugin;
+  std::chrono::milliseconds handshake_timeout{10'000};   // from connect to logged in
+  std::chrono::milliseconds idle_timeout{8 * 3600'000};  // between commands; 0 = never
+  std::size_t max_packet_before_auth = 64 * 1024;
+  std::size_t max_packet = 1024 * 1024 * 1024;  // max_allowed_packet after the login
+  std::size_t max_sessions = 1000;              // more get ERR 1040 "Too many connections"
+  std::uint32_t first_connection_id = 1;
+  std::uint8_t charset = charset::kUtf8mb4GeneralCi;
+};
+
+class MySqlServer {
+ public:
+  MySqlServer(EventLoop& loop, ServerSettings settings, SessionHandlerFactory handler_factory);
+  // Closes the listeners and every session at once; handlers are destroyed without on_closed().
+  ~MySqlServer();
+  MySqlServer(const MySqlServer&) = delete;
+  MySqlServer& operator=(const MySqlServer&) = delete;
+
+  // Starts listening on "host:port" (an IP literal; port 0 picks a free port). May be called more
+  // than once (IPv4 and IPv6).
+  Status listen(std::string_view host_port);
+  // The port of the first listener (0 before listen()).
+  std::uint16_t port() const;
+
+  const ServerSettings& settings() const { return settings_; }
+  void set_server_version(std::string version) { settings_.server_version = std::move(version); }
+  void set_tls_context(std::shared_ptr<const TlsContext> tls) { settings_.tls = std::move(tls); }
+  void set_require_tls(bool require) { settings_.require_tls = require; }
+  void set_accounts(std::shared_ptr<const AccountStore> accounts) {
+    settings_.accounts = std::move(accounts);
+  }
+  void set_rsa_keys(std::shared_ptr<const RsaKeyPair> keys) { settings_.rsa_keys = std::move(keys); }
+  void set_greeting_auth_plugin(std::string plugin) { settings_.greeting_auth_plugin = std::move(plugin); }
+  void set_idle_timeout(std::chrono::milliseconds timeout) { settings_.idle_timeout = timeout; }
+
+  // The session with this connection id, or null. Valid until its handler hears on_closed().
+  ServerSession* find_session(std::uint32_t connection_id);
+  std::vector<ServerSession*> sessions();
+  std::size_t session_count() const { return sessions_.size(); }
+
+  // Stops listening and closes every session (their handlers hear on_closed()).
+  void shutdown();
+
+ private:
+  friend class ServerSession;
+  void accept(std::unique_ptr<TcpConnection> connection);
+  void refuse(std::unique_ptr<TcpConnection> connection, const ErrPacket& error);
+  std::uint32_t next_connection_id();
+  // Called by a session from its close callback; destroys it.
+  void session_closed(std::uint32_t connection_id);
+
+  EventLoop& loop_;
+  ServerSettings settings_;
+  SessionHandlerFactory handler_factory_;
+  std::vector<std::unique_ptr<TcpListener>> listeners_;
+  std::unordered_map<std::uint32_t, std::unique_ptr<ServerSession>> sessions_;
+  std::uint32_t next_id_;
+};
+
+}  // namespace brelay::net

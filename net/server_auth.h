@@ -1,0 +1,92 @@
+// The server's side of authentication after the HandshakeResponse, as a state machine without I/O:
+// it is told what the client sent and answers with the payloads to send and whether the login is
+// accepted, rejected or still going. ServerSession drives it.
+//
+// Which exchange an account gets, by the plugin the client named in its response:
+//   mysql_native_password + native hash           -> scramble checked at once
+//   caching_sha2_password + sha2 hash             -> fast path (0x01 0x03, then OK)
+//   caching_sha2_password, native hash only       -> full authentication (0x01 0x04): the password in
+//                                                    clear over TLS, else RSA (key sent on request)
+//   mysql_native_password, sha2 hash only         -> switched to caching_sha2_password
+//   any other plugin                              -> switched to the greeting's plugin (to
+//                                                    caching_sha2_password when that is native and
+//                                                    the account has no native hash)
+// An unknown user and a wrong password get the same ERR 1045 (28000).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/bytes.h"
+#include "net/accounts.h"
+#include "net/auth_caching_sha2.h"
+#include "net/mysql_packets.h"
+
+namespace brelay::net {
+
+// How a login was verified (for session information, logs and tests).
+enum class AuthMethod {
+  kNone,                  // not (yet) verified
+  kEmptyPassword,         // an account without password, an empty answer
+  kNativeScramble,        // mysql_native_password
+  kSha2FastPath,          // caching_sha2_password scramble checked against SHA256(SHA256(password))
+  kSha2FullOverTls,       // caching_sha2_password full authentication: the password over TLS
+  kSha2FullRsa,           // caching_sha2_password full authentication: RSA-encrypted password
+  kSha2CleartextOverTls,  // caching_sha2_password first answer is the password (Connector/C over TLS)
+};
+std::string_view auth_method_name(AuthMethod method);
+
+struct AuthStep {
+  enum class Outcome { kContinue, kAccept, kReject };
+  std::vector<Bytes> send;  // payloads to send before anything else (AuthSwitchRequest, AuthMoreData)
+  Outcome outcome = Outcome::kContinue;
+  ErrPacket rejection;  // with kReject
+
+  static AuthStep send_and_continue(Bytes payload);
+};
+
+class ServerAuthExchange {
+ public:
+  struct Params {
+    std::string user;
+    std::string client_host;                     // for the "Access denied for user 'u'@'host'" message
+    std::optional<Account> account;              // std::nullopt: no such user
+    Bytes nonce;                                 // the greeting's 20 bytes
+    bool secure_transport = false;               // TLS is active
+    std::shared_ptr<const RsaKeyPair> rsa_keys;  // null: no RSA exchange
+    std::string greeting_plugin = kNativePasswordPlugin;
+  };
+
+  explicit ServerAuthExchange(Params params) : params_(std::move(params)) {}
+
+  // The HandshakeResponse's plugin name (empty: pre-plugin client, taken as native) and auth response.
+  AuthStep begin(std::string_view client_plugin, ByteView auth_response);
+  // The next packet from the client.
+  AuthStep on_client_data(ByteView data);
+
+  // The plugin the login finished with, and how the password was checked.
+  const std::string& plugin() const { return plugin_; }
+  AuthMethod method() const { return method_; }
+
+ private:
+  enum class State { kStart, kAwaitSwitchResponse, kAwaitFullAuth, kAwaitRsaPassword, kDone };
+
+  AuthStep check_native_scramble(ByteView response);
+  AuthStep check_caching_sha2_response(ByteView response);
+  AuthStep check_full_auth_data(ByteView data);
+  AuthStep check_cleartext(std::string_view password, AuthMethod method);
+  bool password_matches(std::string_view password) const;
+  AuthStep switch_to(std::string plugin);
+  AuthStep accept(AuthMethod method, std::vector<Bytes> send = {});
+  AuthStep reject(bool password_used);
+  AuthStep reject_with(ErrPacket err);
+
+  Params params_;
+  State state_ = State::kStart;
+  std::string plugin_;
+  AuthMethod method_ = AuthMethod::kNone;
+};
+
+}  // namespace brelay::net

@@ -1,0 +1,57 @@
+// The replication command decoders (COM_REGISTER_SLAVE, COM_BINLOG_DUMP, COM_BINLOG_DUMP_GTID,
+// semi-sync acknowledgements), chosen by the first byte. Whatever decodes must round-trip.
+#include <cstddef>
+#include <cstdint>
+
+#include "net/mysql_constants.h"
+#include "net/replication_commands.h"
+
+namespace {
+
+using namespace brelay;
+using namespace brelay::net;
+
+void check(bool ok) {
+  if (!ok) __builtin_trap();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size < 1) return 0;
+  Bytes payload(data + 1, data + size);
+  switch (data[0] % 4) {
+    case 0: {
+      if (!payload.empty()) payload[0] = command::kRegisterSlave;
+      auto c = decode_register_replica(payload);
+      if (!c) return 0;
+      auto again = decode_register_replica(encode_register_replica(*c));
+      check(again.ok() && again->server_id == c->server_id && again->host == c->host &&
+            again->user == c->user && again->password == c->password && again->port == c->port);
+      break;
+    }
+    case 1: {
+      if (!payload.empty()) payload[0] = command::kBinlogDump;
+      auto c = decode_binlog_dump(payload);
+      if (!c) return 0;
+      check(encode_binlog_dump(*c) == payload);
+      break;
+    }
+    case 2: {
+      if (!payload.empty()) payload[0] = command::kBinlogDumpGtid;
+      auto c = decode_binlog_dump_gtid(payload);
+      if (!c) return 0;
+      auto again = decode_binlog_dump_gtid(encode_binlog_dump_gtid(*c));
+      check(again.ok() && again->file_name == c->file_name && again->position == c->position &&
+            again->gtid_set == c->gtid_set && again->flags == c->flags && again->server_id == c->server_id);
+      break;
+    }
+    default: {
+      auto ack = decode_semi_sync_ack(payload);
+      if (!ack) return 0;
+      check(encode_semi_sync_ack(*ack) == payload);
+      break;
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,298 @@
+// The auth plugins: known hash values (computed independently, with Python's hashlib), scrambles
+// verified both ways, the RSA exchange, and the server's and client's exchanges run against each
+// other in memory for every account shape and plugin, including what Connector/C and MySQL
+// clients do differently.
+#include <gtest/gtest.h>
+
+#include "net/accounts.h"
+#include "net/auth_caching_sha2.h"
+#include "net/auth_native.h"
+#include "net/client_auth.h"
+#include "net/mysql_handshake.h"
+#include "net/server_auth.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_certs.h"
+
+namespace brelay::net {
+namespace {
+
+Bytes nonce_1_to_20() {
+  Bytes nonce;
+  for (std::uint8_t i = 1; i <= 20; ++i)
+    nonce.push_back(i);
+  return nonce;
+}
+
+TEST(NativePassword, KnownValues) {
+  EXPECT_EQ(format_native_password_hash(native_password_hash("password")),
+            "*2470C0C06DEE42FD1618BB99005ADCA2EC9D1E19");
+  EXPECT_EQ(to_hex(native_password_scramble("password", nonce_1_to_20())),
+            "c17d6009a5cb47e59f7483fcf05553bbbf7dd0d6");
+  EXPECT_TRUE(native_password_scramble("", nonce_1_to_20()).empty());
+  auto parsed = parse_native_password_hash("*2470c0c06dee42fd1618bb99005adca2ec9d1e19");
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(*parsed, native_password_hash("password"));
+  EXPECT_FALSE(parse_native_password_hash("*2470"));
+  EXPECT_FALSE(parse_native_password_hash("*2470C0C06DEE42FD1618BB99005ADCA2EC9D1E1Z"));
+}
+
+TEST(NativePassword, VerifiesOnlyTheRightScramble) {
+  const Bytes nonce = nonce_1_to_20();
+  const NativePasswordHash stored = native_password_hash("s3cret");
+  EXPECT_TRUE(verify_native_password_scramble(native_password_scramble("s3cret", nonce), nonce, stored));
+  EXPECT_FALSE(verify_native_password_scramble(native_password_scramble("s3cret!", nonce), nonce, stored));
+  Bytes other_nonce = nonce;
+  other_nonce[0] ^= 1;
+  EXPECT_FALSE(
+      verify_native_password_scramble(native_password_scramble("s3cret", other_nonce), nonce, stored));
+  EXPECT_FALSE(verify_native_password_scramble(Bytes(19, 0), nonce, stored));
+  EXPECT_TRUE(verify_native_password("s3cret", stored));
+  EXPECT_FALSE(verify_native_password("S3cret", stored));
+}
+
+TEST(CachingSha2Password, KnownValues) {
+  EXPECT_EQ(format_caching_sha2_password_hash(caching_sha2_password_hash("password")),
+            "73641c99f7719f57d8f4beb11a303afcd190243a51ced8782ca6d3dbe014d146");
+  EXPECT_EQ(to_hex(caching_sha2_scramble("password", nonce_1_to_20())),
+            "f7ab1c623a6e98dceab35e926290e5746a3141116115f4dd8ccca994393eccdd");
+  auto parsed =
+      parse_caching_sha2_password_hash("73641C99F7719F57D8F4BEB11A303AFCD190243A51CED8782CA6D3DBE014D146");
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(*parsed, caching_sha2_password_hash("password"));
+  EXPECT_FALSE(parse_caching_sha2_password_hash("73641c"));
+}
+
+TEST(CachingSha2Password, VerifiesOnlyTheRightScramble) {
+  const Bytes nonce = nonce_1_to_20();
+  const CachingSha2PasswordHash stored = caching_sha2_password_hash("s3cret");
+  EXPECT_TRUE(verify_caching_sha2_scramble(caching_sha2_scramble("s3cret", nonce), nonce, stored));
+  EXPECT_FALSE(verify_caching_sha2_scramble(caching_sha2_scramble("s3cre", nonce), nonce, stored));
+  EXPECT_FALSE(verify_caching_sha2_scramble(Bytes(31, 0), nonce, stored));
+  EXPECT_TRUE(verify_caching_sha2_password("s3cret", stored));
+  EXPECT_FALSE(verify_caching_sha2_password("", stored));
+}
+
+class RsaTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto keys = RsaKeyPair::generate();
+    ASSERT_TRUE(keys) << keys.error().message();
+    keys_ = *keys;
+  }
+  static void TearDownTestSuite() { keys_.reset(); }
+  static inline std::shared_ptr<const RsaKeyPair> keys_;
+};
+
+TEST_F(RsaTest, EncryptedPasswordsRoundTrip) {
+  EXPECT_TRUE(keys_->public_key_pem().starts_with("-----BEGIN PUBLIC KEY-----"));
+  EXPECT_EQ(keys_->cipher_size(), 256u);
+  const Bytes nonce = nonce_1_to_20();
+  for (const std::string password : {"", "x", "a password longer than the twenty-byte nonce"}) {
+    auto cipher = caching_sha2_encrypt_password(keys_->public_key_pem(), password, nonce);
+    ASSERT_TRUE(cipher) << cipher.error().message();
+    EXPECT_EQ(cipher->size(), 256u);
+    auto plain = keys_->decrypt_password(*cipher, nonce);
+    ASSERT_TRUE(plain) << plain.error().message();
+    EXPECT_EQ(*plain, password);
+  }
+  EXPECT_FALSE(keys_->decrypt_password(Bytes(256, 7), nonce));
+  EXPECT_FALSE(keys_->decrypt_password(Bytes(100, 7), nonce));
+  EXPECT_FALSE(caching_sha2_encrypt_password("not a key", "x", nonce));
+}
+
+TEST_F(RsaTest, PrivateKeysLoadFromPem) {
+  auto dir = testing::TempDir::create("net-rsa");
+  ASSERT_TRUE(dir);
+  auto certs = testing::generate_test_certificates(dir->path());
+  ASSERT_TRUE(certs) << certs.error().message();
+  auto from_file = RsaKeyPair::load_private_key_file(certs->server_key);
+  ASSERT_TRUE(from_file) << from_file.error().message();
+  const Bytes nonce = nonce_1_to_20();
+  auto cipher = caching_sha2_encrypt_password((*from_file)->public_key_pem(), "pw", nonce);
+  ASSERT_TRUE(cipher);
+  auto plain = (*from_file)->decrypt_password(*cipher, nonce);
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(*plain, "pw");
+  auto loaded = RsaKeyPair::from_private_key_pem("garbage");
+  EXPECT_FALSE(loaded);
+  auto missing = RsaKeyPair::load_private_key_file("/nonexistent/key.pem");
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message().find("/nonexistent/key.pem"), std::string::npos);
+}
+
+// Runs a login between the two exchanges in memory. Returns the server's final step.
+struct Login {
+  AuthStep final_step;
+  std::string server_plugin;
+  AuthMethod method = AuthMethod::kNone;
+  std::string client_plugin;
+  int round_trips = 0;
+};
+
+Login run_login(std::optional<Account> account, const std::string& password, const std::string& client_plugin,
+                bool tls, std::shared_ptr<const RsaKeyPair> keys, bool allow_key_request = true,
+                std::string greeting_plugin = kNativePasswordPlugin) {
+  const Bytes nonce = nonce_1_to_20();
+  ServerAuthExchange::Params params;
+  params.user = "u";
+  params.client_host = "10.0.0.9";
+  params.account = std::move(account);
+  params.nonce = nonce;
+  params.secure_transport = tls;
+  params.rsa_keys = keys;
+  params.greeting_plugin = std::move(greeting_plugin);
+  ServerAuthExchange server(std::move(params));
+  ClientAuthExchange client({password, tls, std::nullopt, allow_key_request, 0});
+  Login login;
+  AuthStep step = server.begin(client_plugin, client.initial_response(client_plugin, nonce));
+  for (int guard = 0; guard < 10; ++guard) {
+    ++login.round_trips;
+    std::optional<Bytes> reply;
+    for (const Bytes& packet : step.send) {
+      auto answer = client.on_server_packet(packet);
+      if (!answer) {
+        login.final_step = AuthStep();
+        login.final_step.outcome = AuthStep::Outcome::kReject;
+        login.final_step.rejection.message = answer.error().message();
+        return login;
+      }
+      if (answer->outcome == ClientAuthStep::Outcome::kSend) reply = answer->send;
+    }
+    if (step.outcome != AuthStep::Outcome::kContinue) break;
+    if (!reply) break;
+    step = server.on_client_data(*reply);
+  }
+  login.final_step = step;
+  login.server_plugin = server.plugin();
+  login.method = server.method();
+  login.client_plugin = client.plugin();
+  return login;
+}
+
+TEST_F(RsaTest, EveryAccountShapeAndPluginLogsIn) {
+  Account both = Account::from_password("pw", "r");
+  Account native_only = both;
+  native_only.sha2_hash.reset();
+  Account sha2_only = both;
+  sha2_only.native_hash.reset();
+  struct Case {
+    const char* name;
+    Account account;
+    std::string client_plugin;
+    bool tls;
+    AuthMethod expected;
+  };
+  const std::vector<Case> cases = {
+      {"native", both, kNativePasswordPlugin, false, AuthMethod::kNativeScramble},
+      {"sha2 fast", both, kCachingSha2Plugin, false, AuthMethod::kSha2FastPath},
+      {"sha2 fast over tls", sha2_only, kCachingSha2Plugin, true, AuthMethod::kSha2FastPath},
+      {"native switched to sha2", sha2_only, kNativePasswordPlugin, false, AuthMethod::kSha2FastPath},
+      {"sha2 full over tls", native_only, kCachingSha2Plugin, true, AuthMethod::kSha2FullOverTls},
+      {"sha2 full with rsa", native_only, kCachingSha2Plugin, false, AuthMethod::kSha2FullRsa},
+      {"other plugin switched to native", both, "sha256_password", false, AuthMethod::kNativeScramble},
+      {"other plugin switched to sha2", sha2_only, "client_ed25519", false, AuthMethod::kSha2FastPath},
+      {"pre-plugin client", both, "", false, AuthMethod::kNativeScramble},
+  };
+  for (const Case& c : cases) {
+    Login login = run_login(c.account, "pw", c.client_plugin, c.tls, keys_);
+    EXPECT_EQ(login.final_step.outcome, AuthStep::Outcome::kAccept)
+        << c.name << ": " << login.final_step.rejection.message;
+    EXPECT_EQ(login.method, c.expected) << c.name << ": " << auth_method_name(login.method);
+    EXPECT_EQ(login.server_plugin, login.client_plugin.empty() ? kNativePasswordPlugin : login.client_plugin)
+        << c.name;
+  }
+}
+
+TEST_F(RsaTest, WrongPasswordsAndUnknownUsersAreDeniedAlike) {
+  Account both = Account::from_password("pw", "r");
+  Account native_only = both;
+  native_only.sha2_hash.reset();
+  for (const auto& [account, plugin, tls] :
+       std::vector<std::tuple<std::optional<Account>, std::string, bool>>{
+           {both, kNativePasswordPlugin, false},
+           {both, kCachingSha2Plugin, false},
+           {native_only, kCachingSha2Plugin, false},
+           {native_only, kCachingSha2Plugin, true},
+           {std::nullopt, kNativePasswordPlugin, false},
+           {std::nullopt, kCachingSha2Plugin, true}}) {
+    Login login = run_login(account, "wrong", plugin, tls, keys_);
+    ASSERT_EQ(login.final_step.outcome, AuthStep::Outcome::kReject);
+    EXPECT_EQ(login.final_step.rejection.code, 1045);
+    EXPECT_EQ(login.final_step.rejection.sql_state, "28000");
+    EXPECT_EQ(login.final_step.rejection.message,
+              "Access denied for user 'u'@'10.0.0.9' (using password: YES)");
+  }
+}
+
+TEST_F(RsaTest, FullAuthenticationWithoutTlsNeedsAnRsaKey) {
+  Account native_only = Account::from_password("pw", "r");
+  native_only.sha2_hash.reset();
+  Login login = run_login(native_only, "pw", kCachingSha2Plugin, false, nullptr);
+  ASSERT_EQ(login.final_step.outcome, AuthStep::Outcome::kReject);
+  EXPECT_NE(login.final_step.rejection.message.find("requires TLS"), std::string::npos)
+      << login.final_step.rejection.message;
+}
+
+TEST(ServerAuthExchange, AcceptsConnectorCsPasswordFirstAnswerOverTls) {
+  // Newer MariaDB Connector/C answers caching_sha2_password over TLS with the password + NUL at once.
+  Account sha2_only = Account::from_password("a-31-character-password-for-xx", "r");
+  sha2_only.native_hash.reset();
+  ASSERT_EQ(std::string("a-31-character-password-for-xx").size() + 1, 31u);
+  for (const std::string password : {"short", "a-31-character-password-for-xxx"}) {
+    Account account = Account::from_password(password, "r");
+    ServerAuthExchange::Params params;
+    params.user = "u";
+    params.account = account;
+    params.nonce = nonce_1_to_20();
+    params.secure_transport = true;
+    ServerAuthExchange server(std::move(params));
+    Bytes answer = to_bytes(password);
+    answer.push_back(0);
+    AuthStep step = server.begin(kCachingSha2Plugin, answer);
+    EXPECT_EQ(step.outcome, AuthStep::Outcome::kAccept) << password;
+    EXPECT_EQ(server.method(), AuthMethod::kSha2CleartextOverTls);
+  }
+  // Without TLS the same answer is refused (no password in clear on a plain connection).
+  ServerAuthExchange::Params params;
+  params.user = "u";
+  params.account = Account::from_password("short", "r");
+  params.nonce = nonce_1_to_20();
+  ServerAuthExchange plain(std::move(params));
+  EXPECT_EQ(plain.begin(kCachingSha2Plugin, Bytes{'s', 'h', 'o', 'r', 't', 0}).outcome,
+            AuthStep::Outcome::kReject);
+}
+
+TEST(ServerAuthExchange, GarbageDuringTheExchangeIsRefused) {
+  Account native_only = Account::from_password("pw", "r");
+  native_only.sha2_hash.reset();
+  auto keys = RsaKeyPair::generate(1024);
+  ASSERT_TRUE(keys);
+  ServerAuthExchange::Params params;
+  params.user = "u";
+  params.account = native_only;
+  params.nonce = nonce_1_to_20();
+  params.rsa_keys = *keys;
+  ServerAuthExchange server(std::move(params));
+  AuthStep step = server.begin(kCachingSha2Plugin, Bytes(32, 1));
+  ASSERT_EQ(step.outcome, AuthStep::Outcome::kContinue);  // asked for full authentication
+  step = server.on_client_data(Bytes(5, 9));              // neither a key request nor a cipher
+  EXPECT_EQ(step.outcome, AuthStep::Outcome::kReject);
+  step = server.on_client_data(Bytes(1, 2));  // anything after the end
+  EXPECT_EQ(step.outcome, AuthStep::Outcome::kReject);
+}
+
+TEST(ClientAuthExchange, RefusesWhatItCannotDo) {
+  ClientAuthExchange client({"pw", false, std::nullopt, true, 0});
+  client.initial_response(kNativePasswordPlugin, nonce_1_to_20());
+  EXPECT_FALSE(client.on_server_packet(encode_auth_switch_request({"client_ed25519", Bytes(21, 1)})));
+  EXPECT_FALSE(client.on_server_packet(encode_auth_more_data(Bytes{0x03})));  // native has no more data
+  EXPECT_FALSE(client.on_server_packet(Bytes{0x42}));
+  EXPECT_FALSE(client.on_server_packet(Bytes{}));
+  auto err = client.on_server_packet(Bytes{0xff, 0x15, 0x04, '#', '2', '8', '0', '0', '0', 'n', 'o'});
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->outcome, ClientAuthStep::Outcome::kRejected);
+  EXPECT_EQ(err->error.code, 1045);
+}
+
+}  // namespace
+}  // namespace brelay::net
