@@ -9,6 +9,7 @@
 
 #include "net/mysql_server.h"
 #include "tests/support/mariadb_server.h"
+#include "tests/support/paths.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_certs.h"
@@ -18,8 +19,7 @@ namespace brelay::testing {
 namespace {
 
 std::string node_dir() {
-  const char* source = std::getenv("BRELAY_SOURCE_DIR");
-  return std::string(source != nullptr ? source : ".") + "/tests/node";
+  return source_dir() + "/tests/node";
 }
 
 class Mysql2LoginTest : public ::testing::Test {

@@ -4,12 +4,12 @@
 
 #include "relay/binlog/binlog_file.h"
 #include "relay/binlog/format_description.h"
+#include "tests/support/paths.h"
 
 namespace brelay::binlog::testing {
 
 std::string fixture_path(const std::string& name) {
-  const char* source_dir = std::getenv("BRELAY_SOURCE_DIR");
-  return std::string(source_dir != nullptr ? source_dir : ".") + "/tests/data/binlogs/" + name;
+  return brelay::testing::source_dir() + "/tests/data/binlogs/" + name;
 }
 
 Result<WalkedFile> walk_binlog_file(const std::string& path) {

@@ -33,7 +33,7 @@ struct WalkedFile {
 // carry a position, and feeds the tracker. Any failure is an error naming the offset.
 Result<WalkedFile> walk_binlog_file(const std::string& path);
 
-// $BRELAY_SOURCE_DIR/tests/data/binlogs/<name>
+// <source tree>/tests/data/binlogs/<name> (tests/support/paths.h)
 std::string fixture_path(const std::string& name);
 
 }  // namespace brelay::binlog::testing

@@ -1,0 +1,171 @@
+#include "relay/daemon.h"
+
+#include <signal.h>
+
+#include <filesystem>
+
+#include <openssl/rand.h>
+#include <spdlog/spdlog.h>
+
+#include "net/signal_watcher.h"
+#include "relay/commit_notifier.h"
+#include "relay/logging.h"
+#include "relay/metrics.h"
+#include "relay/relay_context.h"
+#include "relay/sd_notify.h"
+#include "relay/source_identity.h"
+#include "storage/binlog_store.h"
+#include "storage/store_writer.h"
+
+namespace brelay::relay {
+namespace {
+
+constexpr std::string_view kServerUuidMetaKey = "relay_server_uuid";
+
+storage::SyncMode to_storage_sync(SyncMode mode) {
+  return mode == SyncMode::kCommit ? storage::SyncMode::kCommit : storage::SyncMode::kNone;
+}
+
+void notify_systemd(std::string_view state) {
+  if (auto sent = sd_notify(state); !sent) spdlog::warn("{}", sent.error().message());
+}
+
+// The relay's own server_uuid: from the config, else the one kept in the store, else a new one
+// (kept in the store so that it never changes under the replicas).
+Result<std::string> relay_server_uuid(const Config& config, storage::BinlogStore& store) {
+  if (!config.server.server_uuid.empty()) return config.server.server_uuid;
+  BRELAY_ASSIGN_OR_RETURN(std::optional<Bytes> stored, store.get_meta(kServerUuidMetaKey));
+  if (stored) return std::string(as_text(*stored));
+  std::string uuid = generate_uuid();
+  BRELAY_TRY(store.put_meta(kServerUuidMetaKey, as_bytes(uuid)));
+  return uuid;
+}
+
+Result<std::optional<SourceIdentity>> stored_source_identity(storage::BinlogStore& store) {
+  BRELAY_ASSIGN_OR_RETURN(std::optional<Bytes> stored, store.get_meta(kSourceIdentityMetaKey));
+  if (!stored) return std::optional<SourceIdentity>();
+  BRELAY_ASSIGN_OR_RETURN(SourceIdentity identity, decode_source_identity(*stored));
+  return std::optional<SourceIdentity>(std::move(identity));
+}
+
+class Daemon {
+ public:
+  Daemon(Config config, DaemonOptions options) : config_(std::move(config)), options_(std::move(options)) {}
+
+  int run() {
+    if (auto started = start(); !started) {
+      spdlog::critical("binlog-relay cannot start: {}", started.error().message());
+      return 1;
+    }
+    auto ran = loop_.run();
+    (void)ran;
+    const Status writer_status = writer_ ? writer_->stop() : Status();
+    if (!writer_status) spdlog::error("the storage writer stopped with: {}", writer_status.error().message());
+    spdlog::info("binlog-relay stopped");
+    return 0;
+  }
+
+ private:
+  Status start() {
+    LogSettings log{config_.log.level, config_.log.file};
+    if (!options_.log_level.empty()) log.level = options_.log_level;
+    BRELAY_TRY(configure_logging(log));
+    spdlog::info("binlog-relay starting with {}", config_.path);
+
+    std::error_code ec;
+    std::filesystem::create_directories(config_.storage.data_dir, ec);
+    if (ec) {
+      return make_error(
+          "cannot create the data directory {}: {}; create it and give the relay's user write "
+          "access",
+          config_.storage.data_dir, ec.message());
+    }
+    storage::StoreOptions store_options;
+    store_options.sync = to_storage_sync(config_.storage.sync);
+    BRELAY_ASSIGN_OR_RETURN(store_, storage::BinlogStore::open(config_.storage.data_dir, store_options));
+    BRELAY_ASSIGN_OR_RETURN(std::string server_uuid, relay_server_uuid(config_, *store_));
+    BRELAY_ASSIGN_OR_RETURN(std::optional<SourceIdentity> source, stored_source_identity(*store_));
+    if (auto end = store_->durable_end()) {
+      spdlog::info("store {} opened: resuming after {}:{}", config_.storage.data_dir, end->file,
+                   end->position);
+    } else {
+      spdlog::info("store {} opened: empty", config_.storage.data_dir);
+    }
+
+    commits_ = std::make_unique<CommitNotifier>(loop_);
+    BRELAY_ASSIGN_OR_RETURN(
+        writer_, storage::StoreWriter::start(*store_, {}, [notifier = commits_.get()](const auto& progress) {
+          notifier->publish(progress);
+        }));
+    context_.emplace(
+        RelayContext{loop_, config_, *store_, *writer_, *commits_, metrics_, server_uuid, source});
+
+    for (int signal_number : {SIGTERM, SIGINT, SIGHUP}) {
+      auto& watcher = signals_.emplace_back(std::make_unique<net::SignalWatcher>(loop_.raw()));
+      BRELAY_TRY(watcher->start(signal_number, [this](int received) { on_signal(received); }));
+    }
+    notify_systemd("READY=1\nSTATUS=running");
+    spdlog::info("binlog-relay ready (server_uuid {})", server_uuid);
+    return {};
+  }
+
+  void on_signal(int signal_number) {
+    if (signal_number == SIGHUP) {
+      reload();
+      return;
+    }
+    if (stopping_) return;
+    stopping_ = true;
+    spdlog::info("received {}: finishing the commit in flight and stopping",
+                 signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+    notify_systemd("STOPPING=1");
+    signals_.clear();
+    loop_.stop();
+  }
+
+  void reload() {
+    notify_systemd("RELOADING=1");
+    LogSettings log{config_.log.level, config_.log.file};
+    if (!options_.log_level.empty()) log.level = options_.log_level;
+    if (auto reopened = configure_logging(log); !reopened) {
+      spdlog::error("SIGHUP: could not reopen the log: {}", reopened.error().message());
+    }
+    spdlog::info("SIGHUP: log reopened");
+    notify_systemd("READY=1");
+  }
+
+  Config config_;
+  DaemonOptions options_;
+  net::EventLoop loop_;
+  MetricsRegistry metrics_;
+  std::unique_ptr<storage::BinlogStore> store_;
+  std::unique_ptr<CommitNotifier> commits_;
+  std::unique_ptr<storage::StoreWriter> writer_;
+  std::optional<RelayContext> context_;
+  std::vector<std::unique_ptr<net::SignalWatcher>> signals_;
+  bool stopping_ = false;
+};
+
+}  // namespace
+
+std::string generate_uuid() {
+  std::uint8_t bytes[16];
+  if (RAND_bytes(bytes, sizeof(bytes)) != 1) {
+    // OpenSSL's generator failing is not recoverable in any useful way; fall back to the clock.
+    const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+    for (std::size_t i = 0; i < sizeof(bytes); ++i)
+      bytes[i] = static_cast<std::uint8_t>(now >> (8 * (i % 8)));
+  }
+  bytes[6] = static_cast<std::uint8_t>((bytes[6] & 0x0f) | 0x40);  // version 4
+  bytes[8] = static_cast<std::uint8_t>((bytes[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  const std::string hex = to_hex(ByteView(bytes, sizeof(bytes)));
+  return fmt::format("{}-{}-{}-{}-{}", hex.substr(0, 8), hex.substr(8, 4), hex.substr(12, 4),
+                     hex.substr(16, 4), hex.substr(20));
+}
+
+int run_daemon(Config config, const DaemonOptions& options) {
+  Daemon daemon(std::move(config), options);
+  return daemon.run();
+}
+
+}  // namespace brelay::relay
