@@ -80,10 +80,12 @@ struct StoreWriter::FileState {
 struct StoreWriter::CommitOutcome {
   bool synced = false;       // the commit fdatasynced its data (which also covers the previous meta page)
   bool meta_synced = false;  // and wrote its own meta page synchronously
+  CommitStats stats;
 };
 
 Result<std::unique_ptr<StoreWriter>> StoreWriter::start(BinlogStore& store, Options options,
-                                                        ProgressCallback on_progress) {
+                                                        ProgressCallback on_progress,
+                                                        CommitObserver on_commit) {
   if (store.read_only()) return make_error("the store in {} is open read-only: no writer", store.directory());
   options.max_run_bytes = std::clamp<std::size_t>(options.max_run_bytes, 1, std::size_t{1} << 30);
   if (store.has_writer_.exchange(true)) {
@@ -97,15 +99,20 @@ Result<std::unique_ptr<StoreWriter>> StoreWriter::start(BinlogStore& store, Opti
       mallopt(M_TRIM_THRESHOLD, 256 << 20);
     });
   }
-  std::unique_ptr<StoreWriter> writer(new StoreWriter(store, options, std::move(on_progress)));
+  std::unique_ptr<StoreWriter> writer(
+      new StoreWriter(store, options, std::move(on_progress), std::move(on_commit)));
   BRELAY_TRY(writer->load_state());
   writer->progress_.durable_end = writer->published_end_;
   writer->thread_ = std::thread([w = writer.get()] { w->run(); });
   return writer;
 }
 
-StoreWriter::StoreWriter(BinlogStore& store, Options options, ProgressCallback on_progress)
-    : store_(store), options_(options), on_progress_(std::move(on_progress)) {}
+StoreWriter::StoreWriter(BinlogStore& store, Options options, ProgressCallback on_progress,
+                         CommitObserver on_commit)
+    : store_(store),
+      options_(options),
+      on_progress_(std::move(on_progress)),
+      on_commit_(std::move(on_commit)) {}
 
 StoreWriter::~StoreWriter() {
   (void)stop();
@@ -372,6 +379,8 @@ void StoreWriter::run() {
 }
 
 Result<StoreWriter::CommitOutcome> StoreWriter::commit(std::deque<WriteBatch>& batches) {
+  const auto started = std::chrono::steady_clock::now();
+  CommitStats stats;
   const StoreDatabases& dbs = store_.dbs_;
   BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_write(store_.env_));
   const std::uint64_t txn_id = txn.id();
@@ -424,6 +433,8 @@ Result<StoreWriter::CommitOutcome> StoreWriter::commit(std::deque<WriteBatch>& b
         case WriteBatch::OpKind::kEvent: {
           const WriteBatch::Event& event = batch.events_[op.index];
           const ByteView bytes = batch.event_bytes(event);
+          stats.events += 1;
+          stats.event_bytes += bytes.size();
           const std::uint32_t seq = file_->info.seq;
           if (!run.empty() && (run.file_seq != seq || run.bytes + bytes.size() > options_.max_run_bytes)) {
             BRELAY_TRY(write_run(events, run));
@@ -515,10 +526,14 @@ Result<StoreWriter::CommitOutcome> StoreWriter::commit(std::deque<WriteBatch>& b
       meta_sync_deferred_ = pipelined;
     }
   }
+  const auto committing = std::chrono::steady_clock::now();
   BRELAY_TRY(txn.commit());
+  const auto committed = std::chrono::steady_clock::now();
+  stats.commit_time = committed - committing;
+  stats.total_time = committed - started;
   if (new_end) committed_end_ = std::move(new_end);
   const bool synced = store_.env_.info().me_last_txnid == txn_id;
-  return CommitOutcome{synced, synced && !pipelined};
+  return CommitOutcome{synced, synced && !pipelined, stats};
 }
 
 void StoreWriter::after_commit(const CommitOutcome& outcome) {
@@ -551,6 +566,7 @@ void StoreWriter::after_commit(const CommitOutcome& outcome) {
     progress_.commits += 1;
     progress_.durable_end = published_end_;
   }
+  if (on_commit_) on_commit_(outcome.stats);
   notify();
 }
 

@@ -77,6 +77,17 @@ class StoreWriter {
     bool tune_malloc = true;
   };
 
+  // What one successful group commit took, for metrics. `commit_time` is LMDB's commit, which
+  // writes the dirty pages and (SyncMode::kCommit) fdatasyncs them and maybe the meta page: the
+  // durability cost. `total_time` adds building the transaction (the puts).
+  struct CommitStats {
+    std::chrono::nanoseconds total_time{0};
+    std::chrono::nanoseconds commit_time{0};
+    std::size_t events = 0;
+    std::uint64_t event_bytes = 0;
+  };
+  using CommitObserver = std::function<void(const CommitStats&)>;
+
   struct Progress {
     std::optional<ResumePoint> durable_end;  // the newest published durable end
     std::uint64_t commits = 0;               // group commits so far
@@ -94,8 +105,11 @@ class StoreWriter {
 
   // Starts the writer thread on `store`, continuing from its durable end. At most one writer per
   // store.
+  // `on_commit`, when set, runs on the writer thread after each successful commit (quick, like
+  // the progress callback: e.g. observe a lock-free histogram).
   static Result<std::unique_ptr<StoreWriter>> start(BinlogStore& store, Options options,
-                                                    ProgressCallback on_progress = {});
+                                                    ProgressCallback on_progress = {},
+                                                    CommitObserver on_commit = {});
 
   StoreWriter(const StoreWriter&) = delete;
   StoreWriter& operator=(const StoreWriter&) = delete;
@@ -136,7 +150,7 @@ class StoreWriter {
     PurgeCallback done;
   };
 
-  StoreWriter(BinlogStore& store, Options options, ProgressCallback on_progress);
+  StoreWriter(BinlogStore& store, Options options, ProgressCallback on_progress, CommitObserver on_commit);
   Status load_state();
   void run();
   Status validate(const WriteBatch& batch, AdmissionState& state) const;
@@ -152,6 +166,7 @@ class StoreWriter {
   BinlogStore& store_;  // not owned
   const Options options_;
   const ProgressCallback on_progress_;
+  const CommitObserver on_commit_;
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;

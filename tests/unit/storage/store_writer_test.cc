@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <mutex>
+
 #include "storage/store_reader.h"
 #include "tests/support/temp_dir.h"
 #include "tests/unit/storage/store_test_stream.h"
@@ -55,6 +57,40 @@ TEST(StoreWriter, PublishesTheDurableEndAfterTheCommitAndReadsBackByteForByte) {
   ASSERT_TRUE(events) << events.error().message();
   EXPECT_EQ(testing::compare_events(*events, stream.events()), "");
   ASSERT_TRUE(writer->stop());
+}
+
+TEST(StoreWriter, ReportsEachCommitsEventsBytesAndTimesToTheObserver) {
+  Opened s = open_store();
+  ProgressLog log;
+  std::mutex mutex;
+  std::vector<StoreWriter::CommitStats> commits;
+  auto started = StoreWriter::start(*s.store, {}, log.callback(), [&](const StoreWriter::CommitStats& stats) {
+    std::lock_guard lock(mutex);
+    commits.push_back(stats);
+  });
+  ASSERT_TRUE(started) << started.error().message();
+  auto writer = std::move(started).value();
+  TestStream stream;
+  WriteBatch batch;
+  stream.begin_file(batch);
+  for (int i = 0; i < 5; ++i)
+    stream.transaction(batch, 3, 100);
+  ASSERT_TRUE(writer->submit(std::move(batch)));
+  ASSERT_TRUE(log.wait_durable(stream.current_file(), stream.next_position()));
+  ASSERT_TRUE(writer->stop());
+
+  std::lock_guard lock(mutex);
+  ASSERT_FALSE(commits.empty());
+  std::size_t events = 0;
+  std::uint64_t bytes = 0;
+  for (const auto& commit : commits) {
+    events += commit.events;
+    bytes += commit.event_bytes;
+    EXPECT_GT(commit.commit_time.count(), 0);
+    EXPECT_GE(commit.total_time, commit.commit_time);
+  }
+  EXPECT_EQ(events, stream.events().size());
+  EXPECT_EQ(bytes, stream.next_position() - 4);
 }
 
 TEST(StoreWriter, RejectsBatchesThatBreakTheStreamRulesAndKeepsGoing) {
