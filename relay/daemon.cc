@@ -9,11 +9,15 @@
 
 #include "net/signal_watcher.h"
 #include "relay/commit_notifier.h"
+#include "relay/health.h"
 #include "relay/logging.h"
 #include "relay/metrics.h"
+#include "relay/metrics_http.h"
 #include "relay/relay_context.h"
 #include "relay/sd_notify.h"
 #include "relay/source_identity.h"
+#include "relay/store_metrics.h"
+#include "relay/version.h"
 #include "storage/binlog_store.h"
 #include "storage/store_writer.h"
 
@@ -93,12 +97,18 @@ class Daemon {
     }
 
     commits_ = std::make_unique<CommitNotifier>(loop_);
+    store_metrics_ = std::make_unique<StoreMetrics>(metrics_, *store_);
     BRELAY_ASSIGN_OR_RETURN(
-        writer_, storage::StoreWriter::start(*store_, {}, [notifier = commits_.get()](const auto& progress) {
-          notifier->publish(progress);
-        }));
+        writer_,
+        storage::StoreWriter::start(
+            *store_, {}, [notifier = commits_.get()](const auto& progress) { notifier->publish(progress); },
+            store_metrics_->commit_observer()));
+    commits_->subscribe(
+        [this](const CommitNotifier::Progress& progress) { store_metrics_->on_progress(progress); });
     context_.emplace(
         RelayContext{loop_, config_, *store_, *writer_, *commits_, metrics_, server_uuid, source});
+
+    BRELAY_TRY(start_metrics_endpoint());
 
     for (int signal_number : {SIGTERM, SIGINT, SIGHUP}) {
       auto& watcher = signals_.emplace_back(std::make_unique<net::SignalWatcher>(loop_.raw()));
@@ -107,6 +117,34 @@ class Daemon {
     notify_systemd("READY=1\nSTATUS=running");
     spdlog::info("binlog-relay ready (server_uuid {})", server_uuid);
     return {};
+  }
+
+  // [metrics] listen: GET /metrics and /health over HTTP on the loop.
+  Status start_metrics_endpoint() {
+    metrics_.gauge("binlog_relay_build_info", "The relay's version (always 1).", {{"version", kVersion}})
+        .set(1);
+    metrics_.gauge("binlog_relay_start_time_seconds", "When the relay started (Unix seconds).")
+        .set(static_cast<double>(std::chrono::duration_cast<std::chrono::seconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count()));
+    if (!config_.metrics.listen) return {};
+    BRELAY_ASSIGN_OR_RETURN(metrics_http_,
+                            MetricsHttpServer::start(loop_, config_.metrics.listen->to_string(), metrics_,
+                                                     [this] { return health(); }));
+    spdlog::info("metrics and health at http://{}/metrics and /health", metrics_http_->address());
+    return {};
+  }
+
+  // What /health answers. The upstream and the replica server report here once they exist.
+  HealthReport health() const {
+    HealthInputs inputs;
+    inputs.upstream_problem = "the upstream is not running";
+    inputs.server_problem = "the replica listener is not open";
+    const CommitNotifier::Progress& progress = commits_->latest();
+    if (!progress.accepting) {
+      inputs.writer_error = progress.error ? progress.error->message() : std::string("stopped");
+    }
+    return evaluate_health(inputs);
   }
 
   void on_signal(int signal_number) {
@@ -139,9 +177,11 @@ class Daemon {
   net::EventLoop loop_;
   MetricsRegistry metrics_;
   std::unique_ptr<storage::BinlogStore> store_;
+  std::unique_ptr<StoreMetrics> store_metrics_;  // before writer_: the writer thread records into it
   std::unique_ptr<CommitNotifier> commits_;
   std::unique_ptr<storage::StoreWriter> writer_;
   std::optional<RelayContext> context_;
+  std::unique_ptr<MetricsHttpServer> metrics_http_;
   std::vector<std::unique_ptr<net::SignalWatcher>> signals_;
   bool stopping_ = false;
 };

@@ -144,7 +144,19 @@ void MetricsRegistry::remove_series(const std::string& name, const Labels& label
   if (it->second.series.empty()) families_.erase(it);
 }
 
+void MetricsRegistry::add_collector(std::function<void()> collect) {
+  std::lock_guard lock(mutex_);
+  collectors_.push_back(std::move(collect));
+}
+
 std::string MetricsRegistry::render() const {
+  std::vector<std::function<void()>> collectors;
+  {
+    std::lock_guard lock(mutex_);
+    collectors = collectors_;
+  }
+  for (const auto& collect : collectors)
+    collect();
   std::lock_guard lock(mutex_);
   std::string out;
   for (const auto& [name, fam] : families_) {

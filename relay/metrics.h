@@ -71,8 +71,13 @@ class MetricsRegistry {
                       std::function<double()> read);
   // Drops one series (e.g. a replica that disconnected); references to it become invalid.
   void remove_series(const std::string& name, const Labels& labels);
+  // A function render() runs first (on the rendering thread, without the registry's lock held, so
+  // it may update series or create them): for figures that are cheaper to read together once per
+  // scrape than one callback gauge at a time (e.g. the store's statistics).
+  void add_collector(std::function<void()> collect);
 
-  // The whole registry in the Prometheus text format, families sorted by name.
+  // Runs the collectors, then renders the whole registry in the Prometheus text format, families
+  // sorted by name.
   std::string render() const;
 
  private:
@@ -91,7 +96,8 @@ class MetricsRegistry {
   Family& family(const std::string& name, const std::string& help, Type type);
 
   mutable std::mutex mutex_;
-  std::map<std::string, Family> families_;  // guarded by mutex_
+  std::map<std::string, Family> families_;         // guarded by mutex_
+  std::vector<std::function<void()>> collectors_;  // guarded by mutex_
 };
 
 // Buckets (seconds) for fsync / commit latencies: 50 µs to 10 s.

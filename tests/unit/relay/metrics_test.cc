@@ -55,6 +55,17 @@ TEST(Metrics, RemovedSeriesAndCallbackGauges) {
             "# HELP store_bytes Bytes stored.\n# TYPE store_bytes gauge\nstore_bytes 42\n");
 }
 
+TEST(Metrics, CollectorsRunBeforeEachRender) {
+  MetricsRegistry registry;
+  int scrapes = 0;
+  registry.add_collector([&] {
+    ++scrapes;
+    registry.gauge("scrapes", "Renders so far.").set(scrapes);
+  });
+  EXPECT_EQ(registry.render(), "# HELP scrapes Renders so far.\n# TYPE scrapes gauge\nscrapes 1\n");
+  EXPECT_EQ(registry.render(), "# HELP scrapes Renders so far.\n# TYPE scrapes gauge\nscrapes 2\n");
+}
+
 TEST(Metrics, ConcurrentUpdatesAreNotLost) {
   MetricsRegistry registry;
   Counter& c = registry.counter("c", "C.");
