@@ -1,0 +1,50 @@
+// The binlog-relay subcommands other than `run` (daemon.h). Each returns the process exit status
+// and writes its results to `out` and its errors, with what to do, to `err`. Called by run_cli().
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace brelay::relay {
+
+struct HashPasswordOptions {
+  std::string password_file;  // empty: read the password from standard input
+};
+// Prints the `native_hash = "..."` and `sha2_hash = "..."` lines for a [[users]] entry. From a
+// terminal it asks twice without echo; otherwise it reads the first line of standard input (a
+// password file: its contents without trailing newlines, as the config reads password_file).
+// 0, or 1 when no usable password was given.
+int run_hash_password(const HashPasswordOptions& options, std::ostream& out, std::ostream& err);
+
+struct DumpCommandOptions {
+  std::string data_dir;
+  std::string from;  // "FILE[:POS]"; empty: the oldest stored event
+  bool gtid = false;
+  std::uint64_t limit = 0;
+};
+// Lists stored events (binlog_dump.h) from a store opened read-only. 0, or 1 on errors.
+int run_dump(const DumpCommandOptions& options, std::ostream& out, std::ostream& err);
+
+struct ExportCommandOptions {
+  std::string data_dir;
+  std::vector<std::string> files;  // empty: every stored file
+  std::string out_dir;
+  bool overwrite = false;
+};
+// Writes stored files as binlog files into out_dir (binlog_export.h), one line per file. Refuses
+// to replace existing files unless `overwrite`. 0, or 1 when any file failed.
+int run_export(const ExportCommandOptions& options, std::ostream& out, std::ostream& err);
+
+struct CheckCommandOptions {
+  std::string config_path;
+  bool config_only = false;  // only the configuration and local checks: no connection
+  std::string inspect_user;  // another account for the table checks (empty: [source] user)
+  std::string inspect_password_file;
+};
+// The preflight checklist (preflight.h). 0 when nothing failed, 1 when a check failed, 2 when the
+// configuration does not load.
+int run_check(const CheckCommandOptions& options, std::ostream& out, std::ostream& err);
+
+}  // namespace brelay::relay
