@@ -301,7 +301,7 @@ void check_checksum(const SourceFacts& facts, Checklist& checklist) {
   const auto checksum = facts.variable("binlog_checksum");
   if (!checksum) return;
   if (upper(*checksum) == "CRC32") {
-    checklist.ok("binlog_checksum", "CRC32 (the relay verifies every event it stores)");
+    checklist.ok("binlog_checksum", "CRC32 (every event carries a checksum that replicas verify)");
   } else {
     checklist.warn(
         "binlog_checksum", fmt::format("{}: events carry no checksum", *checksum),

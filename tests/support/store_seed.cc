@@ -12,15 +12,19 @@
 
 namespace brelay::testing {
 
-Status seed_store_from_binlogs(storage::BinlogStore& store, const std::vector<std::string>& paths) {
+Status seed_store_from_binlogs(storage::BinlogStore& store, const std::vector<std::string>& paths,
+                               storage::StoreWriter::CommitObserver on_commit) {
   std::mutex mutex;
   std::condition_variable changed;
   storage::StoreWriter::Progress latest;
-  BRELAY_ASSIGN_OR_RETURN(auto writer, storage::StoreWriter::start(store, {}, [&](const auto& progress) {
-                            std::lock_guard lock(mutex);
-                            latest = progress;
-                            changed.notify_all();
-                          }));
+  BRELAY_ASSIGN_OR_RETURN(auto writer, storage::StoreWriter::start(
+                                           store, {},
+                                           [&](const auto& progress) {
+                                             std::lock_guard lock(mutex);
+                                             latest = progress;
+                                             changed.notify_all();
+                                           },
+                                           std::move(on_commit)));
   std::optional<storage::ResumePoint> expected_end;
   for (const std::string& path : paths) {
     BRELAY_ASSIGN_OR_RETURN(auto reader, binlog::BinlogFileReader::open(path));

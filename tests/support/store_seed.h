@@ -10,11 +10,14 @@
 
 #include "common/result.h"
 #include "storage/binlog_store.h"
+#include "storage/store_writer.h"
 
 namespace brelay::testing {
 
 // Appends `paths` in order (each a whole binlog file) through a StoreWriter and waits until they
 // are durable.
-Status seed_store_from_binlogs(storage::BinlogStore& store, const std::vector<std::string>& paths);
+// `on_commit` observes the writer's commits (e.g. StoreMetrics::commit_observer()).
+Status seed_store_from_binlogs(storage::BinlogStore& store, const std::vector<std::string>& paths,
+                               storage::StoreWriter::CommitObserver on_commit = {});
 
 }  // namespace brelay::testing
