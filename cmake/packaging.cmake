@@ -12,6 +12,8 @@ set(CPACK_PACKAGE_CONTACT "binlog-relay developers <dev@binlog-relay.invalid>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
     "MySQL binlog relay: pulls a source's binlog as a replica, stores it durably, serves it as a master")
 set(CPACK_PACKAGING_INSTALL_PREFIX "/usr")
+# The build keeps debug information (RelWithDebInfo); the package ships the stripped binary.
+set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
