@@ -205,6 +205,17 @@ TEST_F(CheckTest, AnUnreachableSourceFailsWithWhatToDo) {
   EXPECT_NE(run.out.find("-> check [source] host, port"), std::string::npos) << run.out;
 }
 
+TEST_F(CheckTest, AConfigurationErrorExitsWith2NamingTheLineAndKey) {
+  TestRelayConfig config;
+  config.data_dir = dir_->file("data");
+  config.source_extra = "heartbeat_period = \"soon\"\n";
+  const CheckRun run = check(config);
+  EXPECT_EQ(run.status, 2);
+  EXPECT_TRUE(run.out.empty()) << run.out;
+  EXPECT_NE(run.err.find(dir_->file("relay.toml") + ":7: [source] heartbeat_period:"), std::string::npos)
+      << run.err;
+}
+
 TEST_F(CheckTest, TheRelaysCertificateIsValidatedWithoutASource) {
   auto certs = generate_test_certificates(dir_->path());
   ASSERT_TRUE(certs) << certs.error().message();

@@ -81,6 +81,28 @@ TEST(HashPassword, PrintedHashesLoadAsAUserAndLetTheRealClientIn) {
   }
 }
 
+TEST(HashPassword, OnATerminalItAsksTwice) {
+  // `script` (util-linux) gives the command a pseudo-terminal as its standard input.
+  const std::string command = binlog_relay_path() + " hash-password";
+  auto same =
+      run_command({"script", "--quiet", "--return", "--command", command, "/dev/null"}, "s3cret\ns3cret\n");
+  ASSERT_TRUE(same) << same.error().message();
+  EXPECT_EQ(same->exit_status, 0) << same->out;
+  EXPECT_NE(same->out.find("Password: "), std::string::npos) << same->out;
+  EXPECT_NE(same->out.find("Same password again: "), std::string::npos) << same->out;
+  auto piped = run_command({binlog_relay_path(), "hash-password"}, "s3cret\n");
+  ASSERT_TRUE(piped);
+  const std::string native_line = piped->out.substr(0, piped->out.find('\n'));
+  EXPECT_NE(same->out.find(native_line), std::string::npos) << same->out;
+
+  auto differ =
+      run_command({"script", "--quiet", "--return", "--command", command, "/dev/null"}, "s3cret\nother\n");
+  ASSERT_TRUE(differ);
+  EXPECT_EQ(differ->exit_status, 1);
+  EXPECT_NE(differ->out.find("the two passwords differ"), std::string::npos) << differ->out;
+  EXPECT_EQ(differ->out.find("native_hash"), std::string::npos) << differ->out;
+}
+
 TEST(HashPassword, AnEmptyPasswordIsRefused) {
   auto printed = run_command({binlog_relay_path(), "hash-password"}, "\n");
   ASSERT_TRUE(printed);
