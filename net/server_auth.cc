@@ -33,6 +33,13 @@ AuthStep ServerAuthExchange::begin(std::string_view client_plugin, ByteView auth
   plugin_ = client_plugin.empty() ? kNativePasswordPlugin : std::string(client_plugin);
   if (!params_.account) return reject(!auth_response.empty());
   const Account& account = *params_.account;
+  // A client whose own plugin differs from the one the greeting proposed has no scramble for it
+  // (Connector/C drops the greeting's data then) and answers with nothing: restart the exchange
+  // with an auth switch to its plugin, as MySQL's server does, instead of judging the empty answer.
+  if (auth_response.empty() && plugin_ != params_.greeting_plugin && !account.has_empty_password()) {
+    if (plugin_ == kNativePasswordPlugin && account.native_hash) return switch_to(kNativePasswordPlugin);
+    if (plugin_ == kCachingSha2Plugin) return switch_to(kCachingSha2Plugin);
+  }
   if (plugin_ == kNativePasswordPlugin) {
     if (account.native_hash) return check_native_scramble(auth_response);
     return switch_to(kCachingSha2Plugin);

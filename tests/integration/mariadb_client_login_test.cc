@@ -135,6 +135,20 @@ TEST_F(MariaDbClientLoginTest, CachingSha2WithoutTls) {
              "nativeuser", "NO", "caching_sha2_password/sha2 full authentication with RSA");
 }
 
+// Regression: Connector/C configured for caching_sha2_password, greeted with mysql_native_password,
+// answers with an empty scramble; the server must switch it to its own plugin, not deny it.
+TEST_F(MariaDbClientLoginTest, CachingSha2ClientGreetedWithNativePasswordIsSwitched) {
+  start(net::kNativePasswordPlugin);
+  expect_row(mariadb("repl", "repl-pass", {"--ssl=0", "--default-auth=caching_sha2_password"}), "repl", "NO",
+             "caching_sha2_password/sha2 fast path");
+  expect_row(mariadb("sha2user", "sha2-pass", {"--ssl=0", "--default-auth=caching_sha2_password"}),
+             "sha2user", "NO", "caching_sha2_password/sha2 fast path");
+  auto args = tls_verified();
+  args.push_back("--default-auth=caching_sha2_password");
+  expect_row(mariadb("nativeuser", "native-pass", args), "nativeuser", "YES",
+             "caching_sha2_password/sha2 full authentication over TLS");
+}
+
 TEST_F(MariaDbClientLoginTest, CachingSha2WithTlsVerifyingTheServerCertificate) {
   start(net::kCachingSha2Plugin);
   auto args = tls_verified();
