@@ -14,6 +14,7 @@
 #include "relay/relay_context.h"
 #include "relay/sd_notify.h"
 #include "relay/source_identity.h"
+#include "relay/upstream/upstream.h"
 #include "storage/binlog_store.h"
 #include "storage/store_writer.h"
 
@@ -100,6 +101,17 @@ class Daemon {
     context_.emplace(
         RelayContext{loop_, config_, *store_, *writer_, *commits_, metrics_, server_uuid, source});
 
+    upstream_ = std::make_unique<Upstream>(*context_);
+    upstream_->set_state_listener([](const UpstreamStatus& status) {
+      std::string line = fmt::format("STATUS=upstream {}", to_string(status.state));
+      if (status.state == UpstreamState::kStreaming) line += fmt::format(" from {}", status.source_address);
+      if (status.state == UpstreamState::kStopped || status.state == UpstreamState::kWaitingForStore) {
+        line += ": " + status.last_error;
+      }
+      notify_systemd(line);
+    });
+    BRELAY_TRY(upstream_->start());
+
     for (int signal_number : {SIGTERM, SIGINT, SIGHUP}) {
       auto& watcher = signals_.emplace_back(std::make_unique<net::SignalWatcher>(loop_.raw()));
       BRELAY_TRY(watcher->start(signal_number, [this](int received) { on_signal(received); }));
@@ -120,6 +132,7 @@ class Daemon {
                  signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
     notify_systemd("STOPPING=1");
     signals_.clear();
+    if (upstream_) upstream_->stop();
     loop_.stop();
   }
 
@@ -142,6 +155,7 @@ class Daemon {
   std::unique_ptr<CommitNotifier> commits_;
   std::unique_ptr<storage::StoreWriter> writer_;
   std::optional<RelayContext> context_;
+  std::unique_ptr<Upstream> upstream_;
   std::vector<std::unique_ptr<net::SignalWatcher>> signals_;
   bool stopping_ = false;
 };
