@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <cerrno>
 #include <filesystem>
 
 #include <openssl/rand.h>
@@ -28,7 +29,13 @@ storage::SyncMode to_storage_sync(SyncMode mode) {
 }
 
 void notify_systemd(std::string_view state) {
-  if (auto sent = sd_notify(state); !sent) spdlog::warn("{}", sent.error().message());
+  if (auto sent = sd_notify(state); !sent) {
+    if (sent.error().code() == EAGAIN) {
+      spdlog::debug("{}", sent.error().message());
+    } else {
+      spdlog::warn("{}", sent.error().message());
+    }
+  }
 }
 
 // The relay's own server_uuid: from the config, else the one kept in the store, else a new one
@@ -103,6 +110,7 @@ class Daemon {
 
     upstream_ = std::make_unique<Upstream>(*context_);
     upstream_->set_state_listener([](const UpstreamStatus& status) {
+      if (status.state == UpstreamState::kConnecting || status.state == UpstreamState::kSettingUp) return;
       std::string line = fmt::format("STATUS=upstream {}", to_string(status.state));
       if (status.state == UpstreamState::kStreaming) line += fmt::format(" from {}", status.source_address);
       if (status.state == UpstreamState::kStopped || status.state == UpstreamState::kWaitingForStore) {

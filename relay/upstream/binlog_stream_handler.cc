@@ -331,6 +331,7 @@ Status BinlogStreamHandler::begin_pending_file(std::optional<binlog::EventView> 
     position = pending.next_position;
   }
   file_ = std::move(pending.name);
+  file_first_position_ = pending.first_position;
   next_position_ = position;
   boundary_position_ = position;
   file_closed_ = false;

@@ -130,6 +130,8 @@ class BinlogStreamHandler {
   std::uint64_t next_position() const { return next_position_; }
   std::uint64_t boundary_position() const { return boundary_position_; }
   bool file_closed() const { return file_closed_; }
+  // Where the store's copy of file() begins (4 unless a dump started past it on an empty store).
+  std::uint64_t file_first_position() const { return file_first_position_; }
   // Counts the files begun since restore(), so that stream order can be compared across files
   // (semi-sync acknowledgements); the restored file is 0.
   std::uint64_t file_ordinal() const { return file_ordinal_; }
@@ -164,6 +166,7 @@ class BinlogStreamHandler {
   std::uint64_t next_position_ = 0;
   std::uint64_t boundary_position_ = 0;
   bool file_closed_ = false;
+  std::uint64_t file_first_position_ = 4;
   std::string next_file_;
   std::uint64_t next_file_position_ = 4;
   std::uint64_t file_ordinal_ = 0;

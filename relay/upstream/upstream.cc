@@ -121,9 +121,9 @@ Status Upstream::start() {
   subscription_ = context_.commits.subscribe([this](const auto& progress) { on_progress(progress); });
   batch_ = context_.writer.take_batch();
   if (handler_.empty()) {
-    spdlog::info("upstream: the store is empty; pulling {} from {}",
+    spdlog::info("upstream: the store is empty; starting at {} of {}",
                  config_.start_file.empty()
-                     ? std::string("from the source's first binlog")
+                     ? std::string("the first binlog")
                      : fmt::format("{}:{}", config_.start_file, config_.start_position),
                  status_.source_address);
   }
@@ -158,9 +158,7 @@ Status Upstream::restore_from_store(const std::optional<storage::ResumePoint>& e
   return {};
 }
 
-void Upstream::connect() {
-  if (shut_down_ || stopped_with_error_ || writer_stopped_) return;
-  set_state(UpstreamState::kConnecting);
+net::ClientOptions Upstream::client_options() const {
   net::ClientOptions options;
   options.host = config_.host;
   options.port = config_.port;
@@ -171,7 +169,13 @@ void Upstream::connect() {
   options.connect_attributes = {{"_client_name", "binlog-relay"},
                                 {"program_name", "binlog-relay"},
                                 {"_client_role", "binary_log_listener"}};
-  connection_ = std::make_unique<Connection>(*this, std::move(options));
+  return options;
+}
+
+void Upstream::connect() {
+  if (shut_down_ || stopped_with_error_ || writer_stopped_) return;
+  set_state(UpstreamState::kConnecting);
+  connection_ = std::make_unique<Connection>(*this, client_options());
   Connection* connection = connection_.get();
   last_activity_ms_ = uv_now(context_.loop.raw());
   stored_on_this_connection_ = false;
@@ -292,6 +296,7 @@ void Upstream::on_stream_packet(Connection* connection, ByteView payload) {
   const ByteView event = payload.subspan(prefix);
   ++unreported_events_;
   unreported_bytes_ += event.size();
+  const bool had_file = !handler_.empty();
   auto outcome = handler_.handle_event(event, batch_);
   if (!outcome) {
     const StreamFault fault = handler_.last_fault();
@@ -310,7 +315,12 @@ void Upstream::on_stream_packet(Connection* connection, ByteView payload) {
     case EventOutcome::Kind::kStored:
       if (outcome->began_file) {
         acknowledger_.note_file(handler_.file_ordinal(), handler_.file());
-        spdlog::info("upstream: the source rotated to {}", handler_.file());
+        if (had_file) {
+          spdlog::info("upstream: the source rotated to {}", handler_.file());
+        } else {
+          spdlog::info("upstream: storing {} from position {}", handler_.file(),
+                       handler_.file_first_position());
+        }
       }
       if (status_.source_file != handler_.file()) status_.source_file = handler_.file();
       if (!stored_on_this_connection_ && outcome->boundary) {
@@ -355,18 +365,18 @@ void Upstream::on_dump_refused(const Error& error) {
           ? fmt::format("the transactions after {}", request_.describe())
           : (request_.file.empty() ? std::string("the source's first binlog")
                                    : fmt::format("{} from position {} on", request_.file, request_.position));
-  const std::string& text = error.message();
+  const std::string text = error.message();
   const bool purged = mentions(text, "Could not find first log file name") || mentions(text, "purged") ||
                       mentions(text, "Could not find GTID state");
-  Connection* connection = connection_.get();
-  // Ask the source which binlogs it still has, to say what exactly is missing.
-  connection->client->query("SHOW BINARY LOGS", [this, connection, needed, purged,
-                                                 text](Result<net::QueryResult> reply) {
-    if (connection != connection_.get()) return;
-    std::string oldest;
-    if (reply && reply->has_rows && !reply->result_set.rows.empty() && !reply->result_set.rows[0].empty()) {
-      oldest = reply->result_set.rows[0][0].value_or("");
-    }
+  // The source ends a connection whose dump failed: a second one asks which binlogs it still has,
+  // to say exactly what is missing.
+  drop_connection();
+  set_state(UpstreamState::kSettingUp);
+  probe_ = std::make_unique<Connection>(*this, client_options());
+  Connection* probe = probe_.get();
+  auto finish = [this, probe, needed, purged, text](const std::string& oldest) {
+    if (probe != probe_.get()) return;
+    retire(std::move(probe_));
     const std::string store_end =
         handler_.empty()
             ? std::string("the relay's store is empty")
@@ -389,7 +399,28 @@ void Upstream::on_dump_refused(const Error& error) {
                       "pulling and keeps serving what it stored; restart it once the source is fixed",
                       needed, store_end, text));
     }
+  };
+  probe->client->connect([probe, finish](Status connected) {
+    if (!connected) {
+      finish("");
+      return;
+    }
+    probe->client->query("SHOW BINARY LOGS", [finish](Result<net::QueryResult> reply) {
+      std::string oldest;
+      if (reply && reply->has_rows && !reply->result_set.rows.empty() && !reply->result_set.rows[0].empty()) {
+        oldest = reply->result_set.rows[0][0].value_or("");
+      }
+      finish(oldest);
+    });
   });
+}
+
+void Upstream::retire(std::unique_ptr<Connection> connection) {
+  if (!connection) return;
+  connection->streaming = false;
+  connection->client->close();
+  retired_.push_back(std::move(connection));
+  retire_timer_.start(milliseconds(0), [this] { retired_.clear(); });
 }
 
 void Upstream::submit_batch() {
@@ -518,10 +549,7 @@ void Upstream::drop_connection() {
   std::unique_ptr<Connection> connection = std::move(connection_);
   stream_paused_ = false;
   if (connection) {
-    connection->streaming = false;
-    connection->client->close();
-    retired_.push_back(std::move(connection));
-    retire_timer_.start(milliseconds(0), [this] { retired_.clear(); });
+    retire(std::move(connection));
     handler_.end_connection(batch_);
     acknowledger_.clear();
     submit_batch();
@@ -572,6 +600,7 @@ void Upstream::stop() {
   liveness_timer_.stop();
   if (started_) {
     drop_connection();
+    retire(std::move(probe_));
     submit_batch();
   }
   flush_timer_.stop();

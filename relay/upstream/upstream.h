@@ -61,6 +61,7 @@ class Upstream {
   struct Connection;
 
   Status restore_from_store(const std::optional<storage::ResumePoint>& end);
+  net::ClientOptions client_options() const;
   void connect();
   void on_connected(Connection* connection, const Status& status);
   void on_setup_done(Connection* connection, Result<SourceSetupResult> result);
@@ -71,6 +72,8 @@ class Upstream {
   void on_writer_stopped(const Error& error);
   void check_liveness();
 
+  // Closes `connection` and destroys it on the next loop iteration (its callbacks are ignored).
+  void retire(std::unique_ptr<Connection> connection);
   // Ends the current connection: the handler drops the unfinished transaction, what is batched
   // goes to the writer, pending acknowledgements are forgotten.
   void drop_connection();
@@ -97,6 +100,7 @@ class Upstream {
   StateListener state_listener_;
 
   std::unique_ptr<Connection> connection_;
+  std::unique_ptr<Connection> probe_;  // asks SHOW BINARY LOGS after the source refused the dump
   std::vector<std::unique_ptr<Connection>> retired_;  // destroyed on the next loop iteration
   net::Timer retire_timer_;
   net::Timer reconnect_timer_;
