@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <cerrno>
 #include <filesystem>
 
 #include <openssl/rand.h>
@@ -18,6 +19,7 @@
 #include "relay/source_identity.h"
 #include "relay/store_metrics.h"
 #include "relay/version.h"
+#include "relay/upstream/upstream.h"
 #include "storage/binlog_store.h"
 #include "storage/store_writer.h"
 
@@ -31,7 +33,13 @@ storage::SyncMode to_storage_sync(SyncMode mode) {
 }
 
 void notify_systemd(std::string_view state) {
-  if (auto sent = sd_notify(state); !sent) spdlog::warn("{}", sent.error().message());
+  if (auto sent = sd_notify(state); !sent) {
+    if (sent.error().code() == EAGAIN) {
+      spdlog::debug("{}", sent.error().message());
+    } else {
+      spdlog::warn("{}", sent.error().message());
+    }
+  }
 }
 
 // The relay's own server_uuid: from the config, else the one kept in the store, else a new one
@@ -109,6 +117,17 @@ class Daemon {
         RelayContext{loop_, config_, *store_, *writer_, *commits_, metrics_, server_uuid, source});
 
     BRELAY_TRY(start_metrics_endpoint());
+    upstream_ = std::make_unique<Upstream>(*context_);
+    upstream_->set_state_listener([](const UpstreamStatus& status) {
+      if (status.state == UpstreamState::kConnecting || status.state == UpstreamState::kSettingUp) return;
+      std::string line = fmt::format("STATUS=upstream {}", to_string(status.state));
+      if (status.state == UpstreamState::kStreaming) line += fmt::format(" from {}", status.source_address);
+      if (status.state == UpstreamState::kStopped || status.state == UpstreamState::kWaitingForStore) {
+        line += ": " + status.last_error;
+      }
+      notify_systemd(line);
+    });
+    BRELAY_TRY(upstream_->start());
 
     for (int signal_number : {SIGTERM, SIGINT, SIGHUP}) {
       auto& watcher = signals_.emplace_back(std::make_unique<net::SignalWatcher>(loop_.raw()));
@@ -158,6 +177,7 @@ class Daemon {
                  signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
     notify_systemd("STOPPING=1");
     signals_.clear();
+    if (upstream_) upstream_->stop();
     loop_.stop();
   }
 
@@ -182,6 +202,7 @@ class Daemon {
   std::unique_ptr<storage::StoreWriter> writer_;
   std::optional<RelayContext> context_;
   std::unique_ptr<MetricsHttpServer> metrics_http_;
+  std::unique_ptr<Upstream> upstream_;
   std::vector<std::unique_ptr<net::SignalWatcher>> signals_;
   bool stopping_ = false;
 };

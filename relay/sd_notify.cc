@@ -24,10 +24,16 @@ Status sd_notify(std::string_view state) {
   const socklen_t length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + socket_path.size());
   const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return make_error("sd_notify: socket: {}", std::strerror(errno));
-  const ssize_t sent = ::sendto(fd, state.data(), state.size(), MSG_NOSIGNAL,
+  // Never block the loop: a receiver that does not read (its queue holds few datagrams) costs the
+  // notification, not the relay.
+  const ssize_t sent = ::sendto(fd, state.data(), state.size(), MSG_NOSIGNAL | MSG_DONTWAIT,
                                 reinterpret_cast<const sockaddr*>(&address), length);
   const int send_errno = errno;
   ::close(fd);
+  if (sent < 0 && (send_errno == EAGAIN || send_errno == EWOULDBLOCK)) {
+    return make_error_code(EAGAIN, "sd_notify to {}: the receiver's queue is full; notification dropped",
+                           socket_path);
+  }
   if (sent < 0) return make_error("sd_notify to {}: {}", socket_path, std::strerror(send_errno));
   return {};
 }

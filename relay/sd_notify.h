@@ -10,7 +10,8 @@
 
 namespace brelay::relay {
 
-// Sends `state` (newline-separated assignments) to $NOTIFY_SOCKET; a no-op without it.
+// Sends `state` (newline-separated assignments) to $NOTIFY_SOCKET; a no-op without it. Never
+// blocks: when the receiver's queue is full the notification is dropped (an error with code EAGAIN).
 Status sd_notify(std::string_view state);
 
 }  // namespace brelay::relay

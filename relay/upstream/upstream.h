@@ -1,0 +1,135 @@
+// Upstream: the relay's replica connection to its source. It connects with the configured account
+// and TLS mode, runs the replica's setup (SourceSetup), asks for the binlog from where the store
+// ends (by file and position, or by GTID), and feeds every event through the BinlogStreamHandler
+// into WriteBatches for the StoreWriter. It applies the writer's back-pressure to the socket,
+// acknowledges semi-sync transactions once the writer reports them durable, and reconnects after
+// any failure with exponential back-off (ReconnectBackoff) from the end of the last complete
+// transaction it handed the writer. When the source no longer has the binlog the relay needs, or
+// refuses the relay's configuration, it stops pulling with an error saying what is missing and
+// what to do; the rest of the relay keeps serving what is stored. When the writer stops (full
+// disk), pulling pauses and resumes from the writer's durable end once it accepts events again.
+//
+// It keeps the source's identity in RelayContext::source and in the store, an UpstreamStatus for
+// operators, and the upstream metrics in RelayContext::metrics.
+//
+// The Daemon owns it; loop thread only. The context must outlive it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "net/mysql_client.h"
+#include "net/timer.h"
+#include "relay/metrics.h"
+#include "relay/relay_context.h"
+#include "relay/upstream/binlog_stream_handler.h"
+#include "relay/upstream/reconnect_backoff.h"
+#include "relay/upstream/semi_sync_acknowledger.h"
+#include "relay/upstream/source_setup.h"
+#include "relay/upstream/upstream_status.h"
+#include "storage/write_batch.h"
+
+namespace brelay::relay {
+
+class Upstream {
+ public:
+  using StateListener = std::function<void(const UpstreamStatus&)>;
+
+  explicit Upstream(RelayContext& context);
+  ~Upstream();
+  Upstream(const Upstream&) = delete;
+  Upstream& operator=(const Upstream&) = delete;
+
+  // Starts pulling from where the store ends (or [source] start_file on an empty store). Errors:
+  // the store's end could not be read.
+  Status start();
+  // Stops pulling: closes the connection and hands the writer the end of the stream (dropping the
+  // unfinished transaction), so that StoreWriter::stop() commits exactly the complete transactions
+  // received. Idempotent.
+  void stop();
+
+  const UpstreamStatus& status() const { return status_; }
+  // Called after every state change (the daemon reports it to systemd).
+  void set_state_listener(StateListener listener) { state_listener_ = std::move(listener); }
+
+ private:
+  struct Connection;
+
+  Status restore_from_store(const std::optional<storage::ResumePoint>& end);
+  net::ClientOptions client_options() const;
+  void connect();
+  void on_connected(Connection* connection, const Status& status);
+  void on_setup_done(Connection* connection, Result<SourceSetupResult> result);
+  void on_stream_packet(Connection* connection, ByteView payload);
+  void on_stream_end(Connection* connection, const Status& status);
+  void on_dump_refused(const Error& error);
+  void on_progress(const storage::StoreWriter::Progress& progress);
+  void on_writer_stopped(const Error& error);
+  void check_liveness();
+
+  // Closes `connection` and destroys it on the next loop iteration (its callbacks are ignored).
+  void retire(std::unique_ptr<Connection> connection);
+  // Ends the current connection: the handler drops the unfinished transaction, what is batched
+  // goes to the writer, pending acknowledgements are forgotten.
+  void drop_connection();
+  // A failure worth retrying: drop the connection, count and log it, reconnect after the back-off
+  // (or at once).
+  void connection_failed(std::string_view kind, const Error& error, bool retry_at_once = false);
+  // A failure retrying cannot fix: drop the connection and stop pulling.
+  void stop_with_error(std::string_view kind, const std::string& message);
+
+  void submit_batch();
+  void schedule_flush();
+  void send_due_acknowledgement(const storage::ResumePoint& durable_end);
+  void update_seconds_behind(bool caught_up);
+  void set_state(UpstreamState state);
+  void count_error(std::string_view kind);
+  void keep_source_identity(const SourceIdentity& identity);
+
+  RelayContext& context_;
+  const SourceConfig& config_;
+  BinlogStreamHandler handler_;
+  SemiSyncAcknowledger acknowledger_;
+  ReconnectBackoff backoff_;
+  UpstreamStatus status_;
+  StateListener state_listener_;
+
+  std::unique_ptr<Connection> connection_;
+  std::unique_ptr<Connection> probe_;  // asks SHOW BINARY LOGS after the source refused the dump
+  std::vector<std::unique_ptr<Connection>> retired_;  // destroyed on the next loop iteration
+  net::Timer retire_timer_;
+  net::Timer reconnect_timer_;
+  net::Timer flush_timer_;
+  net::Timer liveness_timer_;
+
+  storage::WriteBatch batch_;
+  DumpRequest request_;
+  SourceSetupResult setup_;
+  bool started_ = false;
+  bool shut_down_ = false;
+  bool stopped_with_error_ = false;
+  bool force_file_position_ = false;  // the next dump by file/position (a GTID dump started elsewhere)
+  bool stream_paused_ = false;        // the writer's queue is full
+  bool writer_stopped_ = false;
+  std::uint64_t writer_restarts_seen_ = 0;
+  std::optional<CommitNotifier::SubscriptionId> subscription_;
+  bool stored_on_this_connection_ = false;
+  std::uint64_t last_activity_ms_ = 0;  // uv_now() of the last packet (or of the state change)
+  std::uint32_t last_event_timestamp_ = 0;
+  std::uint64_t unreported_bytes_ = 0;
+  std::uint64_t unreported_events_ = 0;
+
+  Gauge& connected_gauge_;
+  Gauge& seconds_behind_gauge_;
+  Counter& received_bytes_counter_;
+  Counter& received_events_counter_;
+  Counter& reconnects_counter_;
+  Counter& acknowledgements_counter_;
+};
+
+}  // namespace brelay::relay
