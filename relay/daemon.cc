@@ -9,6 +9,7 @@
 
 #include "net/signal_watcher.h"
 #include "relay/commit_notifier.h"
+#include "relay/downstream/downstream_server.h"
 #include "relay/logging.h"
 #include "relay/metrics.h"
 #include "relay/relay_context.h"
@@ -100,6 +101,9 @@ class Daemon {
     context_.emplace(
         RelayContext{loop_, config_, *store_, *writer_, *commits_, metrics_, server_uuid, source});
 
+    downstream_ = std::make_unique<downstream::DownstreamServer>(*context_);
+    BRELAY_TRY(downstream_->start());
+
     for (int signal_number : {SIGTERM, SIGINT, SIGHUP}) {
       auto& watcher = signals_.emplace_back(std::make_unique<net::SignalWatcher>(loop_.raw()));
       BRELAY_TRY(watcher->start(signal_number, [this](int received) { on_signal(received); }));
@@ -120,6 +124,7 @@ class Daemon {
                  signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
     notify_systemd("STOPPING=1");
     signals_.clear();
+    if (downstream_) downstream_->shutdown();
     loop_.stop();
   }
 
@@ -131,7 +136,28 @@ class Daemon {
       spdlog::error("SIGHUP: could not reopen the log: {}", reopened.error().message());
     }
     spdlog::info("SIGHUP: log reopened");
+    reload_config();
     notify_systemd("READY=1");
+  }
+
+  // Re-reads the configuration file and applies what can change while running ([[users]] and the
+  // downstream TLS files); a bad file changes nothing.
+  void reload_config() {
+    auto reloaded = load_config(config_.path);
+    if (!reloaded) {
+      spdlog::error("SIGHUP: keeping the running configuration: {}", reloaded.error().message());
+      return;
+    }
+    if (downstream_) {
+      if (auto applied = downstream_->reload(*reloaded); !applied) {
+        spdlog::error("SIGHUP: keeping the running accounts and certificate: {}", applied.error().message());
+        return;
+      }
+    }
+    config_.users = reloaded->users;
+    config_.server.tls_cert = reloaded->server.tls_cert;
+    config_.server.tls_key = reloaded->server.tls_key;
+    config_.server.require_tls = reloaded->server.require_tls;
   }
 
   Config config_;
@@ -142,6 +168,7 @@ class Daemon {
   std::unique_ptr<CommitNotifier> commits_;
   std::unique_ptr<storage::StoreWriter> writer_;
   std::optional<RelayContext> context_;
+  std::unique_ptr<downstream::DownstreamServer> downstream_;
   std::vector<std::unique_ptr<net::SignalWatcher>> signals_;
   bool stopping_ = false;
 };
