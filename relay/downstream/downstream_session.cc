@@ -40,8 +40,11 @@ std::optional<std::int64_t> parse_datetime(std::string_view text) {
 
 DownstreamSession::DownstreamSession(DownstreamServices& services, net::ServerSession& session)
     : services_(services) {
-  spdlog::debug("session {} logged in: {} from {} ({}{})", session.connection_id(), session.user(),
-                session.peer_address(), session.auth_plugin(), session.tls() ? ", TLS" : "");
+  std::string attributes;
+  for (const auto& [key, value] : session.connect_attributes())
+    attributes += fmt::format("{}{}={}", attributes.empty() ? "" : " ", key, value);
+  spdlog::debug("session {} logged in: {} from {} ({}{}) [{}]", session.connection_id(), session.user(),
+                session.peer_address(), session.auth_plugin(), session.tls() ? ", TLS" : "", attributes);
 }
 
 DownstreamSession::~DownstreamSession() = default;

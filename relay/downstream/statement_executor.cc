@@ -1,6 +1,7 @@
 #include "relay/downstream/statement_executor.h"
 
 #include <charconv>
+#include <cstdlib>
 #include <ctime>
 
 #include "relay/downstream/downstream_accounts.h"
@@ -56,6 +57,17 @@ std::string now_text() {
   char text[32];
   std::strftime(text, sizeof(text), "%Y-%m-%d %H:%M:%S", &local);
   return text;
+}
+
+// mariadb-binlog: MariaDB Connector/C with program_name "mysqlbinlog".
+bool is_mariadb_binlog_reader(const net::ServerSession& session) {
+  bool binlog_program = false;
+  bool mariadb_connector = false;
+  for (const auto& [key, value] : session.connect_attributes()) {
+    if (key == "program_name" && value == "mysqlbinlog") binlog_program = true;
+    if (key == "_client_name" && value == "libmariadb") mariadb_connector = true;
+  }
+  return binlog_program && mariadb_connector;
 }
 
 Error wrong_arguments(std::string_view function) {
@@ -223,6 +235,13 @@ Result<Value> StatementExecutor::call(const Expression& call) {
   } else if (name == "version") {
     BRELAY_TRY(no_arguments());
     value.text = services_.variables.version();
+    // MariaDB's binlog reader accepts only servers whose VERSION() reads as 3, 4, 5 or 10 (client/
+    // mysqlbinlog.cc check_master_version) and refuses a MySQL 8 source. For that client alone the
+    // relay puts MariaDB's own compatibility prefix in front: "5.5.5-8.0.36".
+    if (services_.variables.flavor() == Flavor::kMysql && is_mariadb_binlog_reader(session_)) {
+      const int major = std::atoi(value.text->c_str());
+      if (major != 3 && major != 4 && major != 5 && major != 10) value.text = "5.5.5-" + *value.text;
+    }
   } else if (name == "database" || name == "schema") {
     BRELAY_TRY(no_arguments());
     if (!session_.database().empty()) value.text = session_.database();
