@@ -264,7 +264,8 @@ Status DumpSession::enter_file(net::PacketBatch& out, const storage::FileInfo& f
     if (auto previous = file_previous_gtids(services_.store, file))
       mariadb_stream_state_.load(previous->gtid_list);
   }
-  services_.registry.update_dump(session_.connection_id(), file_name_, position_, bytes_sent_);
+  services_.registry.update_dump(session_.connection_id(), file_name_, position_, bytes_sent_,
+                                 session_.pending_bytes());
   return {};
 }
 
@@ -309,7 +310,8 @@ bool DumpSession::send(net::PacketBatch& batch) {
   bytes_counter_->add(static_cast<double>(bytes));
   events_counter_->add(static_cast<double>(events));
   last_send_time_ = std::chrono::steady_clock::now();
-  services_.registry.update_dump(session_.connection_id(), file_name_, position_, bytes_sent_);
+  services_.registry.update_dump(session_.connection_id(), file_name_, position_, bytes_sent_,
+                                 session_.pending_bytes());
   return true;
 }
 
@@ -582,6 +584,7 @@ void DumpSession::on_stream_packet(ByteView payload) {
     return;
   }
   acknowledged_ = {ack->file_name, ack->position};
+  services_.registry.acknowledge(session_.connection_id(), ack->file_name, ack->position);
 }
 
 void DumpSession::stop_with_error(const Error& error) {

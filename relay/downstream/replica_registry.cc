@@ -42,12 +42,22 @@ std::vector<std::uint32_t> ReplicaRegistry::start_dump(const ActiveDump& dump) {
 }
 
 void ReplicaRegistry::update_dump(std::uint32_t connection_id, const std::string& file,
-                                  std::uint64_t position, std::uint64_t bytes_sent) {
+                                  std::uint64_t position, std::uint64_t bytes_sent,
+                                  std::size_t pending_bytes) {
   const auto it = dumps_.find(connection_id);
   if (it == dumps_.end()) return;
   if (it->second.file != file) it->second.file = file;
   it->second.position = position;
   it->second.bytes_sent = bytes_sent;
+  it->second.pending_bytes = pending_bytes;
+}
+
+void ReplicaRegistry::acknowledge(std::uint32_t connection_id, const std::string& file,
+                                  std::uint64_t position) {
+  const auto it = dumps_.find(connection_id);
+  if (it == dumps_.end()) return;
+  it->second.acknowledged_file = file;
+  it->second.acknowledged_position = position;
 }
 
 void ReplicaRegistry::end_dump(std::uint32_t connection_id) {

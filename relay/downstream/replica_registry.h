@@ -33,6 +33,10 @@ struct ActiveDump {
   std::string file;
   std::uint64_t position = 0;
   std::uint64_t bytes_sent = 0;
+  std::size_t pending_bytes = 0;  // accepted for the socket, not yet taken by the kernel
+  // Semi-sync: the last position the replica acknowledged.
+  std::string acknowledged_file;
+  std::uint64_t acknowledged_position = 0;
 };
 
 class ReplicaRegistry {
@@ -48,7 +52,8 @@ class ReplicaRegistry {
   // (same uuid; or, without a uuid, the same non-zero server_id of a dump without one): end them.
   std::vector<std::uint32_t> start_dump(const ActiveDump& dump);
   void update_dump(std::uint32_t connection_id, const std::string& file, std::uint64_t position,
-                   std::uint64_t bytes_sent);
+                   std::uint64_t bytes_sent, std::size_t pending_bytes);
+  void acknowledge(std::uint32_t connection_id, const std::string& file, std::uint64_t position);
   void end_dump(std::uint32_t connection_id);
   std::vector<ActiveDump> dumps() const;
   std::size_t dump_count() const { return dumps_.size(); }
