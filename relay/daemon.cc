@@ -11,6 +11,7 @@
 #include "net/signal_watcher.h"
 #include "relay/commit_notifier.h"
 #include "relay/health.h"
+#include "relay/downstream/downstream_server.h"
 #include "relay/logging.h"
 #include "relay/metrics.h"
 #include "relay/metrics_http.h"
@@ -128,6 +129,8 @@ class Daemon {
       notify_systemd(line);
     });
     BRELAY_TRY(upstream_->start());
+    downstream_ = std::make_unique<downstream::DownstreamServer>(*context_);
+    BRELAY_TRY(downstream_->start());
 
     for (int signal_number : {SIGTERM, SIGINT, SIGHUP}) {
       auto& watcher = signals_.emplace_back(std::make_unique<net::SignalWatcher>(loop_.raw()));
@@ -178,6 +181,7 @@ class Daemon {
     notify_systemd("STOPPING=1");
     signals_.clear();
     if (upstream_) upstream_->stop();
+    if (downstream_) downstream_->shutdown();
     loop_.stop();
   }
 
@@ -189,7 +193,28 @@ class Daemon {
       spdlog::error("SIGHUP: could not reopen the log: {}", reopened.error().message());
     }
     spdlog::info("SIGHUP: log reopened");
+    reload_config();
     notify_systemd("READY=1");
+  }
+
+  // Re-reads the configuration file and applies what can change while running ([[users]] and the
+  // downstream TLS files); a bad file changes nothing.
+  void reload_config() {
+    auto reloaded = load_config(config_.path);
+    if (!reloaded) {
+      spdlog::error("SIGHUP: keeping the running configuration: {}", reloaded.error().message());
+      return;
+    }
+    if (downstream_) {
+      if (auto applied = downstream_->reload(*reloaded); !applied) {
+        spdlog::error("SIGHUP: keeping the running accounts and certificate: {}", applied.error().message());
+        return;
+      }
+    }
+    config_.users = reloaded->users;
+    config_.server.tls_cert = reloaded->server.tls_cert;
+    config_.server.tls_key = reloaded->server.tls_key;
+    config_.server.require_tls = reloaded->server.require_tls;
   }
 
   Config config_;
@@ -203,6 +228,7 @@ class Daemon {
   std::optional<RelayContext> context_;
   std::unique_ptr<MetricsHttpServer> metrics_http_;
   std::unique_ptr<Upstream> upstream_;
+  std::unique_ptr<downstream::DownstreamServer> downstream_;
   std::vector<std::unique_ptr<net::SignalWatcher>> signals_;
   bool stopping_ = false;
 };

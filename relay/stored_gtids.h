@@ -13,9 +13,12 @@
 //  - A file's previous-GTID blob (FileStart::previous_gtids, FileInfo::previous_gtids): MySQL: the
 //    file's PREVIOUS_GTIDS set in the binary encoding. MariaDB: the file's GTID_LIST as text,
 //    "d-s-n,..." in the event's order (a domain may repeat, one entry per server).
+//    Also accepted when reading (decode_previous_gtids): the file's PREVIOUS_GTIDS / GTID_LIST event
+//    exactly as the source wrote it (what `binlog-relay import` stores), and the GTID-set text form.
 // Pure functions; any thread may call.
 #pragma once
 
+#include <optional>
 #include <vector>
 
 #include "common/bytes.h"
@@ -39,5 +42,19 @@ Result<binlog::MariadbGtidPosition> decode_mariadb_position(ByteView blob);
 
 Bytes encode_mariadb_gtid_list(const std::vector<binlog::MariadbGtid>& list);
 Result<std::vector<binlog::MariadbGtid>> decode_mariadb_gtid_list(ByteView blob);
+
+// What a file's previous-GTID blob says, whichever producer wrote it.
+struct PreviousGtids {
+  enum class Kind { kNone, kMysql, kMariadb };
+  Kind kind = Kind::kNone;
+  binlog::GtidSet mysql;                       // kMysql: GTIDs executed before the file
+  std::vector<binlog::MariadbGtid> gtid_list;  // kMariadb: the GTID_LIST entries, in order
+};
+
+// Decodes a previous-GTID blob (see the header comment). An empty blob is Kind::kNone.
+Result<PreviousGtids> decode_previous_gtids(ByteView blob);
+
+// True for the event types whose bytes make a previous-GTID blob (PREVIOUS_GTIDS, GTID_LIST).
+bool is_previous_gtids_event(ByteView event);
 
 }  // namespace brelay::relay

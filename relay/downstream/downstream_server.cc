@@ -1,0 +1,109 @@
+#include "relay/downstream/downstream_server.h"
+
+#include <spdlog/spdlog.h>
+
+#include "relay/binlog/format_description.h"
+#include "relay/downstream/downstream_accounts.h"
+#include "relay/downstream/downstream_session.h"
+
+namespace brelay::relay::downstream {
+
+Result<std::shared_ptr<const net::TlsContext>> server_tls_context(const ServerConfig& server) {
+  if (server.tls_cert.empty()) return std::shared_ptr<const net::TlsContext>();
+  auto tls = net::TlsContext::server(server.tls_cert, server.tls_key);
+  if (!tls) {
+    return make_error(
+        "[server] tls_cert {} / tls_key {}: {}; give a PEM certificate chain and its unencrypted key",
+        server.tls_cert, server.tls_key, tls.error().message());
+  }
+  return tls;
+}
+
+DownstreamServer::DownstreamServer(RelayContext& context)
+    : context_(context),
+      gtids_(context.store),
+      variables_(context, gtids_),
+      dump_services_{context.loop,
+                     context.store,
+                     context.commits,
+                     gtids_,
+                     variables_,
+                     registry_,
+                     context.metrics,
+                     context.config.server.server_id,
+                     [this](std::uint32_t connection_id) { end_dump(connection_id); }},
+      services_{context, gtids_, variables_, registry_, dump_services_} {}
+
+DownstreamServer::~DownstreamServer() {
+  if (subscription_) context_.commits.unsubscribe(*subscription_);
+}
+
+Status DownstreamServer::start() {
+  net::ServerSettings settings;
+  BRELAY_ASSIGN_OR_RETURN(settings.accounts, make_account_store(context_.config.users));
+  BRELAY_ASSIGN_OR_RETURN(settings.tls, server_tls_context(context_.config.server));
+  settings.require_tls = context_.config.server.require_tls;
+  if (settings.require_tls && !settings.tls) {
+    return make_error("[server] require_tls is set but no tls_cert is configured: set tls_cert and tls_key");
+  }
+  // caching_sha2_password's full authentication without TLS needs the server's RSA key.
+  BRELAY_ASSIGN_OR_RETURN(settings.rsa_keys, net::RsaKeyPair::generate());
+  server_ = std::make_unique<net::MySqlServer>(
+      context_.loop, std::move(settings), [this](net::ServerSession& session) {
+        return std::make_unique<DownstreamSession>(services_, session);
+      });
+  services_.server = server_.get();
+  refresh_greeting();
+  BRELAY_TRY(server_->listen(context_.config.server.listen.to_string()));
+  subscription_ = context_.commits.subscribe([this](const CommitNotifier::Progress&) { refresh_greeting(); });
+  spdlog::info("serving replicas on {} (port {}){}, greeting as {}",
+               context_.config.server.listen.to_string(), server_->port(),
+               server_->settings().tls ? " with TLS" : "", server_->settings().server_version);
+  return {};
+}
+
+void DownstreamServer::refresh_greeting() {
+  if (!server_) return;
+  const SourceIdentity& source = variables_.source();
+  if (server_->settings().server_version == source.version) return;
+  server_->set_server_version(source.version);
+  // MySQL 8 clients start with caching_sha2_password; 5.7 and MariaDB with mysql_native_password.
+  const bool mysql8 = source.flavor == Flavor::kMysql &&
+                      binlog::split_server_version(source.version) >= std::array<unsigned, 3>{8, 0, 0};
+  server_->set_greeting_auth_plugin(mysql8 ? net::kCachingSha2Plugin : net::kNativePasswordPlugin);
+}
+
+Status DownstreamServer::reload(const Config& config) {
+  if (!server_) return make_error("the downstream server is not running");
+  BRELAY_ASSIGN_OR_RETURN(auto accounts, make_account_store(config.users));
+  BRELAY_ASSIGN_OR_RETURN(auto tls, server_tls_context(config.server));
+  if (config.server.require_tls && !tls) {
+    return make_error("[server] require_tls is set but no tls_cert is configured: set tls_cert and tls_key");
+  }
+  server_->set_accounts(std::move(accounts));
+  server_->set_tls_context(std::move(tls));
+  server_->set_require_tls(config.server.require_tls);
+  spdlog::info("downstream accounts and TLS reloaded: {} account(s){}", config.users.size(),
+               config.server.tls_cert.empty() ? "" : ", certificate " + config.server.tls_cert);
+  return {};
+}
+
+void DownstreamServer::end_dump(std::uint32_t connection_id) {
+  if (!server_) return;
+  net::ServerSession* session = server_->find_session(connection_id);
+  if (session == nullptr) return;
+  auto* handler = dynamic_cast<DownstreamSession*>(session->handler());
+  if (handler == nullptr || handler->dump() == nullptr) return;
+  spdlog::info("ending the dump of connection {}: the same replica started a new one", connection_id);
+  handler->dump()->stop_with_error(handler->dump()->same_replica_error());
+}
+
+void DownstreamServer::shutdown() {
+  if (subscription_) {
+    context_.commits.unsubscribe(*subscription_);
+    subscription_.reset();
+  }
+  if (server_) server_->shutdown();
+}
+
+}  // namespace brelay::relay::downstream

@@ -1,0 +1,62 @@
+// DownstreamServer: the relay as a master. It owns the net::MySqlServer listening on [server]
+// listen (TLS when [server] tls_cert is set, require_tls refusing plain logins), the accounts from
+// [[users]], and what the sessions share (the store's GTID state, the system variables, the replica
+// registry). It greets with the source's exact version string (so MySQL replicas see 5.7/8.0 and
+// MariaDB replicas 10.x) and follows it when the upstream records a new one; @@server_id and
+// @@server_uuid are the relay's own.
+//
+// reload() takes a new configuration's [[users]] and TLS files (SIGHUP): new logins use them,
+// sessions already logged in keep theirs, and a bad configuration changes nothing. shutdown()
+// stops listening and closes every session (SIGTERM). Owned by the Daemon; loop thread only; the
+// RelayContext must outlive it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include "common/result.h"
+#include "net/mysql_server.h"
+#include "relay/commit_notifier.h"
+#include "relay/config.h"
+#include "relay/downstream/downstream_services.h"
+#include "relay/relay_context.h"
+
+namespace brelay::relay::downstream {
+
+class DownstreamServer {
+ public:
+  explicit DownstreamServer(RelayContext& context);
+  ~DownstreamServer();
+  DownstreamServer(const DownstreamServer&) = delete;
+  DownstreamServer& operator=(const DownstreamServer&) = delete;
+
+  // Builds the accounts and TLS context from the configuration and listens. Errors name what to fix.
+  Status start();
+  // Applies `config`'s [[users]], tls_cert/tls_key and require_tls to new sessions.
+  Status reload(const Config& config);
+  void shutdown();
+
+  std::uint16_t port() const { return server_ ? server_->port() : 0; }
+  ReplicaRegistry& registry() { return registry_; }
+  std::size_t session_count() const { return server_ ? server_->session_count() : 0; }
+
+ private:
+  // The greeting's version and auth plugin for the source as presented now.
+  void refresh_greeting();
+  void end_dump(std::uint32_t connection_id);
+
+  RelayContext& context_;
+  StoredGtidState gtids_;
+  ServerVariables variables_;
+  ReplicaRegistry registry_;
+  DumpServices dump_services_;
+  DownstreamServices services_;
+  std::unique_ptr<net::MySqlServer> server_;
+  std::optional<CommitNotifier::SubscriptionId> subscription_;
+};
+
+// The TLS context for [server] tls_cert / tls_key (null when no certificate is configured).
+Result<std::shared_ptr<const net::TlsContext>> server_tls_context(const ServerConfig& server);
+
+}  // namespace brelay::relay::downstream

@@ -1,0 +1,27 @@
+// What the downstream sessions share, owned by the DownstreamServer for its whole life: the relay's
+// context, the GTID state of the store, the system variables, the replica registry, what dumps
+// use, and the net/ server (for KILL). Loop thread only.
+#pragma once
+
+#include <chrono>
+
+#include "net/mysql_server.h"
+#include "relay/downstream/dump_session.h"
+#include "relay/downstream/replica_registry.h"
+#include "relay/downstream/server_variables.h"
+#include "relay/downstream/stored_gtid_state.h"
+#include "relay/relay_context.h"
+
+namespace brelay::relay::downstream {
+
+struct DownstreamServices {
+  RelayContext& context;
+  StoredGtidState& gtids;
+  ServerVariables& variables;
+  ReplicaRegistry& registry;
+  DumpServices& dumps;
+  net::MySqlServer* server = nullptr;  // not owned; set once the server exists
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+};
+
+}  // namespace brelay::relay::downstream

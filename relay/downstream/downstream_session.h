@@ -1,0 +1,50 @@
+// DownstreamSession: the relay's SessionHandler for one logged-in client (replica, binlog reader,
+// CDC client, operator). It keeps the session's user variables, answers COM_QUERY through the
+// statement parser and executor (an unsupported statement gets a clean ERR and the session goes
+// on), runs PURGE BINARY LOGS for admins on the storage writer, records COM_REGISTER_SLAVE, and
+// turns COM_BINLOG_DUMP / COM_BINLOG_DUMP_GTID into a DumpSession. A dump that cannot start is
+// answered with its ERR and the connection closes, as the servers do.
+//
+// Made by the DownstreamServer's handler factory; owned by its net::ServerSession; loop thread.
+#pragma once
+
+#include <memory>
+#include <string_view>
+
+#include "net/server_session.h"
+#include "net/session_handler.h"
+#include "relay/downstream/downstream_services.h"
+#include "relay/downstream/dump_session.h"
+#include "relay/downstream/sql_statement.h"
+#include "relay/downstream/user_variables.h"
+
+namespace brelay::relay::downstream {
+
+class DownstreamSession final : public net::SessionHandler {
+ public:
+  DownstreamSession(DownstreamServices& services, net::ServerSession& session);
+  ~DownstreamSession() override;
+
+  void on_query(net::ServerSession& session, std::string_view sql) override;
+  void on_command(net::ServerSession& session, std::uint8_t command, ByteView payload) override;
+  void on_stream_packet(net::ServerSession& session, ByteView payload) override;
+  void on_drained(net::ServerSession& session) override;
+  void on_closed(net::ServerSession& session, const Status& reason) override;
+
+  // The dump this session runs, if any.
+  DumpSession* dump() { return dump_.get(); }
+
+ private:
+  void purge(net::ServerSession& session, const PurgeStatement& purge);
+  void start_dump(net::ServerSession& session, std::uint8_t command, ByteView payload);
+  void register_replica(net::ServerSession& session, ByteView payload);
+  void reply_error(net::ServerSession& session, const Error& error);
+
+  DownstreamServices& services_;
+  UserVariables variables_;
+  std::unique_ptr<DumpSession> dump_;
+  // Expires with the handler, so that a purge finishing after the session closed answers nobody.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace brelay::relay::downstream

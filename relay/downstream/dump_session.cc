@@ -1,0 +1,622 @@
+#include "relay/downstream/dump_session.h"
+
+#include <spdlog/spdlog.h>
+
+#include "common/byte_writer.h"
+#include "net/mysql_packets.h"
+#include "net/replication_commands.h"
+#include "relay/binlog/event_builders.h"
+#include "relay/binlog/event_header.h"
+#include "relay/binlog/format_description.h"
+#include "relay/binlog/gtid_event.h"
+#include "relay/binlog/mariadb_gtid_event.h"
+#include "relay/downstream/binlog_positioning.h"
+#include "relay/downstream/mysql_errors.h"
+#include "relay/downstream/sql_tokenizer.h"
+#include "relay/downstream/stored_file_walk.h"
+
+namespace brelay::relay::downstream {
+namespace {
+
+using binlog::EventType;
+
+constexpr std::uint16_t kMariadbSlaveSameId = 4052;
+
+// The FDE as this dump sends it: IN_USE cleared always; log_pos and `created` 0 for a start past
+// position 4; only `created` 0 when a GTID dump skips the file's first transaction.
+Result<Bytes> prepare_format_description(ByteView fde, bool clear_log_pos, bool clear_created) {
+  BRELAY_ASSIGN_OR_RETURN(Bytes out, binlog::rewrite_format_description(fde, clear_log_pos));
+  if (clear_created && !clear_log_pos) {
+    constexpr std::size_t kCreatedOffset = binlog::kEventHeaderSize + 2 + binlog::kServerVersionLength;
+    if (out.size() < kCreatedOffset + 4) return make_error("the Format_desc event is too short");
+    for (std::size_t i = 0; i < 4; ++i)
+      out[kCreatedOffset + i] = 0;
+    BRELAY_ASSIGN_OR_RETURN(bool has_checksum, binlog::format_description_has_checksum(out));
+    if (has_checksum) binlog::store_event_checksum(out);
+  }
+  return out;
+}
+
+Bytes build_fake_gtid_list(std::uint32_t server_id, const std::vector<binlog::MariadbGtid>& gtids,
+                           std::uint64_t log_pos, bool with_checksum) {
+  ByteWriter body;
+  body.u32(static_cast<std::uint32_t>(gtids.size()));
+  for (const binlog::MariadbGtid& gtid : gtids)
+    body.u32(gtid.domain_id).u32(gtid.server_id).u64(gtid.seq_no);
+  binlog::EventHeader header;
+  header.type = EventType::kGtidList;
+  header.server_id = server_id;
+  header.log_pos = static_cast<std::uint32_t>(log_pos);
+  header.flags = binlog::event_flags::kArtificial;
+  header.event_size = static_cast<std::uint32_t>(binlog::kEventHeaderSize + body.size() +
+                                                 (with_checksum ? binlog::kChecksumSize : 0));
+  Bytes event(header.event_size);
+  binlog::write_event_header(header, event);
+  std::copy(body.data().begin(), body.data().end(), event.begin() + binlog::kEventHeaderSize);
+  if (with_checksum) binlog::store_event_checksum(event);
+  return event;
+}
+
+}  // namespace
+
+DumpSession::DumpSession(DumpServices& services, net::ServerSession& session, DumpRequest request)
+    : services_(services),
+      session_(session),
+      request_(std::move(request)),
+      heartbeat_timer_(services.loop.raw()) {
+  bytes_counter_ = &services_.metrics.counter("binlog_relay_downstream_sent_bytes_total",
+                                              "Binlog bytes sent to replicas and readers");
+  events_counter_ = &services_.metrics.counter("binlog_relay_downstream_sent_events_total",
+                                               "Binlog events sent to replicas and readers");
+}
+
+DumpSession::~DumpSession() {
+  if (subscription_) services_.commits.unsubscribe(*subscription_);
+  services_.registry.end_dump(session_.connection_id());
+}
+
+std::uint32_t DumpSession::artificial_server_id() {
+  const std::uint32_t source_id = services_.variables.source().server_id;
+  return source_id != 0 ? source_id : services_.relay_server_id;
+}
+
+std::string DumpSession::with_coordinates(const std::string& message) const {
+  return fmt::format(
+      "{}; the first event '{}' at {}, the last event read from '{}' at {}, the last byte read from "
+      "'{}' at {}.",
+      message, start_file_, start_position_, file_name_, last_event_position_, file_name_, position_);
+}
+
+Status DumpSession::start() {
+  const SourceIdentity& source = services_.variables.source();
+  mariadb_source_ = source.flavor == Flavor::kMariadb;
+  wording_ = ReplicationWording::for_source(source);
+  event_checksum_ = request_.replica_checksum;
+  BRELAY_ASSIGN_OR_RETURN(storage::StoreReader reader, storage::StoreReader::open(services_.store));
+  reader_.emplace(std::move(reader));
+  if (request_.mysql_auto_position()) {
+    BRELAY_TRY(position_by_mysql_gtids());
+  } else if (request_.mariadb_connect_state && !request_.gtid_command) {
+    BRELAY_TRY(position_by_mariadb_state());
+  } else {
+    BRELAY_TRY(position_by_file());
+    mysql_skipping_ = request_.gtid_command;
+  }
+  track_transactions_ = request_.semi_sync || !mariadb_skip_until_.empty();
+
+  ActiveDump dump;
+  dump.connection_id = session_.connection_id();
+  dump.server_id = request_.server_id;
+  dump.uuid = request_.replica_uuid;
+  dump.user = session_.user();
+  dump.peer = session_.peer_address();
+  dump.file = start_file_;
+  dump.position = start_position_;
+  for (std::uint32_t older : services_.registry.start_dump(dump)) {
+    if (services_.end_dump) services_.end_dump(older);
+  }
+  spdlog::info("dump started for {} (server_id {}{}) from {}:{}{}", session_.peer_address(),
+               request_.server_id, request_.replica_uuid.empty() ? "" : ", uuid " + request_.replica_uuid,
+               start_file_, start_position_, request_.non_blocking() ? " (non-blocking)" : "");
+
+  session_.start_stream();
+  session_.set_low_water_mark(0);
+  subscription_ = services_.commits.subscribe([this](const CommitNotifier::Progress&) {
+    if (state_ == State::kWaitingForCommit) {
+      heartbeat_timer_.stop();
+      pump();
+    }
+  });
+  last_send_time_ = std::chrono::steady_clock::now();
+  state_ = State::kStreaming;
+  net::PacketBatch& out = session_.batch();
+  synthesized_.clear();
+  if (Status entered = enter_file(out, reader_->file(), start_position_, true); !entered) {
+    fail(entered.error());
+    return {};
+  }
+  if (!send(out)) return {};
+  pump();
+  return {};
+}
+
+Status DumpSession::position_by_file() {
+  std::string file = request_.file;
+  if (file.empty()) {
+    BRELAY_ASSIGN_OR_RETURN(auto files, services_.store.list_files());
+    if (files.empty())
+      return fatal_binlog_error("Could not find first log file name in binary log index file");
+    file = files.front().name;
+  }
+  start_file_ = file;
+  start_position_ = request_.position;
+  file_name_ = file;
+  position_ = request_.position;
+  BRELAY_ASSIGN_OR_RETURN(auto info, services_.store.find_file(file));
+  if (!info) return fatal_binlog_error("Could not find first log file name in binary log index file");
+  const std::uint64_t position = request_.position;
+  if (mariadb_source_ && (position < 4 || position > info->end_position)) {
+    return fatal_binlog_error(
+        fmt::format("Client requested master to start replication from impossible position; the first event "
+                    "'{0}' at {1}, "
+                    "the last event read from '{0}' at 4, the last byte read from '{0}' at 4.",
+                    file, position));
+  }
+  if (position < 4) {
+    return fatal_binlog_error(
+        fmt::format("Client requested {} to start replication from position < 4", wording_.source()));
+  }
+  if (position > info->end_position) {
+    return fatal_binlog_error(
+        fmt::format("Client requested {} to start replication from position > file size", wording_.source()));
+  }
+  if (position < info->first_position && position != 4) {
+    return fatal_binlog_error(
+        fmt::format("Client requested {0} to start replication from position {1} of {2}, but the relay's "
+                    "copy of {2} starts at "
+                    "position {3} (it began pulling there); start at {3} or later",
+                    wording_.source(), position, file, info->first_position));
+  }
+  const std::uint64_t seek_to = position == 4 ? info->first_position : position;
+  if (Status sought = reader_->seek(file, seek_to); !sought) {
+    return fatal_binlog_error(with_coordinates(
+        fmt::format("bogus data in log event (binlog-relay: {})", sought.error().message())));
+  }
+  start_position_ = seek_to == info->first_position && position == 4 ? 4 : seek_to;
+  return {};
+}
+
+Status DumpSession::position_by_mysql_gtids() {
+  BRELAY_ASSIGN_OR_RETURN(auto gtid_mode, services_.variables.find("gtid_mode"));
+  const std::string mode = gtid_mode ? gtid_mode->value : "OFF";
+  if (!equals_ignore_case(mode, "ON")) {
+    if (wording_.new_terms) {
+      return fatal_binlog_error(fmt::format(
+          "The replication sender thread cannot start in AUTO_POSITION mode: this server has GTID_MODE = {} "
+          "instead of ON.",
+          mode));
+    }
+    return fatal_binlog_error("Request to dump GTID when @@GLOBAL.GTID_MODE <> ON.");
+  }
+  BRELAY_ASSIGN_OR_RETURN(MysqlGtidStart start,
+                          find_mysql_gtid_start(services_.store, services_.gtids, request_.mysql_gtids,
+                                                services_.variables.source().server_uuid, wording_));
+  BRELAY_TRY(reader_->seek_file_start(start.file));
+  start_file_ = start.file;
+  start_position_ = 4;
+  file_name_ = start.file;
+  position_ = reader_->position();
+  mysql_skipping_ = true;
+  clear_created_in_first_fde_ = start.skips_first_transaction;
+  return {};
+}
+
+Status DumpSession::position_by_mariadb_state() {
+  BRELAY_ASSIGN_OR_RETURN(
+      MariadbGtidStart start,
+      find_mariadb_gtid_start(services_.store, services_.gtids, *request_.mariadb_connect_state,
+                              request_.mariadb_gtid_ignore_duplicates));
+  BRELAY_TRY(reader_->seek(start.file, start.position));
+  start_file_ = start.file;
+  start_position_ = start.position;
+  file_name_ = start.file;
+  position_ = start.position;
+  mariadb_skip_until_ = start.skip_until;
+  return {};
+}
+
+Status DumpSession::enter_file(net::PacketBatch& out, const storage::FileInfo& file, std::uint64_t position,
+                               bool first) {
+  file_name_ = file.name;
+  file_first_position_ = file.first_position;
+  position_ = position;
+  last_event_position_ = position;
+  // The fake ROTATE: before the first FDE it carries a CRC by what the replica announced, later by
+  // what the binlog has (MySQL's m_event_checksum_alg).
+  add_packet(out,
+             keep(binlog::build_fake_rotate(artificial_server_id(), file.name, position, checksum_on())));
+  if (file.format_description.empty())
+    return fatal_binlog_error(with_coordinates("Could not find format_description_event in binlog file"));
+  const binlog::ChecksumAlgorithm algorithm = file_checksum_algorithm(file);
+  if (request_.replica_checksum == binlog::ChecksumAlgorithm::kUndefined &&
+      algorithm == binlog::ChecksumAlgorithm::kCrc32) {
+    return fatal_binlog_error(with_coordinates(
+        fmt::format("{} can not handle replication events with the checksum that {} is configured to log",
+                    wording_.Replica(), wording_.source())));
+  }
+  event_checksum_ = algorithm;
+  bool clear_log_pos = false;
+  bool clear_created = false;
+  if (request_.gtid_command) {
+    clear_created = first && clear_created_in_first_fde_;
+  } else if (request_.mariadb_connect_state) {
+    clear_created = !mariadb_skip_until_.empty();
+  } else {
+    clear_log_pos = position > 4;
+    clear_created = clear_log_pos;
+  }
+  auto fde = prepare_format_description(file.format_description, clear_log_pos, clear_created);
+  if (!fde) return fatal_binlog_error(with_coordinates(fde.error().message()));
+  add_packet(out, keep(std::move(*fde)));
+  skip_stored_fde_ = position == 4 && file.first_position == 4;
+  last_sent_rotate_ = false;
+  if (request_.mariadb_connect_state) {
+    if (auto previous = file_previous_gtids(services_.store, file))
+      mariadb_stream_state_.load(previous->gtid_list);
+  }
+  services_.registry.update_dump(session_.connection_id(), file_name_, position_, bytes_sent_,
+                                 session_.pending_bytes());
+  return {};
+}
+
+ByteView DumpSession::keep(Bytes event) {
+  synthesized_.push_back(std::move(event));
+  return synthesized_.back();
+}
+
+void DumpSession::add_packet(net::PacketBatch& out, ByteView event, bool ack_requested) {
+  if (request_.semi_sync) {
+    const std::uint8_t prefix[3] = {
+        0x00, net::kSemiSyncIndicator,
+        static_cast<std::uint8_t>(ack_requested ? net::kSemiSyncAckRequested : 0)};
+    out.add(ByteView(prefix, 3), event);
+  } else {
+    static constexpr std::uint8_t kPrefix[1] = {0x00};
+    out.add(ByteView(kPrefix, 1), event);
+  }
+  ++events_sent_;
+}
+
+void DumpSession::add_heartbeat(net::PacketBatch& out, std::uint64_t position) {
+  Bytes heartbeat =
+      request_.heartbeat_v2()
+          ? binlog::build_heartbeat_v2(artificial_server_id(), file_name_, position, checksum_on())
+          : binlog::build_heartbeat_v1(artificial_server_id(), file_name_,
+                                       static_cast<std::uint32_t>(position), checksum_on());
+  add_packet(out, keep(std::move(heartbeat)));
+}
+
+bool DumpSession::send(net::PacketBatch& batch) {
+  if (batch.empty()) return true;
+  const std::size_t bytes = batch.payload_bytes();
+  const std::size_t events = batch.packet_count();
+  if (Status sent = session_.send_batch(batch); !sent) {
+    state_ = State::kFinished;
+    session_.close(sent);
+    return false;
+  }
+  synthesized_.clear();
+  bytes_sent_ += bytes;
+  bytes_counter_->add(static_cast<double>(bytes));
+  events_counter_->add(static_cast<double>(events));
+  last_send_time_ = std::chrono::steady_clock::now();
+  services_.registry.update_dump(session_.connection_id(), file_name_, position_, bytes_sent_,
+                                 session_.pending_bytes());
+  return true;
+}
+
+void DumpSession::pump() {
+  if (state_ == State::kFinished || !reader_) return;
+  auto watch = lifetime_.watch();
+  state_ = State::kStreaming;
+  while (true) {
+    if (session_.pending_bytes() > 0) {
+      state_ = State::kWaitingForDrain;
+      return;
+    }
+    net::PacketBatch& out = session_.batch();
+    synthesized_.clear();
+    auto read = reader_->read(kReadBytes);
+    if (!read) {
+      fail(fatal_binlog_error(with_coordinates(
+          fmt::format("I/O error reading log event (binlog-relay: {})", read.error().message()))));
+      return;
+    }
+    if (read->file_changed) {
+      if (Status entered = enter_file(out, reader_->file(), reader_->file().first_position, false);
+          !entered) {
+        reader_->release();
+        fail(entered.error());
+        return;
+      }
+    }
+    auto added = add_events(*read, out);
+    if (!added) {
+      reader_->release();
+      fail(added.error());
+      return;
+    }
+    if (read->at_durable_end && exclude_group_end_ != 0) {
+      add_heartbeat(out, exclude_group_end_);
+      exclude_group_end_ = 0;
+    }
+    const std::size_t consumed = read->bytes;
+    const bool at_end = read->at_durable_end;
+    const bool sent = send(out);
+    reader_->consume(consumed);
+    reader_->release();
+    if (!sent || watch.expired() || state_ == State::kFinished) return;
+    if (at_end) {
+      if (request_.non_blocking()) {
+        finish_non_blocking();
+      } else {
+        wait_for_commit();
+      }
+      return;
+    }
+  }
+}
+
+Result<bool> DumpSession::add_events(const storage::ReadBatch& batch, net::PacketBatch& out) {
+  for (const storage::EventRun& run : batch.runs) {
+    for (std::size_t i = 0; i < run.event_count(); ++i)
+      BRELAY_TRY(add_event(run.event(i), run.event_position(i), out));
+  }
+  return true;
+}
+
+Status DumpSession::add_event(ByteView event, std::uint64_t position, net::PacketBatch& out) {
+  const auto type = binlog::event_type(event[binlog::kTypeOffset]);
+  const std::uint64_t next = position + event.size();
+  last_event_position_ = position;
+  if (skip_stored_fde_ && type == EventType::kFormatDescription && position == file_first_position_) {
+    // Already sent (rewritten) by enter_file().
+    skip_stored_fde_ = false;
+    position_ = next;
+    return {};
+  }
+  skip_stored_fde_ = false;
+
+  binlog::EventBoundary boundary;
+  std::optional<binlog::EventView> view;
+  auto parsed = [&]() -> Result<const binlog::EventView*> {
+    if (!view) {
+      auto viewed = binlog::view_event(event, event_checksum_);
+      if (!viewed)
+        return fatal_binlog_error(
+            with_coordinates("bogus data in log event (" + viewed.error().message() + ")"));
+      view = *viewed;
+    }
+    return &*view;
+  };
+  if (track_transactions_) {
+    BRELAY_ASSIGN_OR_RETURN(const binlog::EventView* v, parsed());
+    auto fed = tracker_.feed(*v);
+    if (!fed)
+      return fatal_binlog_error(with_coordinates("bogus data in log event (" + fed.error().message() + ")"));
+    boundary = *fed;
+  }
+
+  if (mysql_skipping_) {
+    if (type == EventType::kAnonymousGtid) {
+      return fatal_binlog_error(with_coordinates(fmt::format(
+          "Cannot replicate anonymous transaction when AUTO_POSITION = 1, at file {}, position {}.",
+          file_name_, position)));
+    }
+    if (type == EventType::kGtid || type == EventType::kGtidTagged) {
+      BRELAY_ASSIGN_OR_RETURN(const binlog::EventView* v, parsed());
+      auto gtid = binlog::parse_gtid_event(*v);
+      if (!gtid)
+        return fatal_binlog_error(
+            with_coordinates("bogus data in log event (" + gtid.error().message() + ")"));
+      in_exclude_group_ = request_.mysql_gtids.contains(gtid->gtid);
+    } else if (type == EventType::kRotate) {
+      in_exclude_group_ = false;
+    }
+    if (in_exclude_group_) {
+      position_ = next;
+      exclude_group_end_ = next;
+      if (request_.heartbeat_period.count() > 0 &&
+          std::chrono::steady_clock::now() - last_send_time_ >= request_.heartbeat_period) {
+        add_heartbeat(out, next);
+        last_send_time_ = std::chrono::steady_clock::now();
+        exclude_group_end_ = 0;
+      }
+      return {};
+    }
+    if (exclude_group_end_ != 0) {
+      add_heartbeat(out, exclude_group_end_);
+      exclude_group_end_ = 0;
+    }
+  }
+
+  if (request_.mariadb_connect_state) {
+    if (type == EventType::kMariadbGtid) {
+      BRELAY_ASSIGN_OR_RETURN(const binlog::EventView* v, parsed());
+      auto gtid = binlog::parse_mariadb_gtid(*v);
+      if (!gtid) return fatal_binlog_error(with_coordinates("Failed to read Gtid_log_event: corrupt binlog"));
+      mariadb_stream_state_.update(gtid->gtid);
+      if (const binlog::MariadbGtid* wanted = mariadb_skip_until_.find(gtid->gtid.domain_id)) {
+        const binlog::MariadbGtid until = *wanted;
+        if (gtid->gtid.server_id != until.server_id || gtid->gtid.seq_no <= until.seq_no)
+          mariadb_skipping_group_ = true;
+        if (gtid->gtid.server_id == until.server_id && gtid->gtid.seq_no >= until.seq_no) {
+          if (request_.mariadb_gtid_strict_mode && gtid->gtid.seq_no > until.seq_no) {
+            return fatal_binlog_error(
+                fmt::format("The binlog on the master is missing the GTID {} requested by the slave (even "
+                            "though both a prior "
+                            "and a subsequent sequence number does exist), and GTID strict mode is enabled",
+                            until.to_string()));
+          }
+          send_fake_gtid_list_ = true;
+          binlog::MariadbGtidPosition rest;
+          for (const auto& [domain, other] : mariadb_skip_until_.gtids())
+            if (domain != until.domain_id) rest.update(other);
+          mariadb_skip_until_ = rest;
+        }
+      }
+    }
+    if (mariadb_skipping_group_) {
+      position_ = next;
+      if (boundary.ends_transaction || !boundary.in_transaction) mariadb_skipping_group_ = false;
+      if (!mariadb_skipping_group_ && send_fake_gtid_list_) {
+        add_packet(out, keep(build_fake_gtid_list(artificial_server_id(), mariadb_stream_state_.as_list(),
+                                                  next, checksum_on())));
+        send_fake_gtid_list_ = false;
+      }
+      track_transactions_ = request_.semi_sync || !mariadb_skip_until_.empty() || mariadb_skipping_group_;
+      return {};
+    }
+  }
+
+  ByteView outgoing = event;
+  if (mariadb_source_) {
+    const int capability = request_.mariadb_capability.value_or(mariadb_capability::kUnknown);
+    const bool has_checksum = checksum_on();
+    auto dummy = [&]() -> Status {
+      auto replaced = binlog::mariadb_dummy_event(event, has_checksum);
+      if (!replaced) return fatal_binlog_error(with_coordinates(replaced.error().message()));
+      outgoing = keep(std::move(*replaced));
+      return {};
+    };
+    if (type == EventType::kAnnotateRows && !request_.send_annotate_rows()) {
+      if (capability >= mariadb_capability::kTolerateHoles) {
+        position_ = next;
+        return {};
+      }
+      if (capability < mariadb_capability::kAnnotate) BRELAY_TRY(dummy());
+    } else if (type == EventType::kMariadbGtid && capability < mariadb_capability::kGtid) {
+      BRELAY_ASSIGN_OR_RETURN(const binlog::EventView* v, parsed());
+      auto gtid = binlog::parse_mariadb_gtid(*v);
+      if (!gtid) return fatal_binlog_error(with_coordinates("Failed to read Gtid_log_event: corrupt binlog"));
+      if (gtid->standalone() && capability >= mariadb_capability::kTolerateHoles) {
+        position_ = next;
+        return {};
+      }
+      auto replaced = binlog::mariadb_gtid_for_old_replica(event, has_checksum);
+      if (!replaced) return fatal_binlog_error(with_coordinates(replaced.error().message()));
+      outgoing = keep(std::move(*replaced));
+    } else if ((type == EventType::kBinlogCheckpoint && capability < mariadb_capability::kBinlogCheckpoint) ||
+               (type == EventType::kGtidList && capability < mariadb_capability::kGtid)) {
+      if (capability >= mariadb_capability::kTolerateHoles) {
+        position_ = next;
+        return {};
+      }
+      BRELAY_TRY(dummy());
+    }
+  }
+
+  add_packet(out, outgoing, request_.semi_sync && boundary.ends_transaction);
+  position_ = next;
+  last_sent_rotate_ = type == EventType::kRotate;
+  if (send_fake_gtid_list_ && (boundary.ends_transaction || !boundary.in_transaction)) {
+    add_packet(out, keep(build_fake_gtid_list(artificial_server_id(), mariadb_stream_state_.as_list(), next,
+                                              checksum_on())));
+    send_fake_gtid_list_ = false;
+  }
+  if (track_transactions_ && !request_.semi_sync && mariadb_skip_until_.empty() && !send_fake_gtid_list_)
+    track_transactions_ = false;
+  return {};
+}
+
+void DumpSession::wait_for_commit() {
+  state_ = State::kWaitingForCommit;
+  arm_heartbeat();
+}
+
+void DumpSession::arm_heartbeat() {
+  if (request_.heartbeat_period.count() <= 0) return;
+  const auto elapsed = std::chrono::steady_clock::now() - last_send_time_;
+  auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(request_.heartbeat_period - elapsed);
+  if (delay.count() < 1) delay = std::chrono::milliseconds(1);
+  heartbeat_timer_.start(delay, [this] { on_heartbeat_timer(); });
+}
+
+void DumpSession::on_heartbeat_timer() {
+  if (state_ != State::kWaitingForCommit) return;
+  const auto elapsed = std::chrono::steady_clock::now() - last_send_time_;
+  // Never between a ROTATE and the next file's FDE (MDEV-29981): wait for the next file instead.
+  if (elapsed >= request_.heartbeat_period && !last_sent_rotate_) {
+    net::PacketBatch& out = session_.batch();
+    synthesized_.clear();
+    add_heartbeat(out, position_);
+    if (!send(out)) return;
+  }
+  arm_heartbeat();
+}
+
+void DumpSession::finish_non_blocking() {
+  state_ = State::kFinished;
+  heartbeat_timer_.stop();
+  if (subscription_) {
+    services_.commits.unsubscribe(*subscription_);
+    subscription_.reset();
+  }
+  services_.registry.end_dump(session_.connection_id());
+  reader_.reset();
+  if (Status sent = session_.send_stream_packet(net::encode_eof(net::EofPacket())); !sent) {
+    session_.close(sent);
+    return;
+  }
+  session_.end_stream();
+}
+
+void DumpSession::on_drained() {
+  if (state_ == State::kWaitingForDrain) pump();
+}
+
+void DumpSession::on_stream_packet(ByteView payload) {
+  if (!request_.semi_sync || payload.empty() || payload[0] != net::kSemiSyncIndicator) return;
+  auto ack = net::decode_semi_sync_ack(payload);
+  if (!ack) {
+    spdlog::warn("replica {}: a malformed semi-sync acknowledgement: {}", session_.peer_address(),
+                 ack.error().message());
+    return;
+  }
+  acknowledged_ = {ack->file_name, ack->position};
+  services_.registry.acknowledge(session_.connection_id(), ack->file_name, ack->position);
+}
+
+void DumpSession::stop_with_error(const Error& error) {
+  fail(error);
+}
+
+void DumpSession::fail(Error error) {
+  if (state_ == State::kFinished) return;
+  state_ = State::kFinished;
+  heartbeat_timer_.stop();
+  if (subscription_) {
+    services_.commits.unsubscribe(*subscription_);
+    subscription_.reset();
+  }
+  services_.registry.end_dump(session_.connection_id());
+  if (reader_) reader_->release();
+  spdlog::warn("dump for {} ended: {}", session_.peer_address(), error.message());
+  const net::ErrPacket packet = to_err_packet(error);
+  session_.close(Status(std::move(error)), packet);
+}
+
+Error DumpSession::same_replica_error() const {
+  if (mariadb_source_) {
+    return Error(
+        with_coordinates("A slave with the same server_uuid/server_id as this slave has connected to the "
+                         "master"),
+        kMariadbSlaveSameId);
+  }
+  return fatal_binlog_error(
+      with_coordinates(fmt::format("A {0} with the same server_uuid/server_id as this {0} has "
+                                   "connected to the {1}",
+                                   wording_.replica(), wording_.source())));
+}
+
+}  // namespace brelay::relay::downstream

@@ -1,0 +1,175 @@
+// DumpSession: one binlog dump (COM_BINLOG_DUMP / COM_BINLOG_DUMP_GTID) streamed from the store
+// to a replica or reader, as MySQL's Binlog_sender and MariaDB's mysql_binlog_send do it
+// (protocol.md section 3):
+//  - positioning: by (file, position), MySQL auto-positioning or MariaDB @slave_connect_state
+//    (binlog_positioning.h), with the servers' ERR 1236 texts for what cannot be served;
+//  - per file: a fake ROTATE (with a CRC when the replica announced CRC32 for the first one, then
+//    when the binlog has them), the file's FDE with IN_USE cleared (log_pos and `created` 0 when the
+//    dump starts past position 4; `created` 0 when a GTID dump skips the file's first transaction),
+//    then the stored events in order; the stored FDE itself is not sent twice;
+//  - GTID skipping: MySQL skips the groups the replica has (a heartbeat carries the position over a
+//    skipped stretch; an anonymous transaction is an error); MariaDB skips each domain's groups up
+//    to the replica's GTID and then sends a fake GTID_LIST;
+//  - MariaDB replicas: ANNOTATE_ROWS only when asked for, and the capability < 4 replacements;
+//  - heartbeats (v1, or v2 for MySQL replicas that ask) every @master_heartbeat_period while idle,
+//    never between a ROTATE and the next file's FDE;
+//  - semi-sync: every packet prefixed with 0xEF and a flag asking for an acknowledgement at each
+//    transaction's end; acknowledgements are recorded;
+//  - NON_BLOCK (or server_id 0): an EOF packet at the durable end, and the session goes back to the
+//    command phase; otherwise the live tail: at the durable end the session waits for the writer's
+//    next commit notification (no polling), then streams on.
+// Back-pressure: events go out zero-copy from the LMDB map in PacketBatch gather writes of up to
+// kReadBytes; while anything is left unsent the session reads nothing more from the store and
+// resumes on the socket's drain notification, so a slow replica costs at most one batch of memory
+// and never slows the writer or other sessions (the read transaction ends after every batch).
+//
+// Owned by the session's handler; loop thread only. The ServerSession outlives it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/result.h"
+#include "net/event_loop.h"
+#include "net/lifetime_guard.h"
+#include "net/server_session.h"
+#include "net/timer.h"
+#include "relay/binlog/mariadb_gtid_position.h"
+#include "relay/binlog/transaction_boundary.h"
+#include "relay/commit_notifier.h"
+#include "relay/downstream/binlog_positioning.h"
+#include "relay/downstream/dump_request.h"
+#include "relay/downstream/replica_registry.h"
+#include "relay/downstream/server_variables.h"
+#include "relay/downstream/stored_gtid_state.h"
+#include "relay/metrics.h"
+#include "storage/binlog_store.h"
+#include "storage/store_reader.h"
+
+namespace brelay::relay::downstream {
+
+// What a dump uses of the server; owned by the DownstreamServer.
+struct DumpServices {
+  net::EventLoop& loop;
+  storage::BinlogStore& store;
+  CommitNotifier& commits;
+  StoredGtidState& gtids;
+  ServerVariables& variables;
+  ReplicaRegistry& registry;
+  MetricsRegistry& metrics;
+  std::uint32_t relay_server_id = 0;
+  // Ends the dump running on another connection (a newer dump of the same replica started).
+  std::function<void(std::uint32_t connection_id)> end_dump;
+};
+
+class DumpSession {
+ public:
+  // Bytes read from the store and sent per batch; also the most a slow replica makes the relay hold.
+  static constexpr std::size_t kReadBytes = 512 * 1024;
+
+  DumpSession(DumpServices& services, net::ServerSession& session, DumpRequest request);
+  ~DumpSession();
+  DumpSession(const DumpSession&) = delete;
+  DumpSession& operator=(const DumpSession&) = delete;
+
+  // Positions the dump and starts streaming. An error (code 1236 and the server's text, or
+  // another MySQL code) means nothing was streamed: the caller answers the command with it.
+  Status start();
+
+  void on_drained();
+  // A packet the replica sent while streaming (semi-sync acknowledgements).
+  void on_stream_packet(ByteView payload);
+  // Ends the dump with an ERR packet and closes the session (a newer dump of the same replica).
+  void stop_with_error(const Error& error);
+  // The error an older dump of the same replica ends with when a newer one starts.
+  Error same_replica_error() const;
+
+  bool finished() const { return state_ == State::kFinished; }
+  const std::string& file() const { return file_name_; }
+  std::uint64_t position() const { return position_; }
+  std::uint64_t bytes_sent() const { return bytes_sent_; }
+  // The last position the replica acknowledged under semi-sync (empty file: none yet).
+  const std::pair<std::string, std::uint64_t>& acknowledged() const { return acknowledged_; }
+
+ private:
+  enum class State { kIdle, kStreaming, kWaitingForDrain, kWaitingForCommit, kFinished };
+  enum class SkipMode { kNone, kMysqlGroup, kMariadbGroup };
+
+  Status position_by_file();
+  Status position_by_mysql_gtids();
+  Status position_by_mariadb_state();
+  // The fake ROTATE and FDE that open `file` at `position`.
+  Status enter_file(net::PacketBatch& out, const storage::FileInfo& file, std::uint64_t position, bool first);
+  void pump();
+  // Adds the events of one read batch; false when the dump ended (error) inside.
+  Result<bool> add_events(const storage::ReadBatch& batch, net::PacketBatch& out);
+  Status add_event(ByteView event, std::uint64_t position, net::PacketBatch& out);
+  void add_packet(net::PacketBatch& out, ByteView event, bool ack_requested = false);
+  // Synthesised events live here until their batch is sent.
+  ByteView keep(Bytes event);
+  void add_heartbeat(net::PacketBatch& out, std::uint64_t position);
+  bool send(net::PacketBatch& batch);
+  void wait_for_commit();
+  void arm_heartbeat();
+  void on_heartbeat_timer();
+  void finish_non_blocking();
+  void fail(Error error);
+  // "<message>; the first event 'f' at p, the last event read from 'f' at p, the last byte read from 'f' at
+  // p."
+  std::string with_coordinates(const std::string& message) const;
+  std::uint32_t artificial_server_id();
+  bool checksum_on() const { return event_checksum_ == binlog::ChecksumAlgorithm::kCrc32; }
+
+  DumpServices& services_;
+  net::ServerSession& session_;
+  DumpRequest request_;
+  ReplicationWording wording_;
+  bool mariadb_source_ = false;
+  State state_ = State::kIdle;
+  std::optional<storage::StoreReader> reader_;
+  std::optional<CommitNotifier::SubscriptionId> subscription_;
+  net::Timer heartbeat_timer_;
+  std::deque<Bytes> synthesized_;
+
+  // Where the stream is.
+  std::string start_file_;
+  std::uint64_t start_position_ = 4;
+  std::string file_name_;
+  std::uint64_t file_first_position_ = 4;
+  std::uint64_t position_ = 0;  // the next byte of `file_name_` to send (or skip)
+  std::uint64_t last_event_position_ = 0;
+  bool skip_stored_fde_ = false;
+  bool last_sent_rotate_ = false;
+  // The binlog's checksum algorithm as far as the stream knows it (fake events carry a CRC by it);
+  // before the first FDE, the replica's announced one (MySQL's m_event_checksum_alg).
+  binlog::ChecksumAlgorithm event_checksum_ = binlog::ChecksumAlgorithm::kUndefined;
+  std::chrono::steady_clock::time_point last_send_time_;
+
+  // MySQL auto-positioning.
+  bool mysql_skipping_ = false;
+  bool in_exclude_group_ = false;
+  bool clear_created_in_first_fde_ = false;
+  std::uint64_t exclude_group_end_ = 0;  // a skipped stretch ends here; a heartbeat announces it
+  // MariaDB GTID positioning.
+  binlog::MariadbGtidPosition mariadb_skip_until_;
+  bool mariadb_skipping_group_ = false;
+  bool send_fake_gtid_list_ = false;
+  MariadbBinlogState mariadb_stream_state_;
+  // Transaction ends, for MariaDB group skipping and semi-sync acknowledgement requests.
+  binlog::TransactionBoundaryTracker tracker_;
+  bool track_transactions_ = false;
+
+  std::uint64_t bytes_sent_ = 0;
+  std::uint64_t events_sent_ = 0;
+  std::pair<std::string, std::uint64_t> acknowledged_;
+  Counter* bytes_counter_ = nullptr;
+  Counter* events_counter_ = nullptr;
+  net::LifetimeGuard lifetime_;
+};
+
+}  // namespace brelay::relay::downstream

@@ -1,0 +1,207 @@
+// Bad input against the real relay (TLS required, accounts of both roles): a plain connection, a
+// wrong password, a replica account trying PURGE, dumps from a file the relay does not have, from a
+// position inside an event, past the end, with a GTID set in bad binary form, and malformed
+// commands each get the error a MySQL server gives, while a replica streaming over TLS the whole
+// time keeps receiving heartbeats and other sessions keep working.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+
+#include "net/blocking_client.h"
+#include "net/replication_commands.h"
+#include "tests/support/mysql_replica_client.h"
+#include "tests/support/served_store.h"
+#include "tests/support/test_certs.h"
+
+namespace brelay::testing {
+namespace {
+
+constexpr const char* kMysql80 = "apecloud-mysql80-gtid-zstd-compressed.000057";
+
+class BadInput : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto dir = TempDir::create("bad-input-certs");
+    ASSERT_TRUE(dir);
+    certs_dir_ = new TempDir(std::move(*dir));
+    auto certs = generate_test_certificates(certs_dir_->path());
+    ASSERT_TRUE(certs) << certs.error().message();
+    certs_ = *certs;
+    TestRelayConfig config;
+    config.server_extra = fmt::format("tls_cert = \"{}\"\ntls_key = \"{}\"\nrequire_tls = true\n",
+                                      certs_.server_cert, certs_.server_key);
+    auto served = serve_binlogs({test_binlog(kMysql80)}, config);
+    ASSERT_TRUE(served) << served.error().message();
+    served_ = new ServedStore(std::move(*served));
+  }
+  static void TearDownTestSuite() {
+    delete served_;
+    delete certs_dir_;
+  }
+
+  static net::ClientOptions tls_client(const std::string& user, const std::string& password) {
+    net::ClientOptions options;
+    options.port = served_->port;
+    options.user = user;
+    options.password = password;
+    options.tls_mode = net::TlsMode::kVerifyCa;
+    options.tls_ca_file = certs_.ca_cert;
+    return options;
+  }
+
+  // Sends `command` on a fresh TLS session and returns the server's error.
+  static Error command_error(Bytes command) {
+    auto client = net::BlockingClient::connect(tls_client("repl", "replpw"));
+    EXPECT_TRUE(client) << client.error().message();
+    if (!client) return Error("no connection");
+    EXPECT_TRUE((*client)->query("SET @master_binlog_checksum = 'CRC32'"));
+    auto reply = (*client)->command(std::move(command));
+    EXPECT_FALSE(reply) << "the relay accepted a bad command";
+    return reply ? Error("accepted") : reply.error();
+  }
+
+  static TempDir* certs_dir_;
+  static TestCertificates certs_;
+  static ServedStore* served_;
+};
+
+TempDir* BadInput::certs_dir_ = nullptr;
+TestCertificates BadInput::certs_;
+ServedStore* BadInput::served_ = nullptr;
+
+TEST_F(BadInput, EachGetsTheServersErrorWhileAReplicaOverTlsStreamsOn) {
+  // A replica over TLS (VERIFY_CA against the test CA), idle at the end, getting heartbeats.
+  MysqlReplicaOptions options;
+  options.port = served_->port;
+  options.password = "replpw";
+  options.tls_mode = net::TlsMode::kVerifyCa;
+  options.tls_ca_file = certs_.ca_cert;
+  options.heartbeat_period = std::chrono::milliseconds(100);
+  auto replica = MysqlReplicaClient::connect(options);
+  ASSERT_TRUE(replica) << replica.error().message();
+  ASSERT_TRUE((*replica)->client().async().tls());
+  ASSERT_TRUE((*replica)->dump_from(kMysql80, 4, net::dump_flag::kHeartbeatV2OrAnnotateRows));
+  ASSERT_TRUE((*replica)->receive([&](const ReceivedEvent&) { return (*replica)->heartbeats() >= 1; }));
+
+  // A plain connection while require_tls is set.
+  auto plain = mariadb_sql(served_->port, "repl", "replpw", "SELECT 1", {"--skip-ssl"});
+  ASSERT_TRUE(plain);
+  EXPECT_NE(plain->exit_status, 0);
+  EXPECT_NE(plain->err.find("3159"), std::string::npos) << plain->err;
+  EXPECT_NE(plain->err.find("Connections using insecure transport are prohibited while "
+                            "--require_secure_transport=ON."),
+            std::string::npos)
+      << plain->err;
+
+  // A wrong password.
+  auto wrong = net::BlockingClient::connect(tls_client("repl", "not-the-password"));
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().code(), 1045);
+  EXPECT_NE(wrong.error().message().find("Access denied for user 'repl'"), std::string::npos)
+      << wrong.error().message();
+
+  // A replica account trying PURGE.
+  {
+    auto client = net::BlockingClient::connect(tls_client("repl", "replpw"));
+    ASSERT_TRUE(client) << client.error().message();
+    auto purge = (*client)->query(std::string("PURGE BINARY LOGS TO '") + kMysql80 + "'");
+    ASSERT_FALSE(purge);
+    EXPECT_EQ(purge.error().code(), 1227);
+    EXPECT_EQ((*client)->async().last_server_error()->sql_state, "42000");
+    EXPECT_EQ(
+        (*client)->async().last_server_error()->message,
+        "Access denied; you need (at least one of) the SUPER, BINLOG_ADMIN privilege(s) for this operation");
+    auto before = (*client)->query("PURGE MASTER LOGS BEFORE '2030-01-01 00:00:00'");
+    ASSERT_FALSE(before);
+    EXPECT_EQ(before.error().code(), 1227);
+    // The session goes on.
+    auto still = (*client)->query_rows("SELECT @@server_id");
+    ASSERT_TRUE(still) << still.error().message();
+  }
+
+  // Dumps the relay cannot serve.
+  net::BinlogDump dump;
+  dump.server_id = 555;
+  dump.file_name = "no-such-file.000001";
+  Error unknown = command_error(net::encode_binlog_dump(dump));
+  EXPECT_EQ(unknown.code(), 1236);
+  EXPECT_NE(unknown.message().find("Could not find first log file name in binary log index file"),
+            std::string::npos)
+      << unknown.message();
+
+  dump.file_name = kMysql80;
+  dump.position = 200;  // inside the GTID event at 197
+  Error inside = command_error(net::encode_binlog_dump(dump));
+  EXPECT_EQ(inside.code(), 1236);
+  EXPECT_NE(inside.message().find("bogus data in log event"), std::string::npos) << inside.message();
+  EXPECT_NE(inside.message().find("inside an event"), std::string::npos) << inside.message();
+
+  dump.position = 99'999;
+  Error beyond = command_error(net::encode_binlog_dump(dump));
+  EXPECT_EQ(beyond.code(), 1236);
+  EXPECT_NE(beyond.message().find("Client requested source to start replication from position > file size"),
+            std::string::npos)
+      << beyond.message();
+
+  net::BinlogDumpGtid gtid_dump;
+  gtid_dump.server_id = 556;
+  gtid_dump.flags = net::dump_flag::kHeartbeatV2OrAnnotateRows;
+  gtid_dump.gtid_set = {1, 0, 0, 0, 0, 0, 0, 0, 0x76, 0xf3};  // one sid announced, 2 bytes of it
+  Error malformed = command_error(net::encode_binlog_dump_gtid(gtid_dump));
+  EXPECT_EQ(malformed.code(), 1773);
+  EXPECT_NE(malformed.message().find("Malformed GTID set encoding."), std::string::npos)
+      << malformed.message();
+
+  Error cut = command_error(Bytes{0x12, 4, 0});  // COM_BINLOG_DUMP cut after two bytes
+  EXPECT_EQ(cut.code(), 1835);
+
+  // The replica streamed on through all of it, and new sessions work.
+  const std::size_t heartbeats = (*replica)->heartbeats();
+  ASSERT_TRUE(
+      (*replica)->receive([&](const ReceivedEvent&) { return (*replica)->heartbeats() >= heartbeats + 2; }));
+  auto fresh = net::BlockingClient::connect(tls_client("admin", "adminpw"));
+  ASSERT_TRUE(fresh) << fresh.error().message();
+  auto logs = (*fresh)->query_rows("SHOW BINARY LOGS");
+  ASSERT_TRUE(logs) << logs.error().message();
+  EXPECT_EQ(logs->rows.size(), 1u);
+  EXPECT_TRUE(served_->relay->running());
+}
+
+TEST_F(BadInput, SighupReloadsAccountsWithoutDroppingReplicas) {
+  MysqlReplicaOptions options;
+  options.port = served_->port;
+  options.password = "replpw";
+  options.tls_mode = net::TlsMode::kVerifyCa;
+  options.tls_ca_file = certs_.ca_cert;
+  options.heartbeat_period = std::chrono::milliseconds(100);
+  auto replica = MysqlReplicaClient::connect(options);
+  ASSERT_TRUE(replica) << replica.error().message();
+  ASSERT_TRUE((*replica)->dump_from(kMysql80, 4, net::dump_flag::kHeartbeatV2OrAnnotateRows));
+  ASSERT_TRUE((*replica)->receive([&](const ReceivedEvent&) { return (*replica)->heartbeats() >= 1; }));
+  ASSERT_FALSE(net::BlockingClient::connect(tls_client("newcomer", "newpw")));
+
+  // A broken configuration changes nothing.
+  auto original = read_file(served_->relay->config_path());
+  ASSERT_TRUE(original);
+  ASSERT_TRUE(write_file(served_->relay->config_path(), *original + "\n[[users]]\nname = \"broken\"\n"));
+  served_->relay->signal(SIGHUP);
+  ASSERT_TRUE(served_->relay->wait_for_notification("READY=1", std::chrono::seconds(10)));
+  ASSERT_TRUE(net::BlockingClient::connect(tls_client("repl", "replpw")));
+  EXPECT_NE(served_->relay->log().find("SIGHUP: keeping the running configuration"), std::string::npos);
+
+  // A new account works after the reload, and the replica never noticed.
+  ASSERT_TRUE(
+      write_file(served_->relay->config_path(),
+                 *original + "\n[[users]]\nname = \"newcomer\"\npassword = \"newpw\"\nrole = \"replica\"\n"));
+  served_->relay->signal(SIGHUP);
+  ASSERT_TRUE(served_->relay->wait_for_notification("READY=1", std::chrono::seconds(10)));
+  auto newcomer = net::BlockingClient::connect(tls_client("newcomer", "newpw"));
+  ASSERT_TRUE(newcomer) << newcomer.error().message();
+  const std::size_t heartbeats = (*replica)->heartbeats();
+  ASSERT_TRUE(
+      (*replica)->receive([&](const ReceivedEvent&) { return (*replica)->heartbeats() >= heartbeats + 2; }));
+  ASSERT_TRUE(write_file(served_->relay->config_path(), *original));
+}
+
+}  // namespace
+}  // namespace brelay::testing
