@@ -70,6 +70,23 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   check->add_option("--inspect-password-file", check_options.inspect_password_file,
                     "The password of --inspect-user, from a file");
 
+  ImportCommandOptions import_options;
+  CLI::App* import = app.add_subcommand(
+      "import",
+      "Seed the store from binlog files copied off a server (oldest first), checking their order, "
+      "continuity and checksums; the relay must be stopped");
+  import->add_option("--config", import_options.config_path, "The configuration file (TOML)")->required();
+  import->add_option("binlogs", import_options.files, "Binlog files, oldest first")->required();
+
+  StatusCommandOptions status_options;
+  CLI::App* status = app.add_subcommand(
+      "status",
+      "Show the running relay's status (upstream, stored and source coordinates, lag, store, retention, "
+      "replicas) from its [metrics] listen endpoint, or what the store holds when it is not running; exit "
+      "status 3 when the relay does not answer");
+  status->add_option("--config", status_options.config_path, "The configuration file (TOML)")->required();
+  status->add_option("--timeout-ms", status_options.timeout_ms, "How long to wait for the relay's answer");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -89,6 +106,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   if (hash_password->parsed()) return run_hash_password(hash_options, out, err);
   if (dump->parsed()) return run_dump(dump_options, out, err);
   if (export_files->parsed()) return run_export(export_options, out, err);
+  if (import->parsed()) return run_import(import_options, out, err);
+  if (status->parsed()) return run_status(status_options, out, err);
   out << app.help();
   return 0;
 }

@@ -47,4 +47,22 @@ struct CheckCommandOptions {
 // configuration does not load.
 int run_check(const CheckCommandOptions& options, std::ostream& out, std::ostream& err);
 
+struct ImportCommandOptions {
+  std::string config_path;
+  std::vector<std::string> files;  // oldest first
+};
+// Seeds the store of [storage] data_dir from binlog files (binlog_import.h), one line per file. The
+// relay must not be running (one writer per store). 0, 1 on errors, 2 when the configuration does
+// not load.
+int run_import(const ImportCommandOptions& options, std::ostream& out, std::ostream& err);
+
+struct StatusCommandOptions {
+  std::string config_path;
+  int timeout_ms = 3000;
+};
+// Prints the running relay's status (GET /status at [metrics] listen; as SHOW RELAY STATUS). When
+// the relay cannot be reached, says why and prints what the store on disk holds. 0 when the relay
+// answered, 3 when it did not (as `systemctl status` for a stopped unit), 1 or 2 on errors.
+int run_status(const StatusCommandOptions& options, std::ostream& out, std::ostream& err);
+
 }  // namespace brelay::relay

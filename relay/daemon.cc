@@ -4,23 +4,26 @@
 
 #include <cerrno>
 #include <filesystem>
+#include <set>
 
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
 #include "net/signal_watcher.h"
 #include "relay/commit_notifier.h"
-#include "relay/health.h"
 #include "relay/downstream/downstream_server.h"
+#include "relay/health.h"
 #include "relay/logging.h"
 #include "relay/metrics.h"
 #include "relay/metrics_http.h"
 #include "relay/relay_context.h"
+#include "relay/relay_status.h"
+#include "relay/retention_scheduler.h"
 #include "relay/sd_notify.h"
 #include "relay/source_identity.h"
 #include "relay/store_metrics.h"
-#include "relay/version.h"
 #include "relay/upstream/upstream.h"
+#include "relay/version.h"
 #include "storage/binlog_store.h"
 #include "storage/store_writer.h"
 
@@ -115,7 +118,7 @@ class Daemon {
     commits_->subscribe(
         [this](const CommitNotifier::Progress& progress) { store_metrics_->on_progress(progress); });
     context_.emplace(
-        RelayContext{loop_, config_, *store_, *writer_, *commits_, metrics_, server_uuid, source});
+        RelayContext{loop_, config_, *store_, *writer_, *commits_, metrics_, server_uuid, source, {}});
 
     BRELAY_TRY(start_metrics_endpoint());
     upstream_ = std::make_unique<Upstream>(*context_);
@@ -131,6 +134,12 @@ class Daemon {
     BRELAY_TRY(upstream_->start());
     downstream_ = std::make_unique<downstream::DownstreamServer>(*context_);
     BRELAY_TRY(downstream_->start());
+    retention_ = std::make_unique<RetentionScheduler>(*context_);
+    retention_->start();
+    context_->status_rows = [this] { return status_rows(); };
+    if (metrics_http_)
+      metrics_http_->set_status_function([this] { return format_status_rows(status_rows()); });
+    metrics_.add_collector([this] { collect_replica_metrics(); });
 
     for (int signal_number : {SIGTERM, SIGINT, SIGHUP}) {
       auto& watcher = signals_.emplace_back(std::make_unique<net::SignalWatcher>(loop_.raw()));
@@ -157,16 +166,90 @@ class Daemon {
     return {};
   }
 
-  // What /health answers. The upstream and the replica server report here once they exist.
+  // What /health answers: pulling when the upstream streams, serving while the listener is open.
   HealthReport health() const {
     HealthInputs inputs;
-    inputs.upstream_problem = "the upstream is not running";
-    inputs.server_problem = "the replica listener is not open";
+    if (upstream_) {
+      const UpstreamStatus& status = upstream_->status();
+      inputs.pulling = status.state == UpstreamState::kStreaming;
+      inputs.upstream_problem = fmt::format("the upstream is {}", to_string(status.state));
+      if (!status.last_error.empty()) inputs.upstream_problem += ": " + status.last_error;
+    } else {
+      inputs.upstream_problem = "the upstream is not running";
+    }
+    inputs.serving = downstream_ && downstream_->port() != 0 && !stopping_;
+    if (!inputs.serving) inputs.server_problem = "the replica listener is not open";
     const CommitNotifier::Progress& progress = commits_->latest();
     if (!progress.accepting) {
       inputs.writer_error = progress.error ? progress.error->message() : std::string("stopped");
     }
     return evaluate_health(inputs);
+  }
+
+  StatusRows status_rows() const {
+    RelayStatusInputs inputs;
+    inputs.store = store_.get();
+    if (upstream_) inputs.upstream = &upstream_->status();
+    inputs.writer = &commits_->latest();
+    if (downstream_) {
+      inputs.replicas = &downstream_->registry();
+      inputs.sessions = downstream_->session_count();
+    }
+    if (auto policy = retention_policy(config_.storage)) {
+      inputs.retention = fmt::format("files written within the last {} s, at most {} in all{}",
+                                     policy->max_age_seconds, human_bytes(policy->max_total_bytes),
+                                     config_.storage.protect_replicas ? "; what replicas read is kept" : "");
+    } else {
+      inputs.retention = "keep everything";
+    }
+    if (retention_) inputs.retention_last = retention_->last_outcome();
+    return relay_status_rows(inputs);
+  }
+
+  // Per-replica series (bytes sent, lag) and sessions by state, refreshed at each scrape; the series
+  // of a dump that ended are removed.
+  void collect_replica_metrics() {
+    const std::size_t sessions = downstream_ ? downstream_->session_count() : 0;
+    const std::vector<downstream::ActiveDump> dumps =
+        downstream_ ? downstream_->registry().dumps() : std::vector<downstream::ActiveDump>();
+    metrics_
+        .gauge("binlog_relay_sessions", "Client sessions on the replica listener, by state.",
+               {{"state", "dumping"}})
+        .set(static_cast<double>(dumps.size()));
+    metrics_
+        .gauge("binlog_relay_sessions", "Client sessions on the replica listener, by state.",
+               {{"state", "other"}})
+        .set(static_cast<double>(sessions > dumps.size() ? sessions - dumps.size() : 0));
+    const std::optional<storage::ResumePoint> durable_end = store_->durable_end();
+    std::set<std::pair<std::string, std::string>> current;
+    for (const downstream::ActiveDump& dump : dumps) {
+      const Labels labels = {{"connection", std::to_string(dump.connection_id)},
+                             {"server_id", std::to_string(dump.server_id)},
+                             {"user", dump.user}};
+      current.emplace(std::to_string(dump.connection_id), std::to_string(dump.server_id) + "\n" + dump.user);
+      metrics_.gauge("binlog_relay_replica_sent_bytes", "Binlog bytes sent to a replica's dump.", labels)
+          .set(static_cast<double>(dump.bytes_sent));
+      auto lag = replica_lag(*store_, durable_end, dump.file, dump.position);
+      metrics_
+          .gauge("binlog_relay_replica_lag_bytes", "Stored bytes a replica's dump has not been sent.", labels)
+          .set(lag ? static_cast<double>(lag->bytes) : -1.0);
+      metrics_
+          .gauge("binlog_relay_replica_lag_seconds",
+                 "Seconds between the newest stored event and the next one a replica's dump will get.",
+                 labels)
+          .set(lag && lag->seconds ? static_cast<double>(*lag->seconds) : -1.0);
+    }
+    for (const auto& [connection, rest] : replica_series_) {
+      if (current.count({connection, rest})) continue;
+      const auto newline = rest.find('\n');
+      const Labels labels = {{"connection", connection},
+                             {"server_id", rest.substr(0, newline)},
+                             {"user", rest.substr(newline + 1)}};
+      for (const char* name : {"binlog_relay_replica_sent_bytes", "binlog_relay_replica_lag_bytes",
+                               "binlog_relay_replica_lag_seconds"})
+        metrics_.remove_series(name, labels);
+    }
+    replica_series_ = std::move(current);
   }
 
   void on_signal(int signal_number) {
@@ -180,6 +263,7 @@ class Daemon {
                  signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
     notify_systemd("STOPPING=1");
     signals_.clear();
+    if (retention_) retention_->stop();
     if (upstream_) upstream_->stop();
     if (downstream_) downstream_->shutdown();
     loop_.stop();
@@ -229,7 +313,9 @@ class Daemon {
   std::unique_ptr<MetricsHttpServer> metrics_http_;
   std::unique_ptr<Upstream> upstream_;
   std::unique_ptr<downstream::DownstreamServer> downstream_;
+  std::unique_ptr<RetentionScheduler> retention_;
   std::vector<std::unique_ptr<net::SignalWatcher>> signals_;
+  std::set<std::pair<std::string, std::string>> replica_series_;  // (connection, server_id \n user)
   bool stopping_ = false;
 };
 

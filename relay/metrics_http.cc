@@ -118,8 +118,8 @@ void MetricsHttpServer::accept(std::unique_ptr<net::TcpConnection> socket) {
 
 std::string MetricsHttpServer::respond(std::string_view method, std::string_view path) {
   const bool head_only = method == "HEAD";
-  if (path != "/metrics" && path != "/health" && path != "/") {
-    return error_response(404, "not found: the relay serves /metrics and /health");
+  if (path != "/metrics" && path != "/health" && path != "/" && (path != "/status" || !status_)) {
+    return error_response(404, "not found: the relay serves /metrics, /health and /status");
   }
   if (method != "GET" && !head_only) {
     return error_response(405, fmt::format("{} is not allowed here: use GET", method),
@@ -132,9 +132,10 @@ std::string MetricsHttpServer::respond(std::string_view method, std::string_view
                          fmt::format("{}: {}\n", report.healthy ? "ok" : "unavailable", report.reason),
                          head_only);
   }
+  if (path == "/status") return http_response(200, kTextPlain, status_(), head_only);
   return http_response(200, kTextPlain,
                        "binlog-relay\n/metrics  Prometheus metrics\n/health   200 when pulling or serving, "
-                       "503 otherwise\n",
+                       "503 otherwise\n/status   the relay's status (as SHOW RELAY STATUS)\n",
                        head_only);
 }
 

@@ -1,6 +1,7 @@
 // MetricsHttpServer: the relay's small HTTP/1.1 endpoint at [metrics] listen, on the relay's loop.
 //   GET /metrics  the MetricsRegistry in the Prometheus text format (version 0.0.4)
 //   GET /health   200 or 503 with the reason from the daemon's health function
+//   GET /status   the relay's status as text (relay_status.h), when a status function is set
 //   GET /         a short text naming the two
 // HEAD works on each; other methods get 405, other paths 404. Each connection carries one request
 // and is closed after the response (Connection: close), which is all a scraper or a probe needs and
@@ -34,6 +35,7 @@ namespace brelay::relay {
 class MetricsHttpServer {
  public:
   using HealthFunction = std::function<HealthReport()>;
+  using StatusFunction = std::function<std::string()>;
 
   struct Options {
     std::size_t max_request_bytes = 8192;  // request line and header fields together
@@ -60,6 +62,8 @@ class MetricsHttpServer {
   std::uint16_t port() const { return listener_->port(); }
   const std::string& address() const { return listener_->address(); }
   std::size_t open_connections() const { return connections_.size(); }
+  // What GET /status answers (404 until set).
+  void set_status_function(StatusFunction status) { status_ = std::move(status); }
 
  private:
   class Connection;
@@ -75,6 +79,7 @@ class MetricsHttpServer {
   net::EventLoop& loop_;
   const MetricsRegistry& metrics_;  // not owned
   HealthFunction health_;
+  StatusFunction status_;
   const Options options_;
   std::unique_ptr<net::TcpListener> listener_;
   std::map<Connection*, std::unique_ptr<Connection>> connections_;

@@ -3,8 +3,11 @@
 // only, except `store`, `metrics` (thread-safe) and `writer` (its producer calls are the upstream's).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "net/event_loop.h"
 #include "relay/commit_notifier.h"
@@ -26,6 +29,9 @@ struct RelayContext {
   std::string server_uuid;  // the relay's own @@server_uuid ([server] server_uuid or kept in the store)
   // The source as last seen (loaded from the store at start; the upstream updates it on connect).
   std::optional<SourceIdentity> source;
+  // The relay's status as (name, value) rows (relay_status.h), for SHOW RELAY STATUS; set by the
+  // Daemon once every component exists (empty before).
+  std::function<std::vector<std::pair<std::string, std::string>>()> status_rows;
 };
 
 }  // namespace brelay::relay

@@ -407,6 +407,10 @@ class Parser {
       return wrap(binlog_events());
     }
     if (accept_word("replicas")) return Statement(ShowReplicasStatement{true});
+    if (accept_word("relay")) {
+      BRELAY_TRY(expect_word("status"));
+      return Statement(ShowRelayStatusStatement{});
+    }
     if (accept_word("slave")) {
       BRELAY_TRY(expect_word("hosts"));
       return Statement(ShowReplicasStatement{false});

@@ -68,6 +68,8 @@ struct ShowBinlogEventsStatement {
   std::uint64_t offset = 0;
   std::optional<std::uint64_t> count;
 };
+// SHOW RELAY STATUS: the relay's own status (relay_status.h).
+struct ShowRelayStatusStatement {};
 struct ShowReplicasStatement {
   bool replica_names = false;  // SHOW REPLICAS (MySQL 8.0.22 column names) rather than SLAVE HOSTS
 };
@@ -91,10 +93,11 @@ struct UseStatement {
 // Statements that change nothing on a relay: BEGIN, COMMIT, ROLLBACK, START TRANSACTION, DO ...
 struct NoOpStatement {};
 
-using Statement = std::variant<SelectStatement, SetStatement, ShowVariablesStatement,
-                               ShowMasterStatusStatement, ShowBinaryLogsStatement, ShowBinlogEventsStatement,
-                               ShowReplicasStatement, ShowGrantsStatement, ShowWarningsStatement,
-                               KillStatement, PurgeStatement, UseStatement, NoOpStatement>;
+using Statement =
+    std::variant<SelectStatement, SetStatement, ShowVariablesStatement, ShowMasterStatusStatement,
+                 ShowBinaryLogsStatement, ShowBinlogEventsStatement, ShowReplicasStatement,
+                 ShowRelayStatusStatement, ShowGrantsStatement, ShowWarningsStatement, KillStatement,
+                 PurgeStatement, UseStatement, NoOpStatement>;
 
 // Parses one statement (a trailing ';' is allowed).
 Result<Statement> parse_statement(std::string_view sql);

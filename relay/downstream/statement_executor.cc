@@ -124,6 +124,15 @@ Result<QueryReply> StatementExecutor::execute(const Statement& statement) {
     return QueryReply(show_grants(grants->user.value_or(session_.user()),
                                   grants->user ? std::string(kReplicaRole) : session_.role(), flavor));
   }
+  if (std::holds_alternative<ShowRelayStatusStatement>(statement)) {
+    net::ResultSet result;
+    result.columns = {net::ColumnDefinition::text("Name", 64), net::ColumnDefinition::text("Value", 4096)};
+    if (services_.context.status_rows) {
+      for (auto& [name, value] : services_.context.status_rows())
+        result.rows.push_back({name, value});
+    }
+    return QueryReply(std::move(result));
+  }
   if (std::holds_alternative<ShowWarningsStatement>(statement)) return QueryReply(show_warnings());
   if (auto* kill_statement = std::get_if<KillStatement>(&statement)) return kill(*kill_statement);
   if (std::holds_alternative<UseStatement>(statement) || std::holds_alternative<NoOpStatement>(statement))

@@ -94,10 +94,12 @@ TEST(DaemonMetrics, ScrapedMetricsAreValidPrometheusTextAndDescribeTheStore) {
   EXPECT_EQ(scrape->value("binlog_relay_build_info", {{"version", brelay::kVersion}}), 1.0);
   EXPECT_GT(*scrape->value("binlog_relay_start_time_seconds"), 1.7e9);
 
-  // Neither pulling nor serving yet in this build: 503 with the reason.
+  // The source is not reachable, but the stored binlogs are served: healthy, with the reason.
   HttpReply health = curl(base + "/health");
-  EXPECT_EQ(health.status, 503);
-  EXPECT_EQ(health.body.rfind("unavailable: not pulling from the source", 0), 0u) << health.body;
+  EXPECT_EQ(health.status, 200);
+  EXPECT_EQ(health.body.rfind("ok: not pulling from the source (the upstream is", 0), 0u) << health.body;
+  EXPECT_NE(health.body.find("connection refused"), std::string::npos) << health.body;
+  EXPECT_NE(health.body.find("serving replicas"), std::string::npos) << health.body;
   EXPECT_EQ(curl(base + "/nothing").status, 404);
   EXPECT_EQ(curl(base + "/metrics", "POST").status, 405);
   EXPECT_EQ(curl(base + "/metrics", "HEAD").status, 200);

@@ -42,9 +42,15 @@ Result<std::unique_ptr<ThreadedRelay>> ThreadedRelay::start(ThreadedRelayOptions
                                                   [commits = relay->commits_.get()](const auto& progress) {
                                                     commits->publish(progress);
                                                   }));
-  relay->context_.emplace(relay::RelayContext{relay->loop_, relay->config_, *relay->store_, *relay->writer_,
-                                              *relay->commits_, relay->metrics_,
-                                              "00000000-0000-4000-8000-00000000beef", std::nullopt});
+  relay->context_.emplace(relay::RelayContext{relay->loop_,
+                                              relay->config_,
+                                              *relay->store_,
+                                              *relay->writer_,
+                                              *relay->commits_,
+                                              relay->metrics_,
+                                              "00000000-0000-4000-8000-00000000beef",
+                                              std::nullopt,
+                                              {}});
   relay->downstream_ = std::make_unique<relay::downstream::DownstreamServer>(*relay->context_);
   BRELAY_TRY(relay->downstream_->start());
   relay->port_ = relay->downstream_->port();
