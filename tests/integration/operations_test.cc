@@ -15,6 +15,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "tests/integration/upstream_harness.h"
 #include "tests/support/mariadb_server.h"
@@ -32,12 +33,6 @@ std::string fixture(const std::string& name) {
   return source_dir() + "/tests/data/binlogs/" + name;
 }
 
-Result<std::string> slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error("cannot read {}", path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 CommandOutput relay_command(const std::vector<std::string>& args) {
   std::vector<std::string> argv = {binlog_relay_path()};
   argv.insert(argv.end(), args.begin(), args.end());
@@ -48,7 +43,7 @@ CommandOutput relay_command(const std::vector<std::string>& args) {
 
 std::string write_config(TempDir& dir, const TestRelayConfig& config) {
   const std::string path = dir.file("relay.toml");
-  std::ofstream(path) << config.to_toml();
+  EXPECT_TRUE(write_file(path, config.to_toml()));
   return path;
 }
 
@@ -101,7 +96,7 @@ TEST(Operations, ImportThenExportGivesTheFixturesBackByteForByteAndDumpListsThem
     const std::string out_dir = dir->file("out");
     const CommandOutput exported = relay_command({"export", "--data-dir", config.data_dir, "--out", out_dir});
     ASSERT_EQ(exported.exit_status, 0) << exported.out << exported.err;
-    auto original = slurp(fixture(name));
+    auto original = read_file(fixture(name));
     ASSERT_TRUE(original);
     std::string file_name = name;
     if (name.find(".binlog") != std::string::npos) {
@@ -110,7 +105,7 @@ TEST(Operations, ImportThenExportGivesTheFixturesBackByteForByteAndDumpListsThem
       ASSERT_NE(it, std::filesystem::directory_iterator());
       file_name = it->path().filename().string();
     }
-    auto written = slurp(out_dir + "/" + file_name);
+    auto written = read_file(out_dir + "/" + file_name);
     ASSERT_TRUE(written) << written.error().message() << "\n" << exported.out;
     EXPECT_TRUE(*written == *original) << "export differs from the imported file (" << written->size()
                                        << " vs " << original->size() << " bytes)";
@@ -306,6 +301,40 @@ TEST_F(OperationsWithSource, RetentionBySizePurgesTheOldestFilesWhileTheRelayRun
       std::regex_search(metrics, purged, std::regex(R"(binlog_relay_retention_purged_files_total (\d+))")));
   EXPECT_EQ(std::stoull(purged[1]), logs->size() - files.size());
   EXPECT_NE((*relay)->log().find("retention: purged"), std::string::npos);
+}
+
+TEST_F(OperationsWithSource, SigtermDuringLoadExitsZeroAndLosesNothing) {
+  ASSERT_TRUE(sysbench_prepare(*source_, 2, 5000));
+  TestRelayConfig config = relay_config();
+  const std::string config_path = dir_->file("relay.toml");
+  ASSERT_TRUE(write_file(config_path, config.to_toml()));
+  auto launched = RelayProcess::launch(config_path);
+  ASSERT_TRUE(launched) << launched.error().message();
+  std::unique_ptr<RelayProcess> relay = std::move(*launched);
+  ASSERT_TRUE(relay->wait_for_notification("READY=1", 30s));
+
+  auto load = start_sysbench(*source_, 2, 5000, 8, 2, dir_->file("sysbench.log"));
+  ASSERT_TRUE(load) << load.error().message();
+  for (int stop = 0; stop < 3; ++stop) {
+    std::this_thread::sleep_for(1500ms);
+    auto status = relay->stop(30s);  // SIGTERM: finish the commit in flight, close sessions, exit 0
+    ASSERT_TRUE(status) << status.error().message();
+    EXPECT_EQ(*status, 0) << relay->log();
+    EXPECT_NE(relay->log().find("received SIGTERM"), std::string::npos);
+    auto next = RelayProcess::launch(config_path);
+    ASSERT_TRUE(next) << next.error().message();
+    relay = std::move(*next);
+    ASSERT_TRUE(relay->wait_for_notification("READY=1", 30s));
+  }
+  auto finished = load->wait(60s);
+  ASSERT_TRUE(finished);
+  EXPECT_EQ(*finished, 0) << read_file(dir_->file("sysbench.log")).value_or("");
+
+  ASSERT_TRUE(flush_and_catch_up(*source_, config.data_dir, 60s, relay.get()));
+  auto comparison = compare_closed_files(*source_, config.data_dir, dir_->path());
+  ASSERT_TRUE(comparison) << comparison.error().message();
+  EXPECT_GE(comparison->compared, 1u);
+  EXPECT_TRUE(comparison->differences.empty()) << fmt::format("{}", fmt::join(comparison->differences, "\n"));
 }
 
 }  // namespace
