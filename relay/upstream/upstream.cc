@@ -309,8 +309,9 @@ void Upstream::on_stream_packet(Connection* connection, ByteView payload) {
       if (status_.source_file != outcome->source_file)
         status_.source_file = std::string(outcome->source_file);
       status_.source_position = outcome->source_position;
-      update_seconds_behind(outcome->source_file == handler_.file() &&
-                            outcome->source_position <= handler_.next_position());
+      caught_up_ =
+          outcome->source_file == handler_.file() && outcome->source_position <= handler_.next_position();
+      update_seconds_behind();
       break;
     case EventOutcome::Kind::kStored:
       if (outcome->began_file) {
@@ -328,6 +329,7 @@ void Upstream::on_stream_packet(Connection* connection, ByteView payload) {
         backoff_.reset();
       }
       if (outcome->header.timestamp != 0) last_event_timestamp_ = outcome->header.timestamp;
+      caught_up_ = false;
       status_.source_position = outcome->source_position;
       break;
     case EventOutcome::Kind::kAlreadyStored:
@@ -432,8 +434,7 @@ void Upstream::submit_batch() {
     status_.received_bytes += unreported_bytes_;
     unreported_events_ = 0;
     unreported_bytes_ = 0;
-    if (last_event_timestamp_ != 0 && status_.state == UpstreamState::kStreaming)
-      update_seconds_behind(false);
+    if (status_.state == UpstreamState::kStreaming) update_seconds_behind();
   }
   if (batch_.empty()) return;
   status_.received_file = handler_.file();
@@ -470,8 +471,7 @@ void Upstream::on_progress(const storage::StoreWriter::Progress& progress) {
                                            restored.error().message()));
       return;
     }
-    spdlog::info("upstream: the storage writer accepts events again; pulling from {}:{}",
-                 handler_.empty() ? std::string("the start") : handler_.file(), handler_.boundary_position());
+    spdlog::info("upstream: the storage writer accepts events again; pulling from {}", resume_description());
     reconnect_timer_.stop();
     connect();
     return;
@@ -532,9 +532,14 @@ void Upstream::check_liveness() {
   }
 }
 
-void Upstream::update_seconds_behind(bool caught_up) {
+std::string Upstream::resume_description() const {
+  if (handler_.empty()) return "the start";
+  return fmt::format("{}:{}", handler_.file(), handler_.boundary_position());
+}
+
+void Upstream::update_seconds_behind() {
   std::int64_t behind = 0;
-  if (!caught_up && last_event_timestamp_ != 0) {
+  if (!caught_up_ && last_event_timestamp_ != 0) {
     const auto now =
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
             .count();
@@ -570,10 +575,9 @@ void Upstream::connection_failed(std::string_view kind, const Error& error, bool
   if (retry_at_once) {
     spdlog::info("upstream: {}", error.message());
   } else {
-    spdlog::warn("upstream: {} {} ({}); reconnecting in {} ms from {}:{}",
+    spdlog::warn("upstream: {} {} ({}); reconnecting in {} ms from {}",
                  was_streaming ? "lost the source's stream:" : "could not connect to the source:",
-                 error.message(), kind, delay.count(),
-                 handler_.empty() ? std::string("the start") : handler_.file(), handler_.boundary_position());
+                 error.message(), kind, delay.count(), resume_description());
   }
   set_state(UpstreamState::kWaitingToReconnect);
   reconnect_timer_.start(delay, [this] {

@@ -86,7 +86,10 @@ class Upstream {
   void submit_batch();
   void schedule_flush();
   void send_due_acknowledgement(const storage::ResumePoint& durable_end);
-  void update_seconds_behind(bool caught_up);
+  // From the last stored event's timestamp, or 0 when a heartbeat showed the stream at the source's end.
+  void update_seconds_behind();
+  // Where the next connection starts, for log lines ("mysql-bin.000003:1234" or "the start").
+  std::string resume_description() const;
   void set_state(UpstreamState state);
   void count_error(std::string_view kind);
   void keep_source_identity(const SourceIdentity& identity);
@@ -121,6 +124,7 @@ class Upstream {
   bool stored_on_this_connection_ = false;
   std::uint64_t last_activity_ms_ = 0;  // uv_now() of the last packet (or of the state change)
   std::uint32_t last_event_timestamp_ = 0;
+  bool caught_up_ = false;  // the last heartbeat named the position the stream had reached
   std::uint64_t unreported_bytes_ = 0;
   std::uint64_t unreported_events_ = 0;
 
