@@ -213,13 +213,13 @@ Status TcpConnection::write(std::span<const uv_buf_t> buffers) {
   for (std::size_t i = first; i < buffers.size(); ++i)
     rest += buffers[i].len - (i == first ? offset : 0);
   if (rest > 0) {
+    // Appended with memmove from byte pointers: no zero-fill first (resize) and no per-byte copy
+    // (inserting char into a vector of uint8_t converts byte by byte).
     Bytes& queued = handle_->queued;
-    std::size_t at = queued.size();
-    queued.resize(at + rest);
     for (std::size_t i = first; i < buffers.size(); ++i) {
       const std::size_t skip = i == first ? offset : 0;
-      std::memcpy(queued.data() + at, buffers[i].base + skip, buffers[i].len - skip);
-      at += buffers[i].len - skip;
+      const auto* begin = reinterpret_cast<const std::uint8_t*>(buffers[i].base) + skip;
+      queued.insert(queued.end(), begin, begin + (buffers[i].len - skip));
     }
   }
   if (!handle_->writing && !handle_->queued.empty()) BRELAY_TRY(start_queued_write());

@@ -346,12 +346,12 @@ void DumpSession::pump() {
       fail(added.error());
       return;
     }
-    if (read->at_durable_end && exclude_group_end_ != 0) {
+    const bool at_end = read->at_durable_end && added->whole_batch;
+    if (at_end && exclude_group_end_ != 0) {
       add_heartbeat(out, exclude_group_end_);
       exclude_group_end_ = 0;
     }
-    const std::size_t consumed = read->bytes;
-    const bool at_end = read->at_durable_end;
+    const std::size_t consumed = added->bytes;
     const bool sent = send(out);
     reader_->consume(consumed);
     reader_->release();
@@ -367,12 +367,22 @@ void DumpSession::pump() {
   }
 }
 
-Result<bool> DumpSession::add_events(const storage::ReadBatch& batch, net::PacketBatch& out) {
+Result<DumpSession::AddedEvents> DumpSession::add_events(const storage::ReadBatch& batch,
+                                                         net::PacketBatch& out) {
+  AddedEvents added;
   for (const storage::EventRun& run : batch.runs) {
-    for (std::size_t i = 0; i < run.event_count(); ++i)
-      BRELAY_TRY(add_event(run.event(i), run.event_position(i), out));
+    for (std::size_t i = 0; i < run.event_count(); ++i) {
+      if (added.bytes > 0 && out.payload_bytes() >= kReadBytes) {
+        added.whole_batch = false;
+        return added;
+      }
+      const ByteView event = run.event(i);
+      BRELAY_TRY(add_event(event, run.event_position(i), out));
+      added.bytes += event.size();
+    }
   }
-  return true;
+  added.bytes = batch.bytes;
+  return added;
 }
 
 Status DumpSession::add_event(ByteView event, std::uint64_t position, net::PacketBatch& out) {

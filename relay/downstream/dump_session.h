@@ -69,7 +69,8 @@ struct DumpServices {
 
 class DumpSession {
  public:
-  // Bytes read from the store and sent per batch; also the most a slow replica makes the relay hold.
+  // The most read from the store and sent per batch; also about the most a slow replica makes the
+  // relay hold.
   static constexpr std::size_t kReadBytes = 512 * 1024;
 
   DumpSession(DumpServices& services, net::ServerSession& session, DumpRequest request);
@@ -106,8 +107,13 @@ class DumpSession {
   // The fake ROTATE and FDE that open `file` at `position`.
   Status enter_file(net::PacketBatch& out, const storage::FileInfo& file, std::uint64_t position, bool first);
   void pump();
-  // Adds the events of one read batch; false when the dump ended (error) inside.
-  Result<bool> add_events(const storage::ReadBatch& batch, net::PacketBatch& out);
+  // What add_events() took of a read batch: the bytes to consume, and whether that is all of it.
+  struct AddedEvents {
+    std::size_t bytes = 0;
+    bool whole_batch = true;
+  };
+  // Adds whole events of one read batch until `out` holds kReadBytes.
+  Result<AddedEvents> add_events(const storage::ReadBatch& batch, net::PacketBatch& out);
   Status add_event(ByteView event, std::uint64_t position, net::PacketBatch& out);
   void add_packet(net::PacketBatch& out, ByteView event, bool ack_requested = false);
   // Synthesised events live here until their batch is sent.
