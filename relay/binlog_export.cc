@@ -17,7 +17,14 @@ Result<ExportedFile> write_file(storage::BinlogStore& store, const storage::File
   BRELAY_ASSIGN_OR_RETURN(storage::StoreReader reader, storage::StoreReader::open(store));
   BRELAY_TRY(reader.seek(info.name, info.first_position));
   BRELAY_ASSIGN_OR_RETURN(binlog::BinlogFileWriter writer, binlog::BinlogFileWriter::create(partial_path));
-  ExportedFile exported{info.name, path, 4, 0, info.closed};
+  ExportedFile exported{info.name, path, 4, 0, info.closed, info.first_position > 4};
+  if (exported.partial) {
+    // Stored from a later position: the file's FDE first, so that readers can decode what follows.
+    if (info.format_description.empty())
+      return make_error("{} is stored from position {} without its format description", info.name,
+                        info.first_position);
+    BRELAY_TRY(writer.append(info.format_description));
+  }
   while (true) {
     BRELAY_ASSIGN_OR_RETURN(storage::ReadBatch batch, reader.read(kReadBytes));
     if (reader.file().name != info.name || batch.runs.empty()) break;
@@ -45,13 +52,6 @@ Result<ExportedFile> export_file(storage::BinlogStore& store, std::string_view f
   if (!info)
     return make_error("{} is not stored in {}: see `binlog-relay dump` for what is", file_name,
                       store.directory());
-  if (info->first_position != 4) {
-    return make_error(
-        "the relay's copy of {} starts at position {}, not 4 (it began pulling in the middle of the file): "
-        "it "
-        "cannot be written as a whole binlog file",
-        file_name, info->first_position);
-  }
   const std::string partial_path = path + ".partial";
   auto exported = write_file(store, *info, partial_path, path);
   if (!exported) {

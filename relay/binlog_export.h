@@ -21,12 +21,14 @@ struct ExportedFile {
   std::uint64_t size = 0;  // bytes written, magic included: the file's durable end
   std::uint64_t events = 0;
   bool closed = false;  // the source rotated away from it (else it may still grow)
+  // The relay began pulling inside the file ([source] start_position): the export is the magic, the
+  // file's FDE and the stored events, readable by mysqlbinlog, but its offsets are not the source's.
+  bool partial = false;
 };
 
 // Exports the stored file `file_name` to `path` (written to "<path>.partial", fsynced, then renamed,
 // so `path` never holds half a file; an existing `path` is replaced). Errors: the file is not
-// stored, its stored copy does not start at position 4 (the relay began in the middle of it, so no
-// whole binlog file can be made), or I/O errors naming the path.
+// stored, or I/O errors naming the path.
 Result<ExportedFile> export_file(storage::BinlogStore& store, std::string_view file_name,
                                  const std::string& path);
 

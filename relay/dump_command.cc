@@ -93,7 +93,10 @@ int run_export(const ExportCommandOptions& options, std::ostream& out, std::ostr
       continue;
     }
     out << fmt::format("{}\t{} bytes\t{} events\t{}\n", exported->path, exported->size, exported->events,
-                       exported->closed ? "complete" : "open (up to the durable end)");
+                       std::string(exported->closed ? "complete" : "open (up to the durable end)") +
+                           (exported->partial ? "; stored from a later position: magic, FDE, then the stored "
+                                                "events (offsets differ from the source's)"
+                                              : ""));
   }
   return status;
 }

@@ -47,9 +47,15 @@ class InProcessRelay {
         *relay->store_, {}, [notifier = relay->commits_.get()](const auto& p) { notifier->publish(p); });
     EXPECT_TRUE(writer);
     relay->writer_ = std::move(*writer);
-    relay->context_.emplace(RelayContext{relay->loop_, relay->config_, *relay->store_, *relay->writer_,
-                                         *relay->commits_, relay->metrics_,
-                                         "5b0c3f4e-2d5e-4d1a-9a51-3e6f2f9e0a11", std::nullopt, {}});
+    relay->context_.emplace(RelayContext{relay->loop_,
+                                         relay->config_,
+                                         *relay->store_,
+                                         *relay->writer_,
+                                         *relay->commits_,
+                                         relay->metrics_,
+                                         "5b0c3f4e-2d5e-4d1a-9a51-3e6f2f9e0a11",
+                                         std::nullopt,
+                                         {}});
     relay->upstream_ = std::make_unique<Upstream>(*relay->context_);
     EXPECT_TRUE(relay->upstream_->start());
     return relay;
