@@ -71,6 +71,13 @@ std::string curl(const std::string& url, int* status = nullptr) {
   return output->out.substr(0, last);
 }
 
+// The value of an unlabelled sample in Prometheus text; -1 when absent.
+double sample(const std::string& metrics, const std::string& name) {
+  std::smatch match;
+  if (!std::regex_search(metrics, match, std::regex("\n" + name + " ([0-9.e+]+)"))) return -1;
+  return std::stod(match[1]);
+}
+
 TEST(Operations, ImportThenExportGivesTheFixturesBackByteForByteAndDumpListsThem) {
   for (const std::string name :
        {"apecloud-mysql80-gtid-zstd-compressed.000057", "apecloud-mysql57-gtid-row.000080",
@@ -243,6 +250,30 @@ TEST_F(OperationsWithSource, StatusShowsUpstreamStoreAndReplicasEverywhereAndThe
   curl(fmt::format("http://127.0.0.1:{}/health", metrics_port_), &health);
   EXPECT_EQ(health, 200);
 
+  // The values move as load flows.
+  ASSERT_TRUE(write_rows(1000, 50, 300));
+  ASSERT_TRUE(wait_for_catch_up(*source_, config.data_dir, 30s, relay->get()));
+  std::string moved;
+  std::smatch sent_after;
+  for (int i = 0; i < 100; ++i) {
+    moved = curl(fmt::format("http://127.0.0.1:{}/metrics", metrics_port_));
+    if (std::regex_search(moved, sent_after,
+                          std::regex(R"(binlog_relay_replica_sent_bytes\{[^}]*user="repl"[^}]*\} (\d+))")) &&
+        std::stoull(sent_after[1]) > std::stoull(sent[1]))
+      break;
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_GT(sample(moved, "binlog_relay_received_events_total"),
+            sample(metrics, "binlog_relay_received_events_total"));
+  EXPECT_GT(sample(moved, "binlog_relay_received_bytes_total"),
+            sample(metrics, "binlog_relay_received_bytes_total"));
+  EXPECT_GT(sample(moved, "binlog_relay_store_commits_total"),
+            sample(metrics, "binlog_relay_store_commits_total"));
+  EXPECT_GT(sample(moved, "binlog_relay_store_bytes"), sample(metrics, "binlog_relay_store_bytes"));
+  EXPECT_GT(sample(metrics, "binlog_relay_store_commits_total"), 0);
+  ASSERT_FALSE(sent_after.empty());
+  EXPECT_GT(std::stoull(sent_after[1]), std::stoull(sent[1]));
+
   // The reader goes: its series go with it.
   (void)reader->stop(10s);
   std::string after;
@@ -260,7 +291,10 @@ TEST_F(OperationsWithSource, StatusShowsUpstreamStoreAndReplicasEverywhereAndThe
   const CommandOutput offline = relay_command({"status", "--config", (*relay)->config_path()});
   EXPECT_EQ(offline.exit_status, 3) << offline.out << offline.err;
   EXPECT_NE(offline.out.find("not reachable"), std::string::npos) << offline.out;
-  EXPECT_EQ(row_value(offline.out, "Stored_Coordinates"), fmt::format("{}:{}", master->first, master->second))
+  auto final_master = master_status(*source_);
+  ASSERT_TRUE(final_master);
+  EXPECT_EQ(row_value(offline.out, "Stored_Coordinates"),
+            fmt::format("{}:{}", final_master->first, final_master->second))
       << offline.out;
 }
 
