@@ -10,23 +10,13 @@
 #include "net/blocking_client.h"
 #include "relay/commands.h"
 #include "relay/config.h"
+#include "relay/config_to_layers.h"
 #include "relay/local_checks.h"
 #include "relay/preflight.h"
 #include "relay/source_checks.h"
 
 namespace brelay::relay {
 namespace {
-
-net::TlsMode to_net(TlsMode mode) {
-  switch (mode) {
-    case TlsMode::kDisabled: return net::TlsMode::kDisabled;
-    case TlsMode::kPreferred: return net::TlsMode::kPreferred;
-    case TlsMode::kRequired: return net::TlsMode::kRequired;
-    case TlsMode::kVerifyCa: return net::TlsMode::kVerifyCa;
-    case TlsMode::kVerifyIdentity: return net::TlsMode::kVerifyIdentity;
-  }
-  return net::TlsMode::kPreferred;
-}
 
 net::ClientOptions client_options(const SourceConfig& source, std::string user, std::string password) {
   net::ClientOptions options;

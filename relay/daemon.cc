@@ -11,6 +11,7 @@
 
 #include "net/signal_watcher.h"
 #include "relay/commit_notifier.h"
+#include "relay/config_to_layers.h"
 #include "relay/downstream/downstream_server.h"
 #include "relay/health.h"
 #include "relay/logging.h"
@@ -31,10 +32,6 @@ namespace brelay::relay {
 namespace {
 
 constexpr std::string_view kServerUuidMetaKey = "relay_server_uuid";
-
-storage::SyncMode to_storage_sync(SyncMode mode) {
-  return mode == SyncMode::kCommit ? storage::SyncMode::kCommit : storage::SyncMode::kNone;
-}
 
 void notify_systemd(std::string_view state) {
   if (auto sent = sd_notify(state); !sent) {
@@ -97,7 +94,7 @@ class Daemon {
           config_.storage.data_dir, ec.message());
     }
     storage::StoreOptions store_options;
-    store_options.sync = to_storage_sync(config_.storage.sync);
+    store_options.sync = to_storage(config_.storage.sync);
     BRELAY_ASSIGN_OR_RETURN(store_, storage::BinlogStore::open(config_.storage.data_dir, store_options));
     BRELAY_ASSIGN_OR_RETURN(std::string server_uuid, relay_server_uuid(config_, *store_));
     BRELAY_ASSIGN_OR_RETURN(std::optional<SourceIdentity> source, stored_source_identity(*store_));

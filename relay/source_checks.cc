@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "common/ascii.h"
 #include "relay/binlog/format_description.h"
 #include "relay/grants.h"
 #include "relay/local_checks.h"
@@ -26,20 +27,8 @@ constexpr const char* kUserSchemas = "('mysql', 'sys', 'information_schema', 'pe
 
 constexpr std::size_t kTablesNamed = 20;  // tables named per line; the rest are counted
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
-
-std::string upper(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::toupper(c); });
-  return out;
-}
-
 bool is_on(const std::optional<std::string>& value) {
-  return value && (upper(*value) == "ON" || *value == "1");
+  return value && (ascii_upper(*value) == "ON" || *value == "1");
 }
 
 std::optional<std::uint64_t> to_number(const std::optional<std::string>& value) {
@@ -122,7 +111,7 @@ void check_binary_log(const SourceFacts& facts, Checklist& checklist) {
   }
 
   const auto format = facts.variable("binlog_format");
-  if (format && upper(*format) == "ROW") {
+  if (format && ascii_upper(*format) == "ROW") {
     checklist.ok("binlog_format", "ROW");
   } else {
     checklist.warn(
@@ -132,7 +121,7 @@ void check_binary_log(const SourceFacts& facts, Checklist& checklist) {
   }
 
   if (const auto image = facts.variable("binlog_row_image")) {
-    if (upper(*image) == "FULL") {
+    if (ascii_upper(*image) == "FULL") {
       checklist.ok("binlog_row_image", "FULL");
     } else {
       checklist.warn(
@@ -187,7 +176,7 @@ void check_gtids(const SourceFacts& facts, const Config& config, Checklist& chec
   const std::string summary = fmt::format("gtid_mode = {}, enforce_gtid_consistency = {}", mode, consistency);
   if (!config.source.gtid) {
     checklist.ok("gtid", summary + " ([source] gtid = false: the relay positions by file and position)");
-  } else if (upper(mode) != "ON" || !is_on(facts.variable("enforce_gtid_consistency"))) {
+  } else if (ascii_upper(mode) != "ON" || !is_on(facts.variable("enforce_gtid_consistency"))) {
     checklist.fail("gtid", summary + ", but [source] gtid = true needs both ON",
                    "SET GLOBAL enforce_gtid_consistency = ON, then step gtid_mode through OFF_PERMISSIVE and "
                    "ON_PERMISSIVE to ON (and set both in my.cnf), or set [source] gtid = false");
@@ -300,7 +289,7 @@ void check_expiry(const SourceFacts& facts, const Config& config, Checklist& che
 void check_checksum(const SourceFacts& facts, Checklist& checklist) {
   const auto checksum = facts.variable("binlog_checksum");
   if (!checksum) return;
-  if (upper(*checksum) == "CRC32") {
+  if (ascii_upper(*checksum) == "CRC32") {
     checklist.ok("binlog_checksum", "CRC32 (every event carries a checksum that replicas verify)");
   } else {
     checklist.warn(
@@ -346,7 +335,7 @@ void check_semi_sync(const SourceFacts& facts, const Config& config, Checklist& 
 }  // namespace
 
 bool SourceFacts::is_mariadb() const {
-  return lower(version).find("mariadb") != std::string::npos;
+  return ascii_lower(version).find("mariadb") != std::string::npos;
 }
 
 std::optional<std::string> SourceFacts::variable(const std::string& name) const {
@@ -376,7 +365,7 @@ Result<SourceFacts> gather_source_facts(net::BlockingClient& client, net::Blocki
   facts.version = *version.rows[0][0];
   BRELAY_ASSIGN_OR_RETURN(net::ResultSet variables, client.query_rows(kVariablesQuery));
   for (const net::TextRow& row : variables.rows) {
-    if (row.size() >= 2 && row[0]) facts.variables[lower(*row[0])] = row[1].value_or("");
+    if (row.size() >= 2 && row[0]) facts.variables[ascii_lower(*row[0])] = row[1].value_or("");
   }
   BRELAY_ASSIGN_OR_RETURN(facts.grants, read_grants(client));
 

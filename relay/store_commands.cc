@@ -17,15 +17,12 @@
 #include "relay/binlog_import.h"
 #include "relay/commands.h"
 #include "relay/config.h"
+#include "relay/config_to_layers.h"
 #include "relay/relay_status.h"
 #include "storage/binlog_store.h"
 
 namespace brelay::relay {
 namespace {
-
-storage::SyncMode to_storage_sync(SyncMode mode) {
-  return mode == SyncMode::kCommit ? storage::SyncMode::kCommit : storage::SyncMode::kNone;
-}
 
 // A socket closed on every path.
 class Socket {
@@ -139,7 +136,7 @@ int run_import(const ImportCommandOptions& options, std::ostream& out, std::ostr
     return 1;
   }
   storage::StoreOptions store_options;
-  store_options.sync = to_storage_sync(config->storage.sync);
+  store_options.sync = to_storage(config->storage.sync);
   auto store = storage::BinlogStore::open(config->storage.data_dir, store_options);
   if (!store) {
     err << "binlog-relay import: " << store.error().message()

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <chrono>
 
+#include "common/ascii.h"
 #include "net/replication_commands.h"
 #include "relay/binlog/format_description.h"
 
@@ -12,18 +13,6 @@ namespace brelay::relay {
 namespace {
 
 constexpr int kUnknownSystemVariable = 1193;
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
-
-std::string upper(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::toupper(c); });
-  return out;
-}
 
 // A value for a single-quoted SQL string (the values are the relay's own, but never trust text).
 std::string sql_quote(std::string_view text) {
@@ -37,7 +26,7 @@ std::string sql_quote(std::string_view text) {
 }
 
 bool is_on(const std::string& value) {
-  const std::string v = upper(value);
+  const std::string v = ascii_upper(value);
   return v == "ON" || v == "1" || v == "YES" || v == "TRUE";
 }
 
@@ -146,7 +135,7 @@ void SourceSetup::query_variables() {
     SourceIdentity& identity = result_.identity;
     for (const net::TextRow& row : reply->result_set.rows) {
       if (row.size() < 2 || !row[0]) continue;
-      identity.variables[lower(*row[0])] = row[1].value_or("");
+      identity.variables[ascii_lower(*row[0])] = row[1].value_or("");
     }
     const auto& vars = identity.variables;
     if (auto it = vars.find("server_id"); it != vars.end()) {
@@ -170,7 +159,7 @@ void SourceSetup::query_variables() {
     }
     if (options_.gtid_dump && identity.flavor == Flavor::kMysql) {
       const auto it = vars.find("gtid_mode");
-      if (it == vars.end() || upper(it->second) != "ON") {
+      if (it == vars.end() || ascii_upper(it->second) != "ON") {
         fail(true, make_error("[source] gtid = true needs GTID_MODE = ON on the source, which has {}",
                               it == vars.end() ? std::string("no GTID_MODE") : it->second));
         return;
@@ -224,7 +213,7 @@ void SourceSetup::read_checksum() {
       fail(true, make_error("the source answered SELECT @master_binlog_checksum without a row"));
       return;
     }
-    const std::string algorithm = value ? upper(*value) : std::string("NONE");
+    const std::string algorithm = value ? ascii_upper(*value) : std::string("NONE");
     if (algorithm == "CRC32") {
       result_.announced = binlog::ChecksumAlgorithm::kCrc32;
     } else if (algorithm == "NONE") {

@@ -10,6 +10,7 @@
 #include <uv.h>
 
 #include "net/replication_commands.h"
+#include "relay/config_to_layers.h"
 #include "relay/source_identity.h"
 
 namespace brelay::relay {
@@ -24,17 +25,6 @@ constexpr std::size_t kSubmitBytes = std::size_t{1} << 20;
 constexpr milliseconds kFirstRetryDelay{250};
 // Setup queries and connection attempts that take longer than this are given up.
 constexpr milliseconds kSetupTimeout{30'000};
-
-net::TlsMode to_net_tls(TlsMode mode) {
-  switch (mode) {
-    case TlsMode::kDisabled: return net::TlsMode::kDisabled;
-    case TlsMode::kPreferred: return net::TlsMode::kPreferred;
-    case TlsMode::kRequired: return net::TlsMode::kRequired;
-    case TlsMode::kVerifyCa: return net::TlsMode::kVerifyCa;
-    case TlsMode::kVerifyIdentity: return net::TlsMode::kVerifyIdentity;
-  }
-  return net::TlsMode::kPreferred;
-}
 
 std::string host_name() {
   char name[256] = {};
@@ -164,7 +154,7 @@ net::ClientOptions Upstream::client_options() const {
   options.port = config_.port;
   options.user = config_.user;
   options.password = config_.password;
-  options.tls_mode = to_net_tls(config_.tls);
+  options.tls_mode = to_net(config_.tls);
   options.tls_ca_file = config_.tls_ca;
   options.connect_attributes = {{"_client_name", "binlog-relay"},
                                 {"program_name", "binlog-relay"},
