@@ -10,8 +10,8 @@
 
 #include "net/signal_watcher.h"
 #include "relay/commit_notifier.h"
-#include "relay/health.h"
 #include "relay/downstream/downstream_server.h"
+#include "relay/health.h"
 #include "relay/logging.h"
 #include "relay/metrics.h"
 #include "relay/metrics_http.h"
@@ -19,8 +19,8 @@
 #include "relay/sd_notify.h"
 #include "relay/source_identity.h"
 #include "relay/store_metrics.h"
-#include "relay/version.h"
 #include "relay/upstream/upstream.h"
+#include "relay/version.h"
 #include "storage/binlog_store.h"
 #include "storage/store_writer.h"
 

@@ -5,8 +5,8 @@
 #include <thread>
 
 #include "relay/binlog_export.h"
-#include "storage/store_reader.h"
 #include "storage/binlog_store.h"
+#include "storage/store_reader.h"
 
 namespace brelay::testing {
 namespace {

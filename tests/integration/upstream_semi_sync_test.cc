@@ -79,7 +79,8 @@ Status fill(const std::string& path, std::uint64_t bytes) {
   std::ofstream out(path, std::ios::binary);
   const std::string chunk(1 << 16, 'f');
   for (std::uint64_t written = 0; written < bytes; written += chunk.size()) {
-    out.write(chunk.data(), static_cast<std::streamsize>(std::min<std::uint64_t>(chunk.size(), bytes - written)));
+    out.write(chunk.data(),
+              static_cast<std::streamsize>(std::min<std::uint64_t>(chunk.size(), bytes - written)));
   }
   out.flush();
   if (!out) return make_error("writing the filler {}", path);
@@ -107,7 +108,8 @@ TEST(UpstreamSemiSync, EveryCommitWaitsForTheRelaysAcknowledgementOfItsDurableCo
   config.source_extra = "semi_sync = true\nheartbeat_period = \"500ms\"\n";
   auto relay = RelayProcess::start(config);
   ASSERT_TRUE(relay) << relay.error().message();
-  ASSERT_TRUE(wait_for_status(source, "Rpl_semi_sync_master_clients", 1, 30s)) << relay_log_tail(relay->get());
+  ASSERT_TRUE(wait_for_status(source, "Rpl_semi_sync_master_clients", 1, 30s))
+      << relay_log_tail(relay->get());
   ASSERT_TRUE(wait_for_status(source, "Rpl_semi_sync_master_status", 1, 30s));
   auto yes_before = semi_sync_status(source, "Rpl_semi_sync_master_yes_tx");
   auto no_before = semi_sync_status(source, "Rpl_semi_sync_master_no_tx");
@@ -151,7 +153,8 @@ TEST(UpstreamSemiSync, NoAcknowledgementWithoutTheDurableCommit) {
   config.source_extra = "semi_sync = true\nheartbeat_period = \"500ms\"\nreconnect_max_delay = \"1s\"\n";
   auto relay = RelayProcess::start(config);
   ASSERT_TRUE(relay) << relay.error().message();
-  ASSERT_TRUE(wait_for_status(source, "Rpl_semi_sync_master_clients", 1, 30s)) << relay_log_tail(relay->get());
+  ASSERT_TRUE(wait_for_status(source, "Rpl_semi_sync_master_clients", 1, 30s))
+      << relay_log_tail(relay->get());
   ASSERT_TRUE(source.execute("INSERT INTO s.t VALUES (1, 'acknowledged')"));
   ASSERT_TRUE(wait_for_catch_up(source, config.data_dir, 30s, relay->get()));
   auto yes_before = semi_sync_status(source, "Rpl_semi_sync_master_yes_tx");
@@ -165,7 +168,8 @@ TEST(UpstreamSemiSync, NoAcknowledgementWithoutTheDurableCommit) {
   ASSERT_TRUE(source.execute("INSERT INTO s.t VALUES (2, REPEAT('x', 4 * 1048576))"));
   const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - commit_started);
   // The source gave up waiting for an acknowledgement that never came.
-  EXPECT_GE(waited.count(), static_cast<std::int64_t>(kSemiSyncTimeoutMs) - 500) << relay_log_tail(relay->get());
+  EXPECT_GE(waited.count(), static_cast<std::int64_t>(kSemiSyncTimeoutMs) - 500)
+      << relay_log_tail(relay->get());
   EXPECT_EQ(*semi_sync_status(source, "Rpl_semi_sync_master_yes_tx"), *yes_before);
   EXPECT_EQ(*semi_sync_status(source, "Rpl_semi_sync_master_no_tx"), *no_before + 1);
   const std::string log = (*relay)->log();

@@ -85,8 +85,8 @@ TEST(MysqlGtidPositioning, StartsAtTheNewestFileTheReplicaHasAllBefore) {
   ASSERT_TRUE(start) << start.error().message();
   EXPECT_EQ(start->file, "apecloud-mysql80-gtid-zstd-compressed.000057");
   EXPECT_TRUE(start->skips_first_transaction);
-  start = find_mysql_gtid_start(fixture.store(), fixture.gtids(), set(std::string(kUuid80) + ":1-10"), kUuid80,
-                                wording);
+  start = find_mysql_gtid_start(fixture.store(), fixture.gtids(), set(std::string(kUuid80) + ":1-10"),
+                                kUuid80, wording);
   ASSERT_TRUE(start);
   EXPECT_FALSE(start->skips_first_transaction);
 }
@@ -97,26 +97,29 @@ TEST(MysqlGtidPositioning, PurgedAndAheadErrorsCarryTheServersTexts) {
                                       kUuid80, ReplicationWording{true});
   ASSERT_FALSE(purged);
   EXPECT_EQ(purged.error().code(), 1236);
-  EXPECT_EQ(purged.error().message(),
-            "Cannot replicate because the source purged required binary logs. Replicate the missing transactions "
-            "from elsewhere, or provision a new replica from backup. Consider increasing the source's binary log "
-            "expiration period. The GTID set sent by the replica is '" +
-                std::string(kUuid80) + ":1-3', and the missing transactions are '" + kUuid80 + ":4-10'.");
+  EXPECT_EQ(
+      purged.error().message(),
+      "Cannot replicate because the source purged required binary logs. Replicate the missing transactions "
+      "from elsewhere, or provision a new replica from backup. Consider increasing the source's binary log "
+      "expiration period. The GTID set sent by the replica is '" +
+          std::string(kUuid80) + ":1-3', and the missing transactions are '" + kUuid80 + ":4-10'.");
   auto old_wording = find_mysql_gtid_start(fixture.store(), fixture.gtids(), binlog::GtidSet(), kUuid80,
                                            ReplicationWording{false});
   ASSERT_FALSE(old_wording);
-  EXPECT_EQ(old_wording.error().message().rfind("Cannot replicate because the master purged required binary logs", 0),
+  EXPECT_EQ(old_wording.error().message().rfind(
+                "Cannot replicate because the master purged required binary logs", 0),
             0u);
-  auto ahead = find_mysql_gtid_start(fixture.store(), fixture.gtids(), set(std::string(kUuid80) + ":1-14"), kUuid80,
-                                     ReplicationWording{true});
+  auto ahead = find_mysql_gtid_start(fixture.store(), fixture.gtids(), set(std::string(kUuid80) + ":1-14"),
+                                     kUuid80, ReplicationWording{true});
   ASSERT_FALSE(ahead);
-  EXPECT_EQ(ahead.error().message().rfind("Replica has more GTIDs than the source has, using the source's SERVER_UUID",
-                                          0),
+  EXPECT_EQ(ahead.error().message().rfind(
+                "Replica has more GTIDs than the source has, using the source's SERVER_UUID", 0),
             0u);
   // Another server's GTIDs are the replica's own business.
-  auto others = find_mysql_gtid_start(fixture.store(), fixture.gtids(),
-                                      set(std::string(kUuid80) + ":1-13,11111111-1111-1111-1111-111111111111:1-99"),
-                                      kUuid80, ReplicationWording{true});
+  auto others =
+      find_mysql_gtid_start(fixture.store(), fixture.gtids(),
+                            set(std::string(kUuid80) + ":1-13,11111111-1111-1111-1111-111111111111:1-99"),
+                            kUuid80, ReplicationWording{true});
   EXPECT_TRUE(others) << others.error().message();
 }
 
@@ -138,11 +141,13 @@ TEST(MariadbGtidPositioning, ChecksTheRequestedStateAgainstTheBinlog) {
   auto missing = find_mariadb_gtid_start(fixture.store(), fixture.gtids(), requested("0-1-5"), false);
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code(), 1236);
-  EXPECT_EQ(missing.error().message(),
-            "Error: connecting slave requested to start from GTID 0-1-5, which is not in the master's binlog");
+  EXPECT_EQ(
+      missing.error().message(),
+      "Error: connecting slave requested to start from GTID 0-1-5, which is not in the master's binlog");
   auto diverged = find_mariadb_gtid_start(fixture.store(), fixture.gtids(), requested("0-2-1"), false);
   ASSERT_FALSE(diverged);
-  EXPECT_NE(diverged.error().message().find("it probably means that the slave has diverged"), std::string::npos);
+  EXPECT_NE(diverged.error().message().find("it probably means that the slave has diverged"),
+            std::string::npos);
   EXPECT_TRUE(find_mariadb_gtid_start(fixture.store(), fixture.gtids(), requested("0-1-5"), true))
       << "with gtid_ignore_duplicates a GTID ahead of the binlog is fine";
 }

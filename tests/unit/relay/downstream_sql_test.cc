@@ -40,20 +40,23 @@ TEST(SqlStatement, TheMysqlReplicaSequence) {
   EXPECT_EQ(select.items[0].expression.scope, VariableScope::kGlobal);
   EXPECT_EQ(select.items[0].column_name, "@@GLOBAL.SERVER_ID");
 
-  auto set = parse_as<SetStatement>("SET @master_heartbeat_period = 15000000000, @source_heartbeat_period = 15000000000");
+  auto set = parse_as<SetStatement>(
+      "SET @master_heartbeat_period = 15000000000, @source_heartbeat_period = 15000000000");
   ASSERT_EQ(set.assignments.size(), 2u);
   EXPECT_EQ(set.assignments[0].target, Assignment::Target::kUserVariable);
   EXPECT_EQ(set.assignments[0].name, "master_heartbeat_period");
   EXPECT_EQ(set.assignments[1].value.text, "15000000000");
 
   set = parse_as<SetStatement>(
-      "SET @master_binlog_checksum= @@global.binlog_checksum, @source_binlog_checksum=@@global.binlog_checksum");
+      "SET @master_binlog_checksum= @@global.binlog_checksum, "
+      "@source_binlog_checksum=@@global.binlog_checksum");
   ASSERT_EQ(set.assignments.size(), 2u);
   EXPECT_EQ(set.assignments[0].value.kind, Expression::Kind::kSystemVariable);
   EXPECT_EQ(set.assignments[0].value.text, "binlog_checksum");
   EXPECT_EQ(set.assignments[1].value.scope, VariableScope::kGlobal);
 
-  set = parse_as<SetStatement>("SET @slave_uuid = 'a1b2c3d4-0000-4000-8000-000000000101', @replica_uuid = 'x'");
+  set =
+      parse_as<SetStatement>("SET @slave_uuid = 'a1b2c3d4-0000-4000-8000-000000000101', @replica_uuid = 'x'");
   EXPECT_EQ(set.assignments[0].value.kind, Expression::Kind::kString);
   EXPECT_EQ(set.assignments[0].value.text, "a1b2c3d4-0000-4000-8000-000000000101");
 
@@ -70,7 +73,8 @@ TEST(SqlStatement, MariadbAndCdcClientForms) {
   show = parse_as<ShowVariablesStatement>("show global variables like 'gtid_purged'");
   EXPECT_EQ(show.scope, VariableScope::kGlobal);
   show = parse_as<ShowVariablesStatement>(
-      "SHOW VARIABLES WHERE Variable_name IN ('rpl_semi_sync_master_enabled','rpl_semi_sync_source_enabled')");
+      "SHOW VARIABLES WHERE Variable_name IN "
+      "('rpl_semi_sync_master_enabled','rpl_semi_sync_source_enabled')");
   EXPECT_EQ(show.filter, ShowVariablesStatement::Filter::kNameIn);
   EXPECT_EQ(show.values.size(), 2u);
   show = parse_as<ShowVariablesStatement>("SHOW GLOBAL VARIABLES WHERE variable_name = 'binlog_format'");
@@ -88,9 +92,11 @@ TEST(SqlStatement, MariadbAndCdcClientForms) {
   auto gtid_pos = parse_as<SelectStatement>("SELECT binlog_gtid_pos('mysql-bin.000001',330)");
   ASSERT_EQ(gtid_pos.items[0].expression.arguments.size(), 2u);
   EXPECT_EQ(gtid_pos.items[0].expression.arguments[1].text, "330");
-  EXPECT_EQ(parse_as<SelectStatement>("select @@version_comment limit 1").limit, std::optional<std::uint64_t>(1));
+  EXPECT_EQ(parse_as<SelectStatement>("select @@version_comment limit 1").limit,
+            std::optional<std::uint64_t>(1));
   auto jdbc = parse_as<SelectStatement>(
-      "/* mysql-connector-java-8.0.33 */SELECT  @@session.auto_increment_increment AS auto_increment_increment, "
+      "/* mysql-connector-java-8.0.33 */SELECT  @@session.auto_increment_increment AS "
+      "auto_increment_increment, "
       "@@character_set_client AS character_set_client, @@wait_timeout AS wait_timeout");
   ASSERT_EQ(jdbc.items.size(), 3u);
   EXPECT_EQ(jdbc.items[2].column_name, "wait_timeout");
@@ -103,7 +109,8 @@ TEST(SqlStatement, ShowStatements) {
   parse_as<ShowMasterStatusStatement>("SHOW BINLOG STATUS;");
   parse_as<ShowBinaryLogsStatement>("SHOW BINARY LOGS");
   parse_as<ShowBinaryLogsStatement>("SHOW MASTER LOGS");
-  auto events = parse_as<ShowBinlogEventsStatement>("SHOW BINLOG EVENTS IN 'mysql-bin.000002' FROM 120 LIMIT 5, 10");
+  auto events =
+      parse_as<ShowBinlogEventsStatement>("SHOW BINLOG EVENTS IN 'mysql-bin.000002' FROM 120 LIMIT 5, 10");
   EXPECT_EQ(events.file, std::optional<std::string>("mysql-bin.000002"));
   EXPECT_EQ(events.from, std::optional<std::uint64_t>(120));
   EXPECT_EQ(events.offset, 5u);
@@ -114,7 +121,8 @@ TEST(SqlStatement, ShowStatements) {
   EXPECT_FALSE(parse_as<ShowReplicasStatement>("SHOW SLAVE HOSTS").replica_names);
   EXPECT_FALSE(parse_as<ShowGrantsStatement>("SHOW GRANTS FOR CURRENT_USER").user);
   EXPECT_FALSE(parse_as<ShowGrantsStatement>("SHOW GRANTS FOR CURRENT_USER()").user);
-  EXPECT_EQ(parse_as<ShowGrantsStatement>("SHOW GRANTS FOR 'repl'@'%'").user, std::optional<std::string>("repl"));
+  EXPECT_EQ(parse_as<ShowGrantsStatement>("SHOW GRANTS FOR 'repl'@'%'").user,
+            std::optional<std::string>("repl"));
   parse_as<ShowWarningsStatement>("SHOW WARNINGS LIMIT 10");
 }
 
