@@ -119,7 +119,8 @@ class Daemon {
 
     BRELAY_TRY(start_metrics_endpoint());
     upstream_ = std::make_unique<Upstream>(*context_);
-    upstream_->set_state_listener([](const UpstreamStatus& status) {
+    upstream_->set_state_listener([this](const UpstreamStatus& status) {
+      if (status.state == UpstreamState::kStreaming && downstream_) downstream_->refresh_greeting();
       if (status.state == UpstreamState::kConnecting || status.state == UpstreamState::kSettingUp) return;
       std::string line = fmt::format("STATUS=upstream {}", to_string(status.state));
       if (status.state == UpstreamState::kStreaming) line += fmt::format(" from {}", status.source_address);

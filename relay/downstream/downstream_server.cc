@@ -56,9 +56,10 @@ Status DownstreamServer::start() {
   refresh_greeting();
   BRELAY_TRY(server_->listen(context_.config.server.listen.to_string()));
   subscription_ = context_.commits.subscribe([this](const CommitNotifier::Progress&) { refresh_greeting(); });
-  spdlog::info("serving replicas on {} (port {}){}, greeting as {}",
+  spdlog::info("serving replicas on {} (port {}){}, greeting as {}{}",
                context_.config.server.listen.to_string(), server_->port(),
-               server_->settings().tls ? " with TLS" : "", server_->settings().server_version);
+               server_->settings().tls ? " with TLS" : "", server_->settings().server_version,
+               context_.source ? "" : " until the source is known (the store holds no source identity yet)");
   return {};
 }
 

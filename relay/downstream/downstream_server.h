@@ -37,13 +37,15 @@ class DownstreamServer {
   Status reload(const Config& config);
   void shutdown();
 
+  // Greets new sessions with the source's version as known now (the upstream calls this when it
+  // learns the source's identity; commits call it too).
+  void refresh_greeting();
+
   std::uint16_t port() const { return server_ ? server_->port() : 0; }
   ReplicaRegistry& registry() { return registry_; }
   std::size_t session_count() const { return server_ ? server_->session_count() : 0; }
 
  private:
-  // The greeting's version and auth plugin for the source as presented now.
-  void refresh_greeting();
   void end_dump(std::uint32_t connection_id);
 
   RelayContext& context_;

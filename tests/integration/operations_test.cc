@@ -238,6 +238,17 @@ TEST_F(OperationsWithSource, StatusShowsUpstreamStoreAndReplicasEverywhereAndThe
   EXPECT_EQ(row_value(sql->out, "Upstream_State"), "streaming") << sql->out;
   EXPECT_EQ(row_value(sql->out, "Stored_Coordinates"), fmt::format("{}:{}", master->first, master->second));
 
+  // The relay presents itself as its source: the same version to a MariaDB client.
+  auto source_version = source_->query("SELECT VERSION()");
+  ASSERT_TRUE(source_version);
+  auto relay_version =
+      run_command({"mariadb", "--host=127.0.0.1", fmt::format("--port={}", listen_port_), "--user=repl",
+                   "--password=replpw", "--batch", "--skip-column-names", "-e", "SELECT VERSION()"},
+                  {}, 60s);
+  ASSERT_TRUE(relay_version);
+  EXPECT_EQ(relay_version->out.substr(0, relay_version->out.find('\n')), source_version->at(0).at(0))
+      << relay_version->out;
+
   // /metrics: the replica's series; /health: 200.
   const std::string metrics = curl(fmt::format("http://127.0.0.1:{}/metrics", metrics_port_));
   std::smatch sent;
