@@ -124,6 +124,28 @@ std::size_t expect_closed_files_identical(MariaDbServer& source, const std::vect
   return compared;
 }
 
+// sysbench oltp_write_only at the test's rate for `seconds`, output appended to `log_path`.
+Result<Process> start_load(MariaDbServer& source, int seconds, const std::string& log_path) {
+  ProcessOptions load;
+  load.argv = {"sysbench",
+               "oltp_write_only",
+               "--db-driver=mysql",
+               "--mysql-socket=" + source.socket_path(),
+               "--mysql-user=root",
+               "--mysql-db=sbtest",
+               fmt::format("--tables={}", kTables),
+               fmt::format("--table-size={}", kTableSize),
+               fmt::format("--time={}", seconds),
+               fmt::format("--threads={}", kLoadThreads),
+               fmt::format("--rate={}", kLoadRate),
+               "--report-interval=10",
+               "run"};
+  load.stdout_path = log_path;
+  load.stderr_path = log_path;
+  load.append_output = true;
+  return Process::start(load);
+}
+
 class LiveChain : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -237,23 +259,7 @@ class LiveChain : public ::testing::Test {
 
     // One load for everything.
     const auto load_started = std::chrono::steady_clock::now();
-    ProcessOptions load;
-    load.argv = {"sysbench",
-                 "oltp_write_only",
-                 "--db-driver=mysql",
-                 "--mysql-socket=" + source_->socket_path(),
-                 "--mysql-user=root",
-                 "--mysql-db=sbtest",
-                 fmt::format("--tables={}", kTables),
-                 fmt::format("--table-size={}", kTableSize),
-                 fmt::format("--time={}", kLoadSeconds),
-                 fmt::format("--threads={}", kLoadThreads),
-                 fmt::format("--rate={}", kLoadRate),
-                 "--report-interval=10",
-                 "run"};
-    load.stdout_path = dir_->file("sysbench.log");
-    load.stderr_path = dir_->file("sysbench.log");
-    auto running = Process::start(load);
+    auto running = start_load(*source_, kLoadSeconds, dir_->file("sysbench.log"));
     ASSERT_TRUE(running) << running.error().message();
     // Halfway: the live reader already has part of the load.
     std::this_thread::sleep_for(std::chrono::seconds(kLoadSeconds / 2));
@@ -335,7 +341,10 @@ std::uint64_t LiveChain::start_position_ = 0;
 std::string LiveChain::load_log_;
 
 TEST_F(LiveChain, ReplicasByFilePositionByGtidAndOverTlsCatchUpWithEqualChecksums) {
-  EXPECT_NE(load_log_.find("transactions:"), std::string::npos) << load_log_;
+  const auto transactions = load_log_.find("transactions:");
+  ASSERT_NE(transactions, std::string::npos) << load_log_;
+  fprintf(stderr, "load: %s\n",
+          load_log_.substr(transactions, load_log_.find('\n', transactions) - transactions).c_str());
   {
     SCOPED_TRACE("by file/position");
     expect_caught_up_with_equal_checksums(*source_, *by_position_);
@@ -399,6 +408,8 @@ TEST_F(LiveChain, MariadbBinlogStopNeverReceivedTheLoadLiveAndRawDumpsAreByteIde
     ++compared;
   }
   EXPECT_EQ(compared, files->size() - 1);
+  fprintf(stderr, "raw dumps: %zu closed files, %ju bytes, identical from the relay and the source\n",
+          compared, static_cast<std::uintmax_t>(received_bytes(from_source)));
   // And both are the source's own files.
   EXPECT_EQ(expect_closed_files_identical(*source_, *files, from_relay), files->size() - 1);
 }
@@ -422,6 +433,43 @@ TEST_F(LiveChain, ARelayTierStoresTheSourcesFilesAndServesAReplica) {
   for (std::size_t i = 0; i < tier_files->size(); ++i)
     EXPECT_EQ((*tier_files)[i].name, (*source_files)[i]);
   expect_caught_up_with_equal_checksums(*source_, *of_tier_);
+}
+
+TEST_F(LiveChain, SigtermDuringTheLoadLosesNothingAndTheReplicasCarryOnAfterTheRestart) {
+  // The configuration outlives the relay process that is stopped here.
+  const std::string config_path = dir_->file("relay.toml");
+  ASSERT_TRUE(write_file(config_path, relay_config_->to_toml()));
+  auto load = start_load(*source_, 20, dir_->file("sysbench-sigterm.log"));
+  ASSERT_TRUE(load) << load.error().message();
+  std::this_thread::sleep_for(8s);
+  auto stopped = relay_->stop();
+  ASSERT_TRUE(stopped) << stopped.error().message();
+  EXPECT_EQ(*stopped, 0) << relay_log_tail(relay_);
+  std::this_thread::sleep_for(2s);  // the source writes on while no relay runs
+  auto restarted = RelayProcess::launch(config_path);
+  ASSERT_TRUE(restarted) << restarted.error().message();
+  delete relay_;
+  relay_ = restarted->release();
+  auto ready = relay_->wait_for_notification("READY=1", 60s);
+  ASSERT_TRUE(ready) << ready.error().message() << relay_log_tail(relay_);
+  auto finished = load->wait(120s);
+  ASSERT_TRUE(finished) << finished.error().message();
+  EXPECT_EQ(*finished, 0) << read_file(dir_->file("sysbench-sigterm.log")).value_or("");
+
+  auto caught_up = flush_and_catch_up(*source_, relay_config_->data_dir, 120s, relay_);
+  ASSERT_TRUE(caught_up) << caught_up.error().message();
+  auto comparison = compare_closed_files(*source_, relay_config_->data_dir, dir_->file("tier-export"));
+  ASSERT_TRUE(comparison) << comparison.error().message();
+  EXPECT_GE(comparison->compared, 4u);
+  EXPECT_TRUE(comparison->differences.empty())
+      << fmt::format("{}", fmt::join(comparison->differences, "\n")) << relay_log_tail(relay_);
+  fprintf(stderr, "after SIGTERM and restart: %zu stored files, %ju bytes, identical to the source's\n",
+          comparison->compared, static_cast<std::uintmax_t>(comparison->compared_bytes));
+  // The replicas reconnected to the new relay process and have everything.
+  for (MariaDbServer* replica : {by_position_, by_gtid_, over_tls_}) {
+    SCOPED_TRACE(replica->options().server_id);
+    expect_caught_up_with_equal_checksums(*source_, *replica);
+  }
 }
 
 // PURGE BINARY LOGS TO `file`, retried for a while: the source keeps a file until InnoDB has
