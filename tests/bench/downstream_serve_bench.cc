@@ -226,6 +226,13 @@ Result<Served> serve_readers(const Endpoint& endpoint, const std::string& first_
   return served;
 }
 
+// Flushes the dirty pages earlier measurements left (the clients' files and relay logs) and lets the
+// disk go quiet, so that no measurement pays for the writeback of the one before it.
+void settle_disk() {
+  ::sync();
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+}
+
 Result<Served> best_of(int runs, const std::function<Result<Served>()>& run) {
   Served best;
   for (int i = 0; i < runs; ++i) {
@@ -376,7 +383,9 @@ int run(int argc, char** argv) {
   auto measure = [&](const std::string& what,
                      const std::function<Result<Served>(const Endpoint&)>& run) -> bool {
     fmt::print("measuring {} ...\n", what);
+    settle_disk();
     auto on_source = run(mariadb);
+    settle_disk();
     auto on_relay = run(relay);
     if (!on_source || !on_relay) {
       fmt::print(stderr, "{}: {}\n", what,
@@ -391,7 +400,10 @@ int run(int argc, char** argv) {
       }))
     return 1;
   if (!measure("mariadb-binlog --raw", [&](const Endpoint& e) {
-        return best_of(2, [&] { return mariadb_binlog_raw(e, first_file, total); });
+        return best_of(2, [&] {
+          settle_disk();
+          return mariadb_binlog_raw(e, first_file, total);
+        });
       }))
     return 1;
   testing::MariaDbOptions replica_options;
@@ -399,8 +411,12 @@ int run(int argc, char** argv) {
   replica_options.log_bin = false;
   auto replica = testing::MariaDbServer::start(replica_options);
   if (!replica) return fmt::print(stderr, "{}\n", replica.error().message()), 1;
-  if (!measure("replica IO thread",
-               [&](const Endpoint& e) { return replica_io_thread(**replica, e, first_file, total); }))
+  if (!measure("replica IO thread", [&](const Endpoint& e) {
+        return best_of(2, [&] {
+          settle_disk();
+          return replica_io_thread(**replica, e, first_file, total);
+        });
+      }))
     return 1;
   replica->reset();
   const int threads = std::min(4, readers);
