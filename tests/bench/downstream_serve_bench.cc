@@ -257,22 +257,6 @@ Result<Served> mariadb_binlog_raw(const Endpoint& endpoint, const std::string& f
   return served;
 }
 
-std::map<std::string, std::string> slave_status(testing::MariaDbServer& replica) {
-  std::map<std::string, std::string> status;
-  auto output = replica.client({"--column-names", "--vertical", "-e", "SHOW SLAVE STATUS"});
-  if (!output) return status;
-  std::istringstream lines(output->out);
-  std::string line;
-  while (std::getline(lines, line)) {
-    const auto colon = line.find(':');
-    if (colon == std::string::npos) continue;
-    std::string key = line.substr(0, colon);
-    key.erase(0, key.find_first_not_of(' '));
-    status[key] = colon + 2 <= line.size() ? line.substr(colon + 2) : "";
-  }
-  return status;
-}
-
 // A MariaDB replica's IO thread pulling everything from `endpoint` into its relay log, up to the
 // end `endpoint` itself reports (the source may have opened a new file since the relay imported).
 Result<Served> replica_io_thread(testing::MariaDbServer& replica, const Endpoint& endpoint,
@@ -293,7 +277,7 @@ Result<Served> replica_io_thread(testing::MariaDbServer& replica, const Endpoint
   const auto started = Clock::now();
   BRELAY_TRY(replica.execute("START SLAVE IO_THREAD"));
   while (true) {
-    auto status = slave_status(replica);
+    auto status = testing::slave_status(replica);
     if (status["Last_IO_Errno"] != "0" && !status["Last_IO_Errno"].empty())
       return make_error("replica IO thread: {}", status["Last_IO_Error"]);
     if (status["Master_Log_File"] == last_file && status["Read_Master_Log_Pos"] == last_end) break;

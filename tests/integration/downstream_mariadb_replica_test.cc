@@ -19,24 +19,6 @@ namespace {
 
 constexpr int kLoadSeconds = 8;
 
-// SHOW SLAVE STATUS as "Field: value" pairs (from the client's vertical output).
-std::map<std::string, std::string> slave_status(MariaDbServer& replica) {
-  std::map<std::string, std::string> status;
-  auto output = replica.client({"--column-names", "--vertical", "-e", "SHOW SLAVE STATUS"});
-  if (!output) return status;
-  std::istringstream lines(output->out);
-  std::string line;
-  while (std::getline(lines, line)) {
-    const auto colon = line.find(':');
-    if (colon == std::string::npos) continue;
-    std::string key = line.substr(0, colon);
-    key.erase(0, key.find_first_not_of(' '));
-    std::string value = colon + 2 <= line.size() ? line.substr(colon + 2) : "";
-    status[key] = value;
-  }
-  return status;
-}
-
 std::string single_value(MariaDbServer& server, const std::string& sql) {
   auto rows = server.query(sql);
   EXPECT_TRUE(rows) << sql << ": " << rows.error().message();

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <sstream>
 #include <thread>
 
 namespace brelay::testing {
@@ -255,6 +256,22 @@ std::string MariaDbServer::error_log_tail(std::size_t lines) const {
     }
   }
   return text.substr(pos);
+}
+
+std::map<std::string, std::string> slave_status(MariaDbServer& server) {
+  std::map<std::string, std::string> status;
+  auto output = server.client({"--column-names", "--vertical", "-e", "SHOW SLAVE STATUS"});
+  if (!output) return status;
+  std::istringstream lines(output->out);
+  std::string line;
+  while (std::getline(lines, line)) {
+    const auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::string key = line.substr(0, colon);
+    key.erase(0, key.find_first_not_of(' '));
+    status[key] = colon + 2 <= line.size() ? line.substr(colon + 2) : "";
+  }
+  return status;
 }
 
 }  // namespace brelay::testing

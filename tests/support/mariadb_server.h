@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -97,5 +98,9 @@ class MariaDbServer {
 
 // The real `mariadb` client's --batch output: rows of tab-separated, backslash-escaped fields.
 Rows parse_batch_output(std::string_view output);
+
+// SHOW SLAVE STATUS of `server` as field -> value (from the real client's vertical output); empty when
+// the server is no replica or the query failed.
+std::map<std::string, std::string> slave_status(MariaDbServer& server);
 
 }  // namespace brelay::testing
