@@ -4,7 +4,7 @@
 
 #include <cerrno>
 #include <filesystem>
-#include <set>
+#include <map>
 
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
@@ -219,15 +219,17 @@ class Daemon {
                {{"state", "other"}})
         .set(static_cast<double>(sessions > dumps.size() ? sessions - dumps.size() : 0));
     const std::optional<storage::ResumePoint> durable_end = store_->durable_end();
-    std::set<std::pair<std::string, std::string>> current;
+    const auto files = store_->list_files();
+    std::map<std::uint32_t, Labels> current;
     for (const downstream::ActiveDump& dump : dumps) {
-      const Labels labels = {{"connection", std::to_string(dump.connection_id)},
-                             {"server_id", std::to_string(dump.server_id)},
-                             {"user", dump.user}};
-      current.emplace(std::to_string(dump.connection_id), std::to_string(dump.server_id) + "\n" + dump.user);
+      const Labels& labels =
+          current[dump.connection_id] = {{"connection", std::to_string(dump.connection_id)},
+                                         {"server_id", std::to_string(dump.server_id)},
+                                         {"user", dump.user}};
       metrics_.gauge("binlog_relay_replica_sent_bytes", "Binlog bytes sent to a replica's dump.", labels)
           .set(static_cast<double>(dump.bytes_sent));
-      auto lag = replica_lag(*store_, durable_end, dump.file, dump.position);
+      auto lag = files ? replica_lag(*store_, *files, durable_end, dump.file, dump.position)
+                       : Result<ReplicaLag>(files.error());
       metrics_
           .gauge("binlog_relay_replica_lag_bytes", "Stored bytes a replica's dump has not been sent.", labels)
           .set(lag ? static_cast<double>(lag->bytes) : -1.0);
@@ -237,12 +239,8 @@ class Daemon {
                  labels)
           .set(lag && lag->seconds ? static_cast<double>(*lag->seconds) : -1.0);
     }
-    for (const auto& [connection, rest] : replica_series_) {
-      if (current.count({connection, rest})) continue;
-      const auto newline = rest.find('\n');
-      const Labels labels = {{"connection", connection},
-                             {"server_id", rest.substr(0, newline)},
-                             {"user", rest.substr(newline + 1)}};
+    for (const auto& [connection, labels] : replica_series_) {
+      if (current.count(connection)) continue;
       for (const char* name : {"binlog_relay_replica_sent_bytes", "binlog_relay_replica_lag_bytes",
                                "binlog_relay_replica_lag_seconds"})
         metrics_.remove_series(name, labels);
@@ -313,7 +311,7 @@ class Daemon {
   std::unique_ptr<downstream::DownstreamServer> downstream_;
   std::unique_ptr<RetentionScheduler> retention_;
   std::vector<std::unique_ptr<net::SignalWatcher>> signals_;
-  std::set<std::pair<std::string, std::string>> replica_series_;  // (connection, server_id \n user)
+  std::map<std::uint32_t, Labels> replica_series_;  // the per-replica series now exported, by connection
   bool stopping_ = false;
 };
 

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "relay/binlog/event_header.h"
 #include "storage/store_reader.h"
 
 namespace brelay::relay {
@@ -58,9 +59,15 @@ std::string human_bytes(std::uint64_t bytes) {
 Result<ReplicaLag> replica_lag(storage::BinlogStore& store,
                                const std::optional<storage::ResumePoint>& durable_end,
                                const std::string& file, std::uint64_t position) {
+  BRELAY_ASSIGN_OR_RETURN(std::vector<storage::FileInfo> files, store.list_files());
+  return replica_lag(store, files, durable_end, file, position);
+}
+
+Result<ReplicaLag> replica_lag(storage::BinlogStore& store, const std::vector<storage::FileInfo>& files,
+                               const std::optional<storage::ResumePoint>& durable_end,
+                               const std::string& file, std::uint64_t position) {
   ReplicaLag lag;
   if (!durable_end || file.empty()) return lag;
-  BRELAY_ASSIGN_OR_RETURN(std::vector<storage::FileInfo> files, store.list_files());
   auto at =
       std::find_if(files.begin(), files.end(), [&](const storage::FileInfo& f) { return f.name == file; });
   if (at == files.end()) return make_error("the replica's file {} is no longer stored", file);
@@ -83,12 +90,9 @@ Result<ReplicaLag> replica_lag(storage::BinlogStore& store,
   }
   BRELAY_ASSIGN_OR_RETURN(storage::ReadBatch batch, reader.read(1));
   if (!batch.runs.empty() && batch.runs.front().event_count() > 0) {
-    const ByteView event = batch.runs.front().event(0);
-    if (event.size() >= 4) {
-      const std::int64_t timestamp =
-          static_cast<std::int64_t>(event[0]) | (static_cast<std::int64_t>(event[1]) << 8) |
-          (static_cast<std::int64_t>(event[2]) << 16) | (static_cast<std::int64_t>(event[3]) << 24);
-      lag.seconds = std::max<std::int64_t>(0, durable_end->timestamp - timestamp);
+    if (auto header = binlog::parse_event_header(batch.runs.front().event(0))) {
+      lag.seconds =
+          std::max<std::int64_t>(0, durable_end->timestamp - static_cast<std::int64_t>(header->timestamp));
     }
   }
   reader.release();
@@ -119,7 +123,8 @@ StatusRows relay_status_rows(const RelayStatusInputs& inputs) {
   } else {
     rows.emplace_back("Store_Bytes", "error: " + stats.error().message());
   }
-  if (auto files = store.list_files(); files && !files->empty()) {
+  const auto files = store.list_files();
+  if (files && !files->empty()) {
     const storage::FileInfo& oldest = files->front();
     rows.emplace_back("Oldest_File", oldest.name);
     rows.emplace_back("Oldest_File_Event_Time", unix_time_text(oldest.first_timestamp));
@@ -146,7 +151,9 @@ StatusRows relay_status_rows(const RelayStatusInputs& inputs) {
   rows.emplace_back("Replicas", std::to_string(dumps.size()));
   for (const downstream::ActiveDump& dump : dumps) {
     std::string lag_text;
-    if (auto lag = replica_lag(store, durable_end, dump.file, dump.position)) {
+    auto lag = files ? replica_lag(store, *files, durable_end, dump.file, dump.position)
+                     : Result<ReplicaLag>(files.error());
+    if (lag) {
       lag_text =
           fmt::format("lag {} s, {} behind", lag->seconds ? std::to_string(*lag->seconds) : std::string("?"),
                       human_bytes(lag->bytes));

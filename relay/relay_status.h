@@ -30,6 +30,12 @@ struct ReplicaLag {
   std::uint64_t bytes = 0;              // stored event bytes it has not read
   std::optional<std::int64_t> seconds;  // durable end's timestamp minus its next event's; 0 when caught up
 };
+// `files` is the store's file list (BinlogStore::list_files), read once by callers asking for several
+// readers.
+Result<ReplicaLag> replica_lag(storage::BinlogStore& store, const std::vector<storage::FileInfo>& files,
+                               const std::optional<storage::ResumePoint>& durable_end,
+                               const std::string& file, std::uint64_t position);
+// The same, listing the files itself.
 Result<ReplicaLag> replica_lag(storage::BinlogStore& store,
                                const std::optional<storage::ResumePoint>& durable_end,
                                const std::string& file, std::uint64_t position);
