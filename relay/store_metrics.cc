@@ -49,7 +49,9 @@ StoreMetrics::StoreMetrics(MetricsRegistry& metrics, storage::BinlogStore& store
         .gauge("binlog_relay_store_durable_timestamp_seconds",
                "Source timestamp (Unix seconds) of the last durable transaction; 0 when none.")
         .set(stats->durable_end ? static_cast<double>(stats->durable_end->timestamp) : 0.0);
-    metrics.gauge("binlog_relay_store_data_file_bytes", "Size of the LMDB data file.")
+    metrics
+        .gauge("binlog_relay_store_data_file_bytes",
+               "Disk space the store uses (LMDB index and event files).")
         .set(static_cast<double>(stats->data_file_bytes));
     metrics
         .gauge("binlog_relay_store_filesystem_free_bytes",

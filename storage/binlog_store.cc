@@ -112,9 +112,10 @@ Result<std::unique_ptr<BinlogStore>> BinlogStore::open(const std::string& data_d
   BRELAY_TRY(dbs);
   BRELAY_TRY(check_format_version(txn, *dbs, data_dir, !options.read_only));
   BRELAY_TRY(txn.commit());
+  BRELAY_ASSIGN_OR_RETURN(auto event_files, EventFiles::open(data_dir, options.read_only));
 
-  std::unique_ptr<BinlogStore> store(
-      new BinlogStore(data_dir, std::move(options), std::move(lock), std::move(env), *dbs));
+  std::unique_ptr<BinlogStore> store(new BinlogStore(data_dir, std::move(options), std::move(lock),
+                                                     std::move(env), *dbs, std::move(event_files)));
   if (store->read_only()) {
     BRELAY_TRY(store->load_durable_end());
   } else {
@@ -124,12 +125,13 @@ Result<std::unique_ptr<BinlogStore>> BinlogStore::open(const std::string& data_d
 }
 
 BinlogStore::BinlogStore(std::string directory, StoreOptions options, std::optional<DirectoryLock> lock,
-                         LmdbEnv env, StoreDatabases dbs)
+                         LmdbEnv env, StoreDatabases dbs, std::unique_ptr<EventFiles> event_files)
     : directory_(std::move(directory)),
       options_(std::move(options)),
       writer_lock_(std::move(lock)),
       env_(std::move(env)),
-      dbs_(dbs) {}
+      dbs_(dbs),
+      event_files_(std::move(event_files)) {}
 
 Status BinlogStore::load_durable_end() {
   BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_read(env_));
@@ -152,7 +154,54 @@ Status BinlogStore::recover() {
     BRELAY_TRY(txn.commit());
   }
   BRELAY_TRY(sync_after_write());
+  BRELAY_TRY(reconcile_event_files());
   publish(std::move(point));
+  return {};
+}
+
+Status BinlogStore::reconcile_event_files() {
+  const bool sync = options_.sync == SyncMode::kCommit;
+  std::vector<std::pair<std::uint32_t, FileRecordView>> records;
+  BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_read(env_));
+  BRELAY_ASSIGN_OR_RETURN(LmdbCursor cursor, LmdbCursor::open(txn, dbs_.files));
+  BRELAY_ASSIGN_OR_RETURN(auto entry, cursor.first());
+  while (entry) {
+    BRELAY_ASSIGN_OR_RETURN(std::uint32_t seq, decode_file_key(entry->key));
+    BRELAY_ASSIGN_OR_RETURN(FileRecordView record, FileRecordView::decode(entry->value));
+    records.emplace_back(seq, record);
+    BRELAY_ASSIGN_OR_RETURN(entry, cursor.next());
+  }
+  BRELAY_ASSIGN_OR_RETURN(std::vector<std::uint32_t> present, event_files_->list());
+  bool removed = false;
+  for (std::uint32_t seq : present) {
+    const bool recorded = std::ranges::any_of(records, [&](const auto& r) { return r.first == seq; });
+    if (!recorded) {
+      BRELAY_TRY(event_files_->remove(seq));
+      removed = true;
+    }
+  }
+  for (const auto& [seq, record] : records) {
+    if (!std::ranges::binary_search(present, seq)) {
+      if (record.end_position == record.first_position) {
+        BRELAY_TRY(event_files_->create(seq, sync));
+        continue;
+      }
+      return make_error(
+          "the store in {} indexes {} bytes of {} but its event file {} is missing: the store is damaged; "
+          "restore the directory from a backup or move it away to start a new store",
+          directory_, record.end_position - record.first_position, record.name, event_files_->path(seq));
+    }
+    BRELAY_ASSIGN_OR_RETURN(std::uint64_t size, event_files_->size(seq));
+    if (size < record.end_position) {
+      return make_error(
+          "the event file {} of {} has {} bytes but the store holds {} up to position {}: the store is "
+          "damaged (written with sync = none before a machine crash?); restore the directory from a backup "
+          "or move it away to start a new store",
+          event_files_->path(seq), record.name, size, record.name, record.end_position);
+    }
+    if (size > record.end_position) BRELAY_TRY(event_files_->truncate(seq, record.end_position, sync));
+  }
+  if (removed && sync) BRELAY_TRY(event_files_->sync_directory());
   return {};
 }
 
@@ -232,7 +281,8 @@ Result<StoreStats> BinlogStore::stats() const {
     stats.stored_bytes += file.stored_bytes();
   if (!files.empty()) stats.oldest_timestamp = files.front().first_timestamp;
   const MDB_envinfo info = env_.info();
-  stats.data_file_bytes = (static_cast<std::uint64_t>(info.me_last_pgno) + 1) * env_.page_size();
+  stats.data_file_bytes =
+      (static_cast<std::uint64_t>(info.me_last_pgno) + 1) * env_.page_size() + event_files_->disk_bytes();
   stats.map_bytes = info.me_mapsize;
   stats.filesystem_free_bytes = filesystem_free_bytes();
   stats.durable_end = durable_end();

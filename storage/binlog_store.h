@@ -8,6 +8,10 @@
 // The store does not parse events: callers hand it the bytes plus what they know about them (file,
 // position, transaction boundary, GTID, timestamp), and get the same bytes back.
 //
+// Layout: LMDB (data.mdb) holds the index and metadata; the events' bytes are in one event file per
+// stored binlog file under events/ (event_files.h explains why and the crash rule that ties the
+// two together).
+//
 // Map size: LMDB's map is a fixed address range, and mdb_env_set_mapsize is only safe while no
 // transaction of the process is active, which readers on the loop thread make impossible to
 // promise. So the store reserves, once at open, a range as large as the filesystem holding the data
@@ -16,8 +20,9 @@
 // the disk does. If the filesystem grows while the relay runs, the new room is used after a restart.
 // MDB_WRITEMAP is not used: a page fault on a full filesystem would be a SIGBUS, not an error.
 //
-// Durability (SyncMode::kCommit): the environment is opened with MDB_NOMETASYNC, so a commit can
-// cost one fdatasync (data pages) and write its meta page without syncing it; the writer publishes
+// Durability (SyncMode::kCommit): a commit first fdatasyncs the event bytes it indexes. The
+// environment is opened with MDB_NOMETASYNC, so the LMDB commit can cost one fdatasync (index
+// pages) and write its meta page without syncing it; the writer publishes
 // a commit only once its meta page is on disk too (see store_writer.h for how it alternates between
 // that and LMDB's synchronous meta write). Every other write (recovery, purge, put_meta) forces a
 // sync itself before returning.
@@ -40,6 +45,7 @@
 #include "common/bytes.h"
 #include "common/result.h"
 #include "storage/directory_lock.h"
+#include "storage/event_files.h"
 #include "storage/lmdb_env.h"
 #include "storage/reader_registry.h"
 #include "storage/store_databases.h"
@@ -111,10 +117,14 @@ class BinlogStore {
   };
 
   BinlogStore(std::string directory, StoreOptions options, std::optional<DirectoryLock> lock, LmdbEnv env,
-              StoreDatabases dbs);
+              StoreDatabases dbs, std::unique_ptr<EventFiles> event_files);
   // Publishes the stored resume point as the durable end without changing anything.
   Status load_durable_end();
   Status recover();
+  // Makes the event files agree with the committed index (see event_files.h): cuts bytes past each
+  // file's end, removes event files without a file record, and reports an event file shorter than
+  // what the index names as damage. Writable stores only; the writer calls it when it resumes.
+  Status reconcile_event_files();
   // Makes `point` the durable end readers see. Called by the writer (and recovery) only after the
   // commit that holds it is on disk.
   void publish(std::optional<ResumePoint> point);
@@ -128,6 +138,7 @@ class BinlogStore {
   std::optional<DirectoryLock> writer_lock_;  // held by writable opens
   LmdbEnv env_;
   const StoreDatabases dbs_;
+  std::unique_ptr<EventFiles> event_files_;
   ReaderRegistry readers_;
   // Bumped after each purge: the writer uses it to know that pages were freed.
   std::atomic<std::uint64_t> purges_{0};

@@ -1,5 +1,7 @@
 #include "storage/lmdb_env.h"
 
+#include <cstring>
+
 #include <utility>
 
 namespace brelay::storage {
@@ -71,6 +73,41 @@ std::size_t LmdbEnv::page_size() const {
 
 std::size_t LmdbEnv::max_key_size() const {
   return static_cast<std::size_t>(mdb_env_get_maxkeysize(env_));
+}
+
+Result<std::uint64_t> LmdbEnv::free_pages() const {
+  MDB_txn* txn = nullptr;
+  if (int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn); rc != 0)
+    return lmdb_error(rc, "reading the free list");
+  MDB_cursor* cursor = nullptr;
+  // Database 0 is LMDB's free list: each value is a page list whose first word is its length.
+  if (int rc = mdb_cursor_open(txn, 0, &cursor); rc != 0) {
+    mdb_txn_abort(txn);
+    return lmdb_error(rc, "reading the free list");
+  }
+  std::uint64_t pages = 0;
+  MDB_val key{}, value{};
+  int rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST);
+  while (rc == 0) {
+    if (value.mv_size >= sizeof(std::size_t)) {
+      std::size_t count = 0;
+      std::memcpy(&count, value.mv_data, sizeof(count));
+      pages += count;
+    }
+    rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT);
+  }
+  mdb_cursor_close(cursor);
+  mdb_txn_abort(txn);
+  if (rc != MDB_NOTFOUND) return lmdb_error(rc, "reading the free list");
+  return pages;
+}
+
+Result<std::uint64_t> LmdbEnv::unused_map_bytes() const {
+  BRELAY_ASSIGN_OR_RETURN(std::uint64_t free, free_pages());
+  const MDB_envinfo env_info = info();
+  const std::uint64_t used = (static_cast<std::uint64_t>(env_info.me_last_pgno) + 1) * page_size();
+  const std::uint64_t never_used = env_info.me_mapsize > used ? env_info.me_mapsize - used : 0;
+  return never_used + free * page_size();
 }
 
 }  // namespace brelay::storage

@@ -51,6 +51,10 @@ class LmdbEnv {
 
   // Page size, map size, last used page and last committed transaction id.
   MDB_envinfo info() const;
+  // Pages on LMDB's free list (freed by earlier transactions; reusable once no reader needs them).
+  Result<std::uint64_t> free_pages() const;
+  // Bytes of the map not in use: never used, or on the free list.
+  Result<std::uint64_t> unused_map_bytes() const;
   std::size_t page_size() const;
   // The largest key (and MDB_DUPSORT value) LMDB accepts, in bytes.
   std::size_t max_key_size() const;

@@ -114,6 +114,7 @@ Result<PurgeReport> Retention::purge(BinlogStore& store, const PurgeRequest& req
   if (!files.empty()) count = std::min(count, files.size() - 1);
 
   Status purged_all = ok_status();
+  std::vector<std::uint32_t> purged_seqs;
   for (std::size_t i = 0; i < count; ++i) {
     const FileInfo& file = files[i];
     if (request.protect_readers) {
@@ -128,11 +129,15 @@ Result<PurgeReport> Retention::purge(BinlogStore& store, const PurgeRequest& req
       break;
     }
     report.purged_files.push_back(file.name);
+    purged_seqs.push_back(file.seq);
     report.purged_bytes += file.stored_bytes();
   }
   if (!report.purged_files.empty()) {
-    store.purges_.fetch_add(1);
     BRELAY_TRY(store.sync_after_write());
+    // Only once the index no longer names them (a crash before this leaves files recovery removes).
+    for (std::uint32_t seq : purged_seqs)
+      BRELAY_TRY(store.event_files_->remove(seq));
+    store.purges_.fetch_add(1);
   }
   BRELAY_TRY(purged_all);
   BRELAY_ASSIGN_OR_RETURN(report.purged_gtid_set, store.purged_gtid_set());

@@ -19,7 +19,7 @@ Result<std::uint64_t> cut_run_reaching_into(LmdbTxn& txn, const StoreDatabases& 
   if (start.file_seq != from.file_seq || start >= from) return std::uint64_t{0};
   BRELAY_ASSIGN_OR_RETURN(RunView run, RunView::parse(before->value));
   const std::uint64_t offset = from.position - start.position;
-  if (offset >= run.payload().size()) return std::uint64_t{0};
+  if (offset >= run.payload_size()) return std::uint64_t{0};
   const auto kept_events = run.event_starting_at(offset);
   if (!kept_events) {
     return make_error("cannot cut the stored run at position {} of file #{}: no event starts there",
@@ -28,13 +28,10 @@ Result<std::uint64_t> cut_run_reaching_into(LmdbTxn& txn, const StoreDatabases& 
   std::vector<std::uint32_t> ends(*kept_events);
   for (std::size_t i = 0; i < ends.size(); ++i)
     ends[i] = run.event_end(i);
-  const Bytes kept(run.payload().begin(), run.payload().begin() + static_cast<std::ptrdiff_t>(offset));
-  const std::uint64_t removed = run.payload().size() - offset;
+  const std::uint64_t removed = run.payload_size() - offset;
   const auto start_key = start.encode();
-  BRELAY_ASSIGN_OR_RETURN(
-      auto value, txn.reserve(dbs.events, start_key, RunView::encoded_size(kept.size(), ends.size())));
-  std::copy(kept.begin(), kept.end(), value.begin());
-  RunView::write_trailer(value, ends);
+  BRELAY_ASSIGN_OR_RETURN(auto value, txn.reserve(dbs.events, start_key, RunView::encoded_size(ends.size())));
+  RunView::write(value, ends);
   return removed;
 }
 
@@ -48,7 +45,7 @@ Result<EraseCounts> erase_events(LmdbTxn& txn, const StoreDatabases& dbs, EventK
     BRELAY_ASSIGN_OR_RETURN(EventKey key, EventKey::decode(entry->key));
     if (key >= until) break;
     BRELAY_ASSIGN_OR_RETURN(RunView run, RunView::parse(entry->value));
-    counts.event_bytes += run.payload().size();
+    counts.event_bytes += run.payload_size();
     counts.runs += 1;
     BRELAY_TRY(cursor.del());
     // After a delete LMDB leaves the cursor on the entry that followed: next() returns it.

@@ -151,13 +151,12 @@ Result<RunView> RunView::parse(ByteView value) {
   const std::uint64_t count = load_le32(value.data() + value.size() - 4);
   if (count == 0) return make_error("malformed event run: no events");
   const std::uint64_t table = 4 * count + 4;
-  if (table > value.size()) {
+  if (table != value.size()) {
     return make_error("malformed event run: {} events need a {}-byte table, the run has {} bytes", count,
                       table, value.size());
   }
   RunView run;
-  run.payload_ = value.first(value.size() - table);
-  run.ends_ = value.data() + run.payload_.size();
+  run.ends_ = value.data();
   run.count_ = static_cast<std::size_t>(count);
   std::uint32_t previous = 0;
   for (std::size_t i = 0; i < run.count_; ++i) {
@@ -168,15 +167,12 @@ Result<RunView> RunView::parse(ByteView value) {
     }
     previous = end;
   }
-  if (previous != run.payload_.size()) {
-    return make_error("malformed event run: the last event ends at {} but the payload has {} bytes", previous,
-                      run.payload_.size());
-  }
+  run.payload_size_ = previous;
   return run;
 }
 
-void RunView::write_trailer(std::span<std::uint8_t> value, std::span<const std::uint32_t> event_ends) {
-  std::uint8_t* table = value.data() + value.size() - 4 * event_ends.size() - 4;
+void RunView::write(std::span<std::uint8_t> value, std::span<const std::uint32_t> event_ends) {
+  std::uint8_t* table = value.data();
   for (std::uint32_t end : event_ends) {
     store_le32(table, end);
     table += 4;

@@ -3,7 +3,8 @@
 //
 // Databases (one LMDB environment):
 //   events          EventKey (file sequence u32 BE, position u64 BE) of a run's first event
-//                   -> a run: consecutive events of one file, see RunView
+//                   -> the index of a run: consecutive events of one file, see RunView; their
+//                   bytes are in the file's event file (event_files.h)
 //   files           file sequence u32 BE -> FileRecord
 //   file_names      the source's file name -> file sequence u32 BE
 //   gtids           the caller's GTID key bytes -> EventKey of the transaction's first event
@@ -29,8 +30,9 @@
 
 namespace brelay::storage {
 
-// Version 1: the layout described in this header.
-inline constexpr std::uint32_t kStoreFormatVersion = 1;
+// Version 2: the layout described in this header, event bytes in event files (version 1 kept them
+// in the LMDB run values).
+inline constexpr std::uint32_t kStoreFormatVersion = 2;
 
 namespace db_name {
 inline constexpr const char* kEvents = "events";
@@ -100,22 +102,27 @@ struct ResumeRecordView {
   static Result<ResumeRecordView> decode(ByteView value);
 };
 
-// A stored run of consecutive events of one file, keyed by its first event's position:
-//   payload      the events' bytes back to back, exactly as the source wrote them
-//   event_ends   u32 LE per event: the offset in the payload where that event ends
+// The index entry of a stored run of consecutive events of one file, keyed by its first event's
+// position; the events' bytes are in the file's event file (event_files.h) from that position on:
+//   event_ends   u32 LE per event: the offset from the run's start where that event ends
 //   event_count  u32 LE
-// The payload sits at the front so a reader hands it out without copying; the end table makes a
-// seek inside the run a binary search instead of a walk through event headers.
+// The end table makes a seek inside the run a binary search instead of a walk through event
+// headers. parse() reads the index alone; with_payload() adds the bytes from the event file.
 class RunView {
  public:
-  // Checks the whole layout (count, table size, ends strictly increasing, last end = payload size).
+  // Checks the whole layout (count, table size, ends strictly increasing).
   static Result<RunView> parse(ByteView value);
-  static std::size_t encoded_size(std::size_t payload_bytes, std::size_t event_count) {
-    return payload_bytes + 4 * event_count + 4;
-  }
-  // Fills the table and count after the payload in a value of encoded_size() bytes.
-  static void write_trailer(std::span<std::uint8_t> value, std::span<const std::uint32_t> event_ends);
+  static std::size_t encoded_size(std::size_t event_count) { return 4 * event_count + 4; }
+  // Fills a value of encoded_size() bytes.
+  static void write(std::span<std::uint8_t> value, std::span<const std::uint32_t> event_ends);
 
+  // The events' bytes, as many as payload_size() (checked by the caller against the event file).
+  RunView with_payload(ByteView payload) const {
+    RunView run = *this;
+    run.payload_ = payload;
+    return run;
+  }
+  std::size_t payload_size() const { return payload_size_; }
   ByteView payload() const { return payload_; }
   std::size_t event_count() const { return count_; }
   std::uint32_t event_start(std::size_t index) const { return index == 0 ? 0 : event_end(index - 1); }
@@ -129,6 +136,7 @@ class RunView {
 
  private:
   ByteView payload_;
+  std::size_t payload_size_ = 0;
   const std::uint8_t* ends_ = nullptr;
   std::size_t count_ = 0;
 };

@@ -63,7 +63,9 @@ StoreReader::StoreReader(StoreReader&& other) noexcept
       positioned_(std::exchange(other.positioned_, false)),
       file_(std::move(other.file_)),
       position_(other.position_),
-      runs_(std::move(other.runs_)) {}
+      runs_(std::move(other.runs_)),
+      map_(std::move(other.map_)),
+      map_seq_(other.map_seq_) {}
 
 StoreReader& StoreReader::operator=(StoreReader&& other) noexcept {
   if (this != &other) {
@@ -77,6 +79,8 @@ StoreReader& StoreReader::operator=(StoreReader&& other) noexcept {
     file_ = std::move(other.file_);
     position_ = other.position_;
     runs_ = std::move(other.runs_);
+    map_ = std::move(other.map_);
+    map_seq_ = other.map_seq_;
   }
   return *this;
 }
@@ -119,7 +123,7 @@ Result<StoreReader::StoredRun> StoreReader::run_holding(std::uint32_t file_seq, 
     BRELAY_ASSIGN_OR_RETURN(EventKey key, EventKey::decode(entry->key));
     if (key.file_seq == file_seq && key.position <= position) {
       BRELAY_ASSIGN_OR_RETURN(RunView run, RunView::parse(entry->value));
-      if (position < key.position + run.payload().size()) return StoredRun{key, run};
+      if (position < key.position + run.payload_size()) return StoredRun{key, run};
     }
   }
   return make_error("the store holds no event at position {} of {}", position, file_.name);
@@ -263,10 +267,19 @@ Result<ReadBatch> StoreReader::read(std::size_t max_bytes) {
 }
 
 Status StoreReader::collect_runs(std::uint64_t file_end, std::size_t max_bytes, ReadBatch& batch) {
+  if (!map_ || map_seq_ != file_.seq || map_->length() < file_end) {
+    BRELAY_ASSIGN_OR_RETURN(map_, store_->event_files_->map(file_.seq, file_end));
+    map_seq_ = file_.seq;
+  }
   BRELAY_ASSIGN_OR_RETURN(StoredRun stored, run_holding(file_.seq, position_));
   std::uint64_t position = position_;
   while (true) {
-    const std::uint64_t run_end = stored.key.position + stored.run.payload().size();
+    const std::uint64_t run_end = stored.key.position + stored.run.payload_size();
+    // The map covers the file up to file_end; a run reaching past it (a transaction not yet
+    // durable) is only read up to there.
+    stored.run = stored.run.with_payload(
+        map_->bytes(stored.key.position,
+                    static_cast<std::size_t>(std::min(run_end, map_->length()) - stored.key.position)));
     const std::uint64_t end = std::min(run_end, file_end);
     const std::size_t end_offset = static_cast<std::size_t>(end - stored.key.position);
     if (end < run_end && !stored.run.event_starting_at(end_offset)) {

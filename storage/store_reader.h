@@ -3,7 +3,8 @@
 // the durable end the writer published, and says when it enters a new file (the server then sends a
 // fake ROTATE and the file's FDE, so a batch never spans files).
 //
-// Reads are zero-copy: read() returns views straight into the LMDB map, several events per call
+// Reads are zero-copy: read() returns views straight into a shared map of the file's event file
+// (event_files.h), several events per call
 // (each EventRun holds consecutive events back to back), valid until the next read(), seek(),
 // release() or the reader's destruction. The caller sends what it can (a writev of the runs), says
 // how many bytes it consumed, and calls release() promptly: between read() and release() the reader
@@ -19,6 +20,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -27,6 +29,7 @@
 #include "common/bytes.h"
 #include "common/result.h"
 #include "storage/binlog_store.h"
+#include "storage/event_files.h"
 #include "storage/lmdb_cursor.h"
 #include "storage/lmdb_txn.h"
 #include "storage/store_format.h"
@@ -124,6 +127,9 @@ class StoreReader {
   FileInfo file_;
   std::uint64_t position_ = 0;
   std::vector<EventRun> runs_;
+  // The map of the current file's event file (kept between reads: it pins no LMDB pages).
+  std::shared_ptr<const EventFileMap> map_;
+  std::uint32_t map_seq_ = 0;
 };
 
 }  // namespace brelay::storage

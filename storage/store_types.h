@@ -50,7 +50,7 @@ struct StoreStats {
   std::size_t file_count = 0;
   std::uint64_t stored_bytes = 0;           // event bytes of all listed files
   std::int64_t oldest_timestamp = 0;        // first_timestamp of the oldest file (0: none)
-  std::uint64_t data_file_bytes = 0;        // pages LMDB has used (the data file's size)
+  std::uint64_t data_file_bytes = 0;        // disk the store uses: LMDB pages and event files
   std::uint64_t map_bytes = 0;              // the map size: the most the data file may grow to
   std::uint64_t filesystem_free_bytes = 0;  // free space on the data directory's filesystem
   std::optional<ResumePoint> durable_end;

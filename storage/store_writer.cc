@@ -46,17 +46,14 @@ struct PendingRun {
   }
 };
 
-Status write_run(LmdbCursor& events, PendingRun& run) {
+// Writes the run's bytes to its event file, then its index entry.
+Status write_run(LmdbCursor& events, EventFileAppender& appender, PendingRun& run) {
   if (run.empty()) return {};
+  BRELAY_TRY(appender.write_at(run.first_position, run.pieces));
   const auto key = EventKey{run.file_seq, run.first_position}.encode();
   BRELAY_ASSIGN_OR_RETURN(auto value,
-                          events.reserve(key, RunView::encoded_size(run.bytes, run.ends.size()), MDB_APPEND));
-  std::uint8_t* out = value.data();
-  for (ByteView piece : run.pieces) {
-    std::memcpy(out, piece.data(), piece.size());
-    out += piece.size();
-  }
-  RunView::write_trailer(value, run.ends);
+                          events.reserve(key, RunView::encoded_size(run.ends.size()), MDB_APPEND));
+  RunView::write(value, run.ends);
   run.clear();
   return {};
 }
@@ -132,7 +129,11 @@ Status StoreWriter::load_state() {
     file_->info = to_file_info(seq, record);
     file_->next_position = record.end_position;
     next_file_seq_ = seq + 1;
+    BRELAY_ASSIGN_OR_RETURN(appender_, store_.event_files_->open_for_append(seq));
+  } else {
+    appender_ = EventFileAppender();
   }
+  finished_appenders_.clear();
   BRELAY_ASSIGN_OR_RETURN(auto resume, read_resume_record(txn, store_.dbs_));
   committed_end_.reset();
   if (resume) committed_end_ = to_resume_point(*resume);
@@ -378,8 +379,31 @@ void StoreWriter::run() {
   }
 }
 
+namespace {
+
+// The writer leaves this much of the map unused: a purge must be able to commit (LMDB copies every
+// page it changes, and the free list it updates takes pages too) to make room after the map filled.
+std::uint64_t map_headroom(std::uint64_t map_size) {
+  return std::clamp<std::uint64_t>(map_size / 16, kMiB, 64 * kMiB);
+}
+
+}  // namespace
+
+Status StoreWriter::check_map_room() const {
+  const MDB_envinfo info = store_.env_.info();
+  const std::uint64_t headroom = map_headroom(info.me_mapsize);
+  const std::uint64_t used = (static_cast<std::uint64_t>(info.me_last_pgno) + 1) * store_.env_.page_size();
+  if (info.me_mapsize > used && info.me_mapsize - used >= 2 * headroom) return {};
+  BRELAY_ASSIGN_OR_RETURN(std::uint64_t unused, store_.env_.unused_map_bytes());
+  if (unused >= 2 * headroom) return {};
+  return lmdb_error(MDB_MAP_FULL,
+                    fmt::format("storing events ({} KiB of the map unused, {} KiB kept for purges)",
+                                unused >> 10, headroom >> 10));
+}
+
 Result<StoreWriter::CommitOutcome> StoreWriter::commit(std::deque<WriteBatch>& batches) {
   const auto started = std::chrono::steady_clock::now();
+  BRELAY_TRY(check_map_room());
   CommitStats stats;
   const StoreDatabases& dbs = store_.dbs_;
   BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_write(store_.env_));
@@ -402,7 +426,7 @@ Result<StoreWriter::CommitOutcome> StoreWriter::commit(std::deque<WriteBatch>& b
     for (const WriteBatch::Op& op : batch.ops_) {
       switch (op.kind) {
         case WriteBatch::OpKind::kBeginFile: {
-          BRELAY_TRY(write_run(events, run));
+          BRELAY_TRY(write_run(events, appender_, run));
           if (file_) {
             file_->info.closed = true;
             BRELAY_TRY(put_file_record(txn, dbs, file_->info));
@@ -410,6 +434,9 @@ Result<StoreWriter::CommitOutcome> StoreWriter::commit(std::deque<WriteBatch>& b
           const WriteBatch::File& start = batch.files_[op.index];
           auto state = std::make_unique<FileState>();
           state->info.seq = next_file_seq_++;
+          if (appender_.is_open()) finished_appenders_.push_back(std::move(appender_));
+          BRELAY_ASSIGN_OR_RETURN(appender_, store_.event_files_->create(
+                                                 state->info.seq, store_.sync_mode() == SyncMode::kCommit));
           state->info.name = start.name;
           state->info.first_position = start.first_position;
           state->info.end_position = start.first_position;
@@ -437,7 +464,7 @@ Result<StoreWriter::CommitOutcome> StoreWriter::commit(std::deque<WriteBatch>& b
           stats.event_bytes += bytes.size();
           const std::uint32_t seq = file_->info.seq;
           if (!run.empty() && (run.file_seq != seq || run.bytes + bytes.size() > options_.max_run_bytes)) {
-            BRELAY_TRY(write_run(events, run));
+            BRELAY_TRY(write_run(events, appender_, run));
           }
           if (run.empty()) {
             run.file_seq = seq;
@@ -470,12 +497,12 @@ Result<StoreWriter::CommitOutcome> StoreWriter::commit(std::deque<WriteBatch>& b
           break;
         }
         case WriteBatch::OpKind::kEndFile:
-          BRELAY_TRY(write_run(events, run));
+          BRELAY_TRY(write_run(events, appender_, run));
           file_->info.closed = true;
           file_->dirty = true;
           break;
         case WriteBatch::OpKind::kAbandonTransaction: {
-          BRELAY_TRY(write_run(events, run));
+          BRELAY_TRY(write_run(events, appender_, run));
           if (file_ && file_->next_position != file_->info.end_position) {
             const EventKey from{file_->info.seq, file_->info.end_position};
             const EventKey until{file_->info.seq + 1, 0};
@@ -495,7 +522,7 @@ Result<StoreWriter::CommitOutcome> StoreWriter::commit(std::deque<WriteBatch>& b
       }
     }
   }
-  BRELAY_TRY(write_run(events, run));
+  BRELAY_TRY(write_run(events, appender_, run));
   if (file_ && file_->dirty) {
     BRELAY_TRY(put_file_record(txn, dbs, file_->info));
     file_->dirty = false;
@@ -527,6 +554,13 @@ Result<StoreWriter::CommitOutcome> StoreWriter::commit(std::deque<WriteBatch>& b
     }
   }
   const auto committing = std::chrono::steady_clock::now();
+  if (store_.sync_mode() == SyncMode::kCommit) {
+    // The event bytes this commit indexes are on disk before the index is.
+    for (EventFileAppender& finished : finished_appenders_)
+      BRELAY_TRY(finished.sync());
+    if (stats.events > 0 && appender_.is_open()) BRELAY_TRY(appender_.sync());
+  }
+  finished_appenders_.clear();
   BRELAY_TRY(txn.commit());
   const auto committed = std::chrono::steady_clock::now();
   stats.commit_time = committed - committing;
@@ -629,9 +663,8 @@ bool StoreWriter::ready_to_resume() const {
     error = progress_.error;
   }
   if (error && error->code() == MDB_MAP_FULL) {
-    const MDB_envinfo info = store_.env_.info();
-    const std::uint64_t used = (static_cast<std::uint64_t>(info.me_last_pgno) + 1) * store_.env_.page_size();
-    return info.me_mapsize > used && info.me_mapsize - used >= options_.resume_free_bytes;
+    auto unused = store_.env_.unused_map_bytes();
+    return unused && *unused >= options_.resume_free_bytes && check_map_room();
   }
   return store_.filesystem_free_bytes() >= options_.resume_free_bytes;
 }
@@ -642,6 +675,7 @@ bool StoreWriter::resume() {
     BRELAY_TRY(trim_to_resume_point(txn, store_.dbs_));
     BRELAY_TRY(txn.commit());
     BRELAY_TRY(store_.sync_after_write());
+    BRELAY_TRY(store_.reconcile_event_files());
     return load_state();
   }();
   if (!trimmed) return false;

@@ -11,8 +11,9 @@
 // until a progress callback reports queue_full == false. The writer may commit the first part of a long
 // transaction to keep memory bounded; such a part is never published, and recovery trims it after a crash.
 //
-// Group commit and durability (SyncMode::kCommit): every commit fdatasyncs its data pages before
-// LMDB writes its meta page. When more work is already queued, the meta page is written without a
+// Group commit and durability (SyncMode::kCommit): every commit writes its events' bytes to their
+// event files and fdatasyncs them, then commits the index, which fdatasyncs its pages before LMDB
+// writes its meta page. When more work is already queued, the meta page is written without a
 // sync (MDB_NOMETASYNC) and the next commit's fdatasync makes it durable, so that commit is
 // published one commit later and a busy writer pays one sync per group. When nothing else waits,
 // the meta page is written synchronously, as LMDB's default commit does, and the commit is
@@ -44,9 +45,11 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/result.h"
 #include "storage/binlog_store.h"
+#include "storage/event_files.h"
 #include "storage/retention.h"
 #include "storage/store_types.h"
 #include "storage/write_batch.h"
@@ -155,6 +158,8 @@ class StoreWriter {
   void run();
   Status validate(const WriteBatch& batch, AdmissionState& state) const;
   Result<CommitOutcome> commit(std::deque<WriteBatch>& batches);
+  // MDB_MAP_FULL when what the map has left is kept for purges.
+  Status check_map_room() const;
   void after_commit(const CommitOutcome& outcome);
   void fail(Error error);
   bool ready_to_resume() const;
@@ -183,6 +188,8 @@ class StoreWriter {
 
   // Writer-thread state: the newest file and the durable-end bookkeeping.
   std::unique_ptr<FileState> file_;
+  EventFileAppender appender_;                         // the newest file's event file
+  std::vector<EventFileAppender> finished_appenders_;  // files this commit ended, synced with it
   std::uint32_t next_file_seq_ = 1;
   std::optional<ResumePoint> committed_end_;  // as of the last commit
   std::optional<ResumePoint> published_end_;  // what readers see

@@ -131,9 +131,9 @@ Status check_nothing_after(const std::string& data_dir, const storage::ResumePoi
     if (key >= limit) return make_error("'{}' holds an entry at or after the durable end", name);
     if (name == std::string_view(storage::db_name::kEvents)) {
       BRELAY_ASSIGN_OR_RETURN(storage::RunView run, storage::RunView::parse(last->value));
-      if (key.file_seq != limit.file_seq || key.position + run.payload().size() != limit.position) {
+      if (key.file_seq != limit.file_seq || key.position + run.payload_size() != limit.position) {
         return make_error("the last stored run ends at #{}:{}, not at the durable end #{}:{}", key.file_seq,
-                          key.position + run.payload().size(), limit.file_seq, limit.position);
+                          key.position + run.payload_size(), limit.file_seq, limit.position);
       }
     }
   }

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "storage/lmdb_txn.h"
 #include "storage/retention.h"
@@ -148,6 +150,64 @@ TEST(BinlogStore, ReopeningTrimsAnUnfinishedTransactionAndAFileBegunAfterIt) {
   ASSERT_TRUE(files);
   ASSERT_EQ(files->size(), 2u);
   EXPECT_EQ((*files)[1].end_position, end->position);
+}
+
+std::uint64_t file_size(const std::string& path) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  return ec ? 0 : size;
+}
+
+TEST(BinlogStore, EventFilesHoldTheSourcesBytesAtTheSourcesPositionsAndRecoveryMakesThemAgreeWithTheIndex) {
+  auto dir = temp_dir();
+  const std::string data = dir.file("data");
+  const std::string events_dir = data + "/events";
+  TestStream stream;
+  {
+    auto store = BinlogStore::open(data);
+    ASSERT_TRUE(store);
+    auto writer = StoreWriter::start(**store, {});
+    ASSERT_TRUE(writer);
+    WriteBatch batch;
+    stream.begin_file(batch);
+    for (int i = 0; i < 4; ++i)
+      stream.transaction(batch, 2, 500);
+    stream.unfinished_events(batch, 3, 700);  // committed by stop(), past the durable end
+    ASSERT_TRUE((*writer)->submit(std::move(batch)));
+    ASSERT_TRUE((*writer)->stop());
+  }
+  const std::string first = events_dir + "/0000000001.events";
+  // The event file holds every event at its position, the unfinished ones too until recovery.
+  EXPECT_EQ(file_size(first), stream.next_position());
+  {
+    std::ifstream in(first, std::ios::binary);
+    const Bytes bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (const auto& event : stream.complete_events()) {
+      ASSERT_LE(event.position + event.bytes.size(), bytes.size());
+      EXPECT_TRUE(std::equal(event.bytes.begin(), event.bytes.end(),
+                             bytes.begin() + static_cast<std::ptrdiff_t>(event.position)))
+          << "event at " << event.position;
+    }
+  }
+  // A crash between creating an event file and committing its record leaves an orphan.
+  std::ofstream(events_dir + "/0000000007.events") << "left by a crash";
+  {
+    auto store = BinlogStore::open(data);
+    ASSERT_TRUE(store) << store.error().message();
+    EXPECT_EQ(file_size(first), stream.boundary_position()) << "the unfinished transaction is cut";
+    EXPECT_FALSE(std::filesystem::exists(events_dir + "/0000000007.events"));
+    auto events = testing::read_everything(**store);
+    ASSERT_TRUE(events) << events.error().message();
+    EXPECT_EQ(testing::compare_events(*events, stream.complete_events()), "");
+  }
+  // An event file shorter than what the index names is damage, said as such; nothing is changed.
+  std::filesystem::resize_file(first, stream.boundary_position() - 1);
+  auto damaged = BinlogStore::open(data);
+  ASSERT_FALSE(damaged);
+  EXPECT_NE(damaged.error().message().find("damaged"), std::string::npos) << damaged.error().message();
+  EXPECT_NE(damaged.error().message().find("0000000001.events"), std::string::npos)
+      << damaged.error().message();
+  EXPECT_EQ(file_size(first), stream.boundary_position() - 1);
 }
 
 TEST(BinlogStore, AFileBegunWithoutACompleteTransactionIsRemovedOnReopen) {

@@ -258,6 +258,38 @@ TEST_F(StoreReaderTest, ManyReadersOnOneThreadEachKeepTheirOwnPlace) {
   EXPECT_EQ(store_->registered_readers(), 0u);
 }
 
+TEST_F(StoreReaderTest, AReaderFollowsAFileThatGrowsPastItsMapAndKeepsItsViewsUntilRelease) {
+  StoreReader reader = open_reader();
+  const auto end = store_->durable_end();
+  ASSERT_TRUE(reader.seek(end->file, end->position));
+  // Past the 64 MiB a first map of the file covers, in 1 MiB transactions.
+  for (int round = 0; round < 3; ++round) {
+    WriteBatch batch;
+    for (int i = 0; i < 25; ++i)
+      stream_.transaction(batch, 4, 256 << 10);
+    submit(std::move(batch));
+    auto first = reader.read(1 << 20);
+    ASSERT_TRUE(first) << first.error().message();
+    ASSERT_FALSE(first->runs.empty());
+    const ByteView held = first->runs.front().bytes();
+    const Bytes copy(held.begin(), held.end());
+    // The writer appends more while the batch is out; the views stay what they were.
+    WriteBatch more;
+    stream_.transaction(more, 1, 1000);
+    submit(std::move(more));
+    EXPECT_TRUE(std::equal(copy.begin(), copy.end(), held.begin()));
+    reader.consume(first->bytes);
+    reader.release();
+  }
+  const auto rest = read_rest(reader, 8 << 20);
+  const auto expected = expected_from(end->file, end->position);
+  ASSERT_GT(expected.size(), rest.size());
+  const std::vector<testing::StoredEvent> tail(expected.end() - static_cast<std::ptrdiff_t>(rest.size()),
+                                               expected.end());
+  EXPECT_EQ(testing::compare_events(rest, tail), "");
+  EXPECT_GT(reader.position(), std::uint64_t{64} << 20);
+}
+
 TEST_F(StoreReaderTest, AForcedPurgeOfTheFileBeingReadIsAnErrorNotACrash) {
   StoreReader reader = open_reader();
   ASSERT_TRUE(reader.seek_file_start("source-bin.000001"));

@@ -317,14 +317,16 @@ TEST(StoreWriter, FullMapStopsWritingReadersKeepWorkingAndAPurgeResumesIt) {
   auto writer = start_writer(*s.store, log, options);
   TestStream stream;
   bool stopped = false;
-  for (int b = 0; b < 200 && !stopped; ++b) {
+  // Event bytes live in event files; the map holds the index, which small transactions (a run end
+  // and two GTID entries each) fill fastest.
+  for (int b = 0; b < 2000 && !stopped; ++b) {
     WriteBatch batch;
     if (b % 5 == 0) {
       if (b > 0) stream.end_file(batch);
       stream.begin_file(batch);
     }
-    for (int i = 0; i < 8; ++i)
-      stream.transaction(batch, 2, 4000);
+    for (int i = 0; i < 200; ++i)
+      stream.transaction(batch, 1, 30);
     if (!writer->submit(std::move(batch))) break;
     ASSERT_TRUE(log.wait_until([&](const StoreWriter::Progress& p) {
       return !p.accepting || (p.durable_end && p.durable_end->position == stream.next_position());
@@ -362,7 +364,12 @@ TEST(StoreWriter, FullMapStopsWritingReadersKeepWorkingAndAPurgeResumesIt) {
     std::lock_guard lock(purge_mutex);
     purge_result = std::move(report);
   });
-  ASSERT_TRUE(log.wait_until([](const StoreWriter::Progress& p) { return p.accepting; }));
+  const bool resumed = log.wait_until([](const StoreWriter::Progress& p) { return p.accepting; });
+  {
+    std::lock_guard lock(purge_mutex);
+    if (purge_result && !*purge_result) ADD_FAILURE() << purge_result->error().message();
+  }
+  ASSERT_TRUE(resumed) << (log.latest().error ? log.latest().error->message() : "");
   EXPECT_EQ(log.latest().restarts, 1u);
   {
     std::lock_guard lock(purge_mutex);

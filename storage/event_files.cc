@@ -1,0 +1,233 @@
+#include "storage/event_files.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <climits>
+#include <cstring>
+#include <filesystem>
+#include <utility>
+
+namespace brelay::storage {
+namespace {
+
+constexpr std::string_view kSuffix = ".events";
+// A map reaches this far past what was asked for, so a reader following the file being written
+// makes a new map once per this many bytes, not once per read.
+constexpr std::uint64_t kMapGranularity = std::uint64_t{64} << 20;
+
+Error errno_error(int code, std::string_view what, const std::string& path) {
+  return make_error_code(code, "{} {}: {}", what, path, std::strerror(code));
+}
+
+Status fsync_path(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return errno_error(errno, "opening the directory", path);
+  const int synced = ::fsync(fd);
+  const int code = errno;
+  ::close(fd);
+  if (synced != 0) return errno_error(code, "syncing the directory", path);
+  return {};
+}
+
+}  // namespace
+
+EventFileMap::~EventFileMap() {
+  if (length_ > 0) ::munmap(const_cast<std::uint8_t*>(base_), length_);
+}
+
+EventFileAppender::EventFileAppender(EventFileAppender&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), seq_(other.seq_), path_(std::move(other.path_)) {}
+
+EventFileAppender& EventFileAppender::operator=(EventFileAppender&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = std::exchange(other.fd_, -1);
+    seq_ = other.seq_;
+    path_ = std::move(other.path_);
+  }
+  return *this;
+}
+
+EventFileAppender::~EventFileAppender() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Status EventFileAppender::write_at(std::uint64_t offset, std::span<const ByteView> pieces) {
+  std::vector<iovec> iov;
+  iov.reserve(std::min<std::size_t>(pieces.size(), IOV_MAX));
+  std::size_t next = 0;  // the next piece not yet in iov
+  while (next < pieces.size() || !iov.empty()) {
+    while (next < pieces.size() && iov.size() < IOV_MAX) {
+      ByteView piece = pieces[next++];
+      if (piece.empty()) continue;
+      iov.push_back(iovec{const_cast<std::uint8_t*>(piece.data()), piece.size()});
+    }
+    if (iov.empty()) break;
+    const ssize_t written =
+        ::pwritev(fd_, iov.data(), static_cast<int>(iov.size()), static_cast<off_t>(offset));
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      return errno_error(errno, "writing events to", path_);
+    }
+    if (written == 0) return errno_error(ENOSPC, "writing events to", path_);
+    offset += static_cast<std::uint64_t>(written);
+    // Drop what was written from the front of iov.
+    std::size_t left = static_cast<std::size_t>(written);
+    std::size_t done = 0;
+    while (done < iov.size() && left >= iov[done].iov_len) {
+      left -= iov[done].iov_len;
+      ++done;
+    }
+    iov.erase(iov.begin(), iov.begin() + static_cast<std::ptrdiff_t>(done));
+    if (left > 0) {
+      iov.front().iov_base = static_cast<std::uint8_t*>(iov.front().iov_base) + left;
+      iov.front().iov_len -= left;
+    }
+  }
+  return {};
+}
+
+Status EventFileAppender::sync() {
+  if (::fdatasync(fd_) != 0) return errno_error(errno, "syncing", path_);
+  return {};
+}
+
+Result<std::unique_ptr<EventFiles>> EventFiles::open(const std::string& data_dir, bool read_only) {
+  std::string directory = (std::filesystem::path(data_dir) / "events").string();
+  if (!read_only) {
+    std::error_code ec;
+    const bool created = std::filesystem::create_directories(directory, ec);
+    if (ec) return make_error_code(ec.value(), "creating {}: {}", directory, ec.message());
+    if (created) BRELAY_TRY(fsync_path(data_dir));
+  }
+  return std::unique_ptr<EventFiles>(new EventFiles(std::move(directory)));
+}
+
+std::string EventFiles::path(std::uint32_t file_seq) const {
+  return fmt::format("{}/{:010}{}", directory_, file_seq, kSuffix);
+}
+
+Result<EventFileAppender> EventFiles::create(std::uint32_t file_seq, bool sync) {
+  std::string file = path(file_seq);
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  if (fd < 0) return errno_error(errno, "creating the event file", file);
+  EventFileAppender appender(fd, file_seq, std::move(file));
+  if (sync) BRELAY_TRY(sync_directory());
+  return appender;
+}
+
+Result<EventFileAppender> EventFiles::open_for_append(std::uint32_t file_seq) {
+  std::string file = path(file_seq);
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return errno_error(errno, "opening the event file", file);
+  return EventFileAppender(fd, file_seq, std::move(file));
+}
+
+Result<std::shared_ptr<const EventFileMap>> EventFiles::map(std::uint32_t file_seq, std::uint64_t end) {
+  std::lock_guard lock(mutex_);
+  if (auto it = maps_.find(file_seq); it != maps_.end()) {
+    if (auto cached = it->second.lock(); cached && cached->length() >= end) return cached;
+  }
+  const std::string file = path(file_seq);
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno_error(errno, "opening the event file", file);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int code = errno;
+    ::close(fd);
+    return errno_error(code, "reading the size of", file);
+  }
+  const auto file_size = static_cast<std::uint64_t>(st.st_size);
+  if (file_size < end) {
+    ::close(fd);
+    return make_error(
+        "the event file {} has {} bytes but the store's index names {}: the store is damaged "
+        "(was it written with sync = none before a machine crash?)",
+        file, file_size, end);
+  }
+  const std::uint64_t length = std::max<std::uint64_t>(
+      (end + kMapGranularity - 1) / kMapGranularity * kMapGranularity, kMapGranularity);
+  void* base = ::mmap(nullptr, length, PROT_READ, MAP_SHARED, fd, 0);
+  const int code = errno;
+  ::close(fd);
+  if (base == MAP_FAILED) return errno_error(code, "mapping the event file", file);
+  std::shared_ptr<const EventFileMap> mapped(
+      new EventFileMap(static_cast<const std::uint8_t*>(base), length));
+  maps_[file_seq] = mapped;
+  // Forget maps nobody holds any more.
+  std::erase_if(maps_, [](const auto& entry) { return entry.second.expired(); });
+  return mapped;
+}
+
+Result<std::vector<std::uint32_t>> EventFiles::list() const {
+  std::vector<std::uint32_t> seqs;
+  std::error_code ec;
+  std::filesystem::directory_iterator it(directory_, ec);
+  if (ec) return make_error_code(ec.value(), "listing {}: {}", directory_, ec.message());
+  for (; !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (!name.ends_with(kSuffix)) continue;
+    std::uint32_t seq = 0;
+    const char* first = name.data();
+    const char* last = name.data() + name.size() - kSuffix.size();
+    auto [ptr, parsed] = std::from_chars(first, last, seq);
+    if (parsed == std::errc() && ptr == last) seqs.push_back(seq);
+  }
+  if (ec) return make_error_code(ec.value(), "listing {}: {}", directory_, ec.message());
+  std::ranges::sort(seqs);
+  return seqs;
+}
+
+Result<std::uint64_t> EventFiles::size(std::uint32_t file_seq) const {
+  const std::string file = path(file_seq);
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) return errno_error(errno, "reading the size of", file);
+  return static_cast<std::uint64_t>(st.st_size);
+}
+
+Status EventFiles::truncate(std::uint32_t file_seq, std::uint64_t size, bool sync) {
+  const std::string file = path(file_seq);
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return errno_error(errno, "opening the event file", file);
+  struct stat st {};
+  int result = ::fstat(fd, &st);
+  if (result == 0 && static_cast<std::uint64_t>(st.st_size) > size) {
+    result = ::ftruncate(fd, static_cast<off_t>(size));
+    if (result == 0 && sync) result = ::fdatasync(fd);
+  }
+  const int code = errno;
+  ::close(fd);
+  if (result != 0) return errno_error(code, "cutting the event file", file);
+  return {};
+}
+
+Status EventFiles::remove(std::uint32_t file_seq) {
+  const std::string file = path(file_seq);
+  if (::unlink(file.c_str()) != 0 && errno != ENOENT) return errno_error(errno, "removing", file);
+  return {};
+}
+
+std::uint64_t EventFiles::disk_bytes() const {
+  std::uint64_t total = 0;
+  std::error_code ec;
+  std::filesystem::directory_iterator it(directory_, ec);
+  for (; !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    struct stat st {};
+    if (::stat(it->path().c_str(), &st) == 0) total += static_cast<std::uint64_t>(st.st_blocks) * 512;
+  }
+  return total;
+}
+
+Status EventFiles::sync_directory() const {
+  return fsync_path(directory_);
+}
+
+}  // namespace brelay::storage

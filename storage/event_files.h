@@ -1,0 +1,122 @@
+// Event files: the stored events' bytes, one plain file per stored binlog file, in
+// `<data_dir>/events/<file sequence>.events`. The byte at offset P of an event file is the byte at
+// position P of the source's binlog file (the part before the first stored position is a hole), so
+// an event file of a fully stored binlog is that binlog less its 4-byte magic. LMDB keeps the index
+// (runs of event ends, file records, GTIDs, the resume point, see store_format.h) and stays small;
+// the event bytes go to disk with one sequential write and one fdatasync per group commit, which is
+// what a plain binlog file costs, and readers get them zero-copy through a read-only shared map.
+//
+// Crash rule: an event file always holds at least what the committed index names. The writer writes
+// and fdatasyncs event bytes before the LMDB commit that indexes them, and creates (and fsyncs the
+// directory entry of) a new event file before the commit that records the file. Bytes past what the
+// index names (an unfinished commit, an abandoned transaction) are cut by recovery; event files
+// without a file record (a crash between creating one and committing it, or between a purge's
+// commit and its unlink) are removed by recovery.
+//
+// Threads: EventFiles is shared by the store's writer and readers (its map cache is locked);
+// an EventFileAppender belongs to the writer thread; an EventFileMap is immutable and shared.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/bytes.h"
+#include "common/result.h"
+
+namespace brelay::storage {
+
+// A read-only shared map of the first `length()` bytes of an event file. Only bytes below what the
+// file held when they were asked for may be read (mapping past the end of a file is allowed, reading
+// there is not); event bytes never change once written below the durable end. The map outlives an
+// unlink of the file.
+class EventFileMap {
+ public:
+  EventFileMap(const EventFileMap&) = delete;
+  EventFileMap& operator=(const EventFileMap&) = delete;
+  ~EventFileMap();
+
+  std::uint64_t length() const { return length_; }
+  // Bytes [offset, offset + size); the caller checks the range against length() first.
+  ByteView bytes(std::uint64_t offset, std::size_t size) const { return ByteView(base_ + offset, size); }
+
+ private:
+  friend class EventFiles;
+  EventFileMap(const std::uint8_t* base, std::uint64_t length) : base_(base), length_(length) {}
+
+  const std::uint8_t* base_;
+  std::uint64_t length_;
+};
+
+// The writer's handle on the event file it appends to (RAII file descriptor).
+class EventFileAppender {
+ public:
+  EventFileAppender() = default;
+  EventFileAppender(EventFileAppender&& other) noexcept;
+  EventFileAppender& operator=(EventFileAppender&& other) noexcept;
+  EventFileAppender(const EventFileAppender&) = delete;
+  EventFileAppender& operator=(const EventFileAppender&) = delete;
+  ~EventFileAppender();
+
+  bool is_open() const { return fd_ >= 0; }
+  std::uint32_t file_seq() const { return seq_; }
+  // Writes `pieces` back to back from `offset` on. A short write (a full disk) is an error with
+  // errno's code (ENOSPC); whatever part was written is beyond the index and cut by recovery.
+  Status write_at(std::uint64_t offset, std::span<const ByteView> pieces);
+  Status sync();
+
+ private:
+  friend class EventFiles;
+  EventFileAppender(int fd, std::uint32_t seq, std::string path)
+      : fd_(fd), seq_(seq), path_(std::move(path)) {}
+
+  int fd_ = -1;
+  std::uint32_t seq_ = 0;
+  std::string path_;
+};
+
+class EventFiles {
+ public:
+  // `data_dir`/events; created (and its entry synced) unless read-only.
+  static Result<std::unique_ptr<EventFiles>> open(const std::string& data_dir, bool read_only);
+
+  EventFiles(const EventFiles&) = delete;
+  EventFiles& operator=(const EventFiles&) = delete;
+
+  const std::string& directory() const { return directory_; }
+  std::string path(std::uint32_t file_seq) const;
+
+  // Creates the event file of a new stored file (empty; an existing one, left by a crash before its
+  // file record was committed, is emptied) and makes its directory entry durable when `sync`.
+  Result<EventFileAppender> create(std::uint32_t file_seq, bool sync);
+  // Opens an existing event file to append to it (the writer restarting on the newest file).
+  Result<EventFileAppender> open_for_append(std::uint32_t file_seq);
+
+  // A map of file_seq's event file covering at least [0, end). Maps are shared between readers and
+  // made anew only when a reader needs more than the newest map of the file covers.
+  Result<std::shared_ptr<const EventFileMap>> map(std::uint32_t file_seq, std::uint64_t end);
+
+  // The sequence numbers of the event files present, ascending.
+  Result<std::vector<std::uint32_t>> list() const;
+  Result<std::uint64_t> size(std::uint32_t file_seq) const;
+  // Cuts an event file to `size` bytes (no-op when it is not longer) and syncs it when `sync`.
+  Status truncate(std::uint32_t file_seq, std::uint64_t size, bool sync);
+  // Removes an event file (no error when it is already gone). Readers' maps stay valid.
+  Status remove(std::uint32_t file_seq);
+  // Total bytes the event files take on disk.
+  std::uint64_t disk_bytes() const;
+  Status sync_directory() const;
+
+ private:
+  explicit EventFiles(std::string directory) : directory_(std::move(directory)) {}
+
+  const std::string directory_;
+  std::mutex mutex_;
+  std::map<std::uint32_t, std::weak_ptr<const EventFileMap>> maps_;  // guarded by mutex_
+};
+
+}  // namespace brelay::storage
