@@ -20,36 +20,27 @@ namespace {
 
 constexpr std::uint64_t kMiB = std::uint64_t{1} << 20;
 
-// Consecutive events of one file waiting to be written as one run. Pieces that lie back to back in
-// a batch's buffer are merged, so a run usually copies in one or a few memcpy calls.
+// Consecutive events of one file waiting to be indexed as one run.
 struct PendingRun {
   std::uint32_t file_seq = 0;
   std::uint64_t first_position = 0;
-  std::vector<ByteView> pieces;
   std::vector<std::uint32_t> ends;
   std::size_t bytes = 0;
 
   bool empty() const { return ends.empty(); }
   void add(ByteView event) {
-    if (!pieces.empty() && pieces.back().data() + pieces.back().size() == event.data()) {
-      pieces.back() = ByteView(pieces.back().data(), pieces.back().size() + event.size());
-    } else {
-      pieces.push_back(event);
-    }
     bytes += event.size();
     ends.push_back(static_cast<std::uint32_t>(bytes));
   }
   void clear() {
-    pieces.clear();
     ends.clear();
     bytes = 0;
   }
 };
 
-// Writes the run's bytes to its event file, then its index entry.
-Status write_run(LmdbCursor& events, EventFileAppender& appender, PendingRun& run) {
+// Writes the index entry of a run whose bytes are already in its event file.
+Status write_index(LmdbCursor& events, PendingRun& run) {
   if (run.empty()) return {};
-  BRELAY_TRY(appender.write_at(run.first_position, run.pieces));
   const auto key = EventKey{run.file_seq, run.first_position}.encode();
   BRELAY_ASSIGN_OR_RETURN(auto value,
                           events.reserve(key, RunView::encoded_size(run.ends.size()), MDB_APPEND));
@@ -75,9 +66,70 @@ struct StoreWriter::FileState {
 };
 
 struct StoreWriter::CommitOutcome {
-  bool synced = false;       // the commit fdatasynced its data (which also covers the previous meta page)
-  bool meta_synced = false;  // and wrote its own meta page synchronously
+  std::optional<ResumePoint> durable;  // what this round made durable (nullopt: nothing new)
   CommitStats stats;
+};
+
+struct StoreWriter::BuiltIndex {
+  LmdbTxn txn;                     // open, holding the round's index
+  std::optional<ResumePoint> end;  // the resume point it sets (nullopt: no new boundary)
+};
+
+// Runs one job at a time on its own thread: the writer hands it the event files' fdatasync while it
+// commits the previous round's index itself (an LMDB write transaction stays on its thread).
+class StoreWriter::SyncThread {
+ public:
+  SyncThread() : thread_([this] { loop(); }) {}
+  SyncThread(const SyncThread&) = delete;
+  SyncThread& operator=(const SyncThread&) = delete;
+  ~SyncThread() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+
+  void start(std::function<Status()> job) {
+    {
+      std::lock_guard lock(mutex_);
+      job_ = std::move(job);
+      done_ = false;
+    }
+    wake_.notify_all();
+  }
+
+  Status wait() {
+    std::unique_lock lock(mutex_);
+    wake_.wait(lock, [&] { return done_; });
+    return std::exchange(result_, ok_status());
+  }
+
+ private:
+  void loop() {
+    std::unique_lock lock(mutex_);
+    while (true) {
+      wake_.wait(lock, [&] { return stopping_ || job_; });
+      if (!job_) return;
+      auto job = std::move(job_);
+      job_ = nullptr;
+      lock.unlock();
+      Status result = job();
+      lock.lock();
+      result_ = std::move(result);
+      done_ = true;
+      wake_.notify_all();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::function<Status()> job_;  // guarded by mutex_
+  Status result_;                // guarded by mutex_
+  bool done_ = true;             // guarded by mutex_
+  bool stopping_ = false;        // guarded by mutex_
+  std::thread thread_;
 };
 
 Result<std::unique_ptr<StoreWriter>> StoreWriter::start(BinlogStore& store, Options options,
@@ -98,6 +150,7 @@ Result<std::unique_ptr<StoreWriter>> StoreWriter::start(BinlogStore& store, Opti
   }
   std::unique_ptr<StoreWriter> writer(
       new StoreWriter(store, options, std::move(on_progress), std::move(on_commit)));
+  if (store.sync_mode() == SyncMode::kCommit) writer->syncer_ = std::make_unique<SyncThread>();
   BRELAY_TRY(writer->load_state());
   writer->progress_.durable_end = writer->published_end_;
   writer->thread_ = std::thread([w = writer.get()] { w->run(); });
@@ -134,6 +187,9 @@ Status StoreWriter::load_state() {
     appender_ = EventFileAppender();
   }
   finished_appenders_.clear();
+  appender_written_ = false;
+  pending_txn_.reset();
+  pending_end_.reset();
   BRELAY_ASSIGN_OR_RETURN(auto resume, read_resume_record(txn, store_.dbs_));
   committed_end_.reset();
   if (resume) committed_end_ = to_resume_point(*resume);
@@ -318,6 +374,13 @@ void StoreWriter::run_purges(std::unique_lock<std::mutex>& lock) {
 void StoreWriter::run() {
   std::unique_lock lock(mutex_);
   while (true) {
+    if (pending_txn_ && !purge_jobs_.empty()) {
+      // A purge writes in its own transaction: the pending one commits first.
+      lock.unlock();
+      Status finished = finish_pending();
+      if (!finished) fail(std::move(finished).error());
+      lock.lock();
+    }
     run_purges(lock);
     if (!progress_.accepting) {
       if (stopping_) break;
@@ -401,15 +464,15 @@ Status StoreWriter::check_map_room() const {
                                 unused >> 10, headroom >> 10));
 }
 
-Result<StoreWriter::CommitOutcome> StoreWriter::commit(std::deque<WriteBatch>& batches) {
-  const auto started = std::chrono::steady_clock::now();
-  BRELAY_TRY(check_map_room());
-  CommitStats stats;
+Result<StoreWriter::BuiltIndex> StoreWriter::build_index(const std::deque<WriteBatch>& batches,
+                                                         CommitStats& stats) {
   const StoreDatabases& dbs = store_.dbs_;
   BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_write(store_.env_));
-  const std::uint64_t txn_id = txn.id();
   BRELAY_ASSIGN_OR_RETURN(LmdbCursor events, LmdbCursor::open(txn, dbs.events));
   BRELAY_ASSIGN_OR_RETURN(LmdbCursor gtid_positions, LmdbCursor::open(txn, dbs.gtid_positions));
+  BRELAY_ASSIGN_OR_RETURN(LmdbCursor gtids, LmdbCursor::open(txn, dbs.gtids));
+  // GTIDs of one source mostly arrive in key order: append them, until one does not sort last.
+  bool gtids_in_order = true;
   const std::int64_t now = store_.now();
   PendingRun run;
   // The boundary that ends this commit's last complete transaction, if it has one.
@@ -426,7 +489,7 @@ Result<StoreWriter::CommitOutcome> StoreWriter::commit(std::deque<WriteBatch>& b
     for (const WriteBatch::Op& op : batch.ops_) {
       switch (op.kind) {
         case WriteBatch::OpKind::kBeginFile: {
-          BRELAY_TRY(write_run(events, appender_, run));
+          BRELAY_TRY(write_index(events, run));
           if (file_) {
             file_->info.closed = true;
             BRELAY_TRY(put_file_record(txn, dbs, file_->info));
@@ -434,9 +497,6 @@ Result<StoreWriter::CommitOutcome> StoreWriter::commit(std::deque<WriteBatch>& b
           const WriteBatch::File& start = batch.files_[op.index];
           auto state = std::make_unique<FileState>();
           state->info.seq = next_file_seq_++;
-          if (appender_.is_open()) finished_appenders_.push_back(std::move(appender_));
-          BRELAY_ASSIGN_OR_RETURN(appender_, store_.event_files_->create(
-                                                 state->info.seq, store_.sync_mode() == SyncMode::kCommit));
           state->info.name = start.name;
           state->info.first_position = start.first_position;
           state->info.end_position = start.first_position;
@@ -464,7 +524,7 @@ Result<StoreWriter::CommitOutcome> StoreWriter::commit(std::deque<WriteBatch>& b
           stats.event_bytes += bytes.size();
           const std::uint32_t seq = file_->info.seq;
           if (!run.empty() && (run.file_seq != seq || run.bytes + bytes.size() > options_.max_run_bytes)) {
-            BRELAY_TRY(write_run(events, appender_, run));
+            BRELAY_TRY(write_index(events, run));
           }
           if (run.empty()) {
             run.file_seq = seq;
@@ -473,7 +533,12 @@ Result<StoreWriter::CommitOutcome> StoreWriter::commit(std::deque<WriteBatch>& b
           run.add(bytes);
           if (const ByteView gtid = batch.event_gtid(event); !gtid.empty()) {
             const auto key = EventKey{seq, event.position}.encode();
-            BRELAY_TRY(txn.put(dbs.gtids, gtid, key));
+            if (gtids_in_order) {
+              Status appended = gtids.put(gtid, key, MDB_APPEND);
+              if (!appended && appended.error().code() != MDB_KEYEXIST) return std::move(appended).error();
+              gtids_in_order = static_cast<bool>(appended);
+            }
+            if (!gtids_in_order) BRELAY_TRY(gtids.put(gtid, key));
             BRELAY_TRY(gtid_positions.put(key, gtid, MDB_APPEND));
             current_transaction_gtid_.assign(gtid.begin(), gtid.end());
           }
@@ -488,7 +553,7 @@ Result<StoreWriter::CommitOutcome> StoreWriter::commit(std::deque<WriteBatch>& b
             file_->unfinished_first_timestamp.reset();
             file_->dirty = true;
             if (!current_transaction_gtid_.empty()) {
-              last_gtid_ = std::move(current_transaction_gtid_);
+              std::swap(last_gtid_, current_transaction_gtid_);  // both keep their buffers
               current_transaction_gtid_.clear();
             }
             if (!boundary || boundary->file_seq != seq) boundary_file = info.name;
@@ -497,12 +562,12 @@ Result<StoreWriter::CommitOutcome> StoreWriter::commit(std::deque<WriteBatch>& b
           break;
         }
         case WriteBatch::OpKind::kEndFile:
-          BRELAY_TRY(write_run(events, appender_, run));
+          BRELAY_TRY(write_index(events, run));
           file_->info.closed = true;
           file_->dirty = true;
           break;
         case WriteBatch::OpKind::kAbandonTransaction: {
-          BRELAY_TRY(write_run(events, appender_, run));
+          BRELAY_TRY(write_index(events, run));
           if (file_ && file_->next_position != file_->info.end_position) {
             const EventKey from{file_->info.seq, file_->info.end_position};
             const EventKey until{file_->info.seq + 1, 0};
@@ -522,7 +587,7 @@ Result<StoreWriter::CommitOutcome> StoreWriter::commit(std::deque<WriteBatch>& b
       }
     }
   }
-  BRELAY_TRY(write_run(events, appender_, run));
+  BRELAY_TRY(write_index(events, run));
   if (file_ && file_->dirty) {
     BRELAY_TRY(put_file_record(txn, dbs, file_->info));
     file_->dirty = false;
@@ -540,59 +605,147 @@ Result<StoreWriter::CommitOutcome> StoreWriter::commit(std::deque<WriteBatch>& b
     BRELAY_TRY(txn.put(dbs.meta, as_bytes(meta_key::kResumePoint), encoded));
     new_end = to_resume_point(record);
   }
-  // When more work waits, the meta page is written without a sync: the next commit's fdatasync
-  // covers it. Otherwise LMDB writes it synchronously, as its default commit does.
+  return BuiltIndex{std::move(txn), std::move(new_end)};
+}
+
+Status StoreWriter::write_event_bytes(const std::deque<WriteBatch>& batches) {
+  const bool sync = store_.sync_mode() == SyncMode::kCommit;
+  std::uint32_t next_seq = next_file_seq_;
+  std::vector<ByteView> pieces;  // contiguous in the file from write_position on
+  std::uint64_t write_position = 0;
+  auto flush = [&]() -> Status {
+    if (pieces.empty()) return {};
+    BRELAY_TRY(appender_.write_at(write_position, pieces));
+    appender_written_ = true;
+    pieces.clear();
+    return {};
+  };
+  for (const WriteBatch& batch : batches) {
+    for (const WriteBatch::Op& op : batch.ops_) {
+      switch (op.kind) {
+        case WriteBatch::OpKind::kBeginFile: {
+          BRELAY_TRY(flush());
+          if (appender_.is_open() && appender_written_) finished_appenders_.push_back(std::move(appender_));
+          BRELAY_ASSIGN_OR_RETURN(appender_, store_.event_files_->create(next_seq++, sync));
+          appender_written_ = false;
+          break;
+        }
+        case WriteBatch::OpKind::kEvent: {
+          const WriteBatch::Event& event = batch.events_[op.index];
+          const ByteView bytes = batch.event_bytes(event);
+          if (!pieces.empty() && pieces.back().data() + pieces.back().size() == bytes.data()) {
+            pieces.back() = ByteView(pieces.back().data(), pieces.back().size() + bytes.size());
+          } else {
+            if (pieces.empty()) write_position = event.position;
+            pieces.push_back(bytes);
+          }
+          break;
+        }
+        case WriteBatch::OpKind::kAbandonTransaction:
+          // The next event is written again from the transaction's start.
+          BRELAY_TRY(flush());
+          break;
+        case WriteBatch::OpKind::kEndFile:
+        case WriteBatch::OpKind::kPutMeta: break;
+      }
+    }
+  }
+  return flush();
+}
+
+Status StoreWriter::sync_event_files() {
+  for (EventFileAppender& finished : finished_appenders_)
+    BRELAY_TRY(finished.sync());
+  finished_appenders_.clear();
+  if (appender_written_) {
+    BRELAY_TRY(appender_.sync());
+    appender_written_ = false;
+  }
+  return {};
+}
+
+Result<std::optional<ResumePoint>> StoreWriter::commit_pending() {
+  LmdbTxn txn = std::move(*pending_txn_);
+  pending_txn_.reset();
+  const std::uint64_t txn_id = txn.id();
+  BRELAY_TRY(txn.commit());
+  // With MDB_NOMETASYNC the commit fdatasynced its pages, which made the previous commit's meta
+  // page durable; its own meta page is durable at the next sync. LMDB skips an empty commit.
+  std::optional<ResumePoint> durable;
+  if (store_.env_.info().me_last_txnid == txn_id) durable = unsynced_end_;
+  unsynced_end_ = pending_end_;
+  committed_end_ = pending_end_;
+  return durable;
+}
+
+Result<StoreWriter::CommitOutcome> StoreWriter::commit(std::deque<WriteBatch>& batches) {
+  const auto started = std::chrono::steady_clock::now();
+  CommitOutcome outcome;
+  BRELAY_TRY(check_map_room());
+  BRELAY_TRY(write_event_bytes(batches));
+  const bool durable_mode = store_.sync_mode() == SyncMode::kCommit;
+  auto sync_time = std::chrono::nanoseconds(0);
+  if (durable_mode) {
+    // This commit's event bytes are synced while the previous commit's index commits: their
+    // fdatasyncs overlap, and the index that names these bytes commits only in the next round.
+    const auto syncing = std::chrono::steady_clock::now();
+    syncer_->start([this] { return sync_event_files(); });
+    Result<std::optional<ResumePoint>> previous = std::optional<ResumePoint>();
+    if (pending_txn_) previous = commit_pending();
+    Status synced = syncer_->wait();
+    BRELAY_TRY(previous);
+    BRELAY_TRY(synced);
+    outcome.durable = std::move(*previous);
+    sync_time = std::chrono::steady_clock::now() - syncing;
+  } else {
+    finished_appenders_.clear();
+    appender_written_ = false;
+  }
+  BRELAY_ASSIGN_OR_RETURN(BuiltIndex built, build_index(batches, outcome.stats));
+  std::optional<ResumePoint> built_end = built.end ? std::move(built.end) : pending_end_or_committed();
   bool pipelined = false;
-  if (store_.sync_mode() == SyncMode::kCommit) {
-    {
-      std::lock_guard lock(mutex_);
-      pipelined = !queue_.empty();
-    }
-    if (pipelined != meta_sync_deferred_) {
-      BRELAY_TRY(store_.env_.set_flags(MDB_NOMETASYNC, pipelined));
-      meta_sync_deferred_ = pipelined;
-    }
+  if (durable_mode) {
+    std::lock_guard lock(mutex_);
+    pipelined = !queue_.empty();
   }
   const auto committing = std::chrono::steady_clock::now();
-  if (store_.sync_mode() == SyncMode::kCommit) {
-    // The event bytes this commit indexes are on disk before the index is.
-    for (EventFileAppender& finished : finished_appenders_)
-      BRELAY_TRY(finished.sync());
-    if (stats.events > 0 && appender_.is_open()) BRELAY_TRY(appender_.sync());
+  if (pipelined) {
+    pending_txn_.emplace(std::move(built.txn));
+    pending_end_ = std::move(built_end);
+  } else {
+    BRELAY_TRY(built.txn.commit());
+    committed_end_ = std::move(built_end);
+    if (durable_mode) {
+      BRELAY_TRY(store_.env_.sync(true));
+      unsynced_end_.reset();
+    }
+    outcome.durable = committed_end_;
   }
-  finished_appenders_.clear();
-  BRELAY_TRY(txn.commit());
   const auto committed = std::chrono::steady_clock::now();
-  stats.commit_time = committed - committing;
-  stats.total_time = committed - started;
-  if (new_end) committed_end_ = std::move(new_end);
-  const bool synced = store_.env_.info().me_last_txnid == txn_id;
-  return CommitOutcome{synced, synced && !pipelined, stats};
+  outcome.stats.commit_time = sync_time + (committed - committing);
+  outcome.stats.total_time = committed - started;
+  return outcome;
+}
+
+std::optional<ResumePoint> StoreWriter::pending_end_or_committed() const {
+  return pending_txn_ ? pending_end_ : committed_end_;
+}
+
+Status StoreWriter::finish_pending() {
+  if (!pending_txn_) return {};
+  BRELAY_TRY(commit_pending());
+  BRELAY_TRY(store_.env_.sync(true));
+  unsynced_end_.reset();
+  if (committed_end_ && committed_end_ != published_end_) {
+    published_end_ = committed_end_;
+    store_.publish(published_end_);
+  }
+  return {};
 }
 
 void StoreWriter::after_commit(const CommitOutcome& outcome) {
-  std::optional<ResumePoint> durable;
-  if (store_.sync_mode() == SyncMode::kNone) {
-    durable = committed_end_;
-  } else if (outcome.meta_synced) {
-    durable = committed_end_;
-    unsynced_end_.reset();
-  } else if (outcome.synced) {
-    // This commit's fdatasync made the previous commit's meta page durable; this commit's own meta
-    // page waits for the next commit, which is already queued.
-    durable = unsynced_end_;
-    unsynced_end_ = committed_end_;
-  } else {
-    // Nothing was written (LMDB skips an empty commit): make sure what was committed is durable.
-    if (auto synced = store_.env_.sync(true); !synced) {
-      fail(std::move(synced).error());
-      return;
-    }
-    durable = committed_end_;
-    unsynced_end_.reset();
-  }
-  if (durable && durable != published_end_) {
-    published_end_ = durable;
+  if (outcome.durable && outcome.durable != published_end_) {
+    published_end_ = outcome.durable;
     store_.publish(published_end_);
   }
   {
@@ -605,6 +758,9 @@ void StoreWriter::after_commit(const CommitOutcome& outcome) {
 }
 
 void StoreWriter::fail(Error error) {
+  // The pending index names bytes that were synced, but it was never published: drop it with the
+  // queue; the producer restarts from the durable end.
+  pending_txn_.reset();
   // The last good commit may still have an unsynced meta page: make it durable and publish it, so
   // the durable end the producer restarts from is as late as it can be.
   if (store_.sync_mode() == SyncMode::kCommit && committed_end_ != published_end_ && store_.env_.sync(true)) {

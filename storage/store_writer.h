@@ -11,14 +11,18 @@
 // until a progress callback reports queue_full == false. The writer may commit the first part of a long
 // transaction to keep memory bounded; such a part is never published, and recovery trims it after a crash.
 //
-// Group commit and durability (SyncMode::kCommit): every commit writes its events' bytes to their
-// event files and fdatasyncs them, then commits the index, which fdatasyncs its pages before LMDB
-// writes its meta page. When more work is already queued, the meta page is written without a
-// sync (MDB_NOMETASYNC) and the next commit's fdatasync makes it durable, so that commit is
-// published one commit later and a busy writer pays one sync per group. When nothing else waits,
-// the meta page is written synchronously, as LMDB's default commit does, and the commit is
-// published at once. Nothing is published before its meta page is on disk. SyncMode::kNone
-// publishes right after the commit.
+// Group commit and durability (SyncMode::kCommit): a round takes what is queued, writes the
+// events' bytes to their event files and fdatasyncs them, then builds the round's index (runs,
+// GTIDs, file records, resume point) in an LMDB transaction. When nothing else waits, that
+// transaction commits at once and is synced (MDB_NOMETASYNC commit + a sync of the meta page), and
+// the round is published. When more work waits, the transaction stays open and the next round
+// commits it while its own event bytes are synced on a second thread, so the two fdatasyncs of a
+// busy writer overlap: the index commit syncs its pages (which makes the commit before it durable,
+// meta page included) and writes its meta page unsynced. A busy writer therefore publishes a round
+// two rounds later, and pays about one sync per round. The order that makes this safe: event bytes
+// are on disk before the LMDB commit that indexes them writes its meta page, and nothing is
+// published before its meta page is on disk. SyncMode::kNone commits each round at once and
+// publishes right after.
 //
 // Errors (full disk, full map, I/O errors) stop the writer: the failed commit is rolled back, what
 // is queued is dropped (none of it was acknowledged), submit() returns the error, and a progress
@@ -50,6 +54,7 @@
 #include "common/result.h"
 #include "storage/binlog_store.h"
 #include "storage/event_files.h"
+#include "storage/lmdb_txn.h"
 #include "storage/retention.h"
 #include "storage/store_types.h"
 #include "storage/write_batch.h"
@@ -140,6 +145,8 @@ class StoreWriter {
  private:
   struct FileState;
   struct CommitOutcome;
+  struct BuiltIndex;
+  class SyncThread;
   // The stream as it will be once everything queued is written: what the next batch must follow.
   struct AdmissionState {
     bool has_file = false;
@@ -157,7 +164,18 @@ class StoreWriter {
   Status load_state();
   void run();
   Status validate(const WriteBatch& batch, AdmissionState& state) const;
+  // One group commit round: the batches' bytes to their event files, their sync (overlapping the
+  // previous round's index commit), then their index, committed now or, when more work waits,
+  // kept open as the pending transaction that the next round commits.
   Result<CommitOutcome> commit(std::deque<WriteBatch>& batches);
+  Status write_event_bytes(const std::deque<WriteBatch>& batches);
+  Status sync_event_files();
+  Result<BuiltIndex> build_index(const std::deque<WriteBatch>& batches, CommitStats& stats);
+  // Commits the pending transaction; returns the end its fdatasync made durable, if any.
+  Result<std::optional<ResumePoint>> commit_pending();
+  // Commits and syncs the pending transaction and publishes it (before a purge or at rest).
+  Status finish_pending();
+  std::optional<ResumePoint> pending_end_or_committed() const;
   // MDB_MAP_FULL when what the map has left is kept for purges.
   Status check_map_room() const;
   void after_commit(const CommitOutcome& outcome);
@@ -189,15 +207,18 @@ class StoreWriter {
   // Writer-thread state: the newest file and the durable-end bookkeeping.
   std::unique_ptr<FileState> file_;
   EventFileAppender appender_;                         // the newest file's event file
-  std::vector<EventFileAppender> finished_appenders_;  // files this commit ended, synced with it
+  bool appender_written_ = false;                      // written since its last sync
+  std::vector<EventFileAppender> finished_appenders_;  // ended files written since their last sync
+  std::unique_ptr<SyncThread> syncer_;                 // SyncMode::kCommit only
+  std::optional<LmdbTxn> pending_txn_;                 // the last round's index, not yet committed
+  std::optional<ResumePoint> pending_end_;             // the end pending_txn_ sets
   std::uint32_t next_file_seq_ = 1;
-  std::optional<ResumePoint> committed_end_;  // as of the last commit
+  std::optional<ResumePoint> committed_end_;  // as of the last committed transaction
   std::optional<ResumePoint> published_end_;  // what readers see
   std::optional<ResumePoint> unsynced_end_;   // committed, meta page not yet known durable
   Bytes current_transaction_gtid_;
   Bytes last_gtid_;
   std::uint64_t purges_at_failure_ = 0;
-  bool meta_sync_deferred_ = true;  // MDB_NOMETASYNC is on (BinlogStore opens the store with it)
   bool fatal_ = false;
 
   std::thread thread_;
