@@ -69,6 +69,15 @@ class EventFileAppender {
   Status write_at(std::uint64_t offset, std::span<const ByteView> pieces);
   Status sync();
 
+  // What another thread needs to fdatasync this file while the appender goes on writing; valid
+  // while the appender (or what it was moved into) keeps the file open.
+  struct SyncTarget {
+    int fd = -1;
+    std::string path;
+    Status sync() const;
+  };
+  SyncTarget sync_target() const { return SyncTarget{fd_, path_}; }
+
  private:
   friend class EventFiles;
   EventFileAppender(int fd, std::uint32_t seq, std::string path)

@@ -653,15 +653,30 @@ Status StoreWriter::write_event_bytes(const std::deque<WriteBatch>& batches) {
   return flush();
 }
 
-Status StoreWriter::sync_event_files() {
-  for (EventFileAppender& finished : finished_appenders_)
-    BRELAY_TRY(finished.sync());
+void StoreWriter::start_sync() {
+  if (finished_appenders_.empty() && !appender_written_) return;
+  std::vector<EventFileAppender> finished = std::move(finished_appenders_);
   finished_appenders_.clear();
-  if (appender_written_) {
-    BRELAY_TRY(appender_.sync());
-    appender_written_ = false;
-  }
-  return {};
+  // The appender stays with the writer, which goes on writing to it: the sync thread gets what
+  // syncing it takes. The descriptor stays open until that sync has been waited for (an appender
+  // that a new file replaces moves to finished_appenders_, which only a later sync takes).
+  std::optional<EventFileAppender::SyncTarget> current;
+  if (appender_written_) current = appender_.sync_target();
+  appender_written_ = false;
+  sync_in_flight_ = true;
+  syncer_->start([finished = std::make_shared<std::vector<EventFileAppender>>(std::move(finished)),
+                  current = std::move(current)]() -> Status {
+    for (EventFileAppender& file : *finished)
+      BRELAY_TRY(file.sync());
+    if (current) BRELAY_TRY(current->sync());
+    return {};
+  });
+}
+
+Status StoreWriter::wait_sync() {
+  if (!sync_in_flight_) return {};
+  sync_in_flight_ = false;
+  return syncer_->wait();
 }
 
 Result<std::optional<ResumePoint>> StoreWriter::commit_pending() {
@@ -682,57 +697,56 @@ Result<StoreWriter::CommitOutcome> StoreWriter::commit(std::deque<WriteBatch>& b
   const auto started = std::chrono::steady_clock::now();
   CommitOutcome outcome;
   BRELAY_TRY(check_map_room());
+  // While the previous round's bytes may still be syncing.
   BRELAY_TRY(write_event_bytes(batches));
   const bool durable_mode = store_.sync_mode() == SyncMode::kCommit;
-  auto sync_time = std::chrono::nanoseconds(0);
-  if (durable_mode) {
-    // This commit's event bytes are synced while the previous commit's index commits: their
-    // fdatasyncs overlap, and the index that names these bytes commits only in the next round.
-    const auto syncing = std::chrono::steady_clock::now();
-    syncer_->start([this] { return sync_event_files(); });
-    Result<std::optional<ResumePoint>> previous = std::optional<ResumePoint>();
-    if (pending_txn_) previous = commit_pending();
-    Status synced = syncer_->wait();
-    BRELAY_TRY(previous);
-    BRELAY_TRY(synced);
-    outcome.durable = std::move(*previous);
-    sync_time = std::chrono::steady_clock::now() - syncing;
-  } else {
+  if (!durable_mode) {
     finished_appenders_.clear();
     appender_written_ = false;
+    BRELAY_ASSIGN_OR_RETURN(BuiltIndex built, build_index(batches, outcome.stats));
+    const auto committing = std::chrono::steady_clock::now();
+    BRELAY_TRY(built.txn.commit());
+    if (built.end) committed_end_ = std::move(built.end);
+    outcome.durable = committed_end_;
+    const auto committed = std::chrono::steady_clock::now();
+    outcome.stats.commit_time = committed - committing;
+    outcome.stats.total_time = committed - started;
+    return outcome;
   }
+  // The previous round's bytes are on disk: its index may commit, while this round's bytes sync.
+  const auto syncing = std::chrono::steady_clock::now();
+  BRELAY_TRY(wait_sync());
+  start_sync();
+  if (pending_txn_) {
+    BRELAY_ASSIGN_OR_RETURN(outcome.durable, commit_pending());
+  }
+  auto commit_time = std::chrono::steady_clock::now() - syncing;
   BRELAY_ASSIGN_OR_RETURN(BuiltIndex built, build_index(batches, outcome.stats));
-  std::optional<ResumePoint> built_end = built.end ? std::move(built.end) : pending_end_or_committed();
+  pending_end_ = built.end ? std::move(built.end) : committed_end_;
+  pending_txn_.emplace(std::move(built.txn));
   bool pipelined = false;
-  if (durable_mode) {
+  {
     std::lock_guard lock(mutex_);
     pipelined = !queue_.empty();
   }
-  const auto committing = std::chrono::steady_clock::now();
-  if (pipelined) {
-    pending_txn_.emplace(std::move(built.txn));
-    pending_end_ = std::move(built_end);
-  } else {
-    BRELAY_TRY(built.txn.commit());
-    committed_end_ = std::move(built_end);
-    if (durable_mode) {
-      BRELAY_TRY(store_.env_.sync(true));
-      unsynced_end_.reset();
-    }
+  if (!pipelined) {
+    // Nothing else waits: make this round durable and publish it now.
+    const auto finishing = std::chrono::steady_clock::now();
+    BRELAY_TRY(wait_sync());
+    BRELAY_TRY(commit_pending());
+    BRELAY_TRY(store_.env_.sync(true));
+    unsynced_end_.reset();
     outcome.durable = committed_end_;
+    commit_time += std::chrono::steady_clock::now() - finishing;
   }
-  const auto committed = std::chrono::steady_clock::now();
-  outcome.stats.commit_time = sync_time + (committed - committing);
-  outcome.stats.total_time = committed - started;
+  outcome.stats.commit_time = commit_time;
+  outcome.stats.total_time = std::chrono::steady_clock::now() - started;
   return outcome;
-}
-
-std::optional<ResumePoint> StoreWriter::pending_end_or_committed() const {
-  return pending_txn_ ? pending_end_ : committed_end_;
 }
 
 Status StoreWriter::finish_pending() {
   if (!pending_txn_) return {};
+  BRELAY_TRY(wait_sync());
   BRELAY_TRY(commit_pending());
   BRELAY_TRY(store_.env_.sync(true));
   unsynced_end_.reset();
@@ -758,8 +772,9 @@ void StoreWriter::after_commit(const CommitOutcome& outcome) {
 }
 
 void StoreWriter::fail(Error error) {
-  // The pending index names bytes that were synced, but it was never published: drop it with the
-  // queue; the producer restarts from the durable end.
+  // The pending index was never published: drop it with the queue (after its sync, which may still
+  // use the event files); the producer restarts from the durable end.
+  (void)wait_sync();
   pending_txn_.reset();
   // The last good commit may still have an unsynced meta page: make it durable and publish it, so
   // the durable end the producer restarts from is as late as it can be.

@@ -164,18 +164,20 @@ class StoreWriter {
   Status load_state();
   void run();
   Status validate(const WriteBatch& batch, AdmissionState& state) const;
-  // One group commit round: the batches' bytes to their event files, their sync (overlapping the
-  // previous round's index commit), then their index, committed now or, when more work waits,
-  // kept open as the pending transaction that the next round commits.
+  // One group commit round: the batches' bytes to their event files (while the previous round's
+  // bytes may still be syncing), then their sync starts on the sync thread while the previous
+  // round's index commits, then this round's index is built and kept open as the pending
+  // transaction that the next round commits; when nothing else waits, it commits and syncs now.
   Result<CommitOutcome> commit(std::deque<WriteBatch>& batches);
   Status write_event_bytes(const std::deque<WriteBatch>& batches);
-  Status sync_event_files();
+  // Hands the event files written since the last sync to the sync thread / waits for that sync.
+  void start_sync();
+  Status wait_sync();
   Result<BuiltIndex> build_index(const std::deque<WriteBatch>& batches, CommitStats& stats);
   // Commits the pending transaction; returns the end its fdatasync made durable, if any.
   Result<std::optional<ResumePoint>> commit_pending();
   // Commits and syncs the pending transaction and publishes it (before a purge or at rest).
   Status finish_pending();
-  std::optional<ResumePoint> pending_end_or_committed() const;
   // MDB_MAP_FULL when what the map has left is kept for purges.
   Status check_map_room() const;
   void after_commit(const CommitOutcome& outcome);
@@ -210,6 +212,7 @@ class StoreWriter {
   bool appender_written_ = false;                      // written since its last sync
   std::vector<EventFileAppender> finished_appenders_;  // ended files written since their last sync
   std::unique_ptr<SyncThread> syncer_;                 // SyncMode::kCommit only
+  bool sync_in_flight_ = false;                        // syncer_ has a job not yet waited for
   std::optional<LmdbTxn> pending_txn_;                 // the last round's index, not yet committed
   std::optional<ResumePoint> pending_end_;             // the end pending_txn_ sets
   std::uint32_t next_file_seq_ = 1;
