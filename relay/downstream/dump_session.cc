@@ -121,6 +121,9 @@ Status DumpSession::start() {
 
   session_.start_stream();
   session_.set_low_water_mark(0);
+  if (Status limited = session_.limit_unsent_bytes(kUnsentBytes); !limited)
+    spdlog::warn("replica {}: {}; streaming on without it", session_.peer_address(),
+                 limited.error().message());
   subscription_ = services_.commits.subscribe([this](const CommitNotifier::Progress&) {
     if (state_ == State::kWaitingForCommit) {
       heartbeat_timer_.stop();

@@ -22,6 +22,13 @@
 // kReadBytes; while anything is left unsent the session reads nothing more from the store and
 // resumes on the socket's drain notification, so a slow replica costs at most one batch of memory
 // and never slows the writer or other sessions (the read transaction ends after every batch).
+// The socket itself may hold at most kUnsentBytes that the replica's window has no room for yet
+// (TCP_NOTSENT_LOWAT). Without that limit the kernel queues megabytes per socket, and every byte
+// then leaves in the *replica's* context: each window update the replica sends pushes the queued
+// segments through the loopback from inside the replica's recv(), so a client that is itself the
+// bottleneck (mariadb-binlog --raw, a replica's IO thread, both writing files) spends its CPU on
+// our transmit path and reads slower than from mariadbd, whose socket runs empty now and then.
+// With the limit, the relay wakes on the drain and transmits in its own context.
 //
 // Owned by the session's handler; loop thread only. The ServerSession outlives it.
 #pragma once
@@ -70,8 +77,11 @@ struct DumpServices {
 class DumpSession {
  public:
   // The most read from the store and sent per batch; also about the most a slow replica makes the
-  // relay hold.
-  static constexpr std::size_t kReadBytes = 512 * 1024;
+  // relay hold. Small enough that the part of a batch the kernel does not take at once (copied
+  // into the session) stays small with the unsent limit below.
+  static constexpr std::size_t kReadBytes = 128 * 1024;
+  // What the socket may hold beyond the replica's window (TcpConnection::limit_unsent_bytes()).
+  static constexpr std::size_t kUnsentBytes = 128 * 1024;
 
   DumpSession(DumpServices& services, net::ServerSession& session, DumpRequest request);
   ~DumpSession();
