@@ -74,7 +74,8 @@ class TcpConnection {
   // (TCP_NOTSENT_LOWAT); what write() offers beyond that stays pending here. For a sender that can
   // produce faster than its peer consumes: with a deep unsent queue, the peer's acknowledgements
   // push this side's segments through the loopback in the *peer's* context, costing the reader's
-  // CPU (see relay/downstream/dump_session.h). An error means the option could not be set.
+  // CPU (see relay/downstream/dump_session.h). 0 restores the system's default (net.ipv4.
+  // tcp_notsent_lowat, normally no limit). An error means the option could not be set.
   Status limit_unsent_bytes(std::size_t bytes);
 
   // Closes now; pending bytes are dropped. Idempotent.
