@@ -19,6 +19,8 @@ EventLoop::EventLoop() {
     fmt::print(stderr, "fatal: uv_loop_init failed: {}\n", uv_strerror(rc));
     std::abort();
   }
+  // Cannot fail before the loop has run; without it idle_time() stays 0 (the loop looks busy).
+  (void)uv_loop_configure(&loop_, UV_METRICS_IDLE_TIME);
   uv_async_init(&loop_, &wakeup_, &EventLoop::on_async);
   wakeup_.data = this;
   uv_unref(reinterpret_cast<uv_handle_t*>(&wakeup_));
@@ -34,6 +36,10 @@ EventLoop::~EventLoop() {
   while (uv_run(&loop_, UV_RUN_DEFAULT) != 0) {
   }
   uv_loop_close(&loop_);
+}
+
+std::chrono::nanoseconds EventLoop::idle_time() {
+  return std::chrono::nanoseconds(uv_metrics_idle_time(&loop_));
 }
 
 Status EventLoop::run() {

@@ -6,6 +6,7 @@
 // socket then fail with EPIPE instead of killing the process).
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <mutex>
 #include <vector>
@@ -31,6 +32,10 @@ class EventLoop {
   void stop();
   // Queues `task` to run on the loop thread; any thread. Tasks run in the order posted.
   void post(std::function<void()> task);
+
+  // Time the loop has spent waiting for events since it was created (libuv's idle-time metric);
+  // with the wall clock it tells how busy the loop thread is. Loop thread only.
+  std::chrono::nanoseconds idle_time();
 
  private:
   static void on_async(uv_async_t* handle);

@@ -70,6 +70,7 @@ class PacketChannel final : private TcpConnection::Observer {
   Status send_batch(PacketBatch& batch, std::uint8_t& sequence_id);
   std::size_t pending_bytes() const { return connection_->pending_bytes(); }
   void set_low_water_mark(std::size_t bytes) { connection_->set_low_water_mark(bytes); }
+  Status limit_unsent_bytes(std::size_t bytes) { return connection_->limit_unsent_bytes(bytes); }
 
   // TLS. Server: call after reading the SSLRequest; bytes that followed it are the ClientHello.
   Status start_server_tls(std::shared_ptr<const TlsContext> context);

@@ -103,6 +103,9 @@ class ServerSession final : private PacketChannel::Listener {
   // copies least; one that allows more pending trades memory and copies for fewer wake-ups.
   std::size_t pending_bytes() const { return channel_.pending_bytes(); }
   void set_low_water_mark(std::size_t bytes) { channel_.set_low_water_mark(bytes); }
+  // How much the kernel may queue beyond what the peer's window takes (TcpConnection::
+  // limit_unsent_bytes()); for streams whose reader is slower than this side.
+  Status limit_unsent_bytes(std::size_t bytes) { return channel_.limit_unsent_bytes(bytes); }
 
   // Ends the session. Without `error` the socket closes at once (unsent bytes are dropped: a kill).
   // With one, the ERR is sent first and the socket closes once it is out and the client has closed

@@ -1,7 +1,13 @@
 #include "net/tcp_connection.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "net/socket_address.h"
@@ -290,6 +296,18 @@ std::size_t TcpConnection::pending_bytes() const {
   if (handle_ == nullptr) return 0;
   return uv_stream_get_write_queue_size(reinterpret_cast<const uv_stream_t*>(&handle_->tcp)) +
          handle_->queued.size();
+}
+
+Status TcpConnection::limit_unsent_bytes(std::size_t bytes) {
+  if (closing_) return make_error("the connection is closed");
+  uv_os_fd_t fd = -1;
+  if (int rc = uv_fileno(reinterpret_cast<const uv_handle_t*>(&handle_->tcp), &fd); rc != 0)
+    return uv_error("limiting the socket's unsent bytes", rc);
+  const int limit = static_cast<int>(std::min<std::size_t>(bytes, std::numeric_limits<int>::max()));
+  if (::setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &limit, sizeof(limit)) != 0)
+    return make_error_code(errno, "limiting the socket's unsent bytes (TCP_NOTSENT_LOWAT): {}",
+                           std::strerror(errno));
+  return {};
 }
 
 void TcpConnection::close() {

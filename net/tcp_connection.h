@@ -70,6 +70,14 @@ class TcpConnection {
   // on_drained() fires when pending_bytes() falls to `bytes` or below after having been above it.
   void set_low_water_mark(std::size_t bytes) { low_water_mark_ = bytes; }
 
+  // Lets the kernel hold at most about `bytes` that the peer's receive window has no room for yet
+  // (TCP_NOTSENT_LOWAT); what write() offers beyond that stays pending here. For a sender that can
+  // produce faster than its peer consumes: with a deep unsent queue, the peer's acknowledgements
+  // push this side's segments through the loopback in the *peer's* context, costing the reader's
+  // CPU (see relay/downstream/dump_session.h). 0 restores the system's default (net.ipv4.
+  // tcp_notsent_lowat, normally no limit). An error means the option could not be set.
+  Status limit_unsent_bytes(std::size_t bytes);
+
   // Closes now; pending bytes are dropped. Idempotent.
   void close();
   // Ends the connection gracefully: sends every pending byte, shuts the sending side down, drops

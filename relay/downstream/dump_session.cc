@@ -324,9 +324,10 @@ void DumpSession::pump() {
       state_ = State::kWaitingForDrain;
       return;
     }
+    choose_who_transmits();
     net::PacketBatch& out = session_.batch();
     synthesized_.clear();
-    auto read = reader_->read(kReadBytes);
+    auto read = reader_->read(batch_bytes_);
     if (!read) {
       fail(fatal_binlog_error(with_coordinates(
           fmt::format("I/O error reading log event (binlog-relay: {})", read.error().message()))));
@@ -367,12 +368,23 @@ void DumpSession::pump() {
   }
 }
 
+void DumpSession::choose_who_transmits() {
+  const bool limit = services_.spare_time.has_spare_time();
+  if (limit == unsent_limited_) return;
+  if (Status set = session_.limit_unsent_bytes(limit ? kUnsentBytes : 0); !set) {
+    spdlog::warn("replica {}: {}", session_.peer_address(), set.error().message());
+    return;
+  }
+  unsent_limited_ = limit;
+  batch_bytes_ = limit ? kLimitedReadBytes : kReadBytes;
+}
+
 Result<DumpSession::AddedEvents> DumpSession::add_events(const storage::ReadBatch& batch,
                                                          net::PacketBatch& out) {
   AddedEvents added;
   for (const storage::EventRun& run : batch.runs) {
     for (std::size_t i = 0; i < run.event_count(); ++i) {
-      if (added.bytes > 0 && out.payload_bytes() >= kReadBytes) {
+      if (added.bytes > 0 && out.payload_bytes() >= batch_bytes_) {
         added.whole_batch = false;
         return added;
       }

@@ -22,6 +22,15 @@
 // kReadBytes; while anything is left unsent the session reads nothing more from the store and
 // resumes on the socket's drain notification, so a slow replica costs at most one batch of memory
 // and never slows the writer or other sessions (the read transaction ends after every batch).
+// Who pays for the transmit path: with the kernel's default, a socket queues megabytes that the
+// replica's window has no room for yet, and each window update the replica sends pushes them
+// through the TCP stack (and, on loopback, the receive path too) from inside the replica's own
+// recv(). That costs a client which is itself the bottleneck (mariadb-binlog --raw, a replica's
+// IO thread, both writing files) CPU it needs, so it reads slower than from mariadbd. While the
+// loop thread has time to spare (LoopSpareTime), the socket may therefore hold at most
+// kUnsentBytes unsent (TCP_NOTSENT_LOWAT) and batches are kLimitedReadBytes: the relay wakes on
+// the drain and transmits in its own context. When the loop is busy (many readers catching up) it
+// goes back to the default and kReadBytes batches, letting the readers share that work again.
 //
 // Owned by the session's handler; loop thread only. The ServerSession outlives it.
 #pragma once
@@ -44,6 +53,7 @@
 #include "relay/commit_notifier.h"
 #include "relay/downstream/binlog_positioning.h"
 #include "relay/downstream/dump_request.h"
+#include "relay/downstream/loop_spare_time.h"
 #include "relay/downstream/replica_registry.h"
 #include "relay/downstream/server_variables.h"
 #include "relay/downstream/stored_gtid_state.h"
@@ -65,6 +75,7 @@ struct DumpServices {
   std::uint32_t relay_server_id = 0;
   // Ends the dump running on another connection (a newer dump of the same replica started).
   std::function<void(std::uint32_t connection_id)> end_dump;
+  LoopSpareTime spare_time{loop};
 };
 
 class DumpSession {
@@ -72,6 +83,11 @@ class DumpSession {
   // The most read from the store and sent per batch; also about the most a slow replica makes the
   // relay hold.
   static constexpr std::size_t kReadBytes = 512 * 1024;
+  // The batch while the socket's unsent bytes are limited: small enough that the part the kernel
+  // does not take at once (copied into the session) stays small.
+  static constexpr std::size_t kLimitedReadBytes = 128 * 1024;
+  // What the socket may hold beyond the replica's window while the loop has time to spare.
+  static constexpr std::size_t kUnsentBytes = 128 * 1024;
 
   DumpSession(DumpServices& services, net::ServerSession& session, DumpRequest request);
   ~DumpSession();
@@ -112,7 +128,10 @@ class DumpSession {
     std::size_t bytes = 0;
     bool whole_batch = true;
   };
-  // Adds whole events of one read batch until `out` holds kReadBytes.
+  // Limits the socket's unsent bytes while the loop has time to spare and lifts the limit when it
+  // has not (see the class comment); sets batch_bytes_ to match.
+  void choose_who_transmits();
+  // Adds whole events of one read batch until `out` holds batch_bytes_.
   Result<AddedEvents> add_events(const storage::ReadBatch& batch, net::PacketBatch& out);
   Status add_event(ByteView event, std::uint64_t position, net::PacketBatch& out);
   void add_packet(net::PacketBatch& out, ByteView event, bool ack_requested = false);
@@ -169,6 +188,8 @@ class DumpSession {
   // Transaction ends, for MariaDB group skipping and semi-sync acknowledgement requests.
   binlog::TransactionBoundaryTracker tracker_;
   bool track_transactions_ = false;
+  bool unsent_limited_ = false;
+  std::size_t batch_bytes_ = kReadBytes;
 
   std::uint64_t bytes_sent_ = 0;
   std::uint64_t events_sent_ = 0;

@@ -358,6 +358,24 @@ int run(int argc, char** argv) {
     if (!warm) return fmt::print(stderr, "{}: {}\n", endpoint->name, warm.error().message()), 1;
   }
 
+  // BRELAY_BENCH_HOLD=<file>: keep both servers (and a replica) up for hand-run experiments until
+  // <file> exists, then stop.
+  if (const char* hold = std::getenv("BRELAY_BENCH_HOLD"); hold != nullptr) {
+    testing::MariaDbOptions replica_options;
+    replica_options.server_id = 99;
+    replica_options.log_bin = false;
+    auto replica = testing::MariaDbServer::start(replica_options);
+    if (!replica) return fmt::print(stderr, "{}\n", replica.error().message()), 1;
+    fmt::print(
+        "HOLD source_port={} source_pid={} relay_port={} relay_pid={} first_file={} total={} "
+        "replica_socket={} replica_pid={} replica_port={}\n",
+        mariadb.port, mariadb.pid, relay.port, relay.pid, first_file, total, (*replica)->socket_path(),
+        (*replica)->pid(), (*replica)->port());
+    std::fflush(stdout);
+    while (!std::filesystem::exists(hold))
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    return 0;
+  }
   struct Row {
     std::string what;
     Served source;

@@ -1,6 +1,7 @@
 // TcpConnection and TcpListener over loopback on one loop: gather writes larger than the socket
 // buffer and than IOV_MAX, back-pressure (pending bytes, the low-water callback), flushing before
-// close, connect errors, and destroying a connection with writes in flight.
+// close, the unsent limit (TCP_NOTSENT_LOWAT), connect errors, and destroying a connection with
+// writes in flight.
 #include "net/tcp_connection.h"
 
 #include <gtest/gtest.h>
@@ -100,6 +101,29 @@ TEST_F(TcpConnectionTest, GatherWritesWithBackPressureArriveInOrder) {
     ASSERT_EQ(client_side_.received[static_cast<std::size_t>(i) * 4096 + 17], static_cast<std::uint8_t>(i))
         << i;
   run_until([&] { return server_side_.drained > 0; });
+  EXPECT_EQ(server_side_.drained, 1);
+  EXPECT_EQ(accepted_->pending_bytes(), 0u);
+}
+
+TEST_F(TcpConnectionTest, UnsentLimitKeepsTheKernelQueueShortAndDeliversEverything) {
+  // Neither side reads at first. The unlimited direction lets the kernel queue what its send
+  // buffer holds; the limited one only about the peer's window plus the limit.
+  const Bytes data(8 << 20, 0x5a);
+  constexpr std::size_t kLimit = 16 * 1024;
+  ASSERT_TRUE(accepted_->limit_unsent_bytes(kLimit));
+  ASSERT_TRUE(client_->write(data));
+  ASSERT_TRUE(accepted_->write(data));
+  for (int i = 0; i < 100; ++i)
+    uv_run(loop_.raw(), UV_RUN_NOWAIT);
+  const std::size_t taken_unlimited = data.size() - client_->pending_bytes();
+  const std::size_t taken_limited = data.size() - accepted_->pending_bytes();
+  EXPECT_LT(taken_limited + 256 * 1024, taken_unlimited)
+      << "limited " << taken_limited << " bytes, unlimited " << taken_unlimited;
+  // Everything still arrives, in order, and the drain is reported.
+  accepted_->set_low_water_mark(0);
+  ASSERT_TRUE(client_->start_reading());
+  run_until([&] { return client_side_.received.size() == data.size() && server_side_.drained > 0; });
+  EXPECT_EQ(client_side_.received, data);
   EXPECT_EQ(server_side_.drained, 1);
   EXPECT_EQ(accepted_->pending_bytes(), 0u);
 }
