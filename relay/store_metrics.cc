@@ -23,7 +23,7 @@ StoreMetrics::StoreMetrics(MetricsRegistry& metrics, storage::BinlogStore& store
                                         "Time of one group commit, from the first put to durable.",
                                         latency_buckets())),
       fsync_seconds_(metrics.histogram("binlog_relay_store_fsync_seconds",
-                                       "Time of LMDB's commit in a group commit: page writes and fdatasync.",
+                                       "Time a group commit waits for durability: event-file fdatasync and the LMDB index commit.",
                                        latency_buckets())),
       writer_accepting_(
           metrics.gauge("binlog_relay_store_writer_accepting",

@@ -85,9 +85,10 @@ class StoreWriter {
     bool tune_malloc = true;
   };
 
-  // What one successful group commit took, for metrics. `commit_time` is LMDB's commit, which
-  // writes the dirty pages and (SyncMode::kCommit) fdatasyncs them and maybe the meta page: the
-  // durability cost. `total_time` adds building the transaction (the puts).
+  // What one successful group commit round took, for metrics. `commit_time` is what the round
+  // waited for durability: the previous round's event-file sync, the previous index commit and,
+  // when nothing else waits, this round's own sync and commit. `total_time` adds writing the
+  // event bytes and building the index.
   struct CommitStats {
     std::chrono::nanoseconds total_time{0};
     std::chrono::nanoseconds commit_time{0};
