@@ -22,9 +22,10 @@ StoreMetrics::StoreMetrics(MetricsRegistry& metrics, storage::BinlogStore& store
       commit_seconds_(metrics.histogram("binlog_relay_store_commit_seconds",
                                         "Time of one group commit, from the first put to durable.",
                                         latency_buckets())),
-      fsync_seconds_(metrics.histogram("binlog_relay_store_fsync_seconds",
-                                       "Time a group commit waits for durability: event-file fdatasync and the LMDB index commit.",
-                                       latency_buckets())),
+      fsync_seconds_(metrics.histogram(
+          "binlog_relay_store_fsync_seconds",
+          "Time a group commit waits for durability: event-file fdatasync and the LMDB index commit.",
+          latency_buckets())),
       writer_accepting_(
           metrics.gauge("binlog_relay_store_writer_accepting",
                         "1 while the storage writer accepts events, 0 while an error stopped it.")),
