@@ -161,26 +161,18 @@ Status BinlogStore::recover() {
 
 Status BinlogStore::reconcile_event_files() {
   const bool sync = options_.sync == SyncMode::kCommit;
-  std::vector<std::pair<std::uint32_t, FileRecordView>> records;
-  BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_read(env_));
-  BRELAY_ASSIGN_OR_RETURN(LmdbCursor cursor, LmdbCursor::open(txn, dbs_.files));
-  BRELAY_ASSIGN_OR_RETURN(auto entry, cursor.first());
-  while (entry) {
-    BRELAY_ASSIGN_OR_RETURN(std::uint32_t seq, decode_file_key(entry->key));
-    BRELAY_ASSIGN_OR_RETURN(FileRecordView record, FileRecordView::decode(entry->value));
-    records.emplace_back(seq, record);
-    BRELAY_ASSIGN_OR_RETURN(entry, cursor.next());
-  }
+  BRELAY_ASSIGN_OR_RETURN(std::vector<FileInfo> records, committed_files(env_, dbs_));
   BRELAY_ASSIGN_OR_RETURN(std::vector<std::uint32_t> present, event_files_->list());
   bool removed = false;
   for (std::uint32_t seq : present) {
-    const bool recorded = std::ranges::any_of(records, [&](const auto& r) { return r.first == seq; });
+    const bool recorded = std::ranges::any_of(records, [&](const FileInfo& r) { return r.seq == seq; });
     if (!recorded) {
       BRELAY_TRY(event_files_->remove(seq));
       removed = true;
     }
   }
-  for (const auto& [seq, record] : records) {
+  for (const FileInfo& record : records) {
+    const std::uint32_t seq = record.seq;
     if (!std::ranges::binary_search(present, seq)) {
       if (record.end_position == record.first_position) {
         BRELAY_TRY(event_files_->create(seq, sync));

@@ -7,25 +7,10 @@
 #include "storage/lmdb_txn.h"
 #include "storage/store_edits.h"
 #include "storage/store_format.h"
+#include "storage/store_recovery.h"
 
 namespace brelay::storage {
 namespace {
-
-// Every committed file, oldest first (including one begun after the durable end: it is the newest
-// and is never purged, but it must count as the newest).
-Result<std::vector<FileInfo>> committed_files(const LmdbEnv& env, const StoreDatabases& dbs) {
-  std::vector<FileInfo> files;
-  BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_read(env));
-  BRELAY_ASSIGN_OR_RETURN(LmdbCursor cursor, LmdbCursor::open(txn, dbs.files));
-  BRELAY_ASSIGN_OR_RETURN(auto entry, cursor.first());
-  while (entry) {
-    BRELAY_ASSIGN_OR_RETURN(std::uint32_t seq, decode_file_key(entry->key));
-    BRELAY_ASSIGN_OR_RETURN(FileRecordView record, FileRecordView::decode(entry->value));
-    files.push_back(to_file_info(seq, record));
-    BRELAY_ASSIGN_OR_RETURN(entry, cursor.next());
-  }
-  return files;
-}
 
 // How many files from the front the request asks for, before the reader and newest-file limits.
 Result<std::size_t> requested_count(const std::vector<FileInfo>& files, const PurgeRequest& request,

@@ -8,6 +8,20 @@
 
 namespace brelay::storage {
 
+Result<std::vector<FileInfo>> committed_files(const LmdbEnv& env, const StoreDatabases& dbs) {
+  std::vector<FileInfo> files;
+  BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_read(env));
+  BRELAY_ASSIGN_OR_RETURN(LmdbCursor cursor, LmdbCursor::open(txn, dbs.files));
+  BRELAY_ASSIGN_OR_RETURN(auto entry, cursor.first());
+  while (entry) {
+    BRELAY_ASSIGN_OR_RETURN(std::uint32_t seq, decode_file_key(entry->key));
+    BRELAY_ASSIGN_OR_RETURN(FileRecordView record, FileRecordView::decode(entry->value));
+    files.push_back(to_file_info(seq, record));
+    BRELAY_ASSIGN_OR_RETURN(entry, cursor.next());
+  }
+  return files;
+}
+
 Result<std::optional<ResumeRecordView>> read_resume_record(const LmdbTxn& txn, const StoreDatabases& dbs) {
   BRELAY_ASSIGN_OR_RETURN(auto value, txn.get(dbs.meta, as_bytes(meta_key::kResumePoint)));
   if (!value) return std::optional<ResumeRecordView>();

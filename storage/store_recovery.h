@@ -7,11 +7,14 @@
 
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "common/result.h"
+#include "storage/lmdb_env.h"
 #include "storage/lmdb_txn.h"
 #include "storage/store_databases.h"
 #include "storage/store_format.h"
+#include "storage/store_types.h"
 
 namespace brelay::storage {
 
@@ -26,6 +29,10 @@ struct TrimReport {
 // Removes every event, GTID and file that lies after the resume point stored in `dbs.meta` (all of
 // them when there is none) and sets the resume file's end to the resume position.
 Result<TrimReport> trim_to_resume_point(LmdbTxn& txn, const StoreDatabases& dbs);
+
+// Every committed file record, oldest first (including one begun after the durable end: it is the
+// newest and is never purged, but it counts as the newest).
+Result<std::vector<FileInfo>> committed_files(const LmdbEnv& env, const StoreDatabases& dbs);
 
 // The resume record stored in `dbs.meta`, if any (views into `txn`'s snapshot).
 Result<std::optional<ResumeRecordView>> read_resume_record(const LmdbTxn& txn, const StoreDatabases& dbs);
