@@ -107,11 +107,22 @@ Status EventFileAppender::write_at(std::uint64_t offset, std::span<const ByteVie
 }
 
 Status EventFileAppender::sync() {
-  return SyncTarget{fd_, path_}.sync();
+  if (::fdatasync(fd_) != 0) return errno_error(errno, "syncing", path_);
+  return {};
+}
+
+Result<EventFileAppender::SyncTarget> EventFileAppender::sync_target() const {
+  const int fd = ::fcntl(fd_, F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) return errno_error(errno, "duplicating the descriptor of", path_);
+  return SyncTarget(fd, path_);
+}
+
+EventFileAppender::SyncTarget::~SyncTarget() {
+  if (fd_ >= 0) ::close(fd_);
 }
 
 Status EventFileAppender::SyncTarget::sync() const {
-  if (::fdatasync(fd) != 0) return errno_error(errno, "syncing", path);
+  if (::fdatasync(fd_) != 0) return errno_error(errno, "syncing", path_);
   return {};
 }
 

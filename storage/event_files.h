@@ -23,6 +23,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/bytes.h"
@@ -69,14 +70,25 @@ class EventFileAppender {
   Status write_at(std::uint64_t offset, std::span<const ByteView> pieces);
   Status sync();
 
-  // What another thread needs to fdatasync this file while the appender goes on writing; valid
-  // while the appender (or what it was moved into) keeps the file open.
-  struct SyncTarget {
-    int fd = -1;
-    std::string path;
+  // What another thread needs to fdatasync this file while the appender goes on writing (or is
+  // closed): a duplicate of its descriptor, closed with the target.
+  class SyncTarget {
+   public:
+    SyncTarget(SyncTarget&& other) noexcept
+        : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)) {}
+    SyncTarget& operator=(SyncTarget&&) = delete;
+    SyncTarget(const SyncTarget&) = delete;
+    SyncTarget& operator=(const SyncTarget&) = delete;
+    ~SyncTarget();
     Status sync() const;
+
+   private:
+    friend class EventFileAppender;
+    SyncTarget(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+    int fd_ = -1;
+    std::string path_;
   };
-  SyncTarget sync_target() const { return SyncTarget{fd_, path_}; }
+  Result<SyncTarget> sync_target() const;
 
  private:
   friend class EventFiles;

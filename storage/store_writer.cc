@@ -653,24 +653,26 @@ Status StoreWriter::write_event_bytes(const std::deque<WriteBatch>& batches) {
   return flush();
 }
 
-void StoreWriter::start_sync() {
-  if (finished_appenders_.empty() && !appender_written_) return;
-  std::vector<EventFileAppender> finished = std::move(finished_appenders_);
+Status StoreWriter::start_sync() {
+  if (finished_appenders_.empty() && !appender_written_) return {};
+  // The sync thread gets the ended files' appenders and a duplicate descriptor of the current
+  // one, so the writer may go on writing to it, or close it when a new file begins, meanwhile.
+  std::shared_ptr<EventFileAppender::SyncTarget> current;
+  if (appender_written_) {
+    BRELAY_ASSIGN_OR_RETURN(auto target, appender_.sync_target());
+    current = std::make_shared<EventFileAppender::SyncTarget>(std::move(target));
+  }
+  auto finished = std::make_shared<std::vector<EventFileAppender>>(std::move(finished_appenders_));
   finished_appenders_.clear();
-  // The appender stays with the writer, which goes on writing to it: the sync thread gets what
-  // syncing it takes. The descriptor stays open until that sync has been waited for (an appender
-  // that a new file replaces moves to finished_appenders_, which only a later sync takes).
-  std::optional<EventFileAppender::SyncTarget> current;
-  if (appender_written_) current = appender_.sync_target();
   appender_written_ = false;
   sync_in_flight_ = true;
-  syncer_->start([finished = std::make_shared<std::vector<EventFileAppender>>(std::move(finished)),
-                  current = std::move(current)]() -> Status {
+  syncer_->start([finished = std::move(finished), current = std::move(current)]() -> Status {
     for (EventFileAppender& file : *finished)
       BRELAY_TRY(file.sync());
     if (current) BRELAY_TRY(current->sync());
     return {};
   });
+  return {};
 }
 
 Status StoreWriter::wait_sync() {
@@ -716,7 +718,7 @@ Result<StoreWriter::CommitOutcome> StoreWriter::commit(std::deque<WriteBatch>& b
   // The previous round's bytes are on disk: its index may commit, while this round's bytes sync.
   const auto syncing = std::chrono::steady_clock::now();
   BRELAY_TRY(wait_sync());
-  start_sync();
+  BRELAY_TRY(start_sync());
   if (pending_txn_) {
     BRELAY_ASSIGN_OR_RETURN(outcome.durable, commit_pending());
   }

@@ -172,7 +172,7 @@ class StoreWriter {
   Result<CommitOutcome> commit(std::deque<WriteBatch>& batches);
   Status write_event_bytes(const std::deque<WriteBatch>& batches);
   // Hands the event files written since the last sync to the sync thread / waits for that sync.
-  void start_sync();
+  Status start_sync();
   Status wait_sync();
   Result<BuiltIndex> build_index(const std::deque<WriteBatch>& batches, CommitStats& stats);
   // Commits the pending transaction; returns the end its fdatasync made durable, if any.
