@@ -53,12 +53,6 @@ Status LmdbEnv::sync(bool force) const {
   return {};
 }
 
-Status LmdbEnv::set_flags(unsigned flags, bool on) const {
-  if (int rc = mdb_env_set_flags(env_, flags, on ? 1 : 0); rc != 0)
-    return lmdb_error(rc, "setting store flags");
-  return {};
-}
-
 MDB_envinfo LmdbEnv::info() const {
   MDB_envinfo info{};
   mdb_env_info(env_, &info);

@@ -45,10 +45,6 @@ class LmdbEnv {
   // with MDB_NOSYNC; with MDB_NOMETASYNC this is what makes the last commit's meta page durable.
   Status sync(bool force) const;
 
-  // Turns run-time flags (MDB_NOSYNC, MDB_NOMETASYNC, ...) on or off. Only one thread may change
-  // flags at a time (LMDB's rule); other threads may use the environment meanwhile.
-  Status set_flags(unsigned flags, bool on) const;
-
   // Page size, map size, last used page and last committed transaction id.
   MDB_envinfo info() const;
   // Pages on LMDB's free list (freed by earlier transactions; reusable once no reader needs them).
