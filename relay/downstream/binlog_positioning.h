@@ -18,8 +18,8 @@
 #include "common/result.h"
 #include "relay/binlog/gtid_set.h"
 #include "relay/binlog/mariadb_gtid_position.h"
+#include "relay/core/source_identity.h"
 #include "relay/downstream/stored_gtid_state.h"
-#include "relay/source_identity.h"
 #include "storage/binlog_store.h"
 
 namespace brelay::relay::downstream {

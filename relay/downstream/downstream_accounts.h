@@ -12,7 +12,7 @@
 
 #include "common/result.h"
 #include "net/accounts.h"
-#include "relay/config.h"
+#include "relay/core/config.h"
 
 namespace brelay::relay::downstream {
 

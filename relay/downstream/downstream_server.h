@@ -17,10 +17,10 @@
 
 #include "common/result.h"
 #include "net/mysql_server.h"
-#include "relay/commit_notifier.h"
-#include "relay/config.h"
+#include "relay/core/commit_notifier.h"
+#include "relay/core/config.h"
+#include "relay/core/relay_context.h"
 #include "relay/downstream/downstream_services.h"
-#include "relay/relay_context.h"
 
 namespace brelay::relay::downstream {
 

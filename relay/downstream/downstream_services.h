@@ -6,11 +6,11 @@
 #include <chrono>
 
 #include "net/mysql_server.h"
+#include "relay/core/relay_context.h"
 #include "relay/downstream/dump_session.h"
 #include "relay/downstream/replica_registry.h"
 #include "relay/downstream/server_variables.h"
 #include "relay/downstream/stored_gtid_state.h"
-#include "relay/relay_context.h"
 
 namespace brelay::relay::downstream {
 

@@ -6,7 +6,7 @@
 #include <array>
 
 #include "relay/binlog/format_description.h"
-#include "relay/binlog_import.h"
+#include "relay/core/source_identity.h"
 #include "relay/downstream/sql_tokenizer.h"
 #include "relay/downstream/stored_file_walk.h"
 

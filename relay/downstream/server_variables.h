@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "common/result.h"
+#include "relay/core/relay_context.h"
 #include "relay/downstream/stored_gtid_state.h"
-#include "relay/relay_context.h"
 
 namespace brelay::relay::downstream {
 

@@ -11,7 +11,7 @@
 
 #include "common/result.h"
 #include "relay/binlog/checksum.h"
-#include "relay/stored_gtids.h"
+#include "relay/core/stored_gtids.h"
 #include "storage/binlog_store.h"
 #include "storage/store_types.h"
 

@@ -5,7 +5,7 @@
 #include "relay/binlog/heartbeat_event.h"
 #include "relay/binlog/previous_gtids_event.h"
 #include "relay/binlog/rotate_event.h"
-#include "relay/stored_gtids.h"
+#include "relay/core/stored_gtids.h"
 
 namespace brelay::relay {
 

@@ -37,7 +37,7 @@
 #include "relay/binlog/gtid_set.h"
 #include "relay/binlog/mariadb_gtid_position.h"
 #include "relay/binlog/transaction_boundary.h"
-#include "relay/source_identity.h"
+#include "relay/core/source_identity.h"
 #include "storage/store_types.h"
 #include "storage/write_batch.h"
 

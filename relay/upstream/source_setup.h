@@ -31,7 +31,7 @@
 #include "common/result.h"
 #include "net/mysql_client.h"
 #include "relay/binlog/checksum.h"
-#include "relay/source_identity.h"
+#include "relay/core/source_identity.h"
 
 namespace brelay::relay {
 

@@ -10,8 +10,8 @@
 #include <uv.h>
 
 #include "net/replication_commands.h"
-#include "relay/config_to_layers.h"
-#include "relay/source_identity.h"
+#include "relay/core/config_to_layers.h"
+#include "relay/core/source_identity.h"
 
 namespace brelay::relay {
 namespace {

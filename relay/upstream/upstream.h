@@ -25,8 +25,8 @@
 
 #include "net/mysql_client.h"
 #include "net/timer.h"
-#include "relay/metrics.h"
-#include "relay/relay_context.h"
+#include "relay/core/metrics.h"
+#include "relay/core/relay_context.h"
 #include "relay/upstream/binlog_stream_handler.h"
 #include "relay/upstream/reconnect_backoff.h"
 #include "relay/upstream/semi_sync_acknowledger.h"

@@ -7,9 +7,9 @@
 #include <string_view>
 
 #include "net/replication_commands.h"
+#include "relay/core/stored_gtids.h"
 #include "relay/downstream/dump_request.h"
 #include "relay/downstream/sql_statement.h"
-#include "relay/stored_gtids.h"
 
 namespace {
 

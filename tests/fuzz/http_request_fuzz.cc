@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "relay/grants.h"
-#include "relay/http_request.h"
+#include "relay/checks/grants.h"
+#include "relay/http/http_request.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);

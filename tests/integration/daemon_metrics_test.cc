@@ -5,8 +5,8 @@
 
 #include <regex>
 
+#include "relay/app/version.h"
 #include "relay/binlog/binlog_file.h"
-#include "relay/version.h"
 #include "storage/binlog_store.h"
 #include "tests/support/paths.h"
 #include "tests/support/process.h"

@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "net/accounts.h"
-#include "relay/config.h"
+#include "relay/core/config.h"
 #include "tests/support/mariadb_server.h"
 #include "tests/support/process.h"
 #include "tests/support/relay_process.h"

@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <thread>
 
-#include "relay/binlog_export.h"
+#include "relay/tools/binlog_export.h"
 #include "storage/binlog_store.h"
 #include "storage/store_reader.h"
 

@@ -45,7 +45,7 @@ struct FileComparison {
   std::uint64_t compared_bytes = 0;      // their total size
   std::vector<std::string> differences;  // empty when every compared file is identical
 };
-// Exports every closed file of the store that it holds from position 4 (relay/binlog_export.h) into
+// Exports every closed file of the store that it holds from position 4 (relay/tools/binlog_export.h) into
 // `scratch_dir` and compares it with the source's file of the same name. A stored file the source does not
 // have is a difference; so is a source file between the first and the last stored one that the store lacks.
 Result<FileComparison> compare_closed_files(MariaDbServer& source, const std::string& data_dir,

@@ -9,10 +9,10 @@
 
 #include <functional>
 
-#include "relay/commit_notifier.h"
-#include "relay/config.h"
-#include "relay/metrics.h"
-#include "relay/relay_context.h"
+#include "relay/core/commit_notifier.h"
+#include "relay/core/config.h"
+#include "relay/core/metrics.h"
+#include "relay/core/relay_context.h"
 #include "storage/binlog_store.h"
 #include "storage/store_writer.h"
 #include "tests/integration/upstream_harness.h"

@@ -2,7 +2,7 @@
 
 #include <filesystem>
 
-#include "relay/binlog_import.h"
+#include "relay/tools/binlog_import.h"
 #include "storage/binlog_store.h"
 #include "tests/support/paths.h"
 

@@ -4,7 +4,7 @@
 #include "relay/binlog/binlog_file.h"
 #include "relay/binlog/checksum.h"
 #include "relay/binlog/event_header.h"
-#include "relay/stored_gtids.h"
+#include "relay/core/stored_gtids.h"
 #include "tests/support/paths.h"
 
 namespace brelay::testing {

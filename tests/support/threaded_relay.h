@@ -15,11 +15,11 @@
 
 #include "common/result.h"
 #include "net/event_loop.h"
-#include "relay/commit_notifier.h"
-#include "relay/config.h"
+#include "relay/core/commit_notifier.h"
+#include "relay/core/config.h"
+#include "relay/core/metrics.h"
+#include "relay/core/relay_context.h"
 #include "relay/downstream/downstream_server.h"
-#include "relay/metrics.h"
-#include "relay/relay_context.h"
 #include "storage/binlog_store.h"
 #include "storage/store_writer.h"
 

@@ -1,0 +1,133 @@
+#include "relay/app/retention_scheduler.h"
+
+#include <chrono>
+
+#include <spdlog/spdlog.h>
+
+namespace brelay::relay {
+namespace {
+
+constexpr std::chrono::milliseconds kFirstCheck{2000};
+constexpr std::chrono::milliseconds kPeriodicCheck{60000};
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+std::optional<storage::RetentionPolicy> retention_policy(const StorageConfig& storage) {
+  storage::RetentionPolicy policy;
+  policy.max_age_seconds = std::chrono::duration_cast<std::chrono::seconds>(storage.retention_time).count();
+  policy.max_total_bytes = storage.retention_size;
+  if (policy.max_age_seconds <= 0 && policy.max_total_bytes == 0) return std::nullopt;
+  return policy;
+}
+
+RetentionScheduler::RetentionScheduler(RelayContext& context)
+    : context_(context),
+      timer_(context.loop.raw()),
+      purged_files_(context.metrics.counter("binlog_relay_retention_purged_files_total",
+                                            "Binlog files removed by retention and PURGE BINARY LOGS.")),
+      purged_bytes_(context.metrics.counter("binlog_relay_retention_purged_bytes_total",
+                                            "Event bytes removed by retention.")),
+      purge_errors_(
+          context.metrics.counter("binlog_relay_errors_total", "Errors by kind.", {{"kind", "retention"}})) {}
+
+RetentionScheduler::~RetentionScheduler() {
+  stop();
+}
+
+void RetentionScheduler::start() {
+  policy_ = retention_policy(context_.config.storage);
+  if (!policy_) {
+    spdlog::info("retention: keeping every stored file ([storage] retention_time and retention_size are 0)");
+    return;
+  }
+  stopped_ = false;
+  spdlog::info(
+      "retention: keeping files written within {} s and at most {} bytes in all{}", policy_->max_age_seconds,
+      policy_->max_total_bytes,
+      context_.config.storage.protect_replicas ? ", never what a connected replica still reads" : "");
+  subscription_ = context_.commits.subscribe([this](const CommitNotifier::Progress& p) { on_progress(p); });
+  timer_.start(kFirstCheck, [this] {
+    request_purge();
+    arm_timer();
+  });
+}
+
+void RetentionScheduler::stop() {
+  stopped_ = true;
+  timer_.stop();
+  if (subscription_) context_.commits.unsubscribe(*subscription_);
+  subscription_.reset();
+  *alive_ = false;
+}
+
+void RetentionScheduler::arm_timer() {
+  timer_.start(kPeriodicCheck, [this] {
+    request_purge();
+    arm_timer();
+  });
+}
+
+void RetentionScheduler::on_progress(const CommitNotifier::Progress& progress) {
+  if (!progress.durable_end || progress.durable_end->file == newest_file_) return;
+  const bool first = newest_file_.empty();
+  newest_file_ = progress.durable_end->file;
+  if (!first) request_purge();
+}
+
+void RetentionScheduler::request_purge() {
+  if (stopped_ || !policy_) return;
+  if (in_flight_) {
+    again_ = true;
+    return;
+  }
+  in_flight_ = true;
+  storage::PurgeRequest request =
+      storage::PurgeRequest::by_policy(*policy_, context_.config.storage.protect_replicas);
+  std::weak_ptr<bool> alive = alive_;
+  net::EventLoop& loop = context_.loop;
+  context_.writer.request_purge(std::move(request),
+                                [this, alive, &loop](Result<storage::PurgeReport> report) {
+                                  // On the writer thread: hand the outcome to the loop.
+                                  loop.post([this, alive, report = std::move(report)]() mutable {
+                                    if (auto self = alive.lock(); self && *self) on_purged(std::move(report));
+                                  });
+                                });
+}
+
+void RetentionScheduler::on_purged(Result<storage::PurgeReport> report) {
+  in_flight_ = false;
+  last_run_time_ = unix_now();
+  if (!report) {
+    purge_errors_.add();
+    last_outcome_ = "error: " + report.error().message();
+    spdlog::error("retention: the purge failed: {}; the store keeps its files, retrying in a minute",
+                  report.error().message());
+  } else {
+    if (!report->purged_files.empty()) {
+      purged_files_.add(static_cast<double>(report->purged_files.size()));
+      purged_bytes_.add(static_cast<double>(report->purged_bytes));
+      last_outcome_ =
+          fmt::format("purged {} file(s) {}..{} ({} bytes)", report->purged_files.size(),
+                      report->purged_files.front(), report->purged_files.back(), report->purged_bytes);
+      spdlog::info("retention: {}", last_outcome_);
+    }
+    if (report->kept_for_reader && *report->kept_for_reader != last_kept_for_) {
+      spdlog::warn(
+          "retention: keeping {} and later files beyond the retention limits because a replica is still "
+          "reading it (protect_replicas = true); a replica that stays behind makes the store grow",
+          *report->kept_for_reader);
+    }
+    last_kept_for_ = report->kept_for_reader.value_or("");
+  }
+  if (again_) {
+    again_ = false;
+    request_purge();
+  }
+}
+
+}  // namespace brelay::relay

@@ -1,0 +1,110 @@
+#include "relay/checks/local_checks.h"
+
+#include <sys/statvfs.h>
+
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "relay/checks/certificate_info.h"
+
+namespace brelay::relay {
+namespace {
+
+std::string utc_date(std::int64_t seconds) {
+  const std::time_t time = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  gmtime_r(&time, &tm);
+  return fmt::format("{:04}-{:02}-{:02} {:02}:{:02} UTC", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                     tm.tm_hour, tm.tm_min);
+}
+
+}  // namespace
+
+std::string format_bytes(std::uint64_t bytes) {
+  constexpr const char* kUnits[] = {"KiB", "MiB", "GiB", "TiB"};
+  if (bytes < 1024) return fmt::format("{} bytes", bytes);
+  double value = static_cast<double>(bytes);
+  int unit = -1;
+  while (value >= 1024 && unit < 3) {
+    value /= 1024;
+    ++unit;
+  }
+  return fmt::format("{:.1f} {}", value, kUnits[unit]);
+}
+
+std::string format_seconds(std::int64_t seconds) {
+  if (seconds == 0) return "0s";
+  if (seconds % 86400 == 0) return fmt::format("{}d", seconds / 86400);
+  if (seconds % 3600 == 0) return fmt::format("{}h", seconds / 3600);
+  if (seconds % 60 == 0) return fmt::format("{}m", seconds / 60);
+  return fmt::format("{}s", seconds);
+}
+
+void check_certificate(const Config& config, std::int64_t now, Checklist& checklist) {
+  const ServerConfig& server = config.server;
+  if (server.tls_cert.empty()) {
+    checklist.warn("certificate", "[server] tls_cert is not set: replicas connect to the relay without TLS",
+                   "set [server] tls_cert and tls_key (a PEM chain and its key) so that Azure Data-in "
+                   "replication and other replicas can use TLS with the CA passed as ssl_ca");
+    return;
+  }
+  auto info = inspect_certificate(server.tls_cert, server.tls_key);
+  if (!info) {
+    checklist.fail(
+        "certificate", info.error().message(),
+        "point [server] tls_cert and tls_key at a readable PEM certificate chain and its private key");
+    return;
+  }
+  const std::string what = fmt::format("{} ({}, {} certificate{}), valid {} to {}", server.tls_cert,
+                                       info->subject, info->chain_length, info->chain_length == 1 ? "" : "s",
+                                       utc_date(info->not_before), utc_date(info->not_after));
+  if (!info->key_matches) {
+    checklist.fail(
+        "certificate", fmt::format("{}: {} is not its private key", what, server.tls_key),
+        "set [server] tls_key to the key the certificate was issued for (or reissue the certificate)");
+  } else if (now < info->not_before) {
+    checklist.fail("certificate", fmt::format("{}: not valid yet", what),
+                   "check the host's clock, or use a certificate that is valid now");
+  } else if (now >= info->not_after) {
+    checklist.fail("certificate", fmt::format("{}: expired", what),
+                   "renew the certificate, then send the relay SIGHUP (systemctl reload binlog-relay)");
+  } else if (info->not_after - now < kCertificateWarningSeconds) {
+    checklist.warn("certificate",
+                   fmt::format("{}: expires in {} day(s)", what, (info->not_after - now) / 86400),
+                   "renew it before it expires, then send the relay SIGHUP (systemctl reload binlog-relay)");
+  } else {
+    checklist.ok("certificate", fmt::format("{}; the key matches", what));
+  }
+}
+
+void check_free_disk(const Config& config, Checklist& checklist) {
+  std::filesystem::path directory(config.storage.data_dir);
+  std::error_code ec;
+  while (!directory.empty() && !std::filesystem::exists(directory, ec) && directory != directory.root_path())
+    directory = directory.parent_path();
+  struct statvfs fs {};
+  if (directory.empty() || statvfs(directory.c_str(), &fs) != 0) {
+    checklist.fail("free disk", fmt::format("cannot read the filesystem of {}", config.storage.data_dir),
+                   "create [storage] data_dir and let the relay's user read it");
+    return;
+  }
+  const std::uint64_t free_bytes = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
+  const std::string where =
+      fmt::format("{} free on the filesystem of {}", format_bytes(free_bytes), config.storage.data_dir);
+  if (free_bytes < kMinimumFreeBytes) {
+    checklist.fail("free disk", where,
+                   fmt::format("free at least {} (the relay pauses pulling when the disk fills)",
+                               format_bytes(kMinimumFreeBytes)));
+  } else if (config.storage.retention_size != 0 && free_bytes < config.storage.retention_size) {
+    checklist.warn("free disk",
+                   fmt::format("{}, less than [storage] retention_size = {}", where,
+                               format_bytes(config.storage.retention_size)),
+                   "grow the disk or lower retention_size: otherwise the disk, not retention, bounds what "
+                   "the relay keeps");
+  } else {
+    checklist.ok("free disk", where);
+  }
+}
+
+}  // namespace brelay::relay

@@ -1,7 +1,0 @@
-#include <iostream>
-
-#include "relay/cli.h"
-
-int main(int argc, char** argv) {
-  return brelay::relay::run_cli(argc, argv, std::cout, std::cerr);
-}

@@ -1,0 +1,277 @@
+#include "relay/tools/binlog_import.h"
+
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+
+#include "relay/binlog/binlog_file.h"
+#include "relay/binlog/event_header.h"
+#include "relay/binlog/mariadb_gtid_event.h"
+#include "relay/binlog/rotate_event.h"
+#include "relay/binlog/transaction_boundary.h"
+#include "relay/core/stored_gtids.h"
+#include "storage/write_batch.h"
+
+namespace brelay::relay {
+namespace {
+
+// Events are handed to the writer in batches of about this many bytes.
+constexpr std::size_t kBatchBytes = std::size_t{4} << 20;
+
+// Waits on the writer's progress (its callback runs on the writer thread).
+class WriterProgress {
+ public:
+  void update(const storage::StoreWriter::Progress& progress) {
+    {
+      std::lock_guard lock(mutex_);
+      progress_ = progress;
+    }
+    changed_.notify_all();
+  }
+
+  // Blocks while the queue is full; the writer's error, if it stopped.
+  Status wait_for_room() {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [this] { return !progress_.queue_full || progress_.error; });
+    if (progress_.error) return *progress_.error;
+    return {};
+  }
+
+  // Blocks until `file`:`position` is durable.
+  Status wait_until_durable(const std::string& file, std::uint64_t position) {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] {
+      if (progress_.error) return true;
+      const auto& end = progress_.durable_end;
+      return end && end->file == file && end->position >= position;
+    });
+    if (progress_.error) return *progress_.error;
+    return {};
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  storage::StoreWriter::Progress progress_;  // guarded by mutex_
+};
+
+struct Observed {
+  std::optional<binlog::FormatDescription> fde;
+  std::uint32_t fde_server_id = 0;
+  bool rows_events = false;
+  bool mysql_gtids = false;
+  bool anonymous_gtids = false;
+  std::optional<binlog::Uuid> last_uuid;
+  std::optional<std::uint32_t> mariadb_domain;
+};
+
+// Imports one file; `expected_name` is what the previous file's ROTATE named (empty: anything).
+class FileImporter {
+ public:
+  FileImporter(storage::BinlogStore& store, storage::StoreWriter& writer, WriterProgress& progress,
+               ImportReport& report, Observed& observed)
+      : store_(store), writer_(writer), progress_(progress), report_(report), observed_(observed) {}
+
+  Result<std::string> import(const std::string& path, const std::string& expected_name) {
+    const std::string name = std::filesystem::path(path).filename().string();
+    if (!expected_name.empty() && name != expected_name) {
+      return make_error(
+          "{}: out of order: the previous file ends with a ROTATE to {}; give the files oldest first, "
+          "without gaps",
+          path, expected_name);
+    }
+    BRELAY_ASSIGN_OR_RETURN(auto stored, store_.find_file(name));
+    if (stored) {
+      return make_error(
+          "{}: the store already holds {} (up to position {}); import only files it does not hold yet", path,
+          name, stored->end_position);
+    }
+    BRELAY_ASSIGN_OR_RETURN(binlog::BinlogFileReader reader, binlog::BinlogFileReader::open(path));
+    auto context = [&](std::uint64_t offset) { return fmt::format("{} at offset {}", path, offset); };
+
+    BRELAY_ASSIGN_OR_RETURN(auto first, reader.next());
+    if (!first)
+      return make_error("{}: the file holds no event; a binlog starts with a FORMAT_DESCRIPTION", path);
+    const Bytes fde_bytes(first->begin(), first->end());
+    BRELAY_ASSIGN_OR_RETURN(binlog::EventHeader fde_header, binlog::parse_event_header(fde_bytes));
+    if (fde_header.type != binlog::EventType::kFormatDescription) {
+      return make_error("{}: the first event is {}, not a FORMAT_DESCRIPTION: not a v4 binlog", path,
+                        binlog::event_type_name(fde_header.type));
+    }
+    auto fde = binlog::parse_format_description(fde_bytes);
+    if (!fde) return std::move(fde).error().with_context(context(4));
+    algorithm_ = fde->checksum_algorithm;
+    observed_.fde = *fde;
+    observed_.fde_server_id = fde_header.server_id;
+
+    // The previous-GTID blob is the event after the FDE; the file's record needs it at its start.
+    std::optional<Bytes> second;
+    BRELAY_ASSIGN_OR_RETURN(auto next, reader.next());
+    if (next) second.emplace(next->begin(), next->end());
+    const bool second_is_previous = second && is_previous_gtids_event(*second);
+
+    storage::FileStart start;
+    start.name = name;
+    start.first_position = 4;
+    start.format_description = fde_bytes;
+    if (second_is_previous) start.previous_gtids = *second;
+    batch_ = writer_.take_batch();
+    batch_.begin_file(start);
+
+    ImportedFile imported;
+    imported.name = name;
+    std::uint64_t position = 4;
+    std::string rotates_to;
+    bool ended = false;
+    tracker_.reset();
+    auto add = [&](ByteView event) -> Status {
+      if (ended) {
+        return make_error("{}: an event follows the file's ROTATE/STOP: the file is damaged",
+                          context(position));
+      }
+      auto appended = append(event, position);
+      if (!appended) return std::move(appended).error().with_context(context(position));
+      const auto type = binlog::event_type(event[binlog::kTypeOffset]);
+      if (type == binlog::EventType::kRotate) {
+        BRELAY_ASSIGN_OR_RETURN(binlog::EventView view, binlog::view_event(event, algorithm_));
+        BRELAY_ASSIGN_OR_RETURN(binlog::RotateEvent rotate, binlog::parse_rotate(view));
+        rotates_to = std::string(rotate.next_file);
+        ended = true;
+      } else if (type == binlog::EventType::kStop) {
+        ended = true;
+      }
+      position += event.size();
+      ++imported.events;
+      return {};
+    };
+    BRELAY_TRY(add(fde_bytes));
+    if (second) BRELAY_TRY(add(*second));
+    while (true) {
+      BRELAY_ASSIGN_OR_RETURN(auto event, reader.next());
+      if (!event) break;
+      BRELAY_TRY(add(*event));
+    }
+    if (!tracker_.at_boundary()) {
+      return make_error(
+          "{}: the file ends inside a transaction (it was copied while the server was writing it, or is "
+          "truncated); copy it again once the server has moved past that transaction",
+          path);
+    }
+    if (ended) batch_.end_file();
+    imported.end_position = position;
+    imported.closed = ended;
+    BRELAY_TRY(flush());
+    BRELAY_TRY(progress_.wait_until_durable(name, position));
+    report_.files.push_back(imported);
+    return rotates_to;
+  }
+
+ private:
+  Status append(ByteView event, std::uint64_t position) {
+    BRELAY_ASSIGN_OR_RETURN(binlog::EventView view, binlog::view_event(event, algorithm_));
+    if (view.has_checksum) BRELAY_TRY(binlog::verify_event_checksum(event));
+    if (view.header.log_pos != 0 && view.header.log_pos != position + event.size()) {
+      return make_error(
+          "{} event says it ends at {}, but it starts at {} and has {} bytes: positions are not "
+          "contiguous (the file is damaged or not a source's binlog)",
+          binlog::event_type_name(view.header.type), view.header.log_pos, position, event.size());
+    }
+    BRELAY_ASSIGN_OR_RETURN(binlog::EventBoundary boundary, tracker_.feed(view));
+    observe(view);
+    storage::EventAppend append;
+    append.position = position;
+    append.bytes = event;
+    append.ends_transaction = boundary.ends_transaction || !boundary.in_transaction;
+    append.timestamp = view.header.timestamp;
+    Bytes key;
+    if (boundary.starts_transaction) {
+      key = gtid_key(tracker_.current_gtid());
+      append.gtid = key;
+    }
+    batch_.append(append);
+    if (boundary.ends_transaction) ++report_.transactions;
+    ++report_.events;
+    report_.bytes += event.size();
+    if (batch_.byte_size() >= kBatchBytes) BRELAY_TRY(flush());
+    return {};
+  }
+
+  void observe(const binlog::EventView& view) {
+    const auto type = view.header.type;
+    if (binlog::is_rows_event(type)) observed_.rows_events = true;
+    if (type == binlog::EventType::kAnonymousGtid) observed_.anonymous_gtids = true;
+    if (type == binlog::EventType::kGtid || type == binlog::EventType::kGtidTagged) {
+      observed_.mysql_gtids = true;
+      observed_.last_uuid = tracker_.current_gtid().mysql.source.uuid;
+    }
+    if (type == binlog::EventType::kMariadbGtid)
+      observed_.mariadb_domain = tracker_.current_gtid().mariadb.domain_id;
+  }
+
+  Status flush() {
+    if (batch_.empty()) return {};
+    BRELAY_ASSIGN_OR_RETURN(storage::StoreWriter::Admission admission, writer_.submit(std::move(batch_)));
+    batch_ = writer_.take_batch();
+    if (admission.queue_full) BRELAY_TRY(progress_.wait_for_room());
+    return {};
+  }
+
+  storage::BinlogStore& store_;
+  storage::StoreWriter& writer_;
+  WriterProgress& progress_;
+  ImportReport& report_;
+  Observed& observed_;
+  binlog::ChecksumAlgorithm algorithm_ = binlog::ChecksumAlgorithm::kUndefined;
+  binlog::TransactionBoundaryTracker tracker_;
+  storage::WriteBatch batch_;
+};
+
+SourceIdentity derive_identity(const Observed& observed) {
+  SourceIdentity identity = source_identity_from_format_description(*observed.fde, observed.fde_server_id);
+  auto& vars = identity.variables;
+  vars["log_bin"] = "ON";
+  vars["binlog_checksum"] = std::string(binlog::checksum_algorithm_name(identity.checksum));
+  if (observed.rows_events) vars["binlog_format"] = "ROW";
+  if (identity.flavor == Flavor::kMysql) {
+    const bool gtids = observed.mysql_gtids && !observed.anonymous_gtids;
+    vars["gtid_mode"] = gtids ? "ON" : "OFF";
+    vars["enforce_gtid_consistency"] = gtids ? "ON" : "OFF";
+    if (observed.last_uuid) identity.server_uuid = observed.last_uuid->to_string();
+  } else if (observed.mariadb_domain) {
+    vars["gtid_domain_id"] = std::to_string(*observed.mariadb_domain);
+  }
+  return identity;
+}
+
+}  // namespace
+
+Result<ImportReport> import_files(storage::BinlogStore& store, const std::vector<std::string>& paths,
+                                  const ImportOptions& options) {
+  if (paths.empty()) return make_error("no binlog files to import");
+  auto progress = std::make_shared<WriterProgress>();
+  BRELAY_ASSIGN_OR_RETURN(
+      auto writer,
+      storage::StoreWriter::start(store, options.writer, [progress](const auto& p) { progress->update(p); }));
+  ImportReport report;
+  Observed observed;
+  FileImporter importer(store, *writer, *progress, report, observed);
+  std::string expected;
+  for (const std::string& path : paths) {
+    auto rotates_to = importer.import(path, expected);
+    if (!rotates_to) {
+      (void)writer->stop();
+      return std::move(rotates_to).error();
+    }
+    expected = *rotates_to;
+  }
+  BRELAY_TRY(writer->stop());
+  report.source = derive_identity(observed);
+  if (options.record_source_identity) {
+    BRELAY_ASSIGN_OR_RETURN(auto existing, store.get_meta(kSourceIdentityMetaKey));
+    if (!existing || options.replace_source_identity)
+      BRELAY_TRY(store.put_meta(kSourceIdentityMetaKey, encode_source_identity(report.source)));
+  }
+  return report;
+}
+
+}  // namespace brelay::relay

@@ -1,0 +1,3 @@
+#pragma once
+#include "relay/upstream/upstream.h"
+#include "storage/binlog_store.h"

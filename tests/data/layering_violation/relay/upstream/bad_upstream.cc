@@ -1,0 +1,2 @@
+#include "relay/core/config.h"
+#include "relay/downstream/dump_session.h"

@@ -1,0 +1,253 @@
+#include "relay/core/config.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tests/support/temp_dir.h"
+
+namespace brelay::relay {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr std::string_view kValid = R"(
+[source]
+host = "10.0.0.5"
+port = 3307
+user = "repl"
+password = "secret"
+server_id = 4001
+gtid = true
+tls = "disabled"
+heartbeat_period = "500ms"
+reconnect_max_delay = "1m"
+
+[storage]
+data_dir = "/var/lib/binlog-relay"
+sync = "none"
+retention_time = "7d"
+retention_size = "100GiB"
+protect_replicas = false
+
+[server]
+listen = "[::1]:3306"
+server_id = 4002
+
+[[users]]
+name = "azure_repl"
+password = "pw"
+role = "replica"
+
+[[users]]
+name = "ops"
+native_hash = "*2470C0C06DEE42FD1618BB99005ADCA2EC9D1E19"
+sha2_hash = "5E884898DA28047151D0E56F8DC6292773603D0D6AABBDD62A11EF721D1542D8"
+role = "admin"
+
+[metrics]
+listen = "127.0.0.1:9104"
+)";
+
+Result<Config> parse(std::string_view text) {
+  return parse_config(text, "/etc/binlog-relay/relay.toml");
+}
+
+std::string replace(std::string_view text, std::string_view from, std::string_view to) {
+  std::string out(text);
+  const auto at = out.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  out.replace(at, from.size(), to);
+  return out;
+}
+
+std::string error_of(const Result<Config>& result) {
+  EXPECT_FALSE(result) << "expected an error";
+  return result ? "" : result.error().message();
+}
+
+TEST(Config, ValidFileParsesEveryKey) {
+  auto config = parse(kValid);
+  ASSERT_TRUE(config) << config.error().message();
+  EXPECT_EQ(config->source.host, "10.0.0.5");
+  EXPECT_EQ(config->source.port, 3307);
+  EXPECT_EQ(config->source.password, "secret");
+  EXPECT_EQ(config->source.server_id, 4001u);
+  EXPECT_TRUE(config->source.gtid);
+  EXPECT_EQ(config->source.tls, TlsMode::kDisabled);
+  EXPECT_EQ(config->source.heartbeat_period, std::chrono::milliseconds(500));
+  EXPECT_EQ(config->source.reconnect_max_delay, std::chrono::minutes(1));
+  EXPECT_EQ(config->storage.sync, SyncMode::kNone);
+  EXPECT_EQ(config->storage.retention_time, std::chrono::hours(24 * 7));
+  EXPECT_EQ(config->storage.retention_size, std::uint64_t{100} << 30);
+  EXPECT_FALSE(config->storage.protect_replicas);
+  EXPECT_EQ(config->server.listen.host, "::1");
+  EXPECT_EQ(config->server.listen.port, 3306);
+  EXPECT_EQ(config->server.server_id, 4002u);
+  ASSERT_EQ(config->users.size(), 2u);
+  EXPECT_EQ(config->users[0].password, "pw");
+  EXPECT_EQ(config->users[1].role, Role::kAdmin);
+  EXPECT_EQ(config->users[1].native_hash, "*2470c0c06dee42fd1618bb99005adca2ec9d1e19");
+  EXPECT_EQ(config->users[1].sha2_hash, "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8");
+  ASSERT_TRUE(config->metrics.listen);
+  EXPECT_EQ(config->metrics.listen->to_string(), "127.0.0.1:9104");
+}
+
+TEST(Config, DefaultsApplyWhenKeysAreAbsent) {
+  auto config = parse(R"([source]
+host = "db"
+user = "repl"
+password = ""
+server_id = 7
+[server]
+server_id = 8
+[[users]]
+name = "r"
+password = "x"
+)");
+  ASSERT_TRUE(config) << config.error().message();
+  EXPECT_EQ(config->source.port, 3306);
+  EXPECT_EQ(config->source.tls, TlsMode::kPreferred);
+  EXPECT_EQ(config->source.start_position, 4u);
+  EXPECT_EQ(config->storage.sync, SyncMode::kCommit);
+  EXPECT_TRUE(config->storage.protect_replicas);
+  EXPECT_EQ(config->server.listen.to_string(), "0.0.0.0:3306");
+  EXPECT_FALSE(config->metrics.listen);
+  EXPECT_EQ(config->log.level, "info");
+}
+
+TEST(Config, UnknownKeyNamesKeyAndLine) {
+  const std::string text = replace(kValid, "port = 3307", "prot = 3307");
+  EXPECT_EQ(error_of(parse(text)),
+            "/etc/binlog-relay/relay.toml:4: [source] unknown key 'prot'; check its spelling against the "
+            "documented keys");
+}
+
+TEST(Config, UnknownSectionIsAnError) {
+  EXPECT_THAT(error_of(parse(std::string(kValid) + "\n[sever]\nlisten = \"x\"\n")),
+              HasSubstr("relay.toml:38: unknown section or key 'sever'"));
+}
+
+TEST(Config, BadDurationNamesKeyLineAndUnits) {
+  const std::string text = replace(kValid, "\"500ms\"", "\"5 seconds\"");
+  EXPECT_THAT(error_of(parse(text)),
+              HasSubstr("relay.toml:10: [source] heartbeat_period: '5 seconds' has no known unit"));
+  EXPECT_THAT(error_of(parse(replace(kValid, "\"500ms\"", "500"))),
+              HasSubstr("relay.toml:10: [source] heartbeat_period: must be a duration string"));
+}
+
+TEST(Config, BadSizeNamesKeyAndLine) {
+  EXPECT_THAT(
+      error_of(parse(replace(kValid, "\"100GiB\"", "\"100GB\""))),
+      HasSubstr(
+          "relay.toml:17: [storage] retention_size: '100GB' has no known unit: use KiB, MiB, GiB or TiB"));
+}
+
+TEST(Config, MissingPasswordIsAnError) {
+  EXPECT_THAT(error_of(parse(replace(kValid, "password = \"secret\"\n", ""))),
+              HasSubstr("relay.toml:2: [source]: password is missing"));
+  EXPECT_THAT(error_of(parse(replace(kValid, "password = \"pw\"\n", ""))),
+              HasSubstr("[users]: user 'azure_repl' has no password"));
+}
+
+TEST(Config, UnreadableCertificateIsAnError) {
+  const std::string text = replace(kValid, "server_id = 4002",
+                                   "server_id = 4002\ntls_cert = \"/nonexistent/cert.pem\"\n"
+                                   "tls_key = \"/nonexistent/key.pem\"");
+  EXPECT_THAT(
+      error_of(parse(text)),
+      HasSubstr(
+          "relay.toml:23: [server] tls_cert: cannot read /nonexistent/cert.pem: No such file or directory"));
+}
+
+TEST(Config, CertificateThatIsNotPemIsAnError) {
+  auto dir = testing::TempDir::create("config");
+  ASSERT_TRUE(dir);
+  ASSERT_TRUE(testing::write_file(dir->file("cert.pem"), "not a certificate"));
+  ASSERT_TRUE(testing::write_file(dir->file("key.pem"), "-----BEGIN PRIVATE KEY-----\n"));
+  const std::string text = replace(kValid, "server_id = 4002",
+                                   "server_id = 4002\ntls_cert = \"cert.pem\"\n"
+                                   "tls_key = \"key.pem\"");
+  EXPECT_THAT(error_of(parse_config(text, dir->file("relay.toml"))),
+              HasSubstr("[server] tls_cert: " + dir->file("cert.pem") + " is not a PEM file"));
+}
+
+TEST(Config, ServerIdEqualToSourceServerIdIsAnError) {
+  EXPECT_THAT(error_of(parse(replace(kValid, "server_id = 4002", "server_id = 4001"))),
+              HasSubstr("relay.toml:22: [server] server_id: 4001 equals [source] server_id"));
+}
+
+TEST(Config, PasswordFilesAreReadRelativeToTheConfig) {
+  auto dir = testing::TempDir::create("config");
+  ASSERT_TRUE(dir);
+  ASSERT_TRUE(testing::write_file(dir->file("source.pass"), "s3cret\n"));
+  ASSERT_TRUE(testing::write_file(dir->file("user.pass"), "userpw"));
+  std::string text = replace(kValid, "password = \"secret\"", "password_file = \"source.pass\"");
+  text = replace(text, "password = \"pw\"", "password_file = \"" + dir->file("user.pass") + "\"");
+  auto config = parse_config(text, dir->file("relay.toml"));
+  ASSERT_TRUE(config) << config.error().message();
+  EXPECT_EQ(config->source.password, "s3cret");
+  EXPECT_EQ(config->users[0].password, "userpw");
+
+  EXPECT_THAT(
+      error_of(parse_config(replace(kValid, "password = \"secret\"", "password_file = \"missing.pass\""),
+                            dir->file("relay.toml"))),
+      HasSubstr("[source] password_file: cannot read " + dir->file("missing.pass")));
+  EXPECT_THAT(
+      error_of(parse(replace(kValid, "password = \"secret\"", "password = \"a\"\npassword_file = \"b\""))),
+      HasSubstr("give either password or password_file, not both"));
+}
+
+TEST(Config, UserValidation) {
+  EXPECT_THAT(error_of(parse(replace(kValid, "role = \"admin\"", "role = \"root\""))),
+              HasSubstr("[users] role: 'root' is not a role"));
+  EXPECT_THAT(
+      error_of(parse(replace(kValid, "*2470C0C06DEE42FD1618BB99005ADCA2EC9D1E19", "2470C0C06DEE42FD"))),
+      HasSubstr("[users] native_hash: must be '*' followed by 40 hex digits"));
+  EXPECT_THAT(error_of(parse(replace(kValid, "name = \"ops\"", "name = \"azure_repl\""))),
+              HasSubstr("user 'azure_repl' is defined twice"));
+  EXPECT_THAT(error_of(parse(replace(kValid, "password = \"pw\"",
+                                     "password = \"pw\"\nsha2_hash = \"" + std::string(64, 'a') + "\""))),
+              HasSubstr("give a password or hashes, not both"));
+}
+
+TEST(Config, TlsSettingsAreChecked) {
+  EXPECT_THAT(error_of(parse(replace(kValid, "tls = \"disabled\"", "tls = \"verify_ca\""))),
+              HasSubstr("[source] tls_ca: is required with tls = \"verify_ca\""));
+  EXPECT_THAT(error_of(parse(replace(kValid, "tls = \"disabled\"", "tls = \"on\""))),
+              HasSubstr("[source] tls: 'on' is not a TLS mode"));
+  EXPECT_THAT(error_of(parse(replace(kValid, "server_id = 4002", "server_id = 4002\nrequire_tls = true"))),
+              HasSubstr("[server] require_tls: needs tls_cert and tls_key"));
+}
+
+TEST(Config, SyntaxErrorsReportTheLine) {
+  EXPECT_THAT(error_of(parse("[source]\nhost = \"x\nuser = 1\n")), HasSubstr("relay.toml:2:"));
+}
+
+TEST(Config, RangesAreChecked) {
+  EXPECT_THAT(error_of(parse(replace(kValid, "port = 3307", "port = 70000"))),
+              HasSubstr("[source] port: 70000 is out of range: use a whole number from 1 to 65535"));
+  EXPECT_THAT(error_of(parse(replace(kValid, "server_id = 4001", "server_id = 0"))),
+              HasSubstr("[source] server_id: 0 is out of range"));
+  EXPECT_THAT(error_of(parse(replace(kValid, "listen = \"[::1]:3306\"", "listen = \"3306\""))),
+              HasSubstr("[server] listen: '3306' is not an address"));
+}
+
+TEST(ConfigUnits, DurationsAndSizes) {
+  EXPECT_EQ(*parse_duration("250ms"), std::chrono::milliseconds(250));
+  EXPECT_EQ(*parse_duration("2h"), std::chrono::hours(2));
+  EXPECT_EQ(*parse_duration("0"), std::chrono::milliseconds(0));
+  EXPECT_FALSE(parse_duration("s"));
+  EXPECT_FALSE(parse_duration("-1s"));
+  EXPECT_FALSE(parse_duration("99999999999999999999d"));
+  EXPECT_EQ(*parse_size("0"), 0u);
+  EXPECT_EQ(*parse_size("512KiB"), 512u * 1024);
+  EXPECT_EQ(*parse_size("1TiB"), std::uint64_t{1} << 40);
+  EXPECT_FALSE(parse_size("1.5GiB"));
+  EXPECT_FALSE(parse_size("99999999999TiB"));
+  EXPECT_EQ(parse_host_port("db.example:3306")->host, "db.example");
+  EXPECT_FALSE(parse_host_port("::1:3306"));
+  EXPECT_FALSE(parse_host_port("host:0"));
+}
+
+}  // namespace
+}  // namespace brelay::relay
