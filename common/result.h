@@ -128,9 +128,12 @@ inline Status ok_status() {
   } while (false)
 
 // `BRELAY_ASSIGN_OR_RETURN(auto x, f());` declares/assigns x from a Result or returns its Error.
+// `lhs` is a declaration and `tmp` a name: neither can take parentheses.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define BRELAY_ASSIGN_OR_RETURN(lhs, expr) \
   BRELAY_ASSIGN_OR_RETURN_IMPL(BRELAY_CONCAT(brelay_result_, __LINE__), lhs, expr)
 #define BRELAY_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                                 \
   if (!tmp) return std::move(tmp).error();           \
   lhs = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)

@@ -28,6 +28,8 @@ struct Uuid {
   std::string to_string() const;
   bool is_nil() const;
 
+  // clang-tidy 14 takes the defaulted <=> for a literal 0 compared with a pointer.
+  // NOLINTNEXTLINE(modernize-use-nullptr)
   friend auto operator<=>(const Uuid&, const Uuid&) = default;
   friend bool operator==(const Uuid&, const Uuid&) = default;
 };
@@ -62,6 +64,8 @@ struct Tsid {
   GtidTag tag;
 
   std::string to_string() const;  // "uuid" or "uuid:tag"
+  // clang-tidy 14 takes the defaulted <=> for a literal 0 compared with a pointer.
+  // NOLINTNEXTLINE(modernize-use-nullptr)
   friend auto operator<=>(const Tsid&, const Tsid&) = default;
   friend bool operator==(const Tsid&, const Tsid&) = default;
 };

@@ -69,6 +69,95 @@ enum TaggedField : std::uint64_t {
   kCommitGroupTicket = 11,
 };
 
+// Which of the optional GTID_TAGGED fields a message carried.
+struct TaggedFieldsSeen {
+  bool uuid = false;
+  bool gno = false;
+  bool original_timestamp = false;
+  bool original_version = false;
+};
+
+// Reads the value of field `id` into `gtid`. Returns false for a field this codec does not know (a
+// newer, ignorable one, whose size is unknown: the known fields end there).
+Result<bool> read_tagged_field(ByteReader& fields, std::uint64_t id, GtidEvent& gtid,
+                               TaggedFieldsSeen& seen) {
+  switch (id) {
+    case kFlags: {
+      BRELAY_ASSIGN_OR_RETURN(std::uint64_t flags, read_varlen_unsigned(fields, "GTID_TAGGED flags"));
+      if (flags > 0xff) return make_error("GTID_TAGGED flags {} out of range", flags);
+      gtid.flags = static_cast<std::uint8_t>(flags);
+      return true;
+    }
+    case kUuid: {
+      for (auto& byte : gtid.gtid.source.uuid.bytes) {
+        BRELAY_ASSIGN_OR_RETURN(std::uint64_t value, read_varlen_unsigned(fields, "GTID_TAGGED uuid"));
+        if (value > 0xff) return make_error("GTID_TAGGED uuid byte {} out of range", value);
+        byte = static_cast<std::uint8_t>(value);
+      }
+      seen.uuid = true;
+      return true;
+    }
+    case kGno: {
+      BRELAY_ASSIGN_OR_RETURN(gtid.gtid.gno, read_varlen_signed(fields, "GTID_TAGGED gno"));
+      seen.gno = true;
+      return true;
+    }
+    case kTag: {
+      BRELAY_ASSIGN_OR_RETURN(std::uint64_t length, read_varlen_unsigned(fields, "GTID_TAGGED tag length"));
+      if (length > GtidTag::kMaxLength) return make_error("GTID_TAGGED tag of {} characters", length);
+      BRELAY_ASSIGN_OR_RETURN(std::string_view text,
+                              fields.text(static_cast<std::size_t>(length), "GTID_TAGGED tag"));
+      BRELAY_ASSIGN_OR_RETURN(gtid.gtid.source.tag, GtidTag::parse(text));
+      return true;
+    }
+    case kLastCommitted: {
+      BRELAY_ASSIGN_OR_RETURN(gtid.last_committed, read_varlen_signed(fields, "GTID_TAGGED last_committed"));
+      return true;
+    }
+    case kSequenceNumber: {
+      BRELAY_ASSIGN_OR_RETURN(gtid.sequence_number,
+                              read_varlen_signed(fields, "GTID_TAGGED sequence_number"));
+      return true;
+    }
+    case kImmediateCommitTimestamp: {
+      BRELAY_ASSIGN_OR_RETURN(gtid.immediate_commit_timestamp,
+                              read_varlen_unsigned(fields, "GTID_TAGGED immediate_commit_timestamp"));
+      return true;
+    }
+    case kOriginalCommitTimestamp: {
+      BRELAY_ASSIGN_OR_RETURN(gtid.original_commit_timestamp,
+                              read_varlen_unsigned(fields, "GTID_TAGGED original_commit_timestamp"));
+      seen.original_timestamp = true;
+      return true;
+    }
+    case kTransactionLength: {
+      BRELAY_ASSIGN_OR_RETURN(gtid.transaction_length,
+                              read_varlen_unsigned(fields, "GTID_TAGGED transaction_length"));
+      return true;
+    }
+    case kImmediateServerVersion: {
+      BRELAY_ASSIGN_OR_RETURN(std::uint64_t version,
+                              read_varlen_unsigned(fields, "GTID_TAGGED server version"));
+      gtid.immediate_server_version = static_cast<std::uint32_t>(version);
+      return true;
+    }
+    case kOriginalServerVersion: {
+      BRELAY_ASSIGN_OR_RETURN(std::uint64_t version,
+                              read_varlen_unsigned(fields, "GTID_TAGGED server version"));
+      gtid.original_server_version = static_cast<std::uint32_t>(version);
+      seen.original_version = true;
+      return true;
+    }
+    case kCommitGroupTicket: {
+      BRELAY_TRY(read_varlen_unsigned(fields, "GTID_TAGGED commit group ticket"));
+      return true;
+    }
+    default:
+      // A newer, ignorable field: its size is unknown, so the known fields end here.
+      return false;
+  }
+}
+
 Result<GtidEvent> parse_tagged(const EventView& event) {
   ByteReader reader(event.body);
   GtidEvent gtid;
@@ -87,10 +176,7 @@ Result<GtidEvent> parse_tagged(const EventView& event) {
   }
   ByteReader fields(event.body.first(static_cast<std::size_t>(message_size)));
   BRELAY_TRY(fields.skip(reader.position(), "GTID_TAGGED header"));
-  bool has_uuid = false;
-  bool has_gno = false;
-  bool has_original_timestamp = false;
-  bool has_original_version = false;
+  TaggedFieldsSeen seen;
   std::uint64_t previous_id = 0;
   bool first = true;
   bool known_field = true;
@@ -100,89 +186,13 @@ Result<GtidEvent> parse_tagged(const EventView& event) {
       return make_error("GTID_TAGGED field {} out of order after {}", id, previous_id);
     first = false;
     previous_id = id;
-    switch (id) {
-      case kFlags: {
-        BRELAY_ASSIGN_OR_RETURN(std::uint64_t flags, read_varlen_unsigned(fields, "GTID_TAGGED flags"));
-        if (flags > 0xff) return make_error("GTID_TAGGED flags {} out of range", flags);
-        gtid.flags = static_cast<std::uint8_t>(flags);
-        break;
-      }
-      case kUuid: {
-        for (auto& byte : gtid.gtid.source.uuid.bytes) {
-          BRELAY_ASSIGN_OR_RETURN(std::uint64_t value, read_varlen_unsigned(fields, "GTID_TAGGED uuid"));
-          if (value > 0xff) return make_error("GTID_TAGGED uuid byte {} out of range", value);
-          byte = static_cast<std::uint8_t>(value);
-        }
-        has_uuid = true;
-        break;
-      }
-      case kGno: {
-        BRELAY_ASSIGN_OR_RETURN(gtid.gtid.gno, read_varlen_signed(fields, "GTID_TAGGED gno"));
-        has_gno = true;
-        break;
-      }
-      case kTag: {
-        BRELAY_ASSIGN_OR_RETURN(std::uint64_t length, read_varlen_unsigned(fields, "GTID_TAGGED tag length"));
-        if (length > GtidTag::kMaxLength) return make_error("GTID_TAGGED tag of {} characters", length);
-        BRELAY_ASSIGN_OR_RETURN(std::string_view text,
-                                fields.text(static_cast<std::size_t>(length), "GTID_TAGGED tag"));
-        BRELAY_ASSIGN_OR_RETURN(gtid.gtid.source.tag, GtidTag::parse(text));
-        break;
-      }
-      case kLastCommitted: {
-        BRELAY_ASSIGN_OR_RETURN(gtid.last_committed,
-                                read_varlen_signed(fields, "GTID_TAGGED last_committed"));
-        break;
-      }
-      case kSequenceNumber: {
-        BRELAY_ASSIGN_OR_RETURN(gtid.sequence_number,
-                                read_varlen_signed(fields, "GTID_TAGGED sequence_number"));
-        break;
-      }
-      case kImmediateCommitTimestamp: {
-        BRELAY_ASSIGN_OR_RETURN(gtid.immediate_commit_timestamp,
-                                read_varlen_unsigned(fields, "GTID_TAGGED immediate_commit_timestamp"));
-        break;
-      }
-      case kOriginalCommitTimestamp: {
-        BRELAY_ASSIGN_OR_RETURN(gtid.original_commit_timestamp,
-                                read_varlen_unsigned(fields, "GTID_TAGGED original_commit_timestamp"));
-        has_original_timestamp = true;
-        break;
-      }
-      case kTransactionLength: {
-        BRELAY_ASSIGN_OR_RETURN(gtid.transaction_length,
-                                read_varlen_unsigned(fields, "GTID_TAGGED transaction_length"));
-        break;
-      }
-      case kImmediateServerVersion: {
-        BRELAY_ASSIGN_OR_RETURN(std::uint64_t version,
-                                read_varlen_unsigned(fields, "GTID_TAGGED server version"));
-        gtid.immediate_server_version = static_cast<std::uint32_t>(version);
-        break;
-      }
-      case kOriginalServerVersion: {
-        BRELAY_ASSIGN_OR_RETURN(std::uint64_t version,
-                                read_varlen_unsigned(fields, "GTID_TAGGED server version"));
-        gtid.original_server_version = static_cast<std::uint32_t>(version);
-        has_original_version = true;
-        break;
-      }
-      case kCommitGroupTicket: {
-        BRELAY_TRY(read_varlen_unsigned(fields, "GTID_TAGGED commit group ticket"));
-        break;
-      }
-      default:
-        // A newer, ignorable field: its size is unknown, so the known fields end here.
-        known_field = false;
-        break;
-    }
+    BRELAY_ASSIGN_OR_RETURN(known_field, read_tagged_field(fields, id, gtid, seen));
   }
-  if (!has_uuid || !has_gno) return make_error("GTID_TAGGED event without {}", has_uuid ? "gno" : "uuid");
+  if (!seen.uuid || !seen.gno) return make_error("GTID_TAGGED event without {}", seen.uuid ? "gno" : "uuid");
   if (gtid.gtid.gno < 1 || gtid.gtid.gno > kMaxGno)
     return make_error("GTID_TAGGED event with gno {}", gtid.gtid.gno);
-  if (!has_original_timestamp) gtid.original_commit_timestamp = gtid.immediate_commit_timestamp;
-  if (!has_original_version) gtid.original_server_version = gtid.immediate_server_version;
+  if (!seen.original_timestamp) gtid.original_commit_timestamp = gtid.immediate_commit_timestamp;
+  if (!seen.original_version) gtid.original_server_version = gtid.immediate_server_version;
   return gtid;
 }
 
