@@ -275,15 +275,7 @@ ByteView DumpSession::keep(Bytes event) {
 }
 
 void DumpSession::add_packet(net::PacketBatch& out, ByteView event, bool ack_requested) {
-  if (request_.semi_sync) {
-    const std::uint8_t prefix[3] = {
-        0x00, net::kSemiSyncIndicator,
-        static_cast<std::uint8_t>(ack_requested ? net::kSemiSyncAckRequested : 0)};
-    out.add(ByteView(prefix, 3), event);
-  } else {
-    static constexpr std::uint8_t kPrefix[1] = {0x00};
-    out.add(ByteView(kPrefix, 1), event);
-  }
+  out.add(net::encode_dump_envelope_prefix(request_.semi_sync, ack_requested).view(), event);
   ++events_sent_;
 }
 

@@ -267,23 +267,13 @@ void Upstream::keep_source_identity(const SourceIdentity& identity) {
 void Upstream::on_stream_packet(Connection* connection, ByteView payload) {
   if (connection != connection_.get()) return;
   last_activity_ms_ = uv_now(context_.loop.raw());
-  // 0x00, then (semi-sync) 0xEF and the flag byte, then the event.
-  std::size_t prefix = 1;
-  bool ack_requested = false;
-  if (setup_.semi_sync) {
-    if (payload.size() < 3 || payload[1] != net::kSemiSyncIndicator) {
-      connection_failed("malformed_event", make_error("a semi-sync dump packet without its 0xEF header"));
-      return;
-    }
-    ack_requested = (payload[2] & net::kSemiSyncAckRequested) != 0;
-    prefix = 3;
-  }
-  if (payload.size() <= prefix || payload[0] != 0x00) {
-    connection_failed("malformed_event",
-                      make_error("a dump packet of {} bytes that holds no event", payload.size()));
+  auto envelope = net::decode_dump_envelope(payload, setup_.semi_sync);
+  if (!envelope) {
+    connection_failed("malformed_event", envelope.error());
     return;
   }
-  const ByteView event = payload.subspan(prefix);
+  const ByteView event = envelope->event;
+  const bool ack_requested = envelope->ack_requested;
   ++unreported_events_;
   unreported_bytes_ += event.size();
   const bool had_file = !handler_.empty();
