@@ -6,6 +6,7 @@
 #include "relay/binlog/previous_gtids_event.h"
 #include "relay/binlog/rotate_event.h"
 #include "relay/core/stored_gtids.h"
+#include "storage/store_format.h"
 
 namespace brelay::relay {
 
@@ -451,8 +452,8 @@ Result<EventOutcome> BinlogStreamHandler::store_event(const binlog::EventView& v
     file_closed_ = true;
     next_file_ = std::string(rotate->next_file);
     next_file_position_ = rotate->position;
-    const std::string next = fmt::format("{}\n{}\n{}", file_, next_file_, next_file_position_);
-    batch.put_meta(kUpstreamNextFileMetaKey, as_bytes(next));
+    batch.put_meta(kUpstreamNextFileMetaKey,
+                   storage::NextFileRecord{file_, next_file_, next_file_position_}.encode());
     outcome.ended_file = true;
   }
   return outcome;

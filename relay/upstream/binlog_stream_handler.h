@@ -44,7 +44,7 @@
 namespace brelay::relay {
 
 // The relay meta key under which the upstream records where the source continues after a file it
-// closed with a ROTATE ("<closed file>\n<next file>\n<position>"), so that a restarted relay asks
+// closed with a ROTATE (a storage::NextFileRecord), so that a restarted relay asks
 // for the next file directly (the closed one may be purged on the source by then).
 inline constexpr std::string_view kUpstreamNextFileMetaKey = "upstream_next_file";
 

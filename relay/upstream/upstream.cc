@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 
 #include <spdlog/spdlog.h>
@@ -12,6 +11,7 @@
 #include "net/replication_commands.h"
 #include "relay/core/config_to_layers.h"
 #include "relay/core/source_identity.h"
+#include "storage/store_format.h"
 
 namespace brelay::relay {
 namespace {
@@ -130,14 +130,14 @@ Status Upstream::restore_from_store(const std::optional<storage::ResumePoint>& e
     if (stored.file_closed) {
       BRELAY_ASSIGN_OR_RETURN(std::optional<Bytes> next, context_.store.get_meta(kUpstreamNextFileMetaKey));
       if (next) {
-        // "<closed file>\n<next file>\n<position>"
-        const std::string_view text = as_text(*next);
-        const auto first = text.find('\n');
-        const auto second = first == std::string_view::npos ? first : text.find('\n', first + 1);
-        if (second != std::string_view::npos && text.substr(0, first) == end->file) {
-          stored.next_file = std::string(text.substr(first + 1, second - first - 1));
-          const std::string_view number = text.substr(second + 1);
-          std::from_chars(number.data(), number.data() + number.size(), stored.next_position);
+        auto record = storage::NextFileRecord::decode(*next);
+        if (!record) {
+          return std::move(record).error().with_context(
+              fmt::format("the store's record of where the source continues after {}", end->file));
+        }
+        if (record->closed_file == end->file) {
+          stored.next_file = std::move(record->next_file);
+          stored.next_position = record->next_position;
         }
       }
     }

@@ -17,6 +17,7 @@
 #include "relay/core/stored_gtids.h"
 #include "relay/tools/binlog_export.h"
 #include "storage/binlog_store.h"
+#include "storage/store_format.h"
 #include "storage/store_reader.h"
 #include "storage/store_writer.h"
 #include "tests/support/paths.h"
@@ -158,10 +159,9 @@ class StreamHandlerTest : public ::testing::Test {
       auto next = store_->get_meta(kUpstreamNextFileMetaKey);
       ASSERT_TRUE(next);
       if (*next) {
-        const std::string text(as_text(**next));
-        const auto first = text.find('\n');
-        const auto second = text.find('\n', first + 1);
-        end.next_file = text.substr(first + 1, second - first - 1);
+        auto record = storage::NextFileRecord::decode(**next);
+        ASSERT_TRUE(record) << record.error().message();
+        end.next_file = record->next_file;
       }
     }
     handler.restore(end);
