@@ -405,6 +405,20 @@ Result<EventOutcome> BinlogStreamHandler::store_event(const binlog::EventView& v
     if (!parsed) return fail(StreamFault::kMalformed, std::move(parsed).error());
     rotate = *parsed;
   }
+  // The GTID state a file begins with: malformed, it ends the stream like any malformed event
+  // (parsed before anything of the event goes into the batch).
+  std::optional<binlog::GtidSet> previous_gtids;
+  std::optional<binlog::MariadbGtidPosition> gtid_list;
+  if (type == EventType::kPreviousGtids) {
+    auto parsed = binlog::parse_previous_gtids(view);
+    if (!parsed)
+      return fail(StreamFault::kMalformed, parsed.error().with_context("a malformed PREVIOUS_GTIDS"));
+    previous_gtids = std::move(*parsed);
+  } else if (type == EventType::kGtidList) {
+    auto parsed = binlog::parse_gtid_list(view);
+    if (!parsed) return fail(StreamFault::kMalformed, parsed.error().with_context("a malformed GTID_LIST"));
+    gtid_list = binlog::MariadbGtidPosition::from_list(parsed->gtids);
+  }
   if (pending_file_) {
     if (Status begun = begin_pending_file(view, batch); !begun) {
       tracker_.reset();
@@ -412,16 +426,12 @@ Result<EventOutcome> BinlogStreamHandler::store_event(const binlog::EventView& v
     }
     outcome.began_file = true;
   }
-  if (type == EventType::kPreviousGtids) {
-    if (auto set = binlog::parse_previous_gtids(view)) {
-      mysql_executed_.add(*set);
-      executed_blob_stale_ = true;
-    }
-  } else if (type == EventType::kGtidList) {
-    if (auto list = binlog::parse_gtid_list(view)) {
-      mariadb_state_.merge(binlog::MariadbGtidPosition::from_list(list->gtids));
-      executed_blob_stale_ = true;
-    }
+  if (previous_gtids) {
+    mysql_executed_.add(*previous_gtids);
+    executed_blob_stale_ = true;
+  } else if (gtid_list) {
+    mariadb_state_.merge(*gtid_list);
+    executed_blob_stale_ = true;
   }
   if (event_boundary.ends_transaction) {
     const binlog::TransactionGtid& gtid = tracker_.current_gtid();
