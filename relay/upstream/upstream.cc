@@ -18,7 +18,6 @@ namespace {
 
 using std::chrono::milliseconds;
 
-constexpr int kErrMasterFatalReadingBinlog = 1236;
 // Hand the writer what is batched once it reaches this size, even in the middle of a burst.
 constexpr std::size_t kSubmitBytes = std::size_t{1} << 20;
 // The first retry after a failure; [source] reconnect_max_delay caps the doubling.
@@ -35,10 +34,6 @@ std::string host_name() {
 // No packet for this long means the connection is dead: heartbeats come every heartbeat_period.
 milliseconds liveness_timeout(milliseconds heartbeat_period) {
   return std::max(heartbeat_period * 3, milliseconds(8'000));
-}
-
-bool mentions(std::string_view text, std::string_view what) {
-  return text.find(what) != std::string_view::npos;
 }
 
 }  // namespace
@@ -333,7 +328,7 @@ void Upstream::on_stream_end(Connection* connection, const Status& status) {
     connection_failed("source", make_error("the source ended the dump (EOF)"));
     return;
   }
-  if (status.error().code() == kErrMasterFatalReadingBinlog) {
+  if (is_dump_refused(status.error().code())) {
     on_dump_refused(status.error());
     return;
   }
@@ -342,59 +337,63 @@ void Upstream::on_stream_end(Connection* connection, const Status& status) {
 }
 
 void Upstream::on_dump_refused(const Error& error) {
+  // The source ends a connection whose dump failed: a second one asks which binlogs it still has,
+  // to decide whether it purged what the relay needs and to say exactly what is missing.
+  drop_connection();
+  set_state(UpstreamState::kSettingUp);
+  probe_ = std::make_unique<Connection>(*this, client_options());
+  Connection* probe = probe_.get();
+  auto finish = [this, probe, error](const SourceBinlogs& binlogs) {
+    if (probe != probe_.get()) return;
+    retire(std::move(probe_));
+    report_dump_refusal(error, binlogs);
+  };
+  probe->client->connect([probe, finish](Status connected) {
+    if (!connected) {
+      finish(SourceBinlogs{});
+      return;
+    }
+    probe->client->query("SHOW BINARY LOGS", [finish](Result<net::QueryResult> reply) {
+      SourceBinlogs binlogs;
+      if (reply && reply->has_rows) {
+        binlogs.listed = true;
+        for (const auto& row : reply->result_set.rows) {
+          if (!row.empty() && row[0]) binlogs.names.push_back(*row[0]);
+        }
+      }
+      finish(binlogs);
+    });
+  });
+}
+
+void Upstream::report_dump_refusal(const Error& error, const SourceBinlogs& binlogs) {
   const std::string needed =
       request_.kind == DumpRequest::Kind::kGtid
           ? fmt::format("the transactions after {}", request_.describe())
           : (request_.file.empty() ? std::string("the source's first binlog")
                                    : fmt::format("{} from position {} on", request_.file, request_.position));
-  const std::string text = error.message();
-  const bool purged = mentions(text, "Could not find first log file name") || mentions(text, "purged") ||
-                      mentions(text, "Could not find GTID state");
-  // The source ends a connection whose dump failed: a second one asks which binlogs it still has,
-  // to say exactly what is missing.
-  drop_connection();
-  set_state(UpstreamState::kSettingUp);
-  probe_ = std::make_unique<Connection>(*this, client_options());
-  Connection* probe = probe_.get();
-  auto finish = [this, probe, needed, purged, text](const std::string& oldest) {
-    if (probe != probe_.get()) return;
-    retire(std::move(probe_));
-    const std::string store_end =
-        handler_.empty()
-            ? std::string("the relay's store is empty")
-            : fmt::format("the relay's store ends at {}:{}", handler_.file(), handler_.boundary_position());
-    if (purged) {
-      stop_with_error(
-          "purged",
-          fmt::format(
-              "the source purged binlogs the relay needs: {}; the relay needs {}, but the source's "
-              "binlogs {} (the source said: {}). The relay stopped pulling and keeps serving what it stored. "
-              "To continue, restore the missing binlogs on the source, or start a relay on an empty data "
-              "directory with [source] start_file set to a binlog the source has",
-              store_end, needed,
-              oldest.empty() ? std::string("could not be listed") : fmt::format("now begin with {}", oldest),
-              text));
-    } else {
-      stop_with_error(
-          "source_refused",
-          fmt::format("the source refused to send {} ({}; the source said: {}). The relay stopped "
-                      "pulling and keeps serving what it stored; restart it once the source is fixed",
-                      needed, store_end, text));
-    }
-  };
-  probe->client->connect([probe, finish](Status connected) {
-    if (!connected) {
-      finish("");
-      return;
-    }
-    probe->client->query("SHOW BINARY LOGS", [finish](Result<net::QueryResult> reply) {
-      std::string oldest;
-      if (reply && reply->has_rows && !reply->result_set.rows.empty() && !reply->result_set.rows[0].empty()) {
-        oldest = reply->result_set.rows[0][0].value_or("");
-      }
-      finish(oldest);
-    });
-  });
+  const std::string& text = error.message();
+  const std::string store_end = handler_.empty() ? std::string("the relay's store is empty")
+                                                 : fmt::format("the relay's store ends at {}:{}",
+                                                               handler_.file(), handler_.boundary_position());
+  const std::string needed_file = !request_.file.empty() ? request_.file : handler_.file();
+  if (classify_dump_refusal(error.code(), needed_file, binlogs) == DumpRefusal::kPurged) {
+    const std::string oldest = binlogs.names.empty()
+                                   ? std::string("are none")
+                                   : fmt::format("now begin with {}", binlogs.names.front());
+    stop_with_error(
+        "purged",
+        fmt::format("the source purged binlogs the relay needs: {}; the relay needs {}, but the source's "
+                    "binlogs {} (the source said: {}). The relay stopped pulling and keeps serving what "
+                    "it stored. To continue, restore the missing binlogs on the source, or start a relay "
+                    "on an empty data directory with [source] start_file set to a binlog the source has",
+                    store_end, needed, oldest, text));
+    return;
+  }
+  stop_with_error("source_refused",
+                  fmt::format("the source refused to send {} ({}; the source said: {}). The relay stopped "
+                              "pulling and keeps serving what it stored; restart it once the source is fixed",
+                              needed, store_end, text));
 }
 
 void Upstream::retire(std::unique_ptr<Connection> connection) {
