@@ -18,13 +18,19 @@
 //    Numbers: include/mysqld_error.h, sql/share/errmsg-utf8.txt of each server.
 // So in practice the code is always 1236; the underlying codes are accepted too, should a server
 // or proxy pass one through unchanged. Whether the source purged what the relay needs is then a
-// fact the relay checks: the file it needs is missing from the source's binary logs.
+// fact the relay checks: the file it needs is missing from the source's binary logs, or (MySQL
+// auto-positioning) the source's @@GLOBAL.gtid_purged holds GTIDs the relay's set lacks, the very
+// check of Binlog_sender::check_start_file. MariaDB has no such variable (@@gtid_binlog_state does
+// not change on PURGE BINARY LOGS): there the file is the only fact.
 #pragma once
 
 #include <array>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "relay/binlog/gtid_set.h"
 
 namespace brelay::relay {
 
@@ -45,6 +51,8 @@ bool is_dump_refused(int code);
 struct SourceBinlogs {
   bool listed = false;             // false: the probe could not connect or the query failed
   std::vector<std::string> names;  // the source's binary logs, oldest first
+  // For a MySQL GTID dump: the source's @@GLOBAL.gtid_purged (nullopt: not asked or unreadable).
+  std::optional<binlog::GtidSet> purged_gtids;
 };
 
 enum class DumpRefusal {
@@ -54,8 +62,11 @@ enum class DumpRefusal {
 
 // Decides a refusal (`code` of kDumpRefusedCodes, else kRefused). `needed_file` is the binlog the
 // relay needs the source to have: the file it asked for, else the file its store ends in; "" when
-// it asked for the source's first binlog on an empty store. kPurged when the source listed its
-// binary logs and `needed_file` is not among them (with "", when it has none at all).
-DumpRefusal classify_dump_refusal(int code, std::string_view needed_file, const SourceBinlogs& binlogs);
+// it asked for the source's first binlog on an empty store. `requested_gtids`: the set a MySQL GTID
+// dump sent (null otherwise). kPurged when the source's purged GTIDs are not a subset of
+// `requested_gtids`, or when it listed its binary logs and `needed_file` is not among them (with
+// "", when it has none at all).
+DumpRefusal classify_dump_refusal(int code, std::string_view needed_file, const SourceBinlogs& binlogs,
+                                  const binlog::GtidSet* requested_gtids = nullptr);
 
 }  // namespace brelay::relay

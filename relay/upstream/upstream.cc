@@ -36,6 +36,40 @@ milliseconds liveness_timeout(milliseconds heartbeat_period) {
   return std::max(heartbeat_period * 3, milliseconds(8'000));
 }
 
+// The GTID set in the first column of a one-row answer (SELECT @@GLOBAL.gtid_purged), if it parses.
+std::optional<binlog::GtidSet> purged_gtids_of(const Result<net::QueryResult>& reply) {
+  if (!reply || !reply->has_rows || reply->result_set.rows.empty() || reply->result_set.rows[0].empty() ||
+      !reply->result_set.rows[0][0])
+    return std::nullopt;
+  auto set = binlog::GtidSet::parse(*reply->result_set.rows[0][0]);
+  if (!set) return std::nullopt;
+  return std::move(*set);
+}
+
+// Asks SHOW BINARY LOGS and, with `ask_purged_gtids`, @@GLOBAL.gtid_purged; what could not be
+// read stays unknown in the result handed to `done`.
+void ask_source_binlogs(net::MySqlClient& client, bool ask_purged_gtids,
+                        std::function<void(const SourceBinlogs&)> done) {
+  client.query("SHOW BINARY LOGS", [&client, ask_purged_gtids, done](Result<net::QueryResult> reply) {
+    SourceBinlogs binlogs;
+    if (reply && reply->has_rows) {
+      binlogs.listed = true;
+      for (const auto& row : reply->result_set.rows) {
+        if (!row.empty() && row[0]) binlogs.names.push_back(*row[0]);
+      }
+    }
+    if (!ask_purged_gtids) {
+      done(binlogs);
+      return;
+    }
+    client.query("SELECT @@GLOBAL.gtid_purged",
+                 [done, binlogs = std::move(binlogs)](Result<net::QueryResult> purged) mutable {
+                   binlogs.purged_gtids = purged_gtids_of(purged);
+                   done(binlogs);
+                 });
+  });
+}
+
 }  // namespace
 
 std::string_view to_string(UpstreamState state) {
@@ -348,22 +382,18 @@ void Upstream::on_dump_refused(const Error& error) {
     retire(std::move(probe_));
     report_dump_refusal(error, binlogs);
   };
-  probe->client->connect([probe, finish](Status connected) {
+  const bool ask_purged_gtids = mysql_gtid_dump();
+  probe->client->connect([probe, finish, ask_purged_gtids](Status connected) {
     if (!connected) {
       finish(SourceBinlogs{});
       return;
     }
-    probe->client->query("SHOW BINARY LOGS", [finish](Result<net::QueryResult> reply) {
-      SourceBinlogs binlogs;
-      if (reply && reply->has_rows) {
-        binlogs.listed = true;
-        for (const auto& row : reply->result_set.rows) {
-          if (!row.empty() && row[0]) binlogs.names.push_back(*row[0]);
-        }
-      }
-      finish(binlogs);
-    });
+    ask_source_binlogs(*probe->client, ask_purged_gtids, finish);
   });
+}
+
+bool Upstream::mysql_gtid_dump() const {
+  return request_.kind == DumpRequest::Kind::kGtid && setup_.identity.flavor != Flavor::kMariadb;
 }
 
 void Upstream::report_dump_refusal(const Error& error, const SourceBinlogs& binlogs) {
@@ -377,9 +407,10 @@ void Upstream::report_dump_refusal(const Error& error, const SourceBinlogs& binl
                                                  : fmt::format("the relay's store ends at {}:{}",
                                                                handler_.file(), handler_.boundary_position());
   const std::string needed_file = !request_.file.empty() ? request_.file : handler_.file();
-  if (classify_dump_refusal(error.code(), needed_file, binlogs) == DumpRefusal::kPurged) {
+  const binlog::GtidSet* requested_gtids = mysql_gtid_dump() ? &request_.mysql_set : nullptr;
+  if (classify_dump_refusal(error.code(), needed_file, binlogs, requested_gtids) == DumpRefusal::kPurged) {
     const std::string oldest = binlogs.names.empty()
-                                   ? std::string("are none")
+                                   ? std::string("are all gone")
                                    : fmt::format("now begin with {}", binlogs.names.front());
     stop_with_error(
         "purged",

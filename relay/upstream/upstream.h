@@ -72,6 +72,8 @@ class Upstream {
   void on_dump_refused(const Error& error);
   // Stops with the "purged" or "source_refused" error, decided by classify_dump_refusal().
   void report_dump_refusal(const Error& error, const SourceBinlogs& binlogs);
+  // The current dump is a MySQL auto-positioned one (COM_BINLOG_DUMP_GTID).
+  bool mysql_gtid_dump() const;
   void on_progress(const storage::StoreWriter::Progress& progress);
   void on_writer_stopped(const Error& error);
   void check_liveness();

@@ -8,7 +8,10 @@ namespace brelay::relay {
 namespace {
 
 SourceBinlogs listing(std::vector<std::string> names) {
-  return SourceBinlogs{true, std::move(names)};
+  SourceBinlogs binlogs;
+  binlogs.listed = true;
+  binlogs.names = std::move(names);
+  return binlogs;
 }
 
 TEST(DumpRefusal, TheCodesAreTheFatalReadingErrorAndItsVariants) {
@@ -35,6 +38,28 @@ TEST(DumpRefusal, NeitherAnotherCodeNorAnUncheckedSourceIsCalledPurged) {
   EXPECT_EQ(classify_dump_refusal(1105, "mysql-bin.000001", listing({"mysql-bin.000004"})),
             DumpRefusal::kRefused);
   EXPECT_EQ(classify_dump_refusal(1236, "mysql-bin.000001", SourceBinlogs{}), DumpRefusal::kRefused);
+}
+
+binlog::GtidSet gtids(std::string_view text) {
+  auto set = binlog::GtidSet::parse(text);
+  EXPECT_TRUE(set) << text;
+  return *set;
+}
+
+TEST(DumpRefusal, AMysqlGtidDumpIsPurgedWhenTheSourcePurgedGtidsTheRelayLacks) {
+  const binlog::GtidSet requested = gtids("3e11fa47-71ca-11e1-9e33-c80aa9429562:1-20");
+  SourceBinlogs binlogs = listing({"mysql-bin.000004"});
+  binlogs.purged_gtids = gtids("3e11fa47-71ca-11e1-9e33-c80aa9429562:1-30");
+  EXPECT_EQ(classify_dump_refusal(1236, "", binlogs, &requested), DumpRefusal::kPurged)
+      << "ER_MASTER_HAS_PURGED_REQUIRED_GTIDS inside a 1236";
+  binlogs.purged_gtids = gtids("3e11fa47-71ca-11e1-9e33-c80aa9429562:1-10");
+  EXPECT_EQ(classify_dump_refusal(1236, "", binlogs, &requested), DumpRefusal::kRefused)
+      << "the relay has everything purged: another reason";
+  EXPECT_EQ(classify_dump_refusal(1236, "mysql-bin.000002", binlogs, &requested), DumpRefusal::kPurged)
+      << "the file it continues in is gone";
+  binlogs.purged_gtids = gtids("3e11fa47-71ca-11e1-9e33-c80aa9429562:1-30");
+  EXPECT_EQ(classify_dump_refusal(1236, "", binlogs, nullptr), DumpRefusal::kRefused) << "not a GTID dump";
+  EXPECT_EQ(classify_dump_refusal(1105, "", binlogs, &requested), DumpRefusal::kRefused);
 }
 
 }  // namespace
