@@ -100,6 +100,43 @@ Result<BinlogDumpGtid> decode_binlog_dump_gtid(ByteView payload) {
   return c;
 }
 
+DumpEnvelopePrefix encode_dump_envelope_prefix(bool semi_sync, bool ack_requested) {
+  DumpEnvelopePrefix prefix;
+  prefix.bytes[0] = 0x00;
+  prefix.size = 1;
+  if (semi_sync) {
+    prefix.bytes[1] = kSemiSyncIndicator;
+    prefix.bytes[2] = ack_requested ? kSemiSyncAckRequested : 0;
+    prefix.size = 3;
+  }
+  return prefix;
+}
+
+Bytes encode_dump_envelope(const DumpEnvelope& envelope) {
+  ByteWriter w;
+  w.bytes(encode_dump_envelope_prefix(envelope.semi_sync, envelope.ack_requested).view())
+      .bytes(envelope.event);
+  return std::move(w).take();
+}
+
+Result<DumpEnvelope> decode_dump_envelope(ByteView payload, bool semi_sync) {
+  ByteReader r(payload);
+  DumpEnvelope envelope;
+  envelope.semi_sync = semi_sync;
+  auto status = r.u8("dump packet status byte");
+  if (semi_sync) {
+    auto indicator = r.u8("semi-sync indicator");
+    auto flag = r.u8("semi-sync flag");
+    if (!flag || *indicator != kSemiSyncIndicator)
+      return make_error("a semi-sync dump packet without its 0xEF header");
+    envelope.ack_requested = (*flag & kSemiSyncAckRequested) != 0;
+  }
+  if (!status || *status != 0x00 || r.at_end())
+    return make_error("a dump packet of {} bytes that holds no event", payload.size());
+  envelope.event = r.rest();
+  return envelope;
+}
+
 Bytes encode_semi_sync_ack(const SemiSyncAck& ack) {
   ByteWriter w;
   w.u8(kSemiSyncIndicator).u64(ack.position).text(ack.file_name);

@@ -1,10 +1,11 @@
 // Replication commands as plain structs with encode/decode functions: COM_REGISTER_SLAVE,
-// COM_BINLOG_DUMP, COM_BINLOG_DUMP_GTID, and the semi-sync acknowledgement a replica sends while a
-// dump streams. They are protocol, not binlog: the GTID set of COM_BINLOG_DUMP_GTID stays opaque
-// bytes here. Encoders include the command byte; decoders take the whole payload, command byte
-// first. See ../shared/docs/protocol.md sections 2 and 5.
+// COM_BINLOG_DUMP, COM_BINLOG_DUMP_GTID, the envelope of each event of a dump stream, and the
+// semi-sync acknowledgement a replica sends while a dump streams. They are protocol, not binlog: the GTID set
+// of COM_BINLOG_DUMP_GTID stays opaque bytes here. Encoders include the command byte; decoders take the whole
+// payload, command byte first. See ../shared/docs/protocol.md sections 2 and 5.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 
@@ -61,6 +62,33 @@ Result<BinlogDumpGtid> decode_binlog_dump_gtid(ByteView payload);
 // Semi-sync: the master's packet prefix and the replica's acknowledgement.
 inline constexpr std::uint8_t kSemiSyncIndicator = 0xef;
 inline constexpr std::uint8_t kSemiSyncAckRequested = 0x01;
+
+// The envelope of one event in a dump stream (protocol.md sections 3 and 5): 0x00, then, when
+// semi-sync is on for the dump, 0xEF and a flag byte (kSemiSyncAckRequested: the master asks for
+// an acknowledgement of this event), then the raw event. Both sides must agree on semi_sync: it
+// was settled before the dump (@rpl_semi_sync_slave), the envelope does not say.
+struct DumpEnvelope {
+  bool semi_sync = false;
+  bool ack_requested = false;  // only with semi_sync
+  ByteView event;              // borrowed: a view into the decoded payload, or the caller's bytes
+};
+
+// The bytes before the event, kept apart so that a gather write can send the event from where it
+// is (PacketBatch::add(prefix, event)).
+struct DumpEnvelopePrefix {
+  static constexpr std::size_t kMaxSize = 3;
+  std::array<std::uint8_t, kMaxSize> bytes{};
+  std::size_t size = 0;
+  ByteView view() const { return ByteView(bytes.data(), size); }
+};
+
+DumpEnvelopePrefix encode_dump_envelope_prefix(bool semi_sync, bool ack_requested);
+// The whole payload: the prefix, then the event.
+Bytes encode_dump_envelope(const DumpEnvelope& envelope);
+// Splits a dump packet's payload; `semi_sync` says whether the dump runs with semi-sync. An error
+// for a payload without the prefix or without an event after it. The result's event is a view
+// into `payload`.
+Result<DumpEnvelope> decode_dump_envelope(ByteView payload, bool semi_sync);
 
 struct SemiSyncAck {
   std::uint64_t position = 0;  // end position of the acknowledged event

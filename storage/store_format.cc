@@ -1,6 +1,7 @@
 #include "storage/store_format.h"
 
 #include <algorithm>
+#include <charconv>
 
 #include "common/byte_reader.h"
 #include "common/byte_writer.h"
@@ -42,6 +43,30 @@ Result<ByteView> read_lenenc_bytes(ByteReader& reader, std::string_view field) {
     return make_error("truncated {}: claims {} bytes, {} remain", field, size, reader.remaining());
   }
   return reader.bytes(static_cast<std::size_t>(size), field);
+}
+
+Result<NextFileRecord> checked_next_file_record(NextFileRecord record) {
+  if (record.closed_file.empty()) return make_error("malformed next-file record: no closed file name");
+  if (record.next_file.empty()) return make_error("malformed next-file record: no next file name");
+  return record;
+}
+
+// The form written before NextFileRecord was binary: "<closed file>\n<next file>\n<position>".
+Result<NextFileRecord> decode_text_next_file_record(std::string_view text) {
+  const std::size_t first = text.find('\n');
+  const std::size_t second = first == std::string_view::npos ? first : text.find('\n', first + 1);
+  if (second == std::string_view::npos)
+    return make_error("malformed next-file record: neither version {} nor the old text form",
+                      NextFileRecord::kVersion);
+  NextFileRecord record;
+  record.closed_file = std::string(text.substr(0, first));
+  record.next_file = std::string(text.substr(first + 1, second - first - 1));
+  const std::string_view number = text.substr(second + 1);
+  const auto [end, error] =
+      std::from_chars(number.data(), number.data() + number.size(), record.next_position);
+  if (number.empty() || error != std::errc() || end != number.data() + number.size())
+    return make_error("malformed next-file record (old text form): position '{}' is not a number", number);
+  return checked_next_file_record(std::move(record));
 }
 
 }  // namespace
@@ -143,6 +168,26 @@ Result<ResumeRecordView> ResumeRecordView::decode(ByteView value) {
                           read_lenenc_bytes(reader, "resume point executed GTID set"));
   BRELAY_TRY(reader.expect_end("resume point"));
   return record;
+}
+
+Bytes NextFileRecord::encode() const {
+  ByteWriter writer;
+  writer.u8(kVersion).lenenc_text(closed_file).lenenc_text(next_file).u64(next_position);
+  return std::move(writer).take();
+}
+
+Result<NextFileRecord> NextFileRecord::decode(ByteView value) {
+  ByteReader reader(value);
+  BRELAY_ASSIGN_OR_RETURN(std::uint8_t version, reader.u8("next-file record version"));
+  if (version != kVersion) return decode_text_next_file_record(as_text(value));
+  NextFileRecord record;
+  BRELAY_ASSIGN_OR_RETURN(ByteView closed, read_lenenc_bytes(reader, "next-file record closed file"));
+  BRELAY_ASSIGN_OR_RETURN(ByteView next, read_lenenc_bytes(reader, "next-file record next file"));
+  BRELAY_ASSIGN_OR_RETURN(record.next_position, reader.u64("next-file record position"));
+  BRELAY_TRY(reader.expect_end("next-file record"));
+  record.closed_file = std::string(as_text(closed));
+  record.next_file = std::string(as_text(next));
+  return checked_next_file_record(std::move(record));
 }
 
 Result<RunView> RunView::parse(ByteView value) {

@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "common/bytes.h"
@@ -100,6 +101,28 @@ struct ResumeRecordView {
 
   Bytes encode() const;
   static Result<ResumeRecordView> decode(ByteView value);
+};
+
+// Where the source's stream continues after a file that ended with a real ROTATE: the closed file,
+// the file the ROTATE named and the position in it. The upstream keeps it in relay_meta (under its
+// own key) so that a restarted relay asks for the next file directly, the closed one may be purged
+// on the source by then. Layout: u8 version (kVersion), closed file and next file as
+// length-encoded text, u64 LE position. Stores written before version 1 hold the text
+// "<closed file>\n<next file>\n<position>"; decode() reads that form too (checked), so that an
+// upgrade keeps the continuation. encode() always writes the binary form.
+struct NextFileRecord {
+  static constexpr std::uint8_t kVersion = 1;
+
+  std::string closed_file;
+  std::string next_file;
+  std::uint64_t next_position = 4;
+
+  Bytes encode() const;
+  // An error for a short, trailing or unknown-version value, an empty file name, or text that is
+  // not the old form (a position that is not a decimal number).
+  static Result<NextFileRecord> decode(ByteView value);
+
+  bool operator==(const NextFileRecord&) const = default;
 };
 
 // The index entry of a stored run of consecutive events of one file, keyed by its first event's

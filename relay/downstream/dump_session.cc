@@ -11,6 +11,7 @@
 #include "relay/binlog/gtid_event.h"
 #include "relay/binlog/mariadb_gtid_event.h"
 #include "relay/downstream/binlog_positioning.h"
+#include "relay/downstream/mariadb_compatibility.h"
 #include "relay/downstream/mysql_errors.h"
 #include "relay/downstream/sql_tokenizer.h"
 #include "relay/downstream/stored_file_walk.h"
@@ -37,27 +38,14 @@ Result<Bytes> prepare_format_description(ByteView fde, bool clear_log_pos, bool 
   return out;
 }
 
-Bytes build_fake_gtid_list(std::uint32_t server_id, const std::vector<binlog::MariadbGtid>& gtids,
-                           std::uint64_t log_pos, bool with_checksum) {
-  ByteWriter body;
-  body.u32(static_cast<std::uint32_t>(gtids.size()));
-  for (const binlog::MariadbGtid& gtid : gtids)
-    body.u32(gtid.domain_id).u32(gtid.server_id).u64(gtid.seq_no);
-  binlog::EventHeader header;
-  header.type = EventType::kGtidList;
-  header.server_id = server_id;
-  header.log_pos = static_cast<std::uint32_t>(log_pos);
-  header.flags = binlog::event_flags::kArtificial;
-  header.event_size = static_cast<std::uint32_t>(binlog::kEventHeaderSize + body.size() +
-                                                 (with_checksum ? binlog::kChecksumSize : 0));
-  Bytes event(header.event_size);
-  binlog::write_event_header(header, event);
-  std::copy(body.data().begin(), body.data().end(), event.begin() + binlog::kEventHeaderSize);
-  if (with_checksum) binlog::store_event_checksum(event);
-  return event;
-}
-
 }  // namespace
+
+struct DumpSession::LazyEvent {
+  ByteView bytes;
+  binlog::EventType type;
+  binlog::ChecksumAlgorithm checksum;
+  std::optional<binlog::EventView> view;
+};
 
 DumpSession::DumpSession(DumpServices& services, net::ServerSession& session, DumpRequest request)
     : services_(services),
@@ -100,9 +88,12 @@ Status DumpSession::start() {
     BRELAY_TRY(position_by_mariadb_state());
   } else {
     BRELAY_TRY(position_by_file());
-    mysql_skipping_ = request_.gtid_command;
+    if (request_.gtid_command) mysql_skipper_.emplace(request_.mysql_gtids);
   }
-  track_transactions_ = request_.semi_sync || !mariadb_skip_until_.empty();
+  if (request_.mariadb_connect_state && !mariadb_skipper_)
+    mariadb_skipper_.emplace(binlog::MariadbGtidPosition(), request_.mariadb_gtid_strict_mode);
+  heartbeats_ = HeartbeatPolicy(request_.heartbeat_period);
+  track_transactions_ = request_.semi_sync || (mariadb_skipper_ && mariadb_skipper_->needs_boundaries());
 
   ActiveDump dump;
   dump.connection_id = session_.connection_id();
@@ -206,7 +197,7 @@ Status DumpSession::position_by_mysql_gtids() {
   start_position_ = 4;
   file_name_ = start.file;
   position_ = reader_->position();
-  mysql_skipping_ = true;
+  mysql_skipper_.emplace(request_.mysql_gtids);
   clear_created_in_first_fde_ = start.skips_first_transaction;
   return {};
 }
@@ -221,7 +212,7 @@ Status DumpSession::position_by_mariadb_state() {
   start_position_ = start.position;
   file_name_ = start.file;
   position_ = start.position;
-  mariadb_skip_until_ = start.skip_until;
+  mariadb_skipper_.emplace(start.skip_until, request_.mariadb_gtid_strict_mode);
   return {};
 }
 
@@ -250,7 +241,7 @@ Status DumpSession::enter_file(net::PacketBatch& out, const storage::FileInfo& f
   if (request_.gtid_command) {
     clear_created = first && clear_created_in_first_fde_;
   } else if (request_.mariadb_connect_state) {
-    clear_created = !mariadb_skip_until_.empty();
+    clear_created = mariadb_skipper_ && mariadb_skipper_->skipping_to_start();
   } else {
     clear_log_pos = position > 4;
     clear_created = clear_log_pos;
@@ -260,9 +251,9 @@ Status DumpSession::enter_file(net::PacketBatch& out, const storage::FileInfo& f
   add_packet(out, keep(std::move(*fde)));
   skip_stored_fde_ = position == 4 && file.first_position == 4;
   last_sent_rotate_ = false;
-  if (request_.mariadb_connect_state) {
+  if (mariadb_skipper_) {
     if (auto previous = file_previous_gtids(services_.store, file))
-      mariadb_stream_state_.load(previous->gtid_list);
+      mariadb_skipper_->begin_file(previous->gtid_list);
   }
   services_.registry.update_dump(session_.connection_id(), file_name_, position_, bytes_sent_,
                                  session_.pending_bytes());
@@ -275,25 +266,13 @@ ByteView DumpSession::keep(Bytes event) {
 }
 
 void DumpSession::add_packet(net::PacketBatch& out, ByteView event, bool ack_requested) {
-  if (request_.semi_sync) {
-    const std::uint8_t prefix[3] = {
-        0x00, net::kSemiSyncIndicator,
-        static_cast<std::uint8_t>(ack_requested ? net::kSemiSyncAckRequested : 0)};
-    out.add(ByteView(prefix, 3), event);
-  } else {
-    static constexpr std::uint8_t kPrefix[1] = {0x00};
-    out.add(ByteView(kPrefix, 1), event);
-  }
+  out.add(net::encode_dump_envelope_prefix(request_.semi_sync, ack_requested).view(), event);
   ++events_sent_;
 }
 
 void DumpSession::add_heartbeat(net::PacketBatch& out, std::uint64_t position) {
-  Bytes heartbeat =
-      request_.heartbeat_v2()
-          ? binlog::build_heartbeat_v2(artificial_server_id(), file_name_, position, checksum_on())
-          : binlog::build_heartbeat_v1(artificial_server_id(), file_name_,
-                                       static_cast<std::uint32_t>(position), checksum_on());
-  add_packet(out, keep(std::move(heartbeat)));
+  add_packet(out, keep(build_dump_heartbeat(request_.heartbeat_v2(), artificial_server_id(), file_name_,
+                                            position, checksum_on())));
 }
 
 bool DumpSession::send(net::PacketBatch& batch) {
@@ -348,9 +327,9 @@ void DumpSession::pump() {
       return;
     }
     const bool at_end = read->at_durable_end && added->whole_batch;
-    if (at_end && exclude_group_end_ != 0) {
-      add_heartbeat(out, exclude_group_end_);
-      exclude_group_end_ = 0;
+    if (at_end && mysql_skipper_ && mysql_skipper_->unannounced_end() != 0) {
+      add_heartbeat(out, mysql_skipper_->unannounced_end());
+      mysql_skipper_->announced();
     }
     const std::size_t consumed = added->bytes;
     const bool sent = send(out);
@@ -397,9 +376,9 @@ Result<DumpSession::AddedEvents> DumpSession::add_events(const storage::ReadBatc
   return added;
 }
 
-Status DumpSession::add_event(ByteView event, std::uint64_t position, net::PacketBatch& out) {
-  const auto type = binlog::event_type(event[binlog::kTypeOffset]);
-  const std::uint64_t next = position + event.size();
+Status DumpSession::add_event(ByteView bytes, std::uint64_t position, net::PacketBatch& out) {
+  const auto type = binlog::event_type(bytes[binlog::kTypeOffset]);
+  const std::uint64_t next = position + bytes.size();
   last_event_position_ = position;
   if (skip_stored_fde_ && type == EventType::kFormatDescription && position == file_first_position_) {
     // Already sent (rewritten) by enter_file().
@@ -409,146 +388,134 @@ Status DumpSession::add_event(ByteView event, std::uint64_t position, net::Packe
   }
   skip_stored_fde_ = false;
 
+  LazyEvent event{bytes, type, event_checksum_, std::nullopt};
   binlog::EventBoundary boundary;
-  std::optional<binlog::EventView> view;
-  auto parsed = [&]() -> Result<const binlog::EventView*> {
-    if (!view) {
-      auto viewed = binlog::view_event(event, event_checksum_);
-      if (!viewed)
-        return fatal_binlog_error(
-            with_coordinates("bogus data in log event (" + viewed.error().message() + ")"));
-      view = *viewed;
-    }
-    return &*view;
-  };
   if (track_transactions_) {
-    BRELAY_ASSIGN_OR_RETURN(const binlog::EventView* v, parsed());
-    auto fed = tracker_.feed(*v);
-    if (!fed)
-      return fatal_binlog_error(with_coordinates("bogus data in log event (" + fed.error().message() + ")"));
-    boundary = *fed;
+    BRELAY_ASSIGN_OR_RETURN(boundary, track_boundary(event));
+  }
+  if (mysql_skipper_) {
+    BRELAY_ASSIGN_OR_RETURN(bool skipped, skip_for_mysql_gtids(event, position, next, out));
+    if (skipped) return {};
+  }
+  if (mariadb_skipper_) {
+    BRELAY_ASSIGN_OR_RETURN(bool skipped, skip_for_mariadb_state(event, boundary, next, out));
+    if (skipped) return {};
+  }
+  ByteView outgoing = bytes;
+  if (mariadb_source_) {
+    BRELAY_ASSIGN_OR_RETURN(std::optional<ByteView> compatible, for_mariadb_replica(event));
+    if (!compatible) {
+      position_ = next;
+      return {};
+    }
+    outgoing = *compatible;
   }
 
-  if (mysql_skipping_) {
-    if (type == EventType::kAnonymousGtid) {
+  add_packet(out, outgoing, semi_sync_ack_requested(request_.semi_sync, boundary));
+  position_ = next;
+  last_sent_rotate_ = type == EventType::kRotate;
+  if (mariadb_skipper_ && mariadb_skipper_->fake_gtid_list_after_sent(boundary))
+    add_fake_gtid_list(out, next);
+  if (track_transactions_ && !request_.semi_sync &&
+      !(mariadb_skipper_ && mariadb_skipper_->needs_boundaries()))
+    track_transactions_ = false;
+  return {};
+}
+
+Result<const binlog::EventView*> DumpSession::view_of(LazyEvent& event) const {
+  if (!event.view) {
+    auto viewed = binlog::view_event(event.bytes, event.checksum);
+    if (!viewed)
+      return fatal_binlog_error(
+          with_coordinates("bogus data in log event (" + viewed.error().message() + ")"));
+    event.view = *viewed;
+  }
+  return &*event.view;
+}
+
+Result<binlog::EventBoundary> DumpSession::track_boundary(LazyEvent& event) {
+  BRELAY_ASSIGN_OR_RETURN(const binlog::EventView* view, view_of(event));
+  auto fed = tracker_.feed(*view);
+  if (!fed)
+    return fatal_binlog_error(with_coordinates("bogus data in log event (" + fed.error().message() + ")"));
+  return *fed;
+}
+
+Result<bool> DumpSession::skip_for_mysql_gtids(LazyEvent& event, std::uint64_t position, std::uint64_t next,
+                                               net::PacketBatch& out) {
+  std::optional<binlog::Gtid> gtid;
+  if (MysqlGtidSkipper::needs_gtid(event.type)) {
+    BRELAY_ASSIGN_OR_RETURN(const binlog::EventView* view, view_of(event));
+    auto parsed = binlog::parse_gtid_event(*view);
+    if (!parsed)
+      return fatal_binlog_error(
+          with_coordinates("bogus data in log event (" + parsed.error().message() + ")"));
+    gtid = parsed->gtid;
+  }
+  const MysqlGtidSkipper::Decision decision =
+      mysql_skipper_->decide(event.type, gtid ? &*gtid : nullptr, next);
+  switch (decision.verdict) {
+    case MysqlGtidSkipper::Verdict::kAnonymousRefused:
       return fatal_binlog_error(with_coordinates(fmt::format(
           "Cannot replicate anonymous transaction when AUTO_POSITION = 1, at file {}, position {}.",
           file_name_, position)));
-    }
-    if (type == EventType::kGtid || type == EventType::kGtidTagged) {
-      BRELAY_ASSIGN_OR_RETURN(const binlog::EventView* v, parsed());
-      auto gtid = binlog::parse_gtid_event(*v);
-      if (!gtid)
-        return fatal_binlog_error(
-            with_coordinates("bogus data in log event (" + gtid.error().message() + ")"));
-      in_exclude_group_ = request_.mysql_gtids.contains(gtid->gtid);
-    } else if (type == EventType::kRotate) {
-      in_exclude_group_ = false;
-    }
-    if (in_exclude_group_) {
+    case MysqlGtidSkipper::Verdict::kSkip:
       position_ = next;
-      exclude_group_end_ = next;
-      if (request_.heartbeat_period.count() > 0 &&
-          std::chrono::steady_clock::now() - last_send_time_ >= request_.heartbeat_period) {
+      if (heartbeats_.due_while_skipping(std::chrono::steady_clock::now() - last_send_time_)) {
         add_heartbeat(out, next);
         last_send_time_ = std::chrono::steady_clock::now();
-        exclude_group_end_ = 0;
+        mysql_skipper_->announced();
       }
-      return {};
-    }
-    if (exclude_group_end_ != 0) {
-      add_heartbeat(out, exclude_group_end_);
-      exclude_group_end_ = 0;
-    }
+      return true;
+    case MysqlGtidSkipper::Verdict::kSend: break;
   }
+  if (decision.announce_before != 0) add_heartbeat(out, decision.announce_before);
+  return false;
+}
 
-  if (request_.mariadb_connect_state) {
-    if (type == EventType::kMariadbGtid) {
-      BRELAY_ASSIGN_OR_RETURN(const binlog::EventView* v, parsed());
-      auto gtid = binlog::parse_mariadb_gtid(*v);
-      if (!gtid) return fatal_binlog_error(with_coordinates("Failed to read Gtid_log_event: corrupt binlog"));
-      mariadb_stream_state_.update(gtid->gtid);
-      if (const binlog::MariadbGtid* wanted = mariadb_skip_until_.find(gtid->gtid.domain_id)) {
-        const binlog::MariadbGtid until = *wanted;
-        if (gtid->gtid.server_id != until.server_id || gtid->gtid.seq_no <= until.seq_no)
-          mariadb_skipping_group_ = true;
-        if (gtid->gtid.server_id == until.server_id && gtid->gtid.seq_no >= until.seq_no) {
-          if (request_.mariadb_gtid_strict_mode && gtid->gtid.seq_no > until.seq_no) {
-            return fatal_binlog_error(
-                fmt::format("The binlog on the master is missing the GTID {} requested by the slave (even "
-                            "though both a prior "
-                            "and a subsequent sequence number does exist), and GTID strict mode is enabled",
-                            until.to_string()));
-          }
-          send_fake_gtid_list_ = true;
-          binlog::MariadbGtidPosition rest;
-          for (const auto& [domain, other] : mariadb_skip_until_.gtids())
-            if (domain != until.domain_id) rest.update(other);
-          mariadb_skip_until_ = rest;
-        }
-      }
-    }
-    if (mariadb_skipping_group_) {
-      position_ = next;
-      if (boundary.ends_transaction || !boundary.in_transaction) mariadb_skipping_group_ = false;
-      if (!mariadb_skipping_group_ && send_fake_gtid_list_) {
-        add_packet(out, keep(build_fake_gtid_list(artificial_server_id(), mariadb_stream_state_.as_list(),
-                                                  next, checksum_on())));
-        send_fake_gtid_list_ = false;
-      }
-      track_transactions_ = request_.semi_sync || !mariadb_skip_until_.empty() || mariadb_skipping_group_;
-      return {};
-    }
+Result<bool> DumpSession::skip_for_mariadb_state(LazyEvent& event, const binlog::EventBoundary& boundary,
+                                                 std::uint64_t next, net::PacketBatch& out) {
+  if (event.type == EventType::kMariadbGtid) {
+    BRELAY_ASSIGN_OR_RETURN(const binlog::EventView* view, view_of(event));
+    auto gtid = binlog::parse_mariadb_gtid(*view);
+    if (!gtid) return fatal_binlog_error(with_coordinates("Failed to read Gtid_log_event: corrupt binlog"));
+    BRELAY_TRY(mariadb_skipper_->on_gtid(gtid->gtid));
   }
-
-  ByteView outgoing = event;
-  if (mariadb_source_) {
-    const int capability = request_.mariadb_capability.value_or(mariadb_capability::kUnknown);
-    const bool has_checksum = checksum_on();
-    auto dummy = [&]() -> Status {
-      auto replaced = binlog::mariadb_dummy_event(event, has_checksum);
-      if (!replaced) return fatal_binlog_error(with_coordinates(replaced.error().message()));
-      outgoing = keep(std::move(*replaced));
-      return {};
-    };
-    if (type == EventType::kAnnotateRows && !request_.send_annotate_rows()) {
-      if (capability >= mariadb_capability::kTolerateHoles) {
-        position_ = next;
-        return {};
-      }
-      if (capability < mariadb_capability::kAnnotate) BRELAY_TRY(dummy());
-    } else if (type == EventType::kMariadbGtid && capability < mariadb_capability::kGtid) {
-      BRELAY_ASSIGN_OR_RETURN(const binlog::EventView* v, parsed());
-      auto gtid = binlog::parse_mariadb_gtid(*v);
-      if (!gtid) return fatal_binlog_error(with_coordinates("Failed to read Gtid_log_event: corrupt binlog"));
-      if (gtid->standalone() && capability >= mariadb_capability::kTolerateHoles) {
-        position_ = next;
-        return {};
-      }
-      auto replaced = binlog::mariadb_gtid_for_old_replica(event, has_checksum);
-      if (!replaced) return fatal_binlog_error(with_coordinates(replaced.error().message()));
-      outgoing = keep(std::move(*replaced));
-    } else if ((type == EventType::kBinlogCheckpoint && capability < mariadb_capability::kBinlogCheckpoint) ||
-               (type == EventType::kGtidList && capability < mariadb_capability::kGtid)) {
-      if (capability >= mariadb_capability::kTolerateHoles) {
-        position_ = next;
-        return {};
-      }
-      BRELAY_TRY(dummy());
-    }
-  }
-
-  add_packet(out, outgoing, request_.semi_sync && boundary.ends_transaction);
+  const MariadbGtidSkipper::SkipDecision decision = mariadb_skipper_->skip(boundary);
+  if (!decision.skip) return false;
   position_ = next;
-  last_sent_rotate_ = type == EventType::kRotate;
-  if (send_fake_gtid_list_ && (boundary.ends_transaction || !boundary.in_transaction)) {
-    add_packet(out, keep(build_fake_gtid_list(artificial_server_id(), mariadb_stream_state_.as_list(), next,
-                                              checksum_on())));
-    send_fake_gtid_list_ = false;
+  if (decision.fake_gtid_list_after) add_fake_gtid_list(out, next);
+  track_transactions_ = request_.semi_sync || mariadb_skipper_->needs_boundaries();
+  return true;
+}
+
+Result<std::optional<ByteView>> DumpSession::for_mariadb_replica(LazyEvent& event) {
+  const int capability = request_.mariadb_capability.value_or(mariadb_capability::kUnknown);
+  bool standalone_gtid = false;
+  if (mariadb_compatibility_needs_gtid(event.type, capability)) {
+    BRELAY_ASSIGN_OR_RETURN(const binlog::EventView* view, view_of(event));
+    auto gtid = binlog::parse_mariadb_gtid(*view);
+    if (!gtid) return fatal_binlog_error(with_coordinates("Failed to read Gtid_log_event: corrupt binlog"));
+    standalone_gtid = gtid->standalone();
   }
-  if (track_transactions_ && !request_.semi_sync && mariadb_skip_until_.empty() && !send_fake_gtid_list_)
-    track_transactions_ = false;
-  return {};
+  Result<Bytes> replaced = Bytes();
+  switch (mariadb_compatibility(event.type, capability, request_.send_annotate_rows(), standalone_gtid)) {
+    case MariadbCompatibility::kSend: return std::optional<ByteView>(event.bytes);
+    case MariadbCompatibility::kSkip: return std::optional<ByteView>();
+    case MariadbCompatibility::kSendDummy:
+      replaced = binlog::mariadb_dummy_event(event.bytes, checksum_on());
+      break;
+    case MariadbCompatibility::kSendGtidForOldReplica:
+      replaced = binlog::mariadb_gtid_for_old_replica(event.bytes, checksum_on());
+      break;
+  }
+  if (!replaced) return fatal_binlog_error(with_coordinates(replaced.error().message()));
+  return std::optional<ByteView>(keep(std::move(*replaced)));
+}
+
+void DumpSession::add_fake_gtid_list(net::PacketBatch& out, std::uint64_t next) {
+  add_packet(out, keep(build_fake_gtid_list(artificial_server_id(), mariadb_skipper_->fake_gtid_list(), next,
+                                            checksum_on())));
 }
 
 void DumpSession::wait_for_commit() {
@@ -557,18 +524,16 @@ void DumpSession::wait_for_commit() {
 }
 
 void DumpSession::arm_heartbeat() {
-  if (request_.heartbeat_period.count() <= 0) return;
-  const auto elapsed = std::chrono::steady_clock::now() - last_send_time_;
-  auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(request_.heartbeat_period - elapsed);
-  if (delay.count() < 1) delay = std::chrono::milliseconds(1);
-  heartbeat_timer_.start(delay, [this] { on_heartbeat_timer(); });
+  if (!heartbeats_.enabled()) return;
+  heartbeat_timer_.start(heartbeats_.idle_delay(std::chrono::steady_clock::now() - last_send_time_),
+                         [this] { on_heartbeat_timer(); });
 }
 
 void DumpSession::on_heartbeat_timer() {
   if (state_ != State::kWaitingForCommit) return;
   const auto elapsed = std::chrono::steady_clock::now() - last_send_time_;
   // Never between a ROTATE and the next file's FDE (MDEV-29981): wait for the next file instead.
-  if (elapsed >= request_.heartbeat_period && !last_sent_rotate_) {
+  if (heartbeats_.due_while_idle(elapsed, last_sent_rotate_)) {
     net::PacketBatch& out = session_.batch();
     synthesized_.clear();
     add_heartbeat(out, position_);

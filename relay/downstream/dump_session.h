@@ -8,13 +8,16 @@
 //    dump starts past position 4; `created` 0 when a GTID dump skips the file's first transaction),
 //    then the stored events in order; the stored FDE itself is not sent twice;
 //  - GTID skipping: MySQL skips the groups the replica has (a heartbeat carries the position over a
-//    skipped stretch; an anonymous transaction is an error); MariaDB skips each domain's groups up
-//    to the replica's GTID and then sends a fake GTID_LIST;
-//  - MariaDB replicas: ANNOTATE_ROWS only when asked for, and the capability < 4 replacements;
+//    skipped stretch; an anonymous transaction is an error; mysql_gtid_skipper.h); MariaDB skips
+//    each domain's groups up to the replica's GTID and then sends a fake GTID_LIST
+//    (mariadb_gtid_skipper.h);
+//  - MariaDB replicas: ANNOTATE_ROWS only when asked for, and the capability < 4 replacements
+//    (mariadb_compatibility.h);
 //  - heartbeats (v1, or v2 for MySQL replicas that ask) every @master_heartbeat_period while idle,
-//    never between a ROTATE and the next file's FDE;
-//  - semi-sync: every packet prefixed with 0xEF and a flag asking for an acknowledgement at each
-//    transaction's end; acknowledgements are recorded;
+//    never between a ROTATE and the next file's FDE (dump_extras.h);
+//  - semi-sync: every packet in the envelope 0x00, 0xEF, flag (net::encode_dump_envelope_prefix),
+//    the flag asking for an acknowledgement at each transaction's end; acknowledgements are recorded.
+// Those per-event decisions are pure filters, tested without a socket; the session does the I/O.
 //  - NON_BLOCK (or server_id 0): an EOF packet at the durable end, and the session goes back to the
 //    command phase; otherwise the live tail: at the durable end the session waits for the writer's
 //    next commit notification (no polling), then streams on.
@@ -53,8 +56,11 @@
 #include "relay/core/commit_notifier.h"
 #include "relay/core/metrics.h"
 #include "relay/downstream/binlog_positioning.h"
+#include "relay/downstream/dump_extras.h"
 #include "relay/downstream/dump_request.h"
 #include "relay/downstream/loop_spare_time.h"
+#include "relay/downstream/mariadb_gtid_skipper.h"
+#include "relay/downstream/mysql_gtid_skipper.h"
 #include "relay/downstream/replica_registry.h"
 #include "relay/downstream/server_variables.h"
 #include "relay/downstream/stored_gtid_state.h"
@@ -115,7 +121,8 @@ class DumpSession {
 
  private:
   enum class State { kIdle, kStreaming, kWaitingForDrain, kWaitingForCommit, kFinished };
-  enum class SkipMode { kNone, kMysqlGroup, kMariadbGroup };
+  // An event parsed once, when a decision first needs its fields (defined in the .cc).
+  struct LazyEvent;
 
   Status position_by_file();
   Status position_by_mysql_gtids();
@@ -133,7 +140,19 @@ class DumpSession {
   void choose_who_transmits();
   // Adds whole events of one read batch until `out` holds batch_bytes_.
   Result<AddedEvents> add_events(const storage::ReadBatch& batch, net::PacketBatch& out);
+  // One stored event: the filters decide (mysql_gtid_skipper.h, mariadb_gtid_skipper.h,
+  // mariadb_compatibility.h, dump_extras.h), the session adds what goes out to `out`.
   Status add_event(ByteView event, std::uint64_t position, net::PacketBatch& out);
+  // Each returns true when the event is skipped (what the skipper sends instead is in `out`).
+  Result<bool> skip_for_mysql_gtids(LazyEvent& event, std::uint64_t position, std::uint64_t next,
+                                    net::PacketBatch& out);
+  Result<bool> skip_for_mariadb_state(LazyEvent& event, const binlog::EventBoundary& boundary,
+                                      std::uint64_t next, net::PacketBatch& out);
+  // The event as a MariaDB replica of the request's capability gets it; nullopt: left out.
+  Result<std::optional<ByteView>> for_mariadb_replica(LazyEvent& event);
+  Result<const binlog::EventView*> view_of(LazyEvent& event) const;
+  Result<binlog::EventBoundary> track_boundary(LazyEvent& event);
+  void add_fake_gtid_list(net::PacketBatch& out, std::uint64_t next);
   void add_packet(net::PacketBatch& out, ByteView event, bool ack_requested = false);
   // Synthesised events live here until their batch is sent.
   ByteView keep(Bytes event);
@@ -175,16 +194,12 @@ class DumpSession {
   binlog::ChecksumAlgorithm event_checksum_ = binlog::ChecksumAlgorithm::kUndefined;
   std::chrono::steady_clock::time_point last_send_time_;
 
-  // MySQL auto-positioning.
-  bool mysql_skipping_ = false;
-  bool in_exclude_group_ = false;
+  // MySQL auto-positioning (set for COM_BINLOG_DUMP_GTID).
+  std::optional<MysqlGtidSkipper> mysql_skipper_;
   bool clear_created_in_first_fde_ = false;
-  std::uint64_t exclude_group_end_ = 0;  // a skipped stretch ends here; a heartbeat announces it
-  // MariaDB GTID positioning.
-  binlog::MariadbGtidPosition mariadb_skip_until_;
-  bool mariadb_skipping_group_ = false;
-  bool send_fake_gtid_list_ = false;
-  MariadbBinlogState mariadb_stream_state_;
+  // MariaDB GTID positioning (set when the replica set @slave_connect_state).
+  std::optional<MariadbGtidSkipper> mariadb_skipper_;
+  HeartbeatPolicy heartbeats_{std::chrono::nanoseconds(0)};
   // Transaction ends, for MariaDB group skipping and semi-sync acknowledgement requests.
   binlog::TransactionBoundaryTracker tracker_;
   bool track_transactions_ = false;

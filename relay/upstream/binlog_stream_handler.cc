@@ -6,6 +6,7 @@
 #include "relay/binlog/previous_gtids_event.h"
 #include "relay/binlog/rotate_event.h"
 #include "relay/core/stored_gtids.h"
+#include "storage/store_format.h"
 
 namespace brelay::relay {
 
@@ -19,6 +20,31 @@ std::string DumpRequest::describe() const {
   const std::string state = mariadb_state.empty() ? mysql_set.to_single_line() : mariadb_state.to_string();
   return fmt::format("GTID state '{}'", state);
 }
+
+namespace {
+
+// The GTID state a file begins with, from its PREVIOUS_GTIDS (MySQL) or GTID_LIST (MariaDB).
+struct GtidStateEvent {
+  std::optional<binlog::GtidSet> previous_gtids;
+  std::optional<binlog::MariadbGtidPosition> gtid_list;
+};
+
+// Malformed, it ends the stream like any malformed event.
+Result<GtidStateEvent> parse_gtid_state_event(const binlog::EventView& view) {
+  GtidStateEvent state;
+  if (view.header.type == EventType::kPreviousGtids) {
+    auto parsed = binlog::parse_previous_gtids(view);
+    if (!parsed) return parsed.error().with_context("a malformed PREVIOUS_GTIDS");
+    state.previous_gtids = std::move(*parsed);
+  } else if (view.header.type == EventType::kGtidList) {
+    auto parsed = binlog::parse_gtid_list(view);
+    if (!parsed) return parsed.error().with_context("a malformed GTID_LIST");
+    state.gtid_list = binlog::MariadbGtidPosition::from_list(parsed->gtids);
+  }
+  return state;
+}
+
+}  // namespace
 
 std::string_view to_string(StreamFault fault) {
   switch (fault) {
@@ -127,6 +153,11 @@ Result<EventOutcome> BinlogStreamHandler::fail(StreamFault fault, Error error) {
   return error;
 }
 
+Error BinlogStreamHandler::fault(StreamFault fault, Error error) {
+  last_fault_ = fault;
+  return error;
+}
+
 Result<EventOutcome> BinlogStreamHandler::handle_event(ByteView event, storage::WriteBatch& batch) {
   last_fault_ = StreamFault::kNone;
   auto view = binlog::view_event(event, checksum_);
@@ -188,44 +219,53 @@ Result<EventOutcome> BinlogStreamHandler::handle_fake_rotate(const binlog::Event
   outcome.kind = EventOutcome::Kind::kArtificial;
   outcome.source_position = position;
   outcome.source_file = name;
-
   if (expect_fake_rotate_) {
     expect_fake_rotate_ = false;
-    const bool by_gtid = request_.kind == DumpRequest::Kind::kGtid;
-    if (!by_gtid && !request_.file.empty() && (name != request_.file || position != request_.position)) {
-      return fail(StreamFault::kPosition,
-                  make_error("the source began the dump at {}:{} instead of the requested {}:{}", name,
-                             position, request_.file, request_.position));
-    }
-    if (file_.empty()) {
-      pending_file_ = PendingFile{std::string(name), position, {}, position};
-      return outcome;
-    }
-    if (name == file_) {
-      if (by_gtid && position == 4) {
-        already_stored_until_ = next_position_;
-      } else if (position != next_position_) {
-        return fail(StreamFault::kPosition,
-                    make_error("the source began the dump at {}:{}, but the relay's store continues at {}:{}",
-                               name, position, file_, next_position_));
-      }
-      return outcome;
-    }
-    if (by_gtid) {
-      return fail(StreamFault::kGtidStartFile,
-                  make_error("the source began the GTID dump in {}, but the relay's store continues in {} at "
-                             "position {}: the rest of {} is fetched by file and position",
-                             name, file_, next_position_, file_));
-    }
-    if (file_closed_ && (next_file_.empty() || name == next_file_) && position == 4) {
-      pending_file_ = PendingFile{std::string(name), 4, {}, 4};
-      return outcome;
-    }
-    return fail(StreamFault::kPosition,
-                make_error("the source began the dump at {}:{}, but the relay's store continues at {}:{}{}",
-                           name, position, file_, next_position_, file_closed_ ? " (after its ROTATE)" : ""));
+    return begin_dump_at(name, position, outcome);
   }
+  return continue_with_file(name, position, outcome, batch);
+}
 
+Result<EventOutcome> BinlogStreamHandler::begin_dump_at(std::string_view name, std::uint64_t position,
+                                                        EventOutcome outcome) {
+  const bool by_gtid = request_.kind == DumpRequest::Kind::kGtid;
+  if (!by_gtid && !request_.file.empty() && (name != request_.file || position != request_.position)) {
+    return fail(StreamFault::kPosition,
+                make_error("the source began the dump at {}:{} instead of the requested {}:{}", name,
+                           position, request_.file, request_.position));
+  }
+  if (file_.empty()) {
+    pending_file_ = PendingFile{std::string(name), position, {}, position};
+    return outcome;
+  }
+  if (name == file_) {
+    if (by_gtid && position == 4) {
+      already_stored_until_ = next_position_;
+    } else if (position != next_position_) {
+      return fail(StreamFault::kPosition,
+                  make_error("the source began the dump at {}:{}, but the relay's store continues at {}:{}",
+                             name, position, file_, next_position_));
+    }
+    return outcome;
+  }
+  if (by_gtid) {
+    return fail(StreamFault::kGtidStartFile,
+                make_error("the source began the GTID dump in {}, but the relay's store continues in {} at "
+                           "position {}: the rest of {} is fetched by file and position",
+                           name, file_, next_position_, file_));
+  }
+  if (file_closed_ && (next_file_.empty() || name == next_file_) && position == 4) {
+    pending_file_ = PendingFile{std::string(name), 4, {}, 4};
+    return outcome;
+  }
+  return fail(StreamFault::kPosition,
+              make_error("the source began the dump at {}:{}, but the relay's store continues at {}:{}{}",
+                         name, position, file_, next_position_, file_closed_ ? " (after its ROTATE)" : ""));
+}
+
+Result<EventOutcome> BinlogStreamHandler::continue_with_file(std::string_view name, std::uint64_t position,
+                                                             EventOutcome outcome,
+                                                             storage::WriteBatch& batch) {
   // The dump moved on to the next file: the current one is complete.
   if (pending_file_) {
     if (pending_file_->format_description.empty() || pending_file_->first_position != 4) {
@@ -345,48 +385,8 @@ Result<EventOutcome> BinlogStreamHandler::store_event(const binlog::EventView& v
                                                       EventOutcome outcome, storage::WriteBatch& batch) {
   const std::uint64_t size = view.bytes.size();
   const EventType type = view.header.type;
-  if (pending_file_) {
-    if (pending_file_->format_description.empty()) {
-      return fail(StreamFault::kPosition,
-                  make_error("the source sent a {} event of {} before the file's FORMAT_DESCRIPTION",
-                             event_type_name(type), pending_file_->name));
-    }
-    if (position != pending_file_->next_position) {
-      return fail(
-          StreamFault::kPosition,
-          make_error("the source sent a {} event for {}:{}, but the file continues at {}: {}",
-                     event_type_name(type), pending_file_->name, position, pending_file_->next_position,
-                     position > pending_file_->next_position ? "a gap" : "an overlap"));
-    }
-  } else {
-    if (already_stored_until_ > 0) {
-      if (position + size <= already_stored_until_) {
-        outcome.kind = EventOutcome::Kind::kAlreadyStored;
-        outcome.source_position = position + size;
-        if (position + size == already_stored_until_) already_stored_until_ = 0;
-        return outcome;
-      }
-      if (position < already_stored_until_) {
-        return fail(
-            StreamFault::kPosition,
-            make_error("the source sent a {} event for {}:{}-{}, which overlaps what the relay stored up "
-                       "to {}",
-                       event_type_name(type), file_, position, position + size, already_stored_until_));
-      }
-      already_stored_until_ = 0;
-    }
-    if (file_closed_) {
-      return fail(StreamFault::kPosition,
-                  make_error("the source sent a {} event for {}:{} after the ROTATE that ended that file",
-                             event_type_name(type), file_, position));
-    }
-    if (position != next_position_) {
-      return fail(StreamFault::kPosition,
-                  make_error("the source sent a {} event for {}:{}, but the stream continues at {}: {}",
-                             event_type_name(type), file_, position, next_position_,
-                             position > next_position_ ? "a gap" : "an overlap"));
-    }
-  }
+  BRELAY_ASSIGN_OR_RETURN(const bool already_stored, check_position(type, position, size, outcome));
+  if (already_stored) return outcome;
 
   auto classified = tracker_.feed(view);
   if (!classified) return fail(StreamFault::kTransaction, std::move(classified).error());
@@ -404,6 +404,9 @@ Result<EventOutcome> BinlogStreamHandler::store_event(const binlog::EventView& v
     if (!parsed) return fail(StreamFault::kMalformed, std::move(parsed).error());
     rotate = *parsed;
   }
+  // Parsed before anything of the event goes into the batch.
+  auto gtid_state = parse_gtid_state_event(view);
+  if (!gtid_state) return fail(StreamFault::kMalformed, std::move(gtid_state).error());
   if (pending_file_) {
     if (Status begun = begin_pending_file(view, batch); !begun) {
       tracker_.reset();
@@ -411,16 +414,12 @@ Result<EventOutcome> BinlogStreamHandler::store_event(const binlog::EventView& v
     }
     outcome.began_file = true;
   }
-  if (type == EventType::kPreviousGtids) {
-    if (auto set = binlog::parse_previous_gtids(view)) {
-      mysql_executed_.add(*set);
-      executed_blob_stale_ = true;
-    }
-  } else if (type == EventType::kGtidList) {
-    if (auto list = binlog::parse_gtid_list(view)) {
-      mariadb_state_.merge(binlog::MariadbGtidPosition::from_list(list->gtids));
-      executed_blob_stale_ = true;
-    }
+  if (gtid_state->previous_gtids) {
+    mysql_executed_.add(*gtid_state->previous_gtids);
+    executed_blob_stale_ = true;
+  } else if (gtid_state->gtid_list) {
+    mariadb_state_.merge(*gtid_state->gtid_list);
+    executed_blob_stale_ = true;
   }
   if (event_boundary.ends_transaction) {
     const binlog::TransactionGtid& gtid = tracker_.current_gtid();
@@ -432,30 +431,83 @@ Result<EventOutcome> BinlogStreamHandler::store_event(const binlog::EventView& v
       executed_blob_stale_ = true;
     }
   }
+  append_event(view, position, event_boundary.starts_transaction, boundary, outcome, batch);
+  if (rotate) {
+    batch.end_file();
+    file_closed_ = true;
+    next_file_ = std::string(rotate->next_file);
+    next_file_position_ = rotate->position;
+    batch.put_meta(kUpstreamNextFileMetaKey,
+                   storage::NextFileRecord{file_, next_file_, next_file_position_}.encode());
+    outcome.ended_file = true;
+  }
+  return outcome;
+}
+
+void BinlogStreamHandler::append_event(const binlog::EventView& view, std::uint64_t position,
+                                       bool starts_transaction, bool boundary, EventOutcome& outcome,
+                                       storage::WriteBatch& batch) {
   Bytes key;
-  if (event_boundary.starts_transaction) key = gtid_key(tracker_.current_gtid());
+  if (starts_transaction) key = gtid_key(tracker_.current_gtid());
   batch.append(storage::EventAppend{.position = position,
                                     .bytes = view.bytes,
                                     .ends_transaction = boundary,
                                     .gtid = key,
                                     .timestamp = view.header.timestamp,
                                     .executed_gtid_set = boundary ? executed_blob() : ByteView()});
-  next_position_ = position + size;
+  next_position_ = position + view.bytes.size();
   if (boundary) boundary_position_ = next_position_;
   outcome.kind = EventOutcome::Kind::kStored;
   outcome.boundary = boundary;
   outcome.source_position = next_position_;
+}
 
-  if (rotate) {
-    batch.end_file();
-    file_closed_ = true;
-    next_file_ = std::string(rotate->next_file);
-    next_file_position_ = rotate->position;
-    const std::string next = fmt::format("{}\n{}\n{}", file_, next_file_, next_file_position_);
-    batch.put_meta(kUpstreamNextFileMetaKey, as_bytes(next));
-    outcome.ended_file = true;
+Result<bool> BinlogStreamHandler::check_position(EventType type, std::uint64_t position, std::uint64_t size,
+                                                 EventOutcome& outcome) {
+  if (pending_file_) {
+    if (pending_file_->format_description.empty()) {
+      return fault(StreamFault::kPosition,
+                   make_error("the source sent a {} event of {} before the file's FORMAT_DESCRIPTION",
+                              event_type_name(type), pending_file_->name));
+    }
+    if (position != pending_file_->next_position) {
+      return fault(
+          StreamFault::kPosition,
+          make_error("the source sent a {} event for {}:{}, but the file continues at {}: {}",
+                     event_type_name(type), pending_file_->name, position, pending_file_->next_position,
+                     position > pending_file_->next_position ? "a gap" : "an overlap"));
+    }
+  } else {
+    if (already_stored_until_ > 0) {
+      if (position + size <= already_stored_until_) {
+        outcome.kind = EventOutcome::Kind::kAlreadyStored;
+        outcome.source_position = position + size;
+        if (position + size == already_stored_until_) already_stored_until_ = 0;
+        return true;
+      }
+      if (position < already_stored_until_) {
+        return fault(
+            StreamFault::kPosition,
+            make_error("the source sent a {} event for {}:{}-{}, which overlaps what the relay stored up "
+                       "to {}",
+                       event_type_name(type), file_, position, position + size, already_stored_until_));
+      }
+      already_stored_until_ = 0;
+    }
+    if (file_closed_) {
+      return fault(StreamFault::kPosition,
+                   make_error("the source sent a {} event for {}:{} after the ROTATE that ended that file",
+                              event_type_name(type), file_, position));
+    }
+    if (position != next_position_) {
+      return fault(StreamFault::kPosition,
+                   make_error("the source sent a {} event for {}:{}, but the stream continues at {}: {}",
+                              event_type_name(type), file_, position, next_position_,
+                              position > next_position_ ? "a gap" : "an overlap"));
+    }
   }
-  return outcome;
+
+  return false;
 }
 
 ByteView BinlogStreamHandler::executed_blob() {

@@ -44,7 +44,7 @@
 namespace brelay::relay {
 
 // The relay meta key under which the upstream records where the source continues after a file it
-// closed with a ROTATE ("<closed file>\n<next file>\n<position>"), so that a restarted relay asks
+// closed with a ROTATE (a storage::NextFileRecord), so that a restarted relay asks
 // for the next file directly (the closed one may be purged on the source by then).
 inline constexpr std::string_view kUpstreamNextFileMetaKey = "upstream_next_file";
 
@@ -150,12 +150,26 @@ class BinlogStreamHandler {
     std::uint64_t next_position = 4;   // where the event after the FDE starts
   };
 
+  // Both record `fault` as last_fault() and give back `error`.
   Result<EventOutcome> fail(StreamFault fault, Error error);
+  Error fault(StreamFault fault, Error error);
   Result<EventOutcome> handle_fake_rotate(const binlog::EventView& view, EventOutcome outcome,
+                                          storage::WriteBatch& batch);
+  // The fake ROTATE that opens a dump: where the source begins must be where the store continues.
+  Result<EventOutcome> begin_dump_at(std::string_view name, std::uint64_t position, EventOutcome outcome);
+  // A later fake ROTATE: the dump moved on to the next file, the current one is complete.
+  Result<EventOutcome> continue_with_file(std::string_view name, std::uint64_t position, EventOutcome outcome,
                                           storage::WriteBatch& batch);
   Result<EventOutcome> handle_format_description(const binlog::EventView& view, EventOutcome outcome);
   Result<EventOutcome> store_event(const binlog::EventView& view, std::uint64_t position,
                                    EventOutcome outcome, storage::WriteBatch& batch);
+  // Whether an event continues the stream exactly: true when a GTID dump resent what the relay
+  // stored already (`outcome` then says so); an error (a gap, an overlap, ...) otherwise.
+  Result<bool> check_position(binlog::EventType type, std::uint64_t position, std::uint64_t size,
+                              EventOutcome& outcome);
+  // Appends the checked event to `batch` and advances the stream; `outcome` becomes kStored.
+  void append_event(const binlog::EventView& view, std::uint64_t position, bool starts_transaction,
+                    bool boundary, EventOutcome& outcome, storage::WriteBatch& batch);
   // Begins the announced file; `second_event` (the one after its FDE) gives its previous GTIDs.
   Status begin_pending_file(std::optional<binlog::EventView> second_event, storage::WriteBatch& batch);
   void decode_restored_gtid_state(Flavor flavor);

@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 
 #include <spdlog/spdlog.h>
@@ -12,13 +11,13 @@
 #include "net/replication_commands.h"
 #include "relay/core/config_to_layers.h"
 #include "relay/core/source_identity.h"
+#include "storage/store_format.h"
 
 namespace brelay::relay {
 namespace {
 
 using std::chrono::milliseconds;
 
-constexpr int kErrMasterFatalReadingBinlog = 1236;
 // Hand the writer what is batched once it reaches this size, even in the middle of a burst.
 constexpr std::size_t kSubmitBytes = std::size_t{1} << 20;
 // The first retry after a failure; [source] reconnect_max_delay caps the doubling.
@@ -37,8 +36,38 @@ milliseconds liveness_timeout(milliseconds heartbeat_period) {
   return std::max(heartbeat_period * 3, milliseconds(8'000));
 }
 
-bool mentions(std::string_view text, std::string_view what) {
-  return text.find(what) != std::string_view::npos;
+// The GTID set in the first column of a one-row answer (SELECT @@GLOBAL.gtid_purged), if it parses.
+std::optional<binlog::GtidSet> purged_gtids_of(const Result<net::QueryResult>& reply) {
+  if (!reply || !reply->has_rows || reply->result_set.rows.empty() || reply->result_set.rows[0].empty() ||
+      !reply->result_set.rows[0][0])
+    return std::nullopt;
+  auto set = binlog::GtidSet::parse(*reply->result_set.rows[0][0]);
+  if (!set) return std::nullopt;
+  return std::move(*set);
+}
+
+// Asks SHOW BINARY LOGS and, with `ask_purged_gtids`, @@GLOBAL.gtid_purged; what could not be
+// read stays unknown in the result handed to `done`.
+void ask_source_binlogs(net::MySqlClient& client, bool ask_purged_gtids,
+                        std::function<void(const SourceBinlogs&)> done) {
+  client.query("SHOW BINARY LOGS", [&client, ask_purged_gtids, done](Result<net::QueryResult> reply) {
+    SourceBinlogs binlogs;
+    if (reply && reply->has_rows) {
+      binlogs.listed = true;
+      for (const auto& row : reply->result_set.rows) {
+        if (!row.empty() && row[0]) binlogs.names.push_back(*row[0]);
+      }
+    }
+    if (!ask_purged_gtids) {
+      done(binlogs);
+      return;
+    }
+    client.query("SELECT @@GLOBAL.gtid_purged",
+                 [done, binlogs = std::move(binlogs)](Result<net::QueryResult> purged) mutable {
+                   binlogs.purged_gtids = purged_gtids_of(purged);
+                   done(binlogs);
+                 });
+  });
 }
 
 }  // namespace
@@ -130,14 +159,14 @@ Status Upstream::restore_from_store(const std::optional<storage::ResumePoint>& e
     if (stored.file_closed) {
       BRELAY_ASSIGN_OR_RETURN(std::optional<Bytes> next, context_.store.get_meta(kUpstreamNextFileMetaKey));
       if (next) {
-        // "<closed file>\n<next file>\n<position>"
-        const std::string_view text = as_text(*next);
-        const auto first = text.find('\n');
-        const auto second = first == std::string_view::npos ? first : text.find('\n', first + 1);
-        if (second != std::string_view::npos && text.substr(0, first) == end->file) {
-          stored.next_file = std::string(text.substr(first + 1, second - first - 1));
-          const std::string_view number = text.substr(second + 1);
-          std::from_chars(number.data(), number.data() + number.size(), stored.next_position);
+        auto record = storage::NextFileRecord::decode(*next);
+        if (!record) {
+          return std::move(record).error().with_context(
+              fmt::format("the store's record of where the source continues after {}", end->file));
+        }
+        if (record->closed_file == end->file) {
+          stored.next_file = std::move(record->next_file);
+          stored.next_position = record->next_position;
         }
       }
     }
@@ -267,23 +296,13 @@ void Upstream::keep_source_identity(const SourceIdentity& identity) {
 void Upstream::on_stream_packet(Connection* connection, ByteView payload) {
   if (connection != connection_.get()) return;
   last_activity_ms_ = uv_now(context_.loop.raw());
-  // 0x00, then (semi-sync) 0xEF and the flag byte, then the event.
-  std::size_t prefix = 1;
-  bool ack_requested = false;
-  if (setup_.semi_sync) {
-    if (payload.size() < 3 || payload[1] != net::kSemiSyncIndicator) {
-      connection_failed("malformed_event", make_error("a semi-sync dump packet without its 0xEF header"));
-      return;
-    }
-    ack_requested = (payload[2] & net::kSemiSyncAckRequested) != 0;
-    prefix = 3;
-  }
-  if (payload.size() <= prefix || payload[0] != 0x00) {
-    connection_failed("malformed_event",
-                      make_error("a dump packet of {} bytes that holds no event", payload.size()));
+  auto envelope = net::decode_dump_envelope(payload, setup_.semi_sync);
+  if (!envelope) {
+    connection_failed("malformed_event", envelope.error());
     return;
   }
-  const ByteView event = payload.subspan(prefix);
+  const ByteView event = envelope->event;
+  const bool ack_requested = envelope->ack_requested;
   ++unreported_events_;
   unreported_bytes_ += event.size();
   const bool had_file = !handler_.empty();
@@ -343,7 +362,7 @@ void Upstream::on_stream_end(Connection* connection, const Status& status) {
     connection_failed("source", make_error("the source ended the dump (EOF)"));
     return;
   }
-  if (status.error().code() == kErrMasterFatalReadingBinlog) {
+  if (is_dump_refused(status.error().code())) {
     on_dump_refused(status.error());
     return;
   }
@@ -352,59 +371,60 @@ void Upstream::on_stream_end(Connection* connection, const Status& status) {
 }
 
 void Upstream::on_dump_refused(const Error& error) {
+  // The source ends a connection whose dump failed: a second one asks which binlogs it still has,
+  // to decide whether it purged what the relay needs and to say exactly what is missing.
+  drop_connection();
+  set_state(UpstreamState::kSettingUp);
+  probe_ = std::make_unique<Connection>(*this, client_options());
+  Connection* probe = probe_.get();
+  auto finish = [this, probe, error](const SourceBinlogs& binlogs) {
+    if (probe != probe_.get()) return;
+    retire(std::move(probe_));
+    report_dump_refusal(error, binlogs);
+  };
+  const bool ask_purged_gtids = mysql_gtid_dump();
+  probe->client->connect([probe, finish, ask_purged_gtids](Status connected) {
+    if (!connected) {
+      finish(SourceBinlogs{});
+      return;
+    }
+    ask_source_binlogs(*probe->client, ask_purged_gtids, finish);
+  });
+}
+
+bool Upstream::mysql_gtid_dump() const {
+  return request_.kind == DumpRequest::Kind::kGtid && setup_.identity.flavor != Flavor::kMariadb;
+}
+
+void Upstream::report_dump_refusal(const Error& error, const SourceBinlogs& binlogs) {
   const std::string needed =
       request_.kind == DumpRequest::Kind::kGtid
           ? fmt::format("the transactions after {}", request_.describe())
           : (request_.file.empty() ? std::string("the source's first binlog")
                                    : fmt::format("{} from position {} on", request_.file, request_.position));
-  const std::string text = error.message();
-  const bool purged = mentions(text, "Could not find first log file name") || mentions(text, "purged") ||
-                      mentions(text, "Could not find GTID state");
-  // The source ends a connection whose dump failed: a second one asks which binlogs it still has,
-  // to say exactly what is missing.
-  drop_connection();
-  set_state(UpstreamState::kSettingUp);
-  probe_ = std::make_unique<Connection>(*this, client_options());
-  Connection* probe = probe_.get();
-  auto finish = [this, probe, needed, purged, text](const std::string& oldest) {
-    if (probe != probe_.get()) return;
-    retire(std::move(probe_));
-    const std::string store_end =
-        handler_.empty()
-            ? std::string("the relay's store is empty")
-            : fmt::format("the relay's store ends at {}:{}", handler_.file(), handler_.boundary_position());
-    if (purged) {
-      stop_with_error(
-          "purged",
-          fmt::format(
-              "the source purged binlogs the relay needs: {}; the relay needs {}, but the source's "
-              "binlogs {} (the source said: {}). The relay stopped pulling and keeps serving what it stored. "
-              "To continue, restore the missing binlogs on the source, or start a relay on an empty data "
-              "directory with [source] start_file set to a binlog the source has",
-              store_end, needed,
-              oldest.empty() ? std::string("could not be listed") : fmt::format("now begin with {}", oldest),
-              text));
-    } else {
-      stop_with_error(
-          "source_refused",
-          fmt::format("the source refused to send {} ({}; the source said: {}). The relay stopped "
-                      "pulling and keeps serving what it stored; restart it once the source is fixed",
-                      needed, store_end, text));
-    }
-  };
-  probe->client->connect([probe, finish](Status connected) {
-    if (!connected) {
-      finish("");
-      return;
-    }
-    probe->client->query("SHOW BINARY LOGS", [finish](Result<net::QueryResult> reply) {
-      std::string oldest;
-      if (reply && reply->has_rows && !reply->result_set.rows.empty() && !reply->result_set.rows[0].empty()) {
-        oldest = reply->result_set.rows[0][0].value_or("");
-      }
-      finish(oldest);
-    });
-  });
+  const std::string& text = error.message();
+  const std::string store_end = handler_.empty() ? std::string("the relay's store is empty")
+                                                 : fmt::format("the relay's store ends at {}:{}",
+                                                               handler_.file(), handler_.boundary_position());
+  const std::string needed_file = !request_.file.empty() ? request_.file : handler_.file();
+  const binlog::GtidSet* requested_gtids = mysql_gtid_dump() ? &request_.mysql_set : nullptr;
+  if (classify_dump_refusal(error.code(), needed_file, binlogs, requested_gtids) == DumpRefusal::kPurged) {
+    const std::string oldest = binlogs.names.empty()
+                                   ? std::string("are all gone")
+                                   : fmt::format("now begin with {}", binlogs.names.front());
+    stop_with_error(
+        "purged",
+        fmt::format("the source purged binlogs the relay needs: {}; the relay needs {}, but the source's "
+                    "binlogs {} (the source said: {}). The relay stopped pulling and keeps serving what "
+                    "it stored. To continue, restore the missing binlogs on the source, or start a relay "
+                    "on an empty data directory with [source] start_file set to a binlog the source has",
+                    store_end, needed, oldest, text));
+    return;
+  }
+  stop_with_error("source_refused",
+                  fmt::format("the source refused to send {} ({}; the source said: {}). The relay stopped "
+                              "pulling and keeps serving what it stored; restart it once the source is fixed",
+                              needed, store_end, text));
 }
 
 void Upstream::retire(std::unique_ptr<Connection> connection) {

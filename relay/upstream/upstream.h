@@ -28,6 +28,7 @@
 #include "relay/core/metrics.h"
 #include "relay/core/relay_context.h"
 #include "relay/upstream/binlog_stream_handler.h"
+#include "relay/upstream/dump_refusal.h"
 #include "relay/upstream/reconnect_backoff.h"
 #include "relay/upstream/semi_sync_acknowledger.h"
 #include "relay/upstream/source_setup.h"
@@ -67,7 +68,12 @@ class Upstream {
   void on_setup_done(Connection* connection, Result<SourceSetupResult> result);
   void on_stream_packet(Connection* connection, ByteView payload);
   void on_stream_end(Connection* connection, const Status& status);
+  // A dump the source refused (is_dump_refused): probes the source's binary logs, then stops.
   void on_dump_refused(const Error& error);
+  // Stops with the "purged" or "source_refused" error, decided by classify_dump_refusal().
+  void report_dump_refusal(const Error& error, const SourceBinlogs& binlogs);
+  // The current dump is a MySQL auto-positioned one (COM_BINLOG_DUMP_GTID).
+  bool mysql_gtid_dump() const;
   void on_progress(const storage::StoreWriter::Progress& progress);
   void on_writer_stopped(const Error& error);
   void check_liveness();

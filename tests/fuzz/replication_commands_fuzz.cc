@@ -1,5 +1,6 @@
 // The replication command decoders (COM_REGISTER_SLAVE, COM_BINLOG_DUMP, COM_BINLOG_DUMP_GTID,
-// semi-sync acknowledgements), chosen by the first byte. Whatever decodes must round-trip.
+// semi-sync acknowledgements, dump packet envelopes with and without semi-sync), chosen by the first
+// byte. Whatever decodes must round-trip.
 #include <cstddef>
 #include <cstdint>
 
@@ -20,7 +21,7 @@ void check(bool ok) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 1) return 0;
   Bytes payload(data + 1, data + size);
-  switch (data[0] % 4) {
+  switch (data[0] % 6) {
     case 0: {
       if (!payload.empty()) payload[0] = command::kRegisterSlave;
       auto c = decode_register_replica(payload);
@@ -44,6 +45,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       auto again = decode_binlog_dump_gtid(encode_binlog_dump_gtid(*c));
       check(again.ok() && again->file_name == c->file_name && again->position == c->position &&
             again->gtid_set == c->gtid_set && again->flags == c->flags && again->server_id == c->server_id);
+      break;
+    }
+    case 3:
+    case 4: {
+      const bool semi_sync = data[0] % 6 == 4;
+      auto envelope = decode_dump_envelope(payload, semi_sync);
+      if (!envelope) return 0;
+      check(envelope->semi_sync == semi_sync && !envelope->event.empty());
+      check(envelope->event.data() + envelope->event.size() == payload.data() + payload.size());
+      if (semi_sync && (payload[2] & ~kSemiSyncAckRequested) != 0) break;  // flag bits that do not survive
+      check(encode_dump_envelope(*envelope) == payload);
       break;
     }
     default: {

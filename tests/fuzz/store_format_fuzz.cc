@@ -54,6 +54,14 @@ void fuzz_records(ByteView input) {
     check(again.ok());
     check(again->encode() == encoded);
   }
+  if (auto next = NextFileRecord::decode(input)) {
+    check(!next->closed_file.empty() && !next->next_file.empty());
+    const Bytes encoded = next->encode();
+    auto again = NextFileRecord::decode(encoded);
+    check(again.ok());
+    check(*again == *next);
+    check(again->encode() == encoded);
+  }
   if (auto key = EventKey::decode(input)) {
     const auto encoded = key->encode();
     check(ByteView(encoded).size() == input.size());

@@ -1,4 +1,5 @@
-// COM_REGISTER_SLAVE, COM_BINLOG_DUMP, COM_BINLOG_DUMP_GTID and semi-sync acknowledgements:
+// COM_REGISTER_SLAVE, COM_BINLOG_DUMP, COM_BINLOG_DUMP_GTID, dump packet envelopes and semi-sync
+// acknowledgements:
 // round trips, the layouts the replicas send (MySQL 5.7's NUL file name, a missing GTID section),
 // and truncation.
 #include "net/replication_commands.h"
@@ -91,6 +92,64 @@ TEST(SemiSyncAck, RoundTrips) {
   EXPECT_EQ(decoded->file_name, "mysql-bin.000003");
   for (std::size_t cut = 0; cut <= 9; ++cut)
     EXPECT_FALSE(decode_semi_sync_ack(ByteView(wire).first(cut))) << cut;
+}
+
+TEST(DumpEnvelope, RoundTripsWithAndWithoutSemiSync) {
+  const Bytes event{0x10, 0x20, 0x30, 0x40, 0x50};
+  for (const bool semi_sync : {false, true}) {
+    for (const bool ack_requested : {false, true}) {
+      if (!semi_sync && ack_requested) continue;
+      const Bytes wire = encode_dump_envelope({semi_sync, ack_requested, event});
+      ASSERT_EQ(wire.size(), (semi_sync ? 3u : 1u) + event.size());
+      EXPECT_EQ(wire[0], 0x00);
+      if (semi_sync) {
+        EXPECT_EQ(wire[1], kSemiSyncIndicator);
+        EXPECT_EQ(wire[2], ack_requested ? kSemiSyncAckRequested : 0);
+      }
+      const DumpEnvelopePrefix prefix = encode_dump_envelope_prefix(semi_sync, ack_requested);
+      EXPECT_EQ(Bytes(prefix.view().begin(), prefix.view().end()),
+                Bytes(wire.begin(), wire.begin() + static_cast<std::ptrdiff_t>(prefix.size)));
+      auto decoded = decode_dump_envelope(wire, semi_sync);
+      ASSERT_TRUE(decoded) << decoded.error().message();
+      EXPECT_EQ(decoded->semi_sync, semi_sync);
+      EXPECT_EQ(decoded->ack_requested, ack_requested);
+      EXPECT_EQ(Bytes(decoded->event.begin(), decoded->event.end()), event);
+      EXPECT_EQ(decoded->event.data(), wire.data() + prefix.size) << "a view into the payload";
+      EXPECT_EQ(encode_dump_envelope(*decoded), wire);
+    }
+  }
+}
+
+TEST(DumpEnvelope, RejectsEveryCutThatLeavesNoEvent) {
+  const Bytes event{0xaa, 0xbb};
+  for (const bool semi_sync : {false, true}) {
+    const Bytes wire = encode_dump_envelope({semi_sync, semi_sync, event});
+    const std::size_t prefix = semi_sync ? 3 : 1;
+    for (std::size_t cut = 0; cut <= wire.size(); ++cut) {
+      auto decoded = decode_dump_envelope(ByteView(wire).first(cut), semi_sync);
+      EXPECT_EQ(decoded.ok(), cut > prefix) << "semi_sync " << semi_sync << " cut at " << cut;
+      if (decoded) {
+        EXPECT_EQ(decoded->event.size(), cut - prefix);
+      }
+    }
+  }
+}
+
+TEST(DumpEnvelope, RejectsAWrongStatusByteOrSemiSyncHeader) {
+  EXPECT_FALSE(decode_dump_envelope(Bytes{0xff, 0x01, 0x02}, false));
+  EXPECT_FALSE(decode_dump_envelope(Bytes{0x01, 0xef, 0x00, 0x02}, true));
+  auto no_indicator = decode_dump_envelope(Bytes{0x00, 0x10, 0x01, 0x02}, true);
+  ASSERT_FALSE(no_indicator);
+  EXPECT_NE(no_indicator.error().message().find("0xEF"), std::string::npos);
+  // Flag bits other than 0x01 do not ask for an acknowledgement.
+  auto other_flags = decode_dump_envelope(Bytes{0x00, 0xef, 0x02, 0x02}, true);
+  ASSERT_TRUE(other_flags);
+  EXPECT_FALSE(other_flags->ack_requested);
+  // Without semi-sync, 0xEF is the first byte of the event.
+  auto plain = decode_dump_envelope(Bytes{0x00, 0xef, 0x01, 0x02}, false);
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->event.size(), 3u);
+  EXPECT_FALSE(plain->ack_requested);
 }
 
 }  // namespace

@@ -128,6 +128,46 @@ TEST(ResumeRecord, RoundTripsAndRejectsTruncation) {
   }
 }
 
+TEST(NextFileRecord, RoundTripsAndRejectsEveryCut) {
+  const NextFileRecord record{"mysql-bin.000007", "mysql-bin.000008", 4};
+  const Bytes encoded = record.encode();
+  EXPECT_EQ(encoded[0], NextFileRecord::kVersion);
+  auto decoded = NextFileRecord::decode(encoded);
+  ASSERT_TRUE(decoded) << decoded.error().message();
+  EXPECT_EQ(*decoded, record);
+  for (std::size_t cut = 0; cut < encoded.size(); ++cut) {
+    EXPECT_FALSE(NextFileRecord::decode(ByteView(encoded).first(cut))) << "cut at " << cut;
+  }
+  Bytes trailing = encoded;
+  trailing.push_back(0);
+  EXPECT_FALSE(NextFileRecord::decode(trailing));
+  const NextFileRecord far{"a", "b", std::uint64_t{1} << 40};
+  auto far_decoded = NextFileRecord::decode(far.encode());
+  ASSERT_TRUE(far_decoded);
+  EXPECT_EQ(*far_decoded, far);
+}
+
+TEST(NextFileRecord, ReadsTheTextFormOfThePreviousVersion) {
+  auto decoded = NextFileRecord::decode(to_bytes("mysql-bin.000007\nmysql-bin.000008\n4"));
+  ASSERT_TRUE(decoded) << decoded.error().message();
+  EXPECT_EQ(*decoded, (NextFileRecord{"mysql-bin.000007", "mysql-bin.000008", 4}));
+  auto large = NextFileRecord::decode(to_bytes("a.1\nb.2\n18446744073709551615"));
+  ASSERT_TRUE(large);
+  EXPECT_EQ(large->next_position, 18446744073709551615u);
+}
+
+TEST(NextFileRecord, RejectsGarbageAndBrokenTextForms) {
+  for (const char* text : {"", "mysql-bin.000007", "mysql-bin.000007\nmysql-bin.000008",
+                           "mysql-bin.000007\nmysql-bin.000008\n", "mysql-bin.000007\nmysql-bin.000008\n4x",
+                           "mysql-bin.000007\nmysql-bin.000008\n-4", "mysql-bin.000007\nmysql-bin.000008\n 4",
+                           "a\nb\n18446744073709551616", "\nmysql-bin.000008\n4", "mysql-bin.000007\n\n4"}) {
+    EXPECT_FALSE(NextFileRecord::decode(to_bytes(text))) << "'" << text << "'";
+  }
+  EXPECT_FALSE(NextFileRecord::decode(Bytes{0x02, 0x01, 'a', 0x01, 'b'})) << "an unknown version";
+  EXPECT_FALSE(NextFileRecord::decode(NextFileRecord{"", "b", 4}.encode())) << "no closed file";
+  EXPECT_FALSE(NextFileRecord::decode(NextFileRecord{"a", "", 4}.encode())) << "no next file";
+}
+
 Bytes make_run(const std::vector<std::size_t>& sizes) {
   std::size_t payload = 0;
   std::vector<std::uint32_t> ends;

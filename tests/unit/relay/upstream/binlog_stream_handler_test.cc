@@ -17,6 +17,7 @@
 #include "relay/core/stored_gtids.h"
 #include "relay/tools/binlog_export.h"
 #include "storage/binlog_store.h"
+#include "storage/store_format.h"
 #include "storage/store_reader.h"
 #include "storage/store_writer.h"
 #include "tests/support/paths.h"
@@ -158,10 +159,9 @@ class StreamHandlerTest : public ::testing::Test {
       auto next = store_->get_meta(kUpstreamNextFileMetaKey);
       ASSERT_TRUE(next);
       if (*next) {
-        const std::string text(as_text(**next));
-        const auto first = text.find('\n');
-        const auto second = text.find('\n', first + 1);
-        end.next_file = text.substr(first + 1, second - first - 1);
+        auto record = storage::NextFileRecord::decode(**next);
+        ASSERT_TRUE(record) << record.error().message();
+        end.next_file = record->next_file;
       }
     }
     handler.restore(end);
@@ -477,6 +477,69 @@ TEST_F(StreamHandlerTest, RefusesDamagedGappedAndOverlappingEvents) {
     handler.begin_connection(request, ChecksumAlgorithm::kCrc32, Flavor::kMysql);
     ASSERT_TRUE(feed(handler, dump_stream(image, request.position, ChecksumAlgorithm::kCrc32)));
     EXPECT_EQ(exported("bin.000080"), image.closed_bytes());
+  }
+}
+
+// Regression: a PREVIOUS_GTIDS or GTID_LIST whose body does not parse was stored and its GTID
+// state silently left out; it ends the stream as a malformed event now, wherever it appears.
+TEST_F(StreamHandlerTest, AMalformedPreviousGtidsOrGtidListEndsTheStream) {
+  struct Case {
+    const char* fixture_name;
+    Flavor flavor;
+    EventType type;
+    std::size_t count_width;  // the leading count field: u64 n_sids, u32 GTID count
+  };
+  for (const Case& c : {Case{kMysql57, Flavor::kMysql, EventType::kPreviousGtids, 8},
+                        Case{kMariadb, Flavor::kMariadb, EventType::kGtidList, 4}}) {
+    SCOPED_TRACE(c.fixture_name);
+    SetUp();
+    const BinlogImage image = BinlogImage::load("bin.000001", fixture(c.fixture_name));
+    std::size_t index = 0;
+    while (index < image.events.size() &&
+           binlog::event_type(image.events[index].second[binlog::kTypeOffset]) != c.type)
+      ++index;
+    ASSERT_LT(index + 1, image.events.size());
+    // A copy of the event placed right after it, then its count field made to claim far more than the body
+    // holds.
+    Bytes copy = image.events[index].second;
+    const std::uint64_t offset = image.events[index + 1].first;
+    const auto log_pos = static_cast<std::uint32_t>(offset + copy.size());
+    for (std::size_t i = 0; i < 4; ++i)
+      copy[13 + i] = static_cast<std::uint8_t>(log_pos >> (8 * i));
+    Bytes damaged = copy;
+    for (std::size_t i = 0; i < c.count_width - 1; ++i)
+      damaged[binlog::kEventHeaderSize + i] = 0x0f;
+    binlog::store_event_checksum(copy);
+    binlog::store_event_checksum(damaged);
+
+    const std::vector<Bytes> clean = dump_stream(image, 4, ChecksumAlgorithm::kCrc32);
+    std::vector<Bytes> stream(clean.begin(), clean.begin() + static_cast<std::ptrdiff_t>(index + 2));
+    {
+      // Well formed at that place, the copy is stored.
+      BinlogStreamHandler handler;
+      restore(handler);
+      handler.begin_connection(handler.plan_dump(false, c.flavor, "bin.000001", 4), ChecksumAlgorithm::kCrc32,
+                               c.flavor);
+      std::vector<Bytes> good = stream;
+      good.push_back(copy);
+      const Status fed = feed(handler, good);
+      ASSERT_TRUE(fed) << fed.error().message();
+      EXPECT_EQ(handler.next_position(), offset + copy.size());
+    }
+    SetUp();
+    BinlogStreamHandler handler;
+    restore(handler);
+    handler.begin_connection(handler.plan_dump(false, c.flavor, "bin.000001", 4), ChecksumAlgorithm::kCrc32,
+                             c.flavor);
+    stream.push_back(damaged);
+    const Status fed = feed(handler, stream);
+    ASSERT_FALSE(fed);
+    EXPECT_EQ(handler.last_fault(), StreamFault::kMalformed) << fed.error().message();
+    EXPECT_NE(
+        fed.error().message().find(c.type == EventType::kPreviousGtids ? "PREVIOUS_GTIDS" : "GTID_LIST"),
+        std::string::npos)
+        << fed.error().message();
+    EXPECT_EQ(handler.next_position(), offset) << "nothing of the malformed event is stored";
   }
 }
 
