@@ -12,6 +12,7 @@
 #include "storage/lmdb_cursor.h"
 #include "storage/lmdb_txn.h"
 #include "storage/store_format.h"
+#include "storage/store_internals.h"
 #include "storage/store_recovery.h"
 
 namespace brelay::storage {
@@ -114,8 +115,10 @@ Result<std::unique_ptr<BinlogStore>> BinlogStore::open(const std::string& data_d
   BRELAY_TRY(txn.commit());
   BRELAY_ASSIGN_OR_RETURN(auto event_files, EventFiles::open(data_dir, options.read_only));
 
-  std::unique_ptr<BinlogStore> store(new BinlogStore(data_dir, std::move(options), std::move(lock),
-                                                     std::move(env), *dbs, std::move(event_files)));
+  auto internals =
+      std::make_unique<StoreInternals>(data_dir, options.sync, std::move(env), *dbs, std::move(event_files));
+  std::unique_ptr<BinlogStore> store(
+      new BinlogStore(std::move(options), std::move(lock), std::move(internals)));
   if (store->read_only()) {
     BRELAY_TRY(store->load_durable_end());
   } else {
@@ -124,28 +127,23 @@ Result<std::unique_ptr<BinlogStore>> BinlogStore::open(const std::string& data_d
   return store;
 }
 
-BinlogStore::BinlogStore(std::string directory, StoreOptions options, std::optional<DirectoryLock> lock,
-                         LmdbEnv env, StoreDatabases dbs, std::unique_ptr<EventFiles> event_files)
-    : directory_(std::move(directory)),
-      options_(std::move(options)),
-      writer_lock_(std::move(lock)),
-      env_(std::move(env)),
-      dbs_(dbs),
-      event_files_(std::move(event_files)) {}
+BinlogStore::BinlogStore(StoreOptions options, std::optional<DirectoryLock> lock,
+                         std::unique_ptr<StoreInternals> internals)
+    : options_(std::move(options)), writer_lock_(std::move(lock)), internals_(std::move(internals)) {}
 
 Status BinlogStore::load_durable_end() {
-  BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_read(env_));
-  BRELAY_ASSIGN_OR_RETURN(auto resume, read_resume_record(txn, dbs_));
-  publish(resume ? std::optional<ResumePoint>(to_resume_point(*resume)) : std::nullopt);
+  BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_read(internals_->env()));
+  BRELAY_ASSIGN_OR_RETURN(auto resume, read_resume_record(txn, internals_->dbs()));
+  internals_->publish(resume ? std::optional<ResumePoint>(to_resume_point(*resume)) : std::nullopt);
   return {};
 }
 
 BinlogStore::~BinlogStore() = default;
 
 Status BinlogStore::recover() {
-  BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_write(env_));
-  BRELAY_ASSIGN_OR_RETURN(TrimReport trimmed, trim_to_resume_point(txn, dbs_));
-  BRELAY_ASSIGN_OR_RETURN(auto resume, read_resume_record(txn, dbs_));
+  BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_write(internals_->env()));
+  BRELAY_ASSIGN_OR_RETURN(TrimReport trimmed, trim_to_resume_point(txn, internals_->dbs()));
+  BRELAY_ASSIGN_OR_RETURN(auto resume, read_resume_record(txn, internals_->dbs()));
   std::optional<ResumePoint> point;
   if (resume) point = to_resume_point(*resume);
   if (trimmed.empty()) {
@@ -153,47 +151,9 @@ Status BinlogStore::recover() {
   } else {
     BRELAY_TRY(txn.commit());
   }
-  BRELAY_TRY(sync_after_write());
-  BRELAY_TRY(reconcile_event_files());
-  publish(std::move(point));
-  return {};
-}
-
-Status BinlogStore::reconcile_event_files() {
-  const bool sync = options_.sync == SyncMode::kCommit;
-  BRELAY_ASSIGN_OR_RETURN(std::vector<FileInfo> records, committed_files(env_, dbs_));
-  BRELAY_ASSIGN_OR_RETURN(std::vector<std::uint32_t> present, event_files_->list());
-  bool removed = false;
-  for (std::uint32_t seq : present) {
-    const bool recorded = std::ranges::any_of(records, [&](const FileInfo& r) { return r.seq == seq; });
-    if (!recorded) {
-      BRELAY_TRY(event_files_->remove(seq));
-      removed = true;
-    }
-  }
-  for (const FileInfo& record : records) {
-    const std::uint32_t seq = record.seq;
-    if (!std::ranges::binary_search(present, seq)) {
-      if (record.end_position == record.first_position) {
-        BRELAY_TRY(event_files_->create(seq, sync));
-        continue;
-      }
-      return make_error(
-          "the store in {} indexes {} bytes of {} but its event file {} is missing: the store is damaged; "
-          "restore the directory from a backup or move it away to start a new store",
-          directory_, record.end_position - record.first_position, record.name, event_files_->path(seq));
-    }
-    BRELAY_ASSIGN_OR_RETURN(std::uint64_t size, event_files_->size(seq));
-    if (size < record.end_position) {
-      return make_error(
-          "the event file {} of {} has {} bytes but the store holds {} up to position {}: the store is "
-          "damaged (written with sync = none before a machine crash?); restore the directory from a backup "
-          "or move it away to start a new store",
-          event_files_->path(seq), record.name, size, record.name, record.end_position);
-    }
-    if (size > record.end_position) BRELAY_TRY(event_files_->truncate(seq, record.end_position, sync));
-  }
-  if (removed && sync) BRELAY_TRY(event_files_->sync_directory());
+  BRELAY_TRY(internals_->sync_after_write());
+  BRELAY_TRY(reconcile_event_files(*internals_));
+  internals_->publish(std::move(point));
   return {};
 }
 
@@ -203,39 +163,24 @@ std::int64_t BinlogStore::now() const {
       .count();
 }
 
-void BinlogStore::publish(std::optional<ResumePoint> point) {
-  std::lock_guard lock(published_mutex_);
-  limit_ = point ? DurableLimit{true, point->file_seq, point->position} : DurableLimit{};
-  published_ = std::move(point);
+const std::string& BinlogStore::directory() const {
+  return internals_->directory();
 }
 
 std::optional<ResumePoint> BinlogStore::durable_end() const {
-  std::lock_guard lock(published_mutex_);
-  return published_;
+  return internals_->durable_end();
 }
 
-BinlogStore::DurableLimit BinlogStore::durable_limit() const {
-  std::lock_guard lock(published_mutex_);
-  return limit_;
-}
-
-Status BinlogStore::sync_after_write() const {
-  if (options_.sync == SyncMode::kNone) return {};
-  return env_.sync(true);
-}
-
-std::uint64_t BinlogStore::filesystem_free_bytes() const {
-  struct statvfs fs {};
-  if (statvfs(directory_.c_str(), &fs) != 0) return 0;
-  return static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
+std::size_t BinlogStore::registered_readers() const {
+  return internals_->readers().size();
 }
 
 Result<std::vector<FileInfo>> BinlogStore::list_files() const {
   std::vector<FileInfo> files;
-  const DurableLimit limit = durable_limit();
+  const DurableLimit limit = internals_->durable_limit();
   if (!limit.any) return files;
-  BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_read(env_));
-  BRELAY_ASSIGN_OR_RETURN(LmdbCursor cursor, LmdbCursor::open(txn, dbs_.files));
+  BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_read(internals_->env()));
+  BRELAY_ASSIGN_OR_RETURN(LmdbCursor cursor, LmdbCursor::open(txn, internals_->dbs().files));
   BRELAY_ASSIGN_OR_RETURN(auto entry, cursor.first());
   while (entry) {
     BRELAY_ASSIGN_OR_RETURN(std::uint32_t seq, decode_file_key(entry->key));
@@ -250,14 +195,14 @@ Result<std::vector<FileInfo>> BinlogStore::list_files() const {
 }
 
 Result<std::optional<FileInfo>> BinlogStore::find_file(std::string_view name) const {
-  const DurableLimit limit = durable_limit();
+  const DurableLimit limit = internals_->durable_limit();
   if (!limit.any) return std::optional<FileInfo>();
-  BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_read(env_));
-  BRELAY_ASSIGN_OR_RETURN(auto seq_value, txn.get(dbs_.file_names, as_bytes(name)));
+  BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_read(internals_->env()));
+  BRELAY_ASSIGN_OR_RETURN(auto seq_value, txn.get(internals_->dbs().file_names, as_bytes(name)));
   if (!seq_value) return std::optional<FileInfo>();
   BRELAY_ASSIGN_OR_RETURN(std::uint32_t seq, decode_file_key(*seq_value));
   if (seq > limit.file_seq) return std::optional<FileInfo>();
-  BRELAY_ASSIGN_OR_RETURN(auto value, txn.get(dbs_.files, encode_file_key(seq)));
+  BRELAY_ASSIGN_OR_RETURN(auto value, txn.get(internals_->dbs().files, encode_file_key(seq)));
   if (!value) return make_error("the store names file {} #{} but has no record of it", name, seq);
   BRELAY_ASSIGN_OR_RETURN(FileRecordView record, FileRecordView::decode(*value));
   FileInfo info = to_file_info(seq, record);
@@ -272,18 +217,19 @@ Result<StoreStats> BinlogStore::stats() const {
   for (const FileInfo& file : files)
     stats.stored_bytes += file.stored_bytes();
   if (!files.empty()) stats.oldest_timestamp = files.front().first_timestamp;
-  const MDB_envinfo info = env_.info();
-  stats.data_file_bytes =
-      (static_cast<std::uint64_t>(info.me_last_pgno) + 1) * env_.page_size() + event_files_->disk_bytes();
+  const LmdbEnv& env = internals_->env();
+  const MDB_envinfo info = env.info();
+  stats.data_file_bytes = (static_cast<std::uint64_t>(info.me_last_pgno) + 1) * env.page_size() +
+                          internals_->event_files().disk_bytes();
   stats.map_bytes = info.me_mapsize;
-  stats.filesystem_free_bytes = filesystem_free_bytes();
+  stats.filesystem_free_bytes = internals_->filesystem_free_bytes();
   stats.durable_end = durable_end();
   return stats;
 }
 
 Result<Bytes> BinlogStore::purged_gtid_set() const {
-  BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_read(env_));
-  BRELAY_ASSIGN_OR_RETURN(LmdbCursor cursor, LmdbCursor::open(txn, dbs_.files));
+  BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_read(internals_->env()));
+  BRELAY_ASSIGN_OR_RETURN(LmdbCursor cursor, LmdbCursor::open(txn, internals_->dbs().files));
   BRELAY_ASSIGN_OR_RETURN(auto oldest, cursor.first());
   if (!oldest) return Bytes();
   BRELAY_ASSIGN_OR_RETURN(FileRecordView record, FileRecordView::decode(oldest->value));
@@ -291,22 +237,22 @@ Result<Bytes> BinlogStore::purged_gtid_set() const {
 }
 
 Result<std::optional<Bytes>> BinlogStore::get_meta(std::string_view key) const {
-  BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_read(env_));
-  BRELAY_ASSIGN_OR_RETURN(auto value, txn.get(dbs_.relay_meta, as_bytes(key)));
+  BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_read(internals_->env()));
+  BRELAY_ASSIGN_OR_RETURN(auto value, txn.get(internals_->dbs().relay_meta, as_bytes(key)));
   if (!value) return std::optional<Bytes>();
   return std::optional<Bytes>(Bytes(value->begin(), value->end()));
 }
 
 Status BinlogStore::put_meta(std::string_view key, ByteView value) {
-  if (read_only()) return make_error("the store in {} is open read-only", directory_);
-  if (key.empty() || key.size() > env_.max_key_size()) {
-    return make_error("a relay metadata key must have 1 to {} bytes, '{}' has {}", env_.max_key_size(), key,
-                      key.size());
+  if (read_only()) return make_error("the store in {} is open read-only", directory());
+  const std::size_t max_key = internals_->env().max_key_size();
+  if (key.empty() || key.size() > max_key) {
+    return make_error("a relay metadata key must have 1 to {} bytes, '{}' has {}", max_key, key, key.size());
   }
-  BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_write(env_));
-  BRELAY_TRY(txn.put(dbs_.relay_meta, as_bytes(key), value));
+  BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_write(internals_->env()));
+  BRELAY_TRY(txn.put(internals_->dbs().relay_meta, as_bytes(key), value));
   BRELAY_TRY(txn.commit());
-  return sync_after_write();
+  return internals_->sync_after_write();
 }
 
 }  // namespace brelay::storage

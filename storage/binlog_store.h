@@ -32,11 +32,9 @@
 // other processes.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -45,13 +43,11 @@
 #include "common/bytes.h"
 #include "common/result.h"
 #include "storage/directory_lock.h"
-#include "storage/event_files.h"
-#include "storage/lmdb_env.h"
-#include "storage/reader_registry.h"
-#include "storage/store_databases.h"
 #include "storage/store_types.h"
 
 namespace brelay::storage {
+
+class StoreInternals;
 
 struct StoreOptions {
   // Read-only opens (tools such as `binlog-relay dump`, possibly while the relay runs) neither
@@ -79,7 +75,7 @@ class BinlogStore {
   BinlogStore& operator=(const BinlogStore&) = delete;
   ~BinlogStore();
 
-  const std::string& directory() const { return directory_; }
+  const std::string& directory() const;
   bool read_only() const { return options_.read_only; }
   SyncMode sync_mode() const { return options_.sync; }
   std::int64_t now() const;
@@ -102,51 +98,23 @@ class BinlogStore {
   Result<std::optional<Bytes>> get_meta(std::string_view key) const;
   Status put_meta(std::string_view key, ByteView value);
 
-  std::size_t registered_readers() const { return readers_.size(); }
+  std::size_t registered_readers() const;
+
+  // Storage-internal (store_internals.h): what StoreWriter, StoreReader and Retention work on.
+  // Code outside storage/ has no use for it.
+  StoreInternals& internals() { return *internals_; }
+  const StoreInternals& internals() const { return *internals_; }
 
  private:
-  friend class StoreWriter;
-  friend class StoreReader;
-  friend class Retention;
-
-  // The durable end as readers test it: no strings, no allocation.
-  struct DurableLimit {
-    bool any = false;
-    std::uint32_t file_seq = 0;
-    std::uint64_t position = 0;
-  };
-
-  BinlogStore(std::string directory, StoreOptions options, std::optional<DirectoryLock> lock, LmdbEnv env,
-              StoreDatabases dbs, std::unique_ptr<EventFiles> event_files);
+  BinlogStore(StoreOptions options, std::optional<DirectoryLock> lock,
+              std::unique_ptr<StoreInternals> internals);
   // Publishes the stored resume point as the durable end without changing anything.
   Status load_durable_end();
   Status recover();
-  // Makes the event files agree with the committed index (see event_files.h): cuts bytes past each
-  // file's end, removes event files without a file record, and reports an event file shorter than
-  // what the index names as damage. Writable stores only; the writer calls it when it resumes.
-  Status reconcile_event_files();
-  // Makes `point` the durable end readers see. Called by the writer (and recovery) only after the
-  // commit that holds it is on disk.
-  void publish(std::optional<ResumePoint> point);
-  DurableLimit durable_limit() const;
-  // Forces a sync when the environment does not sync its meta page on commit.
-  Status sync_after_write() const;
-  std::uint64_t filesystem_free_bytes() const;
 
-  const std::string directory_;
   const StoreOptions options_;
   std::optional<DirectoryLock> writer_lock_;  // held by writable opens
-  LmdbEnv env_;
-  const StoreDatabases dbs_;
-  std::unique_ptr<EventFiles> event_files_;
-  ReaderRegistry readers_;
-  // Bumped after each purge: the writer uses it to know that pages were freed.
-  std::atomic<std::uint64_t> purges_{0};
-  std::atomic<bool> has_writer_{false};  // at most one StoreWriter at a time
-
-  mutable std::mutex published_mutex_;
-  std::optional<ResumePoint> published_;  // guarded by published_mutex_
-  DurableLimit limit_;                    // guarded by published_mutex_
+  const std::unique_ptr<StoreInternals> internals_;
 };
 
 }  // namespace brelay::storage

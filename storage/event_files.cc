@@ -46,13 +46,12 @@ EventFileMap::~EventFileMap() {
 }
 
 EventFileAppender::EventFileAppender(EventFileAppender&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)), seq_(other.seq_), path_(std::move(other.path_)) {}
+    : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)) {}
 
 EventFileAppender& EventFileAppender::operator=(EventFileAppender&& other) noexcept {
   if (this != &other) {
     if (fd_ >= 0) ::close(fd_);
     fd_ = std::exchange(other.fd_, -1);
-    seq_ = other.seq_;
     path_ = std::move(other.path_);
   }
   return *this;
@@ -145,7 +144,7 @@ Result<EventFileAppender> EventFiles::create(std::uint32_t file_seq, bool sync) 
   std::string file = path(file_seq);
   const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
   if (fd < 0) return errno_error(errno, "creating the event file", file);
-  EventFileAppender appender(fd, file_seq, std::move(file));
+  EventFileAppender appender(fd, std::move(file));
   if (sync) BRELAY_TRY(sync_directory());
   return appender;
 }
@@ -154,7 +153,7 @@ Result<EventFileAppender> EventFiles::open_for_append(std::uint32_t file_seq) {
   std::string file = path(file_seq);
   const int fd = ::open(file.c_str(), O_WRONLY | O_CLOEXEC);
   if (fd < 0) return errno_error(errno, "opening the event file", file);
-  return EventFileAppender(fd, file_seq, std::move(file));
+  return EventFileAppender(fd, std::move(file));
 }
 
 Result<std::shared_ptr<const EventFileMap>> EventFiles::map(std::uint32_t file_seq, std::uint64_t end) {

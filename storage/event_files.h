@@ -64,7 +64,6 @@ class EventFileAppender {
   ~EventFileAppender();
 
   bool is_open() const { return fd_ >= 0; }
-  std::uint32_t file_seq() const { return seq_; }
   // Writes `pieces` back to back from `offset` on. A short write (a full disk) is an error with
   // errno's code (ENOSPC); whatever part was written is beyond the index and cut by recovery.
   Status write_at(std::uint64_t offset, std::span<const ByteView> pieces);
@@ -92,11 +91,9 @@ class EventFileAppender {
 
  private:
   friend class EventFiles;
-  EventFileAppender(int fd, std::uint32_t seq, std::string path)
-      : fd_(fd), seq_(seq), path_(std::move(path)) {}
+  EventFileAppender(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
 
   int fd_ = -1;
-  std::uint32_t seq_ = 0;
   std::string path_;
 };
 

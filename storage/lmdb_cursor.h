@@ -40,7 +40,6 @@ class LmdbCursor {
   Result<std::optional<Entry>> last() { return move(MDB_LAST); }
   Result<std::optional<Entry>> next() { return move(MDB_NEXT); }
   Result<std::optional<Entry>> prev() { return move(MDB_PREV); }
-  Result<std::optional<Entry>> current() { return move(MDB_GET_CURRENT); }
   // The first entry whose key is >= `key`.
   Result<std::optional<Entry>> seek(ByteView key);
   // The entry whose key is exactly `key`.

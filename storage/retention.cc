@@ -7,6 +7,7 @@
 #include "storage/lmdb_txn.h"
 #include "storage/store_edits.h"
 #include "storage/store_format.h"
+#include "storage/store_internals.h"
 #include "storage/store_recovery.h"
 
 namespace brelay::storage {
@@ -91,8 +92,9 @@ PurgeRequest PurgeRequest::before(std::int64_t time, bool protect_readers) {
 Result<PurgeReport> Retention::purge(BinlogStore& store, const PurgeRequest& request) {
   if (store.read_only())
     return make_error("the store in {} is open read-only: nothing can be purged", store.directory());
+  StoreInternals& internals = store.internals();
   PurgeReport report;
-  BRELAY_ASSIGN_OR_RETURN(std::vector<FileInfo> files, committed_files(store.env_, store.dbs_));
+  BRELAY_ASSIGN_OR_RETURN(std::vector<FileInfo> files, committed_files(internals.env(), internals.dbs()));
   const std::int64_t now = request.now != 0 ? request.now : store.now();
   BRELAY_ASSIGN_OR_RETURN(std::size_t count, requested_count(files, request, now));
   // The newest file is the one being written (or the next to be): it always stays.
@@ -103,13 +105,13 @@ Result<PurgeReport> Retention::purge(BinlogStore& store, const PurgeRequest& req
   for (std::size_t i = 0; i < count; ++i) {
     const FileInfo& file = files[i];
     if (request.protect_readers) {
-      const auto oldest_read = store.readers_.oldest_file();
+      const auto oldest_read = internals.readers().oldest_file();
       if (oldest_read && *oldest_read <= file.seq) {
         report.kept_for_reader = file.name;
         break;
       }
     }
-    if (auto purged = purge_file(store.env_, store.dbs_, file.seq); !purged) {
+    if (auto purged = purge_file(internals.env(), internals.dbs(), file.seq); !purged) {
       purged_all = std::move(purged).error().with_context(fmt::format("purging binary log {}", file.name));
       break;
     }
@@ -118,11 +120,11 @@ Result<PurgeReport> Retention::purge(BinlogStore& store, const PurgeRequest& req
     report.purged_bytes += file.stored_bytes();
   }
   if (!report.purged_files.empty()) {
-    BRELAY_TRY(store.sync_after_write());
+    BRELAY_TRY(internals.sync_after_write());
     // Only once the index no longer names them (a crash before this leaves files recovery removes).
     for (std::uint32_t seq : purged_seqs)
-      BRELAY_TRY(store.event_files_->remove(seq));
-    store.purges_.fetch_add(1);
+      BRELAY_TRY(internals.event_files().remove(seq));
+    internals.count_purge();
   }
   BRELAY_TRY(purged_all);
   BRELAY_ASSIGN_OR_RETURN(report.purged_gtid_set, store.purged_gtid_set());

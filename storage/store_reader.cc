@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "storage/store_internals.h"
+
 namespace brelay::storage {
 namespace {
 
@@ -14,7 +16,7 @@ Error unknown_file(std::string_view file) {
 }  // namespace
 
 std::optional<std::uint64_t> StoreReader::readable_end(std::uint32_t file_seq, const FileRecordView& record,
-                                                       BinlogStore::DurableLimit limit) {
+                                                       const DurableLimit& limit) {
   if (!limit.any || file_seq > limit.file_seq) return std::nullopt;
   if (file_seq < limit.file_seq) return record.end_position;
   return std::min(record.end_position, limit.position);
@@ -46,14 +48,18 @@ std::uint64_t EventRun::event_position(std::size_t index) const {
 }
 
 Result<StoreReader> StoreReader::open(BinlogStore& store) {
-  BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_read(store.env_));
-  BRELAY_ASSIGN_OR_RETURN(LmdbCursor events, LmdbCursor::open(txn, store.dbs_.events));
+  const StoreInternals& internals = store.internals();
+  BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_read(internals.env()));
+  BRELAY_ASSIGN_OR_RETURN(LmdbCursor events, LmdbCursor::open(txn, internals.dbs().events));
   txn.reset();
   return StoreReader(store, std::move(txn), std::move(events));
 }
 
 StoreReader::StoreReader(BinlogStore& store, LmdbTxn txn, LmdbCursor events)
-    : store_(&store), registry_id_(store.readers_.add()), txn_(std::move(txn)), events_(std::move(events)) {}
+    : store_(&store),
+      registry_id_(store.internals().readers().add()),
+      txn_(std::move(txn)),
+      events_(std::move(events)) {}
 
 StoreReader::StoreReader(StoreReader&& other) noexcept
     : store_(other.store_),
@@ -69,7 +75,7 @@ StoreReader::StoreReader(StoreReader&& other) noexcept
 
 StoreReader& StoreReader::operator=(StoreReader&& other) noexcept {
   if (this != &other) {
-    if (registry_id_ != 0) store_->readers_.remove(registry_id_);
+    if (registry_id_ != 0) store_->internals().readers().remove(registry_id_);
     runs_.clear();
     events_ = std::move(other.events_);
     txn_ = std::move(other.txn_);
@@ -86,7 +92,7 @@ StoreReader& StoreReader::operator=(StoreReader&& other) noexcept {
 }
 
 StoreReader::~StoreReader() {
-  if (registry_id_ != 0) store_->readers_.remove(registry_id_);
+  if (registry_id_ != 0) store_->internals().readers().remove(registry_id_);
 }
 
 Status StoreReader::begin() {
@@ -100,7 +106,7 @@ void StoreReader::release() {
 }
 
 Result<std::optional<FileRecordView>> StoreReader::file_record(std::uint32_t file_seq) {
-  BRELAY_ASSIGN_OR_RETURN(auto value, txn_.get(store_->dbs_.files, encode_file_key(file_seq)));
+  BRELAY_ASSIGN_OR_RETURN(auto value, txn_.get(store_->internals().dbs().files, encode_file_key(file_seq)));
   if (!value) return std::optional<FileRecordView>();
   BRELAY_ASSIGN_OR_RETURN(FileRecordView record, FileRecordView::decode(*value));
   return std::optional<FileRecordView>(record);
@@ -130,20 +136,20 @@ Result<StoreReader::StoredRun> StoreReader::run_holding(std::uint32_t file_seq, 
 }
 
 Status StoreReader::enter(std::uint32_t file_seq, const FileRecordView& record, std::uint64_t position,
-                          BinlogStore::DurableLimit limit) {
+                          const DurableLimit& limit) {
   file_ = to_file_info(file_seq, record);
   if (auto end = readable_end(file_seq, record, limit)) file_.end_position = *end;
   position_ = position;
   positioned_ = true;
-  store_->readers_.set_file(registry_id_, file_seq);
+  store_->internals().readers().set_file(registry_id_, file_seq);
   return {};
 }
 
 Status StoreReader::seek(std::string_view file, std::uint64_t position) {
   release();
-  const BinlogStore::DurableLimit limit = store_->durable_limit();
+  const DurableLimit limit = store_->internals().durable_limit();
   BRELAY_TRY(begin());
-  BRELAY_ASSIGN_OR_RETURN(auto seq_value, txn_.get(store_->dbs_.file_names, as_bytes(file)));
+  BRELAY_ASSIGN_OR_RETURN(auto seq_value, txn_.get(store_->internals().dbs().file_names, as_bytes(file)));
   if (!seq_value) {
     release();
     return unknown_file(file);
@@ -181,10 +187,10 @@ Status StoreReader::seek(std::string_view file, std::uint64_t position) {
 
 Status StoreReader::seek_gtid(ByteView gtid) {
   release();
-  const BinlogStore::DurableLimit limit = store_->durable_limit();
+  const DurableLimit limit = store_->internals().durable_limit();
   BRELAY_TRY(begin());
   Status found = [&]() -> Status {
-    BRELAY_ASSIGN_OR_RETURN(auto located, txn_.get(store_->dbs_.gtids, gtid));
+    BRELAY_ASSIGN_OR_RETURN(auto located, txn_.get(store_->internals().dbs().gtids, gtid));
     if (!located) return make_error("the relay stores no transaction with GTID {}", to_hex(gtid));
     BRELAY_ASSIGN_OR_RETURN(EventKey key, EventKey::decode(*located));
     if (!limit.any || key >= EventKey{limit.file_seq, limit.position}) {
@@ -206,10 +212,10 @@ Status StoreReader::seek_file_start(std::string_view file) {
 
 Status StoreReader::seek_oldest() {
   release();
-  const BinlogStore::DurableLimit limit = store_->durable_limit();
+  const DurableLimit limit = store_->internals().durable_limit();
   BRELAY_TRY(begin());
   Status found = [&]() -> Status {
-    BRELAY_ASSIGN_OR_RETURN(LmdbCursor files, LmdbCursor::open(txn_, store_->dbs_.files));
+    BRELAY_ASSIGN_OR_RETURN(LmdbCursor files, LmdbCursor::open(txn_, store_->internals().dbs().files));
     BRELAY_ASSIGN_OR_RETURN(auto oldest, files.first());
     if (!oldest || !limit.any) return make_error("the relay stores no binary log yet");
     BRELAY_ASSIGN_OR_RETURN(std::uint32_t seq, decode_file_key(oldest->key));
@@ -224,7 +230,7 @@ Status StoreReader::seek_oldest() {
 Result<ReadBatch> StoreReader::read(std::size_t max_bytes) {
   release();
   if (!positioned_) return make_error("the reader has no position: seek before reading");
-  const BinlogStore::DurableLimit limit = store_->durable_limit();
+  const DurableLimit limit = store_->internals().durable_limit();
   BRELAY_TRY(begin());
   ReadBatch batch;
   while (true) {
@@ -251,7 +257,7 @@ Result<ReadBatch> StoreReader::read(std::size_t max_bytes) {
       break;
     }
     // This file is complete and a later one is durable: move on to it.
-    BRELAY_ASSIGN_OR_RETURN(LmdbCursor files, LmdbCursor::open(txn_, store_->dbs_.files));
+    BRELAY_ASSIGN_OR_RETURN(LmdbCursor files, LmdbCursor::open(txn_, store_->internals().dbs().files));
     BRELAY_ASSIGN_OR_RETURN(auto next, files.seek(encode_file_key(file_.seq + 1)));
     if (!next) {
       release();
@@ -268,7 +274,7 @@ Result<ReadBatch> StoreReader::read(std::size_t max_bytes) {
 
 Status StoreReader::collect_runs(std::uint64_t file_end, std::size_t max_bytes, ReadBatch& batch) {
   if (!map_ || map_seq_ != file_.seq || map_->length() < file_end) {
-    BRELAY_ASSIGN_OR_RETURN(map_, store_->event_files_->map(file_.seq, file_end));
+    BRELAY_ASSIGN_OR_RETURN(map_, store_->internals().event_files().map(file_.seq, file_end));
     map_seq_ = file_.seq;
   }
   BRELAY_ASSIGN_OR_RETURN(StoredRun stored, run_holding(file_.seq, position_));

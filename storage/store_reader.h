@@ -37,6 +37,8 @@
 
 namespace brelay::storage {
 
+struct DurableLimit;  // store_internals.h
+
 // Consecutive stored events of one file, as views into the map. `bytes` starts at `position`; after
 // a consume() that stopped inside an event it starts with the rest of that event (partial_prefix()
 // bytes), and the events the run lists are those that start at or after `position`.
@@ -106,7 +108,7 @@ class StoreReader {
   // How far a reader may read in a file: the durable end when the file holds it, the file's end
   // when a later file does, nothing when the file is not durable yet.
   static std::optional<std::uint64_t> readable_end(std::uint32_t file_seq, const FileRecordView& record,
-                                                   BinlogStore::DurableLimit limit);
+                                                   const DurableLimit& limit);
   Status begin();
   Result<std::optional<FileRecordView>> file_record(std::uint32_t file_seq);
   struct StoredRun {
@@ -116,7 +118,7 @@ class StoreReader {
   // The stored run that holds `position` of `file_seq`; the cursor stays on it.
   Result<StoredRun> run_holding(std::uint32_t file_seq, std::uint64_t position);
   Status enter(std::uint32_t file_seq, const FileRecordView& record, std::uint64_t position,
-               BinlogStore::DurableLimit limit);
+               const DurableLimit& limit);
   Status collect_runs(std::uint64_t file_end, std::size_t max_bytes, ReadBatch& batch);
 
   BinlogStore* store_;  // not owned

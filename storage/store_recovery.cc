@@ -1,5 +1,6 @@
 #include "storage/store_recovery.h"
 
+#include <algorithm>
 #include <limits>
 #include <vector>
 
@@ -71,6 +72,45 @@ Result<TrimReport> trim_to_resume_point(LmdbTxn& txn, const StoreDatabases& dbs)
     }
   }
   return report;
+}
+
+Status reconcile_event_files(StoreInternals& store) {
+  const bool sync = store.sync_mode() == SyncMode::kCommit;
+  EventFiles& event_files = store.event_files();
+  BRELAY_ASSIGN_OR_RETURN(std::vector<FileInfo> records, committed_files(store.env(), store.dbs()));
+  BRELAY_ASSIGN_OR_RETURN(std::vector<std::uint32_t> present, event_files.list());
+  bool removed = false;
+  for (std::uint32_t seq : present) {
+    const bool recorded = std::ranges::any_of(records, [&](const FileInfo& r) { return r.seq == seq; });
+    if (!recorded) {
+      BRELAY_TRY(event_files.remove(seq));
+      removed = true;
+    }
+  }
+  for (const FileInfo& record : records) {
+    const std::uint32_t seq = record.seq;
+    if (!std::ranges::binary_search(present, seq)) {
+      if (record.end_position == record.first_position) {
+        BRELAY_TRY(event_files.create(seq, sync));
+        continue;
+      }
+      return make_error(
+          "the store in {} indexes {} bytes of {} but its event file {} is missing: the store is damaged; "
+          "restore the directory from a backup or move it away to start a new store",
+          store.directory(), record.end_position - record.first_position, record.name, event_files.path(seq));
+    }
+    BRELAY_ASSIGN_OR_RETURN(std::uint64_t size, event_files.size(seq));
+    if (size < record.end_position) {
+      return make_error(
+          "the event file {} of {} has {} bytes but the store holds {} up to position {}: the store is "
+          "damaged (written with sync = none before a machine crash?); restore the directory from a backup "
+          "or move it away to start a new store",
+          event_files.path(seq), record.name, size, record.name, record.end_position);
+    }
+    if (size > record.end_position) BRELAY_TRY(event_files.truncate(seq, record.end_position, sync));
+  }
+  if (removed && sync) BRELAY_TRY(event_files.sync_directory());
+  return {};
 }
 
 }  // namespace brelay::storage

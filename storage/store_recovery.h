@@ -2,7 +2,8 @@
 // transaction). The writer may commit the first part of a transaction to bound its memory; after a
 // crash, or after a failed commit, that unfinished part is removed here so the stream the store
 // holds always ends on a transaction boundary and the upstream resumes without gaps or duplicates.
-// Internal to storage/: BinlogStore::open and the writer's restart call it in a write transaction.
+// Internal to storage/: BinlogStore::open and the writer's restart call it in a write transaction,
+// then reconcile the event files with what that transaction left.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +15,7 @@
 #include "storage/lmdb_txn.h"
 #include "storage/store_databases.h"
 #include "storage/store_format.h"
+#include "storage/store_internals.h"
 #include "storage/store_types.h"
 
 namespace brelay::storage {
@@ -36,5 +38,11 @@ Result<std::vector<FileInfo>> committed_files(const LmdbEnv& env, const StoreDat
 
 // The resume record stored in `dbs.meta`, if any (views into `txn`'s snapshot).
 Result<std::optional<ResumeRecordView>> read_resume_record(const LmdbTxn& txn, const StoreDatabases& dbs);
+
+// Makes the event files agree with the committed index (see event_files.h): cuts bytes past each
+// file's end, removes event files without a file record, and reports an event file shorter than
+// what the index names as damage. Writable stores only; recovery calls it on open and the writer
+// when it resumes.
+Status reconcile_event_files(StoreInternals& store);
 
 }  // namespace brelay::storage

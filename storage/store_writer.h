@@ -28,12 +28,12 @@
 // is queued is dropped (none of it was acknowledged), submit() returns the error, and a progress
 // callback carries it. Readers keep working. The writer then retries on its own every
 // retry_interval once there is room again (resume_free_bytes free on the filesystem, or in the map
-// for a full map, or right after a purge freed pages; retry_now() forces an attempt): it trims
+// for a full map, or right after a purge freed pages): it trims
 // whatever follows the durable end, reports accepting == true with the durable end, and the
 // producer restarts from there (Progress::restarts counts these restarts). MDB_PANIC (LMDB can no
 // longer write the environment) never resumes; the relay must reopen the store.
 //
-// Threads: submit(), progress(), retry_now(), request_purge() and stop() may be called from any one
+// Threads: submit(), progress(), request_purge() and stop() may be called from any one
 // producer thread (in practice the loop thread). The progress callback and purge callbacks run on
 // the writer thread and must be quick and must not call stop(): a uv_async_send, a flag, a queue
 // push. The writer borrows the store, which must outlive it.
@@ -61,6 +61,9 @@
 
 namespace brelay::storage {
 
+class StoreInternals;  // store_internals.h
+class SyncThread;      // sync_thread.h
+
 class StoreWriter {
  public:
   struct Options {
@@ -77,12 +80,6 @@ class StoreWriter {
     std::chrono::milliseconds retry_interval{1000};
     // Free bytes (on the filesystem, or in the map after MDB_MAP_FULL) needed before it resumes.
     std::uint64_t resume_free_bytes = std::uint64_t{64} << 20;
-    // Process-wide malloc tuning, applied once by the first writer that asks for it: LMDB mallocs
-    // the pages of every large value per transaction and frees them after the commit, and with
-    // glibc's defaults that memory goes back to the kernel each time, so every commit faults and
-    // zeroes it afresh. Keeping blocks up to 32 MiB in the heap and trimming only above 256 MiB of
-    // free memory cut the writer's system time about threefold in store_bench (2 KiB events).
-    bool tune_malloc = true;
   };
 
   // What one successful group commit round took, for metrics. `commit_time` is what the round
@@ -134,8 +131,6 @@ class StoreWriter {
   WriteBatch take_batch();
 
   Progress progress() const;
-  // Asks a stopped writer to try resuming now instead of at its next retry interval.
-  void retry_now();
   // Runs a purge on the writer thread, between commits (also while stopped: purging is how a full
   // map makes room); `done` gets the report on the writer thread.
   void request_purge(PurgeRequest request, PurgeCallback done);
@@ -144,10 +139,23 @@ class StoreWriter {
   Status stop();
 
  private:
-  struct FileState;
-  struct CommitOutcome;
-  struct BuiltIndex;
-  class SyncThread;
+  // The newest file as the writer sees it: its record as it will be committed (end_position only
+  // moves at boundaries) and where the next event goes.
+  struct FileState {
+    FileInfo info;
+    std::uint64_t next_position = 0;
+    std::optional<std::int64_t> unfinished_first_timestamp;  // first event after the last boundary
+    bool dirty = false;
+  };
+  struct CommitOutcome {
+    std::optional<ResumePoint> durable;  // what this round made durable (nullopt: nothing new)
+    CommitStats stats;
+  };
+  struct BuiltIndex {
+    LmdbTxn txn;                     // open, holding the round's index
+    std::optional<ResumePoint> end;  // the resume point it sets (nullopt: no new boundary)
+  };
+  struct IndexRound;  // writer_index.cc
   // The stream as it will be once everything queued is written: what the next batch must follow.
   struct AdmissionState {
     bool has_file = false;
@@ -162,19 +170,48 @@ class StoreWriter {
   };
 
   StoreWriter(BinlogStore& store, Options options, ProgressCallback on_progress, CommitObserver on_commit);
+
+  // store_writer.cc: the queue and the writer thread's loop.
   Status load_state();
   void run();
+  // Takes the next round's batches from the queue (mutex_ held); `release_producer`: the queue
+  // fell below its bound, so the producer must hear queue_full == false.
+  std::deque<WriteBatch> take_round(bool& release_producer);
+  // Writes and commits a round (mutex_ not held), then clears its batches.
+  void write_round(std::deque<WriteBatch>& batches);
+  // Keeps a round's cleared batches for take_batch() (mutex_ held).
+  void keep_spare_batches(std::deque<WriteBatch>& batches);
+  void run_purges(std::unique_lock<std::mutex>& lock);
+  void notify();
+
+  // writer_admission.cc: the rules of write_batch.h, checked in submit().
   Status validate(const WriteBatch& batch, AdmissionState& state) const;
+  Status validate_begin_file(const WriteBatch::File& file, std::size_t max_key, AdmissionState& state) const;
+  Status validate_event(const WriteBatch::Event& event, std::size_t max_key, AdmissionState& state) const;
+
+  // writer_event_bytes.cc: event bytes to their event files, and their fdatasync.
+  Status write_event_bytes(const std::deque<WriteBatch>& batches);
+  // Hands the event files written since the last sync to the sync thread / waits for that sync.
+  Status start_sync();
+  Status wait_sync();
+
+  // writer_index.cc: a round's index (runs, GTIDs, file records, resume point).
+  Result<BuiltIndex> build_index(const std::deque<WriteBatch>& batches, CommitStats& stats);
+  Status index_begin_file(IndexRound& round, const WriteBatch::File& start);
+  Status index_event(IndexRound& round, const WriteBatch& batch, const WriteBatch::Event& event);
+  Status index_abandon_transaction(IndexRound& round);
+  // Puts the resume point the round's last boundary sets; nullopt when it has none.
+  Result<std::optional<ResumePoint>> put_resume_point(IndexRound& round);
+
+  // writer_commit.cc: the group commit pipeline.
   // One group commit round: the batches' bytes to their event files (while the previous round's
   // bytes may still be syncing), then their sync starts on the sync thread while the previous
   // round's index commits, then this round's index is built and kept open as the pending
   // transaction that the next round commits; when nothing else waits, it commits and syncs now.
   Result<CommitOutcome> commit(std::deque<WriteBatch>& batches);
-  Status write_event_bytes(const std::deque<WriteBatch>& batches);
-  // Hands the event files written since the last sync to the sync thread / waits for that sync.
-  Status start_sync();
-  Status wait_sync();
-  Result<BuiltIndex> build_index(const std::deque<WriteBatch>& batches, CommitStats& stats);
+  // SyncMode::kNone: writes, indexes and commits the round at once.
+  Result<CommitOutcome> commit_without_sync(std::deque<WriteBatch>& batches,
+                                            std::chrono::steady_clock::time_point started);
   // Commits the pending transaction; returns the end its fdatasync made durable, if any.
   Result<std::optional<ResumePoint>> commit_pending();
   // Commits and syncs the pending transaction and publishes it (before a purge or at rest).
@@ -182,14 +219,18 @@ class StoreWriter {
   // MDB_MAP_FULL when what the map has left is kept for purges.
   Status check_map_room() const;
   void after_commit(const CommitOutcome& outcome);
+
+  // writer_failure.cc: stopping on an error and resuming.
   void fail(Error error);
+  // While stopped by an error (mutex_ held): waits for stop(), a purge or the retry interval, then
+  // resumes when there is room again.
+  void wait_to_resume(std::unique_lock<std::mutex>& lock);
   bool ready_to_resume() const;
   // Trims what follows the durable end and reloads the writer's state; false when that failed.
   bool resume();
-  void run_purges(std::unique_lock<std::mutex>& lock);
-  void notify();
 
-  BinlogStore& store_;  // not owned
+  BinlogStore& store_;         // not owned
+  StoreInternals& internals_;  // not owned: store_.internals()
   const Options options_;
   const ProgressCallback on_progress_;
   const CommitObserver on_commit_;
@@ -205,7 +246,6 @@ class StoreWriter {
   std::size_t spare_bytes_ = 0;            // guarded by mutex_
   Progress progress_;                      // guarded by mutex_
   bool stopping_ = false;                  // guarded by mutex_
-  bool retry_requested_ = false;           // guarded by mutex_
 
   // Writer-thread state: the newest file and the durable-end bookkeeping.
   std::unique_ptr<FileState> file_;

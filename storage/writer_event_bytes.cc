@@ -1,0 +1,87 @@
+// StoreWriter's event bytes: a round's events are written to their event files (contiguous events
+// in one call) and fdatasynced on the sync thread. Crash rule (event_files.h): the bytes are on
+// disk before the LMDB commit that indexes them, which writer_commit.cc orders.
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "storage/store_internals.h"
+#include "storage/store_writer.h"
+#include "storage/sync_thread.h"
+
+namespace brelay::storage {
+
+Status StoreWriter::write_event_bytes(const std::deque<WriteBatch>& batches) {
+  const bool sync = store_.sync_mode() == SyncMode::kCommit;
+  std::uint32_t next_seq = next_file_seq_;
+  std::vector<ByteView> pieces;  // contiguous in the file from write_position on
+  std::uint64_t write_position = 0;
+  auto flush = [&]() -> Status {
+    if (pieces.empty()) return {};
+    BRELAY_TRY(appender_.write_at(write_position, pieces));
+    appender_written_ = true;
+    pieces.clear();
+    return {};
+  };
+  for (const WriteBatch& batch : batches) {
+    for (const WriteBatch::Op& op : batch.ops_) {
+      switch (op.kind) {
+        case WriteBatch::OpKind::kBeginFile: {
+          BRELAY_TRY(flush());
+          if (appender_.is_open() && appender_written_) finished_appenders_.push_back(std::move(appender_));
+          BRELAY_ASSIGN_OR_RETURN(appender_, internals_.event_files().create(next_seq++, sync));
+          appender_written_ = false;
+          break;
+        }
+        case WriteBatch::OpKind::kEvent: {
+          const WriteBatch::Event& event = batch.events_[op.index];
+          const ByteView bytes = batch.event_bytes(event);
+          if (!pieces.empty() && pieces.back().data() + pieces.back().size() == bytes.data()) {
+            pieces.back() = ByteView(pieces.back().data(), pieces.back().size() + bytes.size());
+          } else {
+            if (pieces.empty()) write_position = event.position;
+            pieces.push_back(bytes);
+          }
+          break;
+        }
+        case WriteBatch::OpKind::kAbandonTransaction:
+          // The next event is written again from the transaction's start.
+          BRELAY_TRY(flush());
+          break;
+        case WriteBatch::OpKind::kEndFile:
+        case WriteBatch::OpKind::kPutMeta: break;
+      }
+    }
+  }
+  return flush();
+}
+
+Status StoreWriter::start_sync() {
+  if (finished_appenders_.empty() && !appender_written_) return {};
+  // The sync thread gets the ended files' appenders and a duplicate descriptor of the current
+  // one, so the writer may go on writing to it, or close it when a new file begins, meanwhile.
+  std::shared_ptr<EventFileAppender::SyncTarget> current;
+  if (appender_written_) {
+    BRELAY_ASSIGN_OR_RETURN(auto target, appender_.sync_target());
+    current = std::make_shared<EventFileAppender::SyncTarget>(std::move(target));
+  }
+  auto finished = std::make_shared<std::vector<EventFileAppender>>(std::move(finished_appenders_));
+  finished_appenders_.clear();
+  appender_written_ = false;
+  sync_in_flight_ = true;
+  syncer_->start([finished = std::move(finished), current = std::move(current)]() -> Status {
+    for (EventFileAppender& file : *finished)
+      BRELAY_TRY(file.sync());
+    if (current) BRELAY_TRY(current->sync());
+    return {};
+  });
+  return {};
+}
+
+Status StoreWriter::wait_sync() {
+  if (!sync_in_flight_) return {};
+  sync_in_flight_ = false;
+  return syncer_->wait();
+}
+
+}  // namespace brelay::storage

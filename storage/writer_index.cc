@@ -1,0 +1,222 @@
+// StoreWriter's index building: a round's events, already written to their event files, are
+// indexed in one LMDB write transaction: runs of consecutive events, GTID -> position (and back),
+// file records, and the resume point of the round's last complete transaction. The transaction is
+// left open; writer_commit.cc decides when it commits.
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "storage/lmdb_cursor.h"
+#include "storage/store_edits.h"
+#include "storage/store_format.h"
+#include "storage/store_internals.h"
+#include "storage/store_writer.h"
+
+namespace brelay::storage {
+namespace {
+
+// Consecutive events of one file waiting to be indexed as one run.
+struct PendingRun {
+  std::uint32_t file_seq = 0;
+  std::uint64_t first_position = 0;
+  std::vector<std::uint32_t> ends;
+  std::size_t bytes = 0;
+
+  bool empty() const { return ends.empty(); }
+  void add(ByteView event) {
+    bytes += event.size();
+    ends.push_back(static_cast<std::uint32_t>(bytes));
+  }
+  void clear() {
+    ends.clear();
+    bytes = 0;
+  }
+};
+
+// The boundary that ends a round's last complete transaction.
+struct Boundary {
+  std::uint32_t file_seq;
+  std::uint64_t position;
+  std::int64_t timestamp;
+  ByteView executed_gtid_set;
+};
+
+// Writes the index entry of a run whose bytes are already in its event file.
+Status write_index(LmdbCursor& events, PendingRun& run) {
+  if (run.empty()) return {};
+  const auto key = EventKey{run.file_seq, run.first_position}.encode();
+  BRELAY_ASSIGN_OR_RETURN(auto value,
+                          events.reserve(key, RunView::encoded_size(run.ends.size()), MDB_APPEND));
+  RunView::write(value, run.ends);
+  run.clear();
+  return {};
+}
+
+Status put_file_record(LmdbTxn& txn, const StoreDatabases& dbs, const FileInfo& info) {
+  const Bytes record = record_view(info).encode();
+  return txn.put(dbs.files, encode_file_key(info.seq), record);
+}
+
+}  // namespace
+
+// What indexing one round works with. The cursors belong to `txn` and die with the round, before
+// the transaction commits.
+struct StoreWriter::IndexRound {
+  LmdbTxn& txn;
+  LmdbCursor events;
+  LmdbCursor gtid_positions;
+  LmdbCursor gtids;
+  const std::int64_t now;
+  CommitStats& stats;
+  // GTIDs of one source mostly arrive in key order: append them, until one does not sort last.
+  bool gtids_in_order = true;
+  PendingRun run{};
+  std::optional<Boundary> boundary{};
+  std::string boundary_file{};  // the name of boundary->file_seq (a later file may have begun since)
+};
+
+Result<StoreWriter::BuiltIndex> StoreWriter::build_index(const std::deque<WriteBatch>& batches,
+                                                         CommitStats& stats) {
+  const StoreDatabases& dbs = internals_.dbs();
+  BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_write(internals_.env()));
+  BRELAY_ASSIGN_OR_RETURN(LmdbCursor events, LmdbCursor::open(txn, dbs.events));
+  BRELAY_ASSIGN_OR_RETURN(LmdbCursor gtid_positions, LmdbCursor::open(txn, dbs.gtid_positions));
+  BRELAY_ASSIGN_OR_RETURN(LmdbCursor gtids, LmdbCursor::open(txn, dbs.gtids));
+  IndexRound round{txn, std::move(events), std::move(gtid_positions), std::move(gtids), store_.now(), stats};
+
+  for (const WriteBatch& batch : batches) {
+    for (const WriteBatch::Op& op : batch.ops_) {
+      switch (op.kind) {
+        case WriteBatch::OpKind::kBeginFile:
+          BRELAY_TRY(index_begin_file(round, batch.files_[op.index]));
+          break;
+        case WriteBatch::OpKind::kEvent:
+          BRELAY_TRY(index_event(round, batch, batch.events_[op.index]));
+          break;
+        case WriteBatch::OpKind::kEndFile:
+          BRELAY_TRY(write_index(round.events, round.run));
+          file_->info.closed = true;
+          file_->dirty = true;
+          break;
+        case WriteBatch::OpKind::kAbandonTransaction: BRELAY_TRY(index_abandon_transaction(round)); break;
+        case WriteBatch::OpKind::kPutMeta: {
+          const WriteBatch::Meta& meta = batch.metas_[op.index];
+          BRELAY_TRY(txn.put(dbs.relay_meta, as_bytes(meta.key), meta.value));
+          break;
+        }
+      }
+    }
+  }
+  BRELAY_TRY(write_index(round.events, round.run));
+  if (file_ && file_->dirty) {
+    BRELAY_TRY(put_file_record(txn, dbs, file_->info));
+    file_->dirty = false;
+  }
+  BRELAY_ASSIGN_OR_RETURN(std::optional<ResumePoint> end, put_resume_point(round));
+  return BuiltIndex{std::move(txn), std::move(end)};
+}
+
+Status StoreWriter::index_begin_file(IndexRound& round, const WriteBatch::File& start) {
+  const StoreDatabases& dbs = internals_.dbs();
+  BRELAY_TRY(write_index(round.events, round.run));
+  if (file_) {
+    file_->info.closed = true;
+    BRELAY_TRY(put_file_record(round.txn, dbs, file_->info));
+  }
+  auto state = std::make_unique<FileState>();
+  state->info.seq = next_file_seq_++;
+  state->info.name = start.name;
+  state->info.first_position = start.first_position;
+  state->info.end_position = start.first_position;
+  state->info.created_time = round.now;
+  state->info.last_write_time = round.now;
+  state->info.format_description = start.format_description;
+  state->info.previous_gtids = start.previous_gtids;
+  state->next_position = start.first_position;
+  state->dirty = true;
+  const auto seq_key = encode_file_key(state->info.seq);
+  if (auto named = round.txn.put(dbs.file_names, as_bytes(start.name), seq_key, MDB_NOOVERWRITE); !named) {
+    if (named.error().code() == MDB_KEYEXIST) {
+      return make_error("the store already holds a file named {}: a file begins once", start.name);
+    }
+    return std::move(named).error();
+  }
+  file_ = std::move(state);
+  current_transaction_gtid_.clear();
+  return {};
+}
+
+Status StoreWriter::index_event(IndexRound& round, const WriteBatch& batch, const WriteBatch::Event& event) {
+  const ByteView bytes = batch.event_bytes(event);
+  round.stats.events += 1;
+  round.stats.event_bytes += bytes.size();
+  const std::uint32_t seq = file_->info.seq;
+  PendingRun& run = round.run;
+  if (!run.empty() && (run.file_seq != seq || run.bytes + bytes.size() > options_.max_run_bytes)) {
+    BRELAY_TRY(write_index(round.events, run));
+  }
+  if (run.empty()) {
+    run.file_seq = seq;
+    run.first_position = event.position;
+  }
+  run.add(bytes);
+  if (const ByteView gtid = batch.event_gtid(event); !gtid.empty()) {
+    const auto key = EventKey{seq, event.position}.encode();
+    if (round.gtids_in_order) {
+      Status appended = round.gtids.put(gtid, key, MDB_APPEND);
+      if (!appended && appended.error().code() != MDB_KEYEXIST) return std::move(appended).error();
+      round.gtids_in_order = static_cast<bool>(appended);
+    }
+    if (!round.gtids_in_order) BRELAY_TRY(round.gtids.put(gtid, key));
+    BRELAY_TRY(round.gtid_positions.put(key, gtid, MDB_APPEND));
+    current_transaction_gtid_.assign(gtid.begin(), gtid.end());
+  }
+  if (!file_->unfinished_first_timestamp) file_->unfinished_first_timestamp = event.timestamp;
+  file_->next_position = event.position + bytes.size();
+  if (!event.boundary) return {};
+  FileInfo& info = file_->info;
+  info.end_position = file_->next_position;
+  if (info.first_timestamp == 0) info.first_timestamp = *file_->unfinished_first_timestamp;
+  info.last_timestamp = event.timestamp;
+  info.last_write_time = round.now;
+  file_->unfinished_first_timestamp.reset();
+  file_->dirty = true;
+  if (!current_transaction_gtid_.empty()) {
+    std::swap(last_gtid_, current_transaction_gtid_);  // both keep their buffers
+    current_transaction_gtid_.clear();
+  }
+  if (!round.boundary || round.boundary->file_seq != seq) round.boundary_file = info.name;
+  round.boundary = Boundary{seq, info.end_position, event.timestamp, batch.event_executed_set(event)};
+  return {};
+}
+
+Status StoreWriter::index_abandon_transaction(IndexRound& round) {
+  BRELAY_TRY(write_index(round.events, round.run));
+  if (file_ && file_->next_position != file_->info.end_position) {
+    const EventKey from{file_->info.seq, file_->info.end_position};
+    const EventKey until{file_->info.seq + 1, 0};
+    BRELAY_TRY(erase_events(round.txn, internals_.dbs(), from, until));
+    BRELAY_TRY(erase_gtids(round.txn, internals_.dbs(), from, until));
+    file_->next_position = file_->info.end_position;
+    file_->unfinished_first_timestamp.reset();
+  }
+  current_transaction_gtid_.clear();
+  return {};
+}
+
+Result<std::optional<ResumePoint>> StoreWriter::put_resume_point(IndexRound& round) {
+  if (!round.boundary) return std::optional<ResumePoint>();
+  const Boundary& boundary = *round.boundary;
+  ResumeRecordView record;
+  record.file_seq = boundary.file_seq;
+  record.position = boundary.position;
+  record.timestamp = boundary.timestamp;
+  record.file_name = round.boundary_file;
+  record.last_gtid = last_gtid_;
+  record.executed_gtid_set = boundary.executed_gtid_set;
+  const Bytes encoded = record.encode();
+  BRELAY_TRY(round.txn.put(internals_.dbs().meta, as_bytes(meta_key::kResumePoint), encoded));
+  return std::optional<ResumePoint>(to_resume_point(record));
+}
+
+}  // namespace brelay::storage
