@@ -38,6 +38,9 @@ set(_allowed_relay/tools ${_below_core})
 set(_allowed_relay/checks ${_below_core})
 set(_allowed_relay/http ${_below_core} relay/upstream relay/downstream)
 set(_allowed_relay/app ${_floors})
+# Headers private to their folder: the storage writer's, reader's and recovery's view of the store's
+# internals (storage/store_internals.h says why).
+set(_private_headers storage/store_internals.h)
 
 # The floor a path (relative to the root) belongs to: the longest floor that is a prefix of it.
 function(_brelay_floor_of path out)
@@ -79,6 +82,8 @@ foreach(top common net storage relay)
       _brelay_floor_of("${target}" to)
       if(to STREQUAL "")
         list(APPEND _violations "${file} (${from}) includes \"${target}\", which names no floor")
+      elseif(target IN_LIST _private_headers AND NOT to STREQUAL from)
+        list(APPEND _violations "${file} (${from}) includes \"${target}\", which is private to ${to}")
       elseif(NOT to STREQUAL from AND NOT to IN_LIST _allowed_${from})
         list(JOIN _allowed_${from} ", " allowed)
         list(APPEND _violations "${file} (${from}) includes \"${target}\" (${to}): ${from} may include only ${allowed}")

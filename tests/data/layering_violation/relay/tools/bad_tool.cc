@@ -1,0 +1,3 @@
+#include "relay/core/config.h"
+#include "storage/binlog_store.h"
+#include "storage/store_internals.h"
