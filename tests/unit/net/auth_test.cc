@@ -4,6 +4,7 @@
 // clients do differently.
 #include <gtest/gtest.h>
 
+#include "common/hex.h"
 #include "net/accounts.h"
 #include "net/auth_caching_sha2.h"
 #include "net/auth_native.h"
