@@ -113,26 +113,6 @@ Result<std::shared_ptr<const RsaKeyPair>> RsaKeyPair::generate(int bits) {
   return adopt(key.release());
 }
 
-Result<std::shared_ptr<const RsaKeyPair>> RsaKeyPair::from_private_key_pem(std::string_view pem) {
-  ERR_clear_error();
-  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  if (!bio) return openssl_error("reading an RSA private key");
-  PkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
-  if (!key) return openssl_error("reading an RSA private key (PEM, unencrypted)");
-  return adopt(key.release());
-}
-
-Result<std::shared_ptr<const RsaKeyPair>> RsaKeyPair::load_private_key_file(const std::string& path) {
-  ERR_clear_error();
-  BioPtr bio(BIO_new_file(path.c_str(), "r"));
-  if (!bio) return openssl_error(fmt::format("opening the RSA private key file {}", path));
-  PkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
-  if (!key) return openssl_error(fmt::format("reading the RSA private key in {} (PEM, unencrypted)", path));
-  auto pair = adopt(key.release());
-  if (!pair) return std::move(pair).error().with_context(path);
-  return pair;
-}
-
 std::size_t RsaKeyPair::cipher_size() const {
   return static_cast<std::size_t>(EVP_PKEY_get_size(key_));
 }

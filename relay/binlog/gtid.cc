@@ -62,12 +62,6 @@ std::string Uuid::to_string() const {
   return out;
 }
 
-bool Uuid::is_nil() const {
-  for (std::uint8_t b : bytes)
-    if (b != 0) return false;
-  return true;
-}
-
 bool is_tag_start_char(char c) {
   return is_alpha(c) || c == '_';
 }

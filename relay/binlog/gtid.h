@@ -26,7 +26,6 @@ struct Uuid {
   static Uuid from_bytes(ByteView sixteen);
   // Lower-case canonical form.
   std::string to_string() const;
-  bool is_nil() const;
 
   friend auto operator<=>(const Uuid&, const Uuid&) = default;
   friend bool operator==(const Uuid&, const Uuid&) = default;
