@@ -4,17 +4,6 @@
 
 namespace brelay {
 
-std::string to_hex(ByteView bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (std::uint8_t b : bytes) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 0xf]);
-  }
-  return out;
-}
-
 Status ByteReader::need(std::size_t size, std::string_view field) const {
   if (size > remaining()) {
     return make_error("truncated {}: needs {} bytes at offset {}, {} remain", field, size, position_,

@@ -1,5 +1,5 @@
 // Byte buffers shared by every layer: Bytes owns, ByteView borrows. Helpers convert to and from
-// text (names, SQL) and hex (tests, logs).
+// text (names, SQL); common/hex.h (included here) converts to and from hex.
 #pragma once
 
 #include <cstdint>
@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "common/hex.h"
 
 namespace brelay {
 
@@ -23,8 +25,5 @@ inline Bytes to_bytes(std::string_view text) {
   auto view = as_bytes(text);
   return Bytes(view.begin(), view.end());
 }
-
-// Lower-case hex, two digits per byte.
-std::string to_hex(ByteView bytes);
 
 }  // namespace brelay

@@ -9,6 +9,7 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
+#include "common/hex.h"
 #include "net/openssl_error.h"
 
 namespace brelay::net {
@@ -39,13 +40,6 @@ Status set_oaep_padding(EVP_PKEY_CTX* context) {
   return {};
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 }  // namespace
 
 CachingSha2PasswordHash caching_sha2_password_hash(std::string_view password) {
@@ -62,12 +56,7 @@ Result<CachingSha2PasswordHash> parse_caching_sha2_password_hash(std::string_vie
     return make_error(
         "a caching_sha2_password hash is 64 hex digits (SHA256(SHA256(password))), got {} characters",
         text.size());
-  for (std::size_t i = 0; i < hash.size(); ++i) {
-    const int high = hex_value(text[2 * i]);
-    const int low = hex_value(text[2 * i + 1]);
-    if (high < 0 || low < 0) return make_error("a caching_sha2_password hash has a non-hex character");
-    hash[i] = static_cast<std::uint8_t>(high << 4 | low);
-  }
+  if (!from_hex(text, hash)) return make_error("a caching_sha2_password hash has a non-hex character");
   return hash;
 }
 
@@ -122,26 +111,6 @@ Result<std::shared_ptr<const RsaKeyPair>> RsaKeyPair::generate(int bits) {
   PkeyPtr key(EVP_RSA_gen(static_cast<unsigned int>(bits)));
   if (!key) return openssl_error("generating an RSA key pair");
   return adopt(key.release());
-}
-
-Result<std::shared_ptr<const RsaKeyPair>> RsaKeyPair::from_private_key_pem(std::string_view pem) {
-  ERR_clear_error();
-  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  if (!bio) return openssl_error("reading an RSA private key");
-  PkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
-  if (!key) return openssl_error("reading an RSA private key (PEM, unencrypted)");
-  return adopt(key.release());
-}
-
-Result<std::shared_ptr<const RsaKeyPair>> RsaKeyPair::load_private_key_file(const std::string& path) {
-  ERR_clear_error();
-  BioPtr bio(BIO_new_file(path.c_str(), "r"));
-  if (!bio) return openssl_error(fmt::format("opening the RSA private key file {}", path));
-  PkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
-  if (!key) return openssl_error(fmt::format("reading the RSA private key in {} (PEM, unencrypted)", path));
-  auto pair = adopt(key.release());
-  if (!pair) return std::move(pair).error().with_context(path);
-  return pair;
 }
 
 std::size_t RsaKeyPair::cipher_size() const {

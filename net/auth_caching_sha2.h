@@ -45,9 +45,6 @@ class RsaKeyPair {
  public:
   // A new 2048-bit key (takes some tens of milliseconds).
   static Result<std::shared_ptr<const RsaKeyPair>> generate(int bits = 2048);
-  // A PEM private key (PKCS#1 or PKCS#8, unencrypted) from a file.
-  static Result<std::shared_ptr<const RsaKeyPair>> load_private_key_file(const std::string& path);
-  static Result<std::shared_ptr<const RsaKeyPair>> from_private_key_pem(std::string_view pem);
 
   ~RsaKeyPair();
   RsaKeyPair(const RsaKeyPair&) = delete;

@@ -2,19 +2,13 @@
 
 #include <openssl/crypto.h>
 
+#include "common/hex.h"
 #include "net/digests.h"
 
 namespace brelay::net {
 namespace {
 
 using Sha1 = Sha1Digest;
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 }  // namespace
 
@@ -23,12 +17,8 @@ NativePasswordHash native_password_hash(std::string_view password) {
 }
 
 std::string format_native_password_hash(const NativePasswordHash& hash) {
-  static constexpr char kDigits[] = "0123456789ABCDEF";
   std::string text = "*";
-  for (std::uint8_t b : hash) {
-    text.push_back(kDigits[b >> 4]);
-    text.push_back(kDigits[b & 0xf]);
-  }
+  append_hex(text, hash, HexCase::kUpper);
   return text;
 }
 
@@ -38,12 +28,7 @@ Result<NativePasswordHash> parse_native_password_hash(std::string_view text) {
   if (text.size() != hash.size() * 2)
     return make_error("a mysql_native_password hash is '*' and 40 hex digits, got {} characters",
                       text.size());
-  for (std::size_t i = 0; i < hash.size(); ++i) {
-    const int high = hex_value(text[2 * i]);
-    const int low = hex_value(text[2 * i + 1]);
-    if (high < 0 || low < 0) return make_error("a mysql_native_password hash has a non-hex character");
-    hash[i] = static_cast<std::uint8_t>(high << 4 | low);
-  }
+  if (!from_hex(text, hash)) return make_error("a mysql_native_password hash has a non-hex character");
   return hash;
 }
 

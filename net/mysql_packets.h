@@ -53,9 +53,6 @@ Result<EofPacket> decode_eof(ByteView payload);
 // Classifies a reply by its first byte and size. An EOF packet (and an OK that ends a result set
 // under DEPRECATE_EOF) starts with 0xFE and is shorter than a full chunk; a row or a binlog event
 // can also start with 0xFE only when it is at least that long.
-inline bool is_ok_packet(ByteView payload) {
-  return !payload.empty() && payload[0] == kOkHeader;
-}
 inline bool is_err_packet(ByteView payload) {
   return !payload.empty() && payload[0] == kErrHeader;
 }

@@ -67,9 +67,7 @@ class MySqlServer {
   void set_accounts(std::shared_ptr<const AccountStore> accounts) {
     settings_.accounts = std::move(accounts);
   }
-  void set_rsa_keys(std::shared_ptr<const RsaKeyPair> keys) { settings_.rsa_keys = std::move(keys); }
   void set_greeting_auth_plugin(std::string plugin) { settings_.greeting_auth_plugin = std::move(plugin); }
-  void set_idle_timeout(std::chrono::milliseconds timeout) { settings_.idle_timeout = timeout; }
 
   // The session with this connection id, or null. Valid until its handler hears on_closed().
   ServerSession* find_session(std::uint32_t connection_id);

@@ -59,7 +59,6 @@ class PacketChannel final : private TcpConnection::Observer {
   void pause_reading();
   // Reads again; does not announce packets already buffered (call next_packet()).
   Status resume_reading();
-  bool reading_paused() const { return paused_; }
   // The next whole packet, std::nullopt when none is buffered, or a framing error (over the size
   // limit, chunks out of order) after which the connection should be closed.
   Result<std::optional<Packet>> next_packet();

@@ -72,7 +72,6 @@ class ServerSession final : private PacketChannel::Listener {
   bool tls() const { return channel_.tls_established(); }
   std::string tls_version() const { return channel_.tls_version(); }
   std::string tls_cipher() const { return channel_.tls_cipher(); }
-  std::uint32_t client_capabilities() const { return client_capabilities_; }
   bool deprecate_eof() const;
   bool authenticated() const { return state_ == State::kCommand; }
   SessionHandler* handler() { return handler_.get(); }

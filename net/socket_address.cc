@@ -8,6 +8,11 @@
 
 namespace brelay::net {
 
+std::string HostPort::to_string() const {
+  if (host.find(':') != std::string::npos) return fmt::format("[{}]:{}", host, port);
+  return fmt::format("{}:{}", host, port);
+}
+
 Result<HostPort> parse_host_port(std::string_view text) {
   HostPort result;
   std::string_view port_text;
@@ -79,9 +84,7 @@ std::uint16_t address_port(const sockaddr* address) {
 }
 
 std::string format_address(const sockaddr* address) {
-  if (address->sa_family == AF_INET6)
-    return fmt::format("[{}]:{}", format_host(address), address_port(address));
-  return fmt::format("{}:{}", format_host(address), address_port(address));
+  return HostPort{format_host(address), address_port(address)}.to_string();
 }
 
 }  // namespace brelay::net

@@ -15,9 +15,13 @@ namespace brelay::net {
 struct HostPort {
   std::string host;  // a name or an IP literal, without brackets
   std::uint16_t port = 0;
+
+  // "host:port", or "[host]:port" when the host is an IPv6 literal: what parse_host_port reads.
+  std::string to_string() const;
 };
 
 // "host:port", "[v6-address]:port"; a bare IPv6 literal needs the brackets when a port follows.
+// Accepts port 0 (a listener's "any free port").
 Result<HostPort> parse_host_port(std::string_view text);
 
 // True when `host` is an IPv4 or IPv6 literal.

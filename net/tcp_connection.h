@@ -57,7 +57,6 @@ class TcpConnection {
 
   Status start_reading();
   void stop_reading();
-  bool is_reading() const { return reading_; }
 
   // Writes the buffers in order after anything still pending. What the kernel does not take at once
   // is copied, so the caller's memory is free again when this returns. An error means the socket

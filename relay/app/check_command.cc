@@ -13,7 +13,6 @@
 #include "relay/checks/preflight.h"
 #include "relay/checks/source_checks.h"
 #include "relay/core/config.h"
-#include "relay/core/config_to_layers.h"
 
 namespace brelay::relay {
 namespace {
@@ -24,7 +23,7 @@ net::ClientOptions client_options(const SourceConfig& source, std::string user, 
   options.port = source.port;
   options.user = std::move(user);
   options.password = std::move(password);
-  options.tls_mode = to_net(source.tls);
+  options.tls_mode = source.tls;
   options.tls_ca_file = source.tls_ca;
   options.connect_timeout = std::chrono::seconds(10);
   options.connect_attributes = {{"_client_name", "binlog-relay"}, {"program_name", "binlog-relay check"}};
@@ -54,7 +53,7 @@ void check_source_server(const Config& config, const CheckCommandOptions& option
     return;
   }
   const bool tls = (*client)->async().tls();
-  if (!tls && source.tls != TlsMode::kDisabled) {
+  if (!tls && source.tls != net::TlsMode::kDisabled) {
     checklist.warn(
         "source", fmt::format("connected to {} without TLS: the source offers none", endpoint),
         "enable TLS on the source (ssl_cert, ssl_key) and set [source] tls = \"verify_ca\" with tls_ca, "

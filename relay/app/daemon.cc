@@ -9,6 +9,7 @@
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
+#include "common/hex.h"
 #include "net/signal_watcher.h"
 #include "relay/app/logging.h"
 #include "relay/app/retention_scheduler.h"

@@ -10,11 +10,6 @@ namespace {
 constexpr std::chrono::milliseconds kFirstCheck{2000};
 constexpr std::chrono::milliseconds kPeriodicCheck{60000};
 
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 std::optional<storage::RetentionPolicy> retention_policy(const StorageConfig& storage) {
@@ -101,7 +96,6 @@ void RetentionScheduler::request_purge() {
 
 void RetentionScheduler::on_purged(Result<storage::PurgeReport> report) {
   in_flight_ = false;
-  last_run_time_ = unix_now();
   if (!report) {
     purge_errors_.add();
     last_outcome_ = "error: " + report.error().message();

@@ -34,9 +34,8 @@ class RetentionScheduler {
   void start();
   void stop();
 
-  // The last policy purge's outcome, for status: when it ran (Unix seconds, 0: never) and what it
-  // reported ("" when it purged nothing; else the files, or the error).
-  std::int64_t last_run_time() const { return last_run_time_; }
+  // The last policy purge's outcome, for status: what it reported ("" when it purged nothing; else
+  // the files, or the error).
   const std::string& last_outcome() const { return last_outcome_; }
 
  private:
@@ -53,7 +52,6 @@ class RetentionScheduler {
   bool in_flight_ = false;
   bool again_ = false;  // another check was asked for while one ran
   bool stopped_ = true;
-  std::int64_t last_run_time_ = 0;
   std::string last_outcome_;
   std::string last_kept_for_;  // the reader-protected file last logged (log once per file)
   // Shared with the writer thread's callback so an answer after stop() is dropped.

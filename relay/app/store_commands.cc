@@ -54,7 +54,7 @@ Status wait_for(int fd, short events, std::chrono::steady_clock::time_point dead
 
 // GET `path` from the relay's own HTTP endpoint at `address` (a loopback or local address from
 // [metrics] listen); the response body when the status is 200.
-Result<std::string> http_get(const HostPort& address, std::string_view path,
+Result<std::string> http_get(const net::HostPort& address, std::string_view path,
                              std::chrono::milliseconds timeout) {
   std::string host = address.host;
   if (host == "0.0.0.0" || host.empty()) host = "127.0.0.1";
@@ -70,8 +70,7 @@ Result<std::string> http_get(const HostPort& address, std::string_view path,
   Socket socket(::socket(found->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (socket.fd() < 0) return make_error("socket: {}", std::strerror(errno));
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  const std::string where = fmt::format(
-      "http://{}:{}{}", host.find(':') != std::string::npos ? "[" + host + "]" : host, address.port, path);
+  const std::string where = fmt::format("http://{}{}", net::HostPort{host, address.port}.to_string(), path);
   if (::connect(socket.fd(), found->ai_addr, found->ai_addrlen) != 0 && errno != EINPROGRESS)
     return make_error("{}: {}", where, std::strerror(errno));
   BRELAY_TRY(wait_for(socket.fd(), POLLOUT, deadline, "connecting to " + where));

@@ -3,16 +3,11 @@
 #include <algorithm>
 #include <charconv>
 
+#include "common/hex.h"
+
 namespace brelay::binlog {
 
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 char to_lower(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
@@ -38,8 +33,8 @@ Result<Uuid> Uuid::parse(std::string_view text) {
       ++i;
       continue;
     }
-    const int high = hex_value(text[i]);
-    const int low = hex_value(text[i + 1]);
+    const int high = hex_digit_value(text[i]);
+    const int low = hex_digit_value(text[i + 1]);
     if (high < 0 || low < 0) return make_error("bad UUID '{}': non-hex digit at position {}", text, i);
     uuid.bytes[byte++] = static_cast<std::uint8_t>(high << 4 | low);
     i += 2;
@@ -54,21 +49,17 @@ Uuid Uuid::from_bytes(ByteView sixteen) {
 }
 
 std::string Uuid::to_string() const {
-  static constexpr char kDigits[] = "0123456789abcdef";
+  static constexpr std::size_t kGroupBytes[] = {4, 2, 2, 2, 6};  // 8-4-4-4-12 digits
+  const ByteView all(bytes);
   std::string out;
   out.reserve(36);
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
-    out.push_back(kDigits[bytes[i] >> 4]);
-    out.push_back(kDigits[bytes[i] & 0xf]);
+  std::size_t start = 0;
+  for (std::size_t group : kGroupBytes) {
+    if (start != 0) out.push_back('-');
+    append_hex(out, all.subspan(start, group));
+    start += group;
   }
   return out;
-}
-
-bool Uuid::is_nil() const {
-  for (std::uint8_t b : bytes)
-    if (b != 0) return false;
-  return true;
 }
 
 bool is_tag_start_char(char c) {

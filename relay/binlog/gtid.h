@@ -26,7 +26,6 @@ struct Uuid {
   static Uuid from_bytes(ByteView sixteen);
   // Lower-case canonical form.
   std::string to_string() const;
-  bool is_nil() const;
 
   // clang-tidy 14 takes the defaulted <=> for a literal 0 compared with a pointer.
   // NOLINTNEXTLINE(modernize-use-nullptr)

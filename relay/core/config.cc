@@ -168,15 +168,14 @@ class SectionReader {
   std::set<std::string> used_;
 };
 
-Result<TlsMode> parse_tls_mode(std::string_view text) {
-  const std::string v = lower(text);
-  if (v == "disabled") return TlsMode::kDisabled;
-  if (v == "preferred") return TlsMode::kPreferred;
-  if (v == "required") return TlsMode::kRequired;
-  if (v == "verify_ca") return TlsMode::kVerifyCa;
-  if (v == "verify_identity") return TlsMode::kVerifyIdentity;
-  return make_error("'{}' is not a TLS mode: use disabled, preferred, required, verify_ca or verify_identity",
-                    text);
+// net's names, in any letter case.
+Result<net::TlsMode> parse_tls_setting(std::string_view text) {
+  auto mode = net::parse_tls_mode(lower(text));
+  if (!mode) {
+    return make_error(
+        "'{}' is not a TLS mode: use disabled, preferred, required, verify_ca or verify_identity", text);
+  }
+  return mode;
 }
 
 Status read_source(SectionReader& r, SourceConfig& source) {
@@ -208,11 +207,12 @@ Status read_source(SectionReader& r, SourceConfig& source) {
   BRELAY_TRY(r.get_uint("start_position", source.start_position, 4, std::uint64_t{1} << 62));
   std::string tls = "preferred";
   BRELAY_TRY(r.get("tls", tls));
-  auto mode = parse_tls_mode(tls);
+  auto mode = parse_tls_setting(tls);
   if (!mode) return r.error("tls", mode.error().message());
   source.tls = *mode;
   BRELAY_TRY(r.get_path("tls_ca", source.tls_ca));
-  if ((source.tls == TlsMode::kVerifyCa || source.tls == TlsMode::kVerifyIdentity) && source.tls_ca.empty()) {
+  if ((source.tls == net::TlsMode::kVerifyCa || source.tls == net::TlsMode::kVerifyIdentity) &&
+      source.tls_ca.empty()) {
     return r.error("tls_ca",
                    fmt::format("is required with tls = \"{}\": the CA bundle that signed the source's "
                                "certificate",
@@ -254,7 +254,7 @@ Status read_storage(SectionReader& r, StorageConfig& storage) {
 Status read_server(SectionReader& r, ServerConfig& server) {
   std::string listen = server.listen.to_string();
   BRELAY_TRY(r.get("listen", listen));
-  auto parsed = parse_host_port(listen);
+  auto parsed = parse_listen_address(listen);
   if (!parsed) return r.error("listen", parsed.error().message());
   server.listen = *parsed;
   std::uint64_t server_id = 0;
@@ -349,7 +349,7 @@ Status read_metrics(SectionReader& r, MetricsConfig& metrics) {
     std::string listen;
     BRELAY_TRY(r.get("listen", listen));
     if (!listen.empty()) {
-      auto parsed = parse_host_port(listen);
+      auto parsed = parse_listen_address(listen);
       if (!parsed) return r.error("listen", parsed.error().message());
       metrics.listen = *parsed;
     }
@@ -453,11 +453,6 @@ Result<Config> build_config(const toml::table& root, const std::string& path) {
 
 }  // namespace
 
-std::string HostPort::to_string() const {
-  if (host.find(':') != std::string::npos) return fmt::format("[{}]:{}", host, port);
-  return fmt::format("{}:{}", host, port);
-}
-
 Result<Duration> parse_duration(std::string_view text) {
   if (text == "0") return Duration(0);
   std::size_t digits = 0;
@@ -513,43 +508,21 @@ Result<std::uint64_t> parse_size(std::string_view text) {
   return value << shift;
 }
 
-Result<HostPort> parse_host_port(std::string_view text) {
-  HostPort out;
-  std::string_view port_text;
-  if (text.starts_with('[')) {
+Result<net::HostPort> parse_listen_address(std::string_view text) {
+  auto parsed = net::parse_host_port(text);
+  if (parsed && parsed->port != 0) return parsed;
+  // net's message names the detail; the configuration's says which form to write, by the part that
+  // is wrong: the brackets of an IPv6 address, the single colon, or else the host or port.
+  if (!parsed && text.starts_with('[')) {
     const auto close = text.find(']');
-    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':')
       return make_error("'{}' is not an address: write \"[ipv6]:port\"", text);
-    }
-    out.host = std::string(text.substr(1, close - 1));
-    port_text = text.substr(close + 2);
-  } else {
+  } else if (!parsed) {
     const auto colon = text.rfind(':');
-    if (colon == std::string_view::npos || text.find(':') != colon) {
+    if (colon == std::string_view::npos || text.find(':') != colon)
       return make_error("'{}' is not an address: write \"host:port\" (IPv6 as \"[::1]:3306\")", text);
-    }
-    out.host = std::string(text.substr(0, colon));
-    port_text = text.substr(colon + 1);
   }
-  unsigned port = 0;
-  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (out.host.empty() || ec != std::errc() || end != port_text.data() + port_text.size() || port == 0 ||
-      port > 65535) {
-    return make_error("'{}' is not an address: write \"host:port\" with a port from 1 to 65535", text);
-  }
-  out.port = static_cast<std::uint16_t>(port);
-  return out;
-}
-
-std::string_view to_string(TlsMode mode) {
-  switch (mode) {
-    case TlsMode::kDisabled: return "disabled";
-    case TlsMode::kPreferred: return "preferred";
-    case TlsMode::kRequired: return "required";
-    case TlsMode::kVerifyCa: return "verify_ca";
-    case TlsMode::kVerifyIdentity: return "verify_identity";
-  }
-  return "?";
+  return make_error("'{}' is not an address: write \"host:port\" with a port from 1 to 65535", text);
 }
 
 std::string_view to_string(Role role) {

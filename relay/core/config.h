@@ -10,20 +10,15 @@
 #include <vector>
 
 #include "common/result.h"
+#include "net/socket_address.h"
+#include "net/tls_context.h"
 
 namespace brelay::relay {
 
 using Duration = std::chrono::milliseconds;
 
-enum class TlsMode { kDisabled, kPreferred, kRequired, kVerifyCa, kVerifyIdentity };
 enum class SyncMode { kCommit, kNone };
 enum class Role { kReplica, kAdmin };
-
-struct HostPort {
-  std::string host;
-  std::uint16_t port = 0;
-  std::string to_string() const;
-};
 
 struct SourceConfig {
   std::string host;
@@ -34,7 +29,7 @@ struct SourceConfig {
   bool gtid = false;
   std::string start_file;  // "" = the source's oldest binlog
   std::uint64_t start_position = 4;
-  TlsMode tls = TlsMode::kPreferred;
+  net::TlsMode tls = net::TlsMode::kPreferred;
   std::string tls_ca;
   bool semi_sync = false;
   Duration heartbeat_period = std::chrono::seconds(1);
@@ -50,7 +45,7 @@ struct StorageConfig {
 };
 
 struct ServerConfig {
-  HostPort listen{"0.0.0.0", 3306};
+  net::HostPort listen{"0.0.0.0", 3306};
   std::uint32_t server_id = 0;
   std::string server_uuid;  // "" = generated once and kept in the store
   std::string tls_cert;
@@ -67,7 +62,7 @@ struct UserConfig {
 };
 
 struct MetricsConfig {
-  std::optional<HostPort> listen;  // absent: no HTTP endpoint
+  std::optional<net::HostPort> listen;  // absent: no HTTP endpoint
 };
 
 struct LogConfig {
@@ -95,10 +90,10 @@ Result<Config> parse_config(std::string_view text, const std::string& path);
 Result<Duration> parse_duration(std::string_view text);
 // "0", "512KiB", "100MiB", "100GiB", "1TiB", or a plain number of bytes.
 Result<std::uint64_t> parse_size(std::string_view text);
-// "host:port", "[v6]:port".
-Result<HostPort> parse_host_port(std::string_view text);
+// A listening address as [server] and [metrics] write it: net::parse_host_port's "host:port" or
+// "[v6]:port" with a port from 1 to 65535; errors in the configuration's wording.
+Result<net::HostPort> parse_listen_address(std::string_view text);
 
-std::string_view to_string(TlsMode mode);
 std::string_view to_string(Role role);
 
 }  // namespace brelay::relay

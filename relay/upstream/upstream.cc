@@ -183,7 +183,7 @@ net::ClientOptions Upstream::client_options() const {
   options.port = config_.port;
   options.user = config_.user;
   options.password = config_.password;
-  options.tls_mode = to_net(config_.tls);
+  options.tls_mode = config_.tls;
   options.tls_ca_file = config_.tls_ca;
   options.connect_attributes = {{"_client_name", "binlog-relay"},
                                 {"program_name", "binlog-relay"},

@@ -18,7 +18,7 @@ Result<std::unique_ptr<ThreadedRelay>> ThreadedRelay::start(ThreadedRelayOptions
   config.server.tls_key = options.tls_key;
   config.server.require_tls = options.require_tls;
   BRELAY_ASSIGN_OR_RETURN(std::uint16_t port, free_loopback_port());
-  config.server.listen = relay::HostPort{"127.0.0.1", port};
+  config.server.listen = net::HostPort{"127.0.0.1", port};
   config.users = std::move(options.users);
   if (config.users.empty()) {
     relay::UserConfig replica;

@@ -85,9 +85,5 @@ TEST(ByteReader, ExpectEndReportsTrailingBytes) {
   EXPECT_EQ(status.error().message(), "COM_PING: 2 unexpected trailing bytes");
 }
 
-TEST(Bytes, HexEncoding) {
-  EXPECT_EQ(to_hex(to_bytes(std::string_view("\x00\xab\x10", 3))), "00ab10");
-}
-
 }  // namespace
 }  // namespace brelay

@@ -4,14 +4,13 @@
 // clients do differently.
 #include <gtest/gtest.h>
 
+#include "common/hex.h"
 #include "net/accounts.h"
 #include "net/auth_caching_sha2.h"
 #include "net/auth_native.h"
 #include "net/client_auth.h"
 #include "net/mysql_handshake.h"
 #include "net/server_auth.h"
-#include "tests/support/temp_dir.h"
-#include "tests/support/test_certs.h"
 
 namespace brelay::net {
 namespace {
@@ -98,26 +97,6 @@ TEST_F(RsaTest, EncryptedPasswordsRoundTrip) {
   EXPECT_FALSE(keys_->decrypt_password(Bytes(256, 7), nonce));
   EXPECT_FALSE(keys_->decrypt_password(Bytes(100, 7), nonce));
   EXPECT_FALSE(caching_sha2_encrypt_password("not a key", "x", nonce));
-}
-
-TEST_F(RsaTest, PrivateKeysLoadFromPem) {
-  auto dir = testing::TempDir::create("net-rsa");
-  ASSERT_TRUE(dir);
-  auto certs = testing::generate_test_certificates(dir->path());
-  ASSERT_TRUE(certs) << certs.error().message();
-  auto from_file = RsaKeyPair::load_private_key_file(certs->server_key);
-  ASSERT_TRUE(from_file) << from_file.error().message();
-  const Bytes nonce = nonce_1_to_20();
-  auto cipher = caching_sha2_encrypt_password((*from_file)->public_key_pem(), "pw", nonce);
-  ASSERT_TRUE(cipher);
-  auto plain = (*from_file)->decrypt_password(*cipher, nonce);
-  ASSERT_TRUE(plain);
-  EXPECT_EQ(*plain, "pw");
-  auto loaded = RsaKeyPair::from_private_key_pem("garbage");
-  EXPECT_FALSE(loaded);
-  auto missing = RsaKeyPair::load_private_key_file("/nonexistent/key.pem");
-  ASSERT_FALSE(missing);
-  EXPECT_NE(missing.error().message().find("/nonexistent/key.pem"), std::string::npos);
 }
 
 // Runs a login between the two exchanges in memory. Returns the server's final step.

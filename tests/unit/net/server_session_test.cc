@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "common/byte_writer.h"
+#include "common/hex.h"
 #include "net/blocking_client.h"
 #include "net/mysql_constants.h"
 #include "net/mysql_server.h"

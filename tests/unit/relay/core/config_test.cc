@@ -73,7 +73,7 @@ TEST(Config, ValidFileParsesEveryKey) {
   EXPECT_EQ(config->source.password, "secret");
   EXPECT_EQ(config->source.server_id, 4001u);
   EXPECT_TRUE(config->source.gtid);
-  EXPECT_EQ(config->source.tls, TlsMode::kDisabled);
+  EXPECT_EQ(config->source.tls, net::TlsMode::kDisabled);
   EXPECT_EQ(config->source.heartbeat_period, std::chrono::milliseconds(500));
   EXPECT_EQ(config->source.reconnect_max_delay, std::chrono::minutes(1));
   EXPECT_EQ(config->storage.sync, SyncMode::kNone);
@@ -106,7 +106,7 @@ password = "x"
 )");
   ASSERT_TRUE(config) << config.error().message();
   EXPECT_EQ(config->source.port, 3306);
-  EXPECT_EQ(config->source.tls, TlsMode::kPreferred);
+  EXPECT_EQ(config->source.tls, net::TlsMode::kPreferred);
   EXPECT_EQ(config->source.start_position, 4u);
   EXPECT_EQ(config->storage.sync, SyncMode::kCommit);
   EXPECT_TRUE(config->storage.protect_replicas);
@@ -244,9 +244,9 @@ TEST(ConfigUnits, DurationsAndSizes) {
   EXPECT_EQ(*parse_size("1TiB"), std::uint64_t{1} << 40);
   EXPECT_FALSE(parse_size("1.5GiB"));
   EXPECT_FALSE(parse_size("99999999999TiB"));
-  EXPECT_EQ(parse_host_port("db.example:3306")->host, "db.example");
-  EXPECT_FALSE(parse_host_port("::1:3306"));
-  EXPECT_FALSE(parse_host_port("host:0"));
+  EXPECT_EQ(parse_listen_address("db.example:3306")->host, "db.example");
+  EXPECT_FALSE(parse_listen_address("::1:3306"));
+  EXPECT_FALSE(parse_listen_address("host:0"));
 }
 
 }  // namespace
