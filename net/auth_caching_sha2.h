@@ -15,7 +15,7 @@
 #include "common/result.h"
 #include "net/digests.h"
 
-typedef struct evp_pkey_st EVP_PKEY;
+using EVP_PKEY = struct evp_pkey_st;  // as <openssl/types.h> declares it
 
 namespace brelay::net {
 

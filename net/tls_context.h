@@ -10,7 +10,7 @@
 
 #include "common/result.h"
 
-typedef struct ssl_ctx_st SSL_CTX;
+using SSL_CTX = struct ssl_ctx_st;  // as <openssl/types.h> declares it
 
 namespace brelay::net {
 

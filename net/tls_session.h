@@ -11,8 +11,8 @@
 #include "common/result.h"
 #include "net/tls_context.h"
 
-typedef struct ssl_st SSL;
-typedef struct bio_st BIO;
+using SSL = struct ssl_st;  // as <openssl/types.h> declares them
+using BIO = struct bio_st;
 
 namespace brelay::net {
 

@@ -56,6 +56,8 @@ struct EventKey {
   std::uint32_t file_seq = 0;
   std::uint64_t position = 0;
 
+  // clang-tidy 14 takes the defaulted <=> for a literal 0 compared with a pointer.
+  // NOLINTNEXTLINE(modernize-use-nullptr)
   auto operator<=>(const EventKey&) const = default;
 
   std::array<std::uint8_t, 12> encode() const;

@@ -221,7 +221,7 @@ class StoreWriter {
   void after_commit(const CommitOutcome& outcome);
 
   // writer_failure.cc: stopping on an error and resuming.
-  void fail(Error error);
+  void fail(const Error& error);
   // While stopped by an error (mutex_ held): waits for stop(), a purge or the retry interval, then
   // resumes when there is room again.
   void wait_to_resume(std::unique_lock<std::mutex>& lock);

@@ -51,7 +51,7 @@ Error describe_failure(const Error& error, const StoreInternals& store, std::uin
 
 }  // namespace
 
-void StoreWriter::fail(Error error) {
+void StoreWriter::fail(const Error& error) {
   // The pending index was never published: drop it with the queue (after its sync, which may still
   // use the event files); the producer restarts from the durable end.
   (void)wait_sync();

@@ -34,58 +34,63 @@ EventBoundary TransactionBoundaryTracker::finish() {
   return {.starts_transaction = false, .in_transaction = true, .ends_transaction = true};
 }
 
+Result<EventBoundary> TransactionBoundaryTracker::feed_gtid(const EventView& event) {
+  if (state_ != State::kIdle) {
+    return make_error(
+        "{} event at log_pos {} while the transaction {} is still open: the stream lost the "
+        "end of a transaction",
+        event_type_name(event.header.type), event.header.log_pos,
+        gtid_.kind == TransactionGtid::Kind::kNone ? "without GTID" : gtid_.to_string());
+  }
+  TransactionGtid gtid;
+  State next = State::kAfterGtid;
+  if (event.header.type == EventType::kMariadbGtid) {
+    BRELAY_ASSIGN_OR_RETURN(MariadbGtidEvent parsed, parse_mariadb_gtid(event));
+    gtid.kind = TransactionGtid::Kind::kMariadb;
+    gtid.mariadb = parsed.gtid;
+    // A MariaDB GTID is itself the BEGIN of its group (no BEGIN query follows), unless it is
+    // standalone: then the single statement that follows is the whole group.
+    if (!parsed.standalone()) next = State::kInTransaction;
+  } else {
+    BRELAY_ASSIGN_OR_RETURN(GtidEvent parsed, parse_gtid_event(event));
+    gtid.kind = parsed.anonymous ? TransactionGtid::Kind::kAnonymous : TransactionGtid::Kind::kMysql;
+    gtid.mysql = parsed.gtid;
+  }
+  gtid_ = gtid;
+  return start(next, false);
+}
+
+Result<EventBoundary> TransactionBoundaryTracker::feed_query(const EventView& event) {
+  const EventBoundary inside{.starts_transaction = false, .in_transaction = true, .ends_transaction = false};
+  BRELAY_ASSIGN_OR_RETURN(QueryEvent query, parse_query(event));
+  const QueryKind kind = classify_query(query.query);
+  const bool opens = kind == QueryKind::kBegin || kind == QueryKind::kXaStart;
+  switch (state_) {
+    case State::kIdle: gtid_ = {}; return start(State::kInTransaction, !opens);
+    case State::kAfterGtid:
+      if (opens) {
+        state_ = State::kInTransaction;
+        return inside;
+      }
+      return finish();
+    case State::kInTransaction:
+      if (kind == QueryKind::kCommit || kind == QueryKind::kRollback || kind == QueryKind::kXaCommit ||
+          kind == QueryKind::kXaRollback) {
+        return finish();
+      }
+      return inside;
+  }
+  return inside;
+}
+
 Result<EventBoundary> TransactionBoundaryTracker::feed(const EventView& event) {
   const EventBoundary inside{.starts_transaction = false, .in_transaction = true, .ends_transaction = false};
   switch (event.header.type) {
     case EventType::kGtid:
     case EventType::kAnonymousGtid:
     case EventType::kGtidTagged:
-    case EventType::kMariadbGtid: {
-      if (state_ != State::kIdle) {
-        return make_error(
-            "{} event at log_pos {} while the transaction {} is still open: the stream lost the "
-            "end of a transaction",
-            event_type_name(event.header.type), event.header.log_pos,
-            gtid_.kind == TransactionGtid::Kind::kNone ? "without GTID" : gtid_.to_string());
-      }
-      TransactionGtid gtid;
-      State next = State::kAfterGtid;
-      if (event.header.type == EventType::kMariadbGtid) {
-        BRELAY_ASSIGN_OR_RETURN(MariadbGtidEvent parsed, parse_mariadb_gtid(event));
-        gtid.kind = TransactionGtid::Kind::kMariadb;
-        gtid.mariadb = parsed.gtid;
-        // A MariaDB GTID is itself the BEGIN of its group (no BEGIN query follows), unless it is
-        // standalone: then the single statement that follows is the whole group.
-        if (!parsed.standalone()) next = State::kInTransaction;
-      } else {
-        BRELAY_ASSIGN_OR_RETURN(GtidEvent parsed, parse_gtid_event(event));
-        gtid.kind = parsed.anonymous ? TransactionGtid::Kind::kAnonymous : TransactionGtid::Kind::kMysql;
-        gtid.mysql = parsed.gtid;
-      }
-      gtid_ = gtid;
-      return start(next, false);
-    }
-    case EventType::kQuery: {
-      BRELAY_ASSIGN_OR_RETURN(QueryEvent query, parse_query(event));
-      const QueryKind kind = classify_query(query.query);
-      const bool opens = kind == QueryKind::kBegin || kind == QueryKind::kXaStart;
-      switch (state_) {
-        case State::kIdle: gtid_ = {}; return start(State::kInTransaction, !opens);
-        case State::kAfterGtid:
-          if (opens) {
-            state_ = State::kInTransaction;
-            return inside;
-          }
-          return finish();
-        case State::kInTransaction:
-          if (kind == QueryKind::kCommit || kind == QueryKind::kRollback || kind == QueryKind::kXaCommit ||
-              kind == QueryKind::kXaRollback) {
-            return finish();
-          }
-          return inside;
-      }
-      return inside;
-    }
+    case EventType::kMariadbGtid: return feed_gtid(event);
+    case EventType::kQuery: return feed_query(event);
     case EventType::kQueryCompressed:
       // A compressed statement is never BEGIN/COMMIT (too short to be compressed): a statement.
       if (state_ == State::kIdle) {

@@ -70,6 +70,9 @@ class TransactionBoundaryTracker {
 
   EventBoundary start(State next, bool ends);
   EventBoundary finish();
+  // feed() for the events that carry a GTID (MySQL, anonymous, tagged, MariaDB) and for QUERY.
+  Result<EventBoundary> feed_gtid(const EventView& event);
+  Result<EventBoundary> feed_query(const EventView& event);
 
   State state_ = State::kIdle;
   TransactionGtid gtid_;

@@ -49,7 +49,7 @@ std::optional<binlog::GtidSet> purged_gtids_of(const Result<net::QueryResult>& r
 // Asks SHOW BINARY LOGS and, with `ask_purged_gtids`, @@GLOBAL.gtid_purged; what could not be
 // read stays unknown in the result handed to `done`.
 void ask_source_binlogs(net::MySqlClient& client, bool ask_purged_gtids,
-                        std::function<void(const SourceBinlogs&)> done) {
+                        const std::function<void(const SourceBinlogs&)>& done) {
   client.query("SHOW BINARY LOGS", [&client, ask_purged_gtids, done](Result<net::QueryResult> reply) {
     SourceBinlogs binlogs;
     if (reply && reply->has_rows) {
@@ -63,7 +63,7 @@ void ask_source_binlogs(net::MySqlClient& client, bool ask_purged_gtids,
       return;
     }
     client.query("SELECT @@GLOBAL.gtid_purged",
-                 [done, binlogs = std::move(binlogs)](Result<net::QueryResult> purged) mutable {
+                 [done, binlogs = std::move(binlogs)](const Result<net::QueryResult>& purged) mutable {
                    binlogs.purged_gtids = purged_gtids_of(purged);
                    done(binlogs);
                  });
@@ -128,7 +128,11 @@ Upstream::Upstream(RelayContext& context)
 }
 
 Upstream::~Upstream() {
-  stop();
+  // stop() closes the connection and the timers; nothing it does may leave a destructor.
+  try {
+    stop();
+  } catch (...) {
+  }
 }
 
 Status Upstream::start() {
@@ -198,7 +202,7 @@ void Upstream::connect() {
   Connection* connection = connection_.get();
   last_activity_ms_ = uv_now(context_.loop.raw());
   stored_on_this_connection_ = false;
-  connection->client->connect([this, connection](Status status) { on_connected(connection, status); });
+  connection->client->connect([this, connection](const Status& status) { on_connected(connection, status); });
   if (!liveness_timer_.active()) {
     liveness_timer_.start(milliseconds(1000), [this] { check_liveness(); });
   }
@@ -383,7 +387,7 @@ void Upstream::on_dump_refused(const Error& error) {
     report_dump_refusal(error, binlogs);
   };
   const bool ask_purged_gtids = mysql_gtid_dump();
-  probe->client->connect([probe, finish, ask_purged_gtids](Status connected) {
+  probe->client->connect([probe, finish, ask_purged_gtids](const Status& connected) {
     if (!connected) {
       finish(SourceBinlogs{});
       return;
