@@ -374,7 +374,6 @@ bool MySqlClient::protocol_failure(const Error& error) {
 
 bool MySqlClient::handle_reply_packet(const Packet& packet) {
   const ByteView payload = packet.payload;
-  const Operation& operation = operations_.front();
   const bool deprecate_eof = (capabilities_ & capability::kDeprecateEof) != 0;
   if (is_err_packet(payload) && (reply_step_ == ReplyStep::kFirst || reply_step_ == ReplyStep::kRows)) {
     auto err = decode_err(payload);
@@ -383,39 +382,7 @@ bool MySqlClient::handle_reply_packet(const Packet& packet) {
     return finish_operation(server_error(*err));
   }
   switch (reply_step_) {
-    case ReplyStep::kFirst: {
-      if (payload.empty()) return protocol_failure(make_error("empty reply from the server"));
-      if (payload[0] == kOkHeader ||
-          (operation.kind == Operation::Kind::kCommand && is_eof_packet(payload))) {
-        auto ok = payload[0] == kOkHeader ? decode_ok(payload, capabilities_) : Result<OkPacket>(OkPacket());
-        if (!ok) return protocol_failure(ok.error());
-        if (!first_result_done_) reply_.ok = *ok;
-        if (ok->status_flags & server_status::kMoreResultsExist) {
-          first_result_done_ = true;
-          return true;
-        }
-        return finish_operation(std::move(reply_));
-      }
-      if (operation.kind == Operation::Kind::kCommand)
-        return protocol_failure(make_error("unexpected reply 0x{:02x} to a command", payload[0]));
-      if (payload[0] == 0xfb) {
-        // LOCAL INFILE request: answer with an empty file; the server then replies OK or ERR.
-        sequence_id_ = static_cast<std::uint8_t>(packet.last_sequence_id + 1);
-        if (Status sent = send(ByteView()); !sent) return protocol_failure(sent.error());
-        return true;
-      }
-      ByteReader reader(payload);
-      auto count = reader.lenenc("column count");
-      if (!count) return protocol_failure(count.error());
-      if (*count == 0 || !reader.at_end())
-        return protocol_failure(make_error("bad column count packet ({} bytes)", payload.size()));
-      column_count_ = *count;
-      columns_seen_ = 0;
-      if (!first_result_done_)
-        reply_.result_set.columns.reserve(std::min<std::uint64_t>(column_count_, 4096));
-      reply_step_ = ReplyStep::kColumns;
-      return true;
-    }
+    case ReplyStep::kFirst: return handle_first_reply_packet(packet);
     case ReplyStep::kColumns: {
       auto column = decode_column_definition(payload);
       if (!column) return protocol_failure(column.error());
@@ -429,32 +396,68 @@ bool MySqlClient::handle_reply_packet(const Packet& packet) {
         return protocol_failure(make_error("expected EOF after the column definitions"));
       reply_step_ = ReplyStep::kRows;
       return true;
-    case ReplyStep::kRows: {
-      if (is_result_set_end(payload)) {
-        std::uint16_t status = 0;
-        if (deprecate_eof) {
-          auto ok = decode_ok(payload, capabilities_);
-          if (!ok) return protocol_failure(ok.error());
-          status = ok->status_flags;
-        } else {
-          auto eof = decode_eof(payload);
-          if (!eof) return protocol_failure(eof.error());
-          status = eof->status_flags;
-        }
-        if (!first_result_done_) reply_.has_rows = true;
-        first_result_done_ = true;
-        if (status & server_status::kMoreResultsExist) {
-          reply_step_ = ReplyStep::kFirst;
-          return true;
-        }
-        return finish_operation(std::move(reply_));
-      }
-      auto row = decode_text_row(payload, static_cast<std::size_t>(column_count_));
-      if (!row) return protocol_failure(row.error());
-      if (!first_result_done_) reply_.result_set.rows.push_back(std::move(*row));
+    case ReplyStep::kRows: return handle_row_packet(payload, deprecate_eof);
+  }
+  return true;
+}
+
+bool MySqlClient::handle_first_reply_packet(const Packet& packet) {
+  const ByteView payload = packet.payload;
+  const Operation& operation = operations_.front();
+  if (payload.empty()) return protocol_failure(make_error("empty reply from the server"));
+  if (payload[0] == kOkHeader || (operation.kind == Operation::Kind::kCommand && is_eof_packet(payload))) {
+    auto ok = payload[0] == kOkHeader ? decode_ok(payload, capabilities_) : Result<OkPacket>(OkPacket());
+    if (!ok) return protocol_failure(ok.error());
+    if (!first_result_done_) reply_.ok = *ok;
+    if (ok->status_flags & server_status::kMoreResultsExist) {
+      first_result_done_ = true;
       return true;
     }
+    return finish_operation(std::move(reply_));
   }
+  if (operation.kind == Operation::Kind::kCommand)
+    return protocol_failure(make_error("unexpected reply 0x{:02x} to a command", payload[0]));
+  if (payload[0] == 0xfb) {
+    // LOCAL INFILE request: answer with an empty file; the server then replies OK or ERR.
+    sequence_id_ = static_cast<std::uint8_t>(packet.last_sequence_id + 1);
+    if (Status sent = send(ByteView()); !sent) return protocol_failure(sent.error());
+    return true;
+  }
+  ByteReader reader(payload);
+  auto count = reader.lenenc("column count");
+  if (!count) return protocol_failure(count.error());
+  if (*count == 0 || !reader.at_end())
+    return protocol_failure(make_error("bad column count packet ({} bytes)", payload.size()));
+  column_count_ = *count;
+  columns_seen_ = 0;
+  if (!first_result_done_) reply_.result_set.columns.reserve(std::min<std::uint64_t>(column_count_, 4096));
+  reply_step_ = ReplyStep::kColumns;
+  return true;
+}
+
+bool MySqlClient::handle_row_packet(ByteView payload, bool deprecate_eof) {
+  if (is_result_set_end(payload)) {
+    std::uint16_t status = 0;
+    if (deprecate_eof) {
+      auto ok = decode_ok(payload, capabilities_);
+      if (!ok) return protocol_failure(ok.error());
+      status = ok->status_flags;
+    } else {
+      auto eof = decode_eof(payload);
+      if (!eof) return protocol_failure(eof.error());
+      status = eof->status_flags;
+    }
+    if (!first_result_done_) reply_.has_rows = true;
+    first_result_done_ = true;
+    if (status & server_status::kMoreResultsExist) {
+      reply_step_ = ReplyStep::kFirst;
+      return true;
+    }
+    return finish_operation(std::move(reply_));
+  }
+  auto row = decode_text_row(payload, static_cast<std::size_t>(column_count_));
+  if (!row) return protocol_failure(row.error());
+  if (!first_result_done_) reply_.result_set.rows.push_back(std::move(*row));
   return true;
 }
 

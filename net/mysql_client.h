@@ -161,6 +161,10 @@ class MySqlClient final : private PacketChannel::Listener {
   bool handle_auth_packet(const Packet& packet);
   bool send_handshake_response();
   bool handle_reply_packet(const Packet& packet);
+  // The steps of a reply (handle_reply_packet): its first packet (OK, LOCAL INFILE or a column
+  // count), then, after the columns, each row or the end of the result set.
+  bool handle_first_reply_packet(const Packet& packet);
+  bool handle_row_packet(ByteView payload, bool deprecate_eof);
   bool handle_stream_packet(const Packet& packet);
   void start_next_operation();
   bool finish_operation(Result<QueryResult> result);

@@ -21,22 +21,19 @@ constexpr const char* kMysql80 = "apecloud-mysql80-gtid-zstd-compressed.000057";
 class BadInput : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto dir = TempDir::create("bad-input-certs");
-    ASSERT_TRUE(dir);
-    certs_dir_ = new TempDir(std::move(*dir));
-    auto certs = generate_test_certificates(certs_dir_->path());
-    ASSERT_TRUE(certs) << certs.error().message();
-    certs_ = *certs;
+    auto tls = testing::TlsTestDir::create("bad-input-certs");
+    ASSERT_TRUE(tls) << tls.error().message();
+    tls_ = std::move(*tls);
     TestRelayConfig config;
     config.server_extra = fmt::format("tls_cert = \"{}\"\ntls_key = \"{}\"\nrequire_tls = true\n",
-                                      certs_.server_cert, certs_.server_key);
+                                      tls_->certs().server_cert, tls_->certs().server_key);
     auto served = serve_binlogs({test_binlog(kMysql80)}, config);
     ASSERT_TRUE(served) << served.error().message();
     served_ = new ServedStore(std::move(*served));
   }
   static void TearDownTestSuite() {
     delete served_;
-    delete certs_dir_;
+    tls_.reset();
   }
 
   static net::ClientOptions tls_client(const std::string& user, const std::string& password) {
@@ -45,7 +42,7 @@ class BadInput : public ::testing::Test {
     options.user = user;
     options.password = password;
     options.tls_mode = net::TlsMode::kVerifyCa;
-    options.tls_ca_file = certs_.ca_cert;
+    options.tls_ca_file = tls_->certs().ca_cert;
     return options;
   }
 
@@ -60,13 +57,10 @@ class BadInput : public ::testing::Test {
     return reply ? Error("accepted") : reply.error();
   }
 
-  static TempDir* certs_dir_;
-  static TestCertificates certs_;
+  static inline std::unique_ptr<testing::TlsTestDir> tls_;
   static ServedStore* served_;
 };
 
-TempDir* BadInput::certs_dir_ = nullptr;
-TestCertificates BadInput::certs_;
 ServedStore* BadInput::served_ = nullptr;
 
 TEST_F(BadInput, EachGetsTheServersErrorWhileAReplicaOverTlsStreamsOn) {
@@ -75,7 +69,7 @@ TEST_F(BadInput, EachGetsTheServersErrorWhileAReplicaOverTlsStreamsOn) {
   options.port = served_->port;
   options.password = "replpw";
   options.tls_mode = net::TlsMode::kVerifyCa;
-  options.tls_ca_file = certs_.ca_cert;
+  options.tls_ca_file = tls_->certs().ca_cert;
   options.heartbeat_period = std::chrono::milliseconds(100);
   auto replica = MysqlReplicaClient::connect(options);
   ASSERT_TRUE(replica) << replica.error().message();
@@ -172,7 +166,7 @@ TEST_F(BadInput, SighupReloadsAccountsWithoutDroppingReplicas) {
   options.port = served_->port;
   options.password = "replpw";
   options.tls_mode = net::TlsMode::kVerifyCa;
-  options.tls_ca_file = certs_.ca_cert;
+  options.tls_ca_file = tls_->certs().ca_cert;
   options.heartbeat_period = std::chrono::milliseconds(100);
   auto replica = MysqlReplicaClient::connect(options);
   ASSERT_TRUE(replica) << replica.error().message();

@@ -34,12 +34,9 @@ Rows checksums(MariaDbServer& server) {
 class MariadbReplicasThroughTheRelay : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto dir = TempDir::create("mariadb-replicas");
-    ASSERT_TRUE(dir);
-    dir_ = new TempDir(std::move(*dir));
-    auto certs = generate_test_certificates(dir_->path());
-    ASSERT_TRUE(certs) << certs.error().message();
-    certs_ = *certs;
+    auto tls = testing::TlsTestDir::create("mariadb-replicas");
+    ASSERT_TRUE(tls) << tls.error().message();
+    tls_ = std::move(*tls);
 
     MariaDbOptions source_options;
     source_options.server_id = 1;
@@ -80,8 +77,8 @@ class MariadbReplicasThroughTheRelay : public ::testing::Test {
     // A clean shutdown closes the current file; the relay imports the whole history.
     ASSERT_TRUE(source_->stop());
     TestRelayConfig config;
-    config.server_extra =
-        fmt::format("tls_cert = \"{}\"\ntls_key = \"{}\"\n", certs_.server_cert, certs_.server_key);
+    config.server_extra = fmt::format("tls_cert = \"{}\"\ntls_key = \"{}\"\n", tls_->certs().server_cert,
+                                      tls_->certs().server_key);
     auto served = serve_binlogs(paths, config);
     ASSERT_TRUE(served) << served.error().message();
     served_ = new ServedStore(std::move(*served));
@@ -98,7 +95,7 @@ class MariadbReplicasThroughTheRelay : public ::testing::Test {
   static void TearDownTestSuite() {
     delete served_;
     delete source_;
-    delete dir_;
+    tls_.reset();
   }
 
   static std::unique_ptr<MariaDbServer> start_replica(std::uint32_t server_id) {
@@ -129,8 +126,7 @@ class MariadbReplicasThroughTheRelay : public ::testing::Test {
     EXPECT_EQ(checksums(replica), source_checksums_);
   }
 
-  static TempDir* dir_;
-  static TestCertificates certs_;
+  static inline std::unique_ptr<testing::TlsTestDir> tls_;
   static MariaDbServer* source_;
   static ServedStore* served_;
   static std::string start_file_;
@@ -140,8 +136,6 @@ class MariadbReplicasThroughTheRelay : public ::testing::Test {
   static Rows source_checksums_;
 };
 
-TempDir* MariadbReplicasThroughTheRelay::dir_ = nullptr;
-TestCertificates MariadbReplicasThroughTheRelay::certs_;
 MariaDbServer* MariadbReplicasThroughTheRelay::source_ = nullptr;
 ServedStore* MariadbReplicasThroughTheRelay::served_ = nullptr;
 std::string MariadbReplicasThroughTheRelay::start_file_;
@@ -181,7 +175,7 @@ TEST_F(MariadbReplicasThroughTheRelay, OverTlsVerifyingTheRelaysCertificate) {
                                    "MASTER_USER='repl', MASTER_PASSWORD='replpw', "
                                    "MASTER_USE_GTID=slave_pos, MASTER_SSL=1, MASTER_SSL_CA='{}', "
                                    "MASTER_SSL_VERIFY_SERVER_CERT=1; START SLAVE",
-                                   served_->port, certs_.ca_cert)));
+                                   served_->port, tls_->certs().ca_cert)));
   expect_caught_up_with_equal_checksums(*replica);
   EXPECT_EQ(slave_status(*replica)["Master_SSL_Allowed"], "Yes");
 }

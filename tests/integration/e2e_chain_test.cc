@@ -133,12 +133,9 @@ class LiveChain : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     const auto started = std::chrono::steady_clock::now();
-    auto dir = TempDir::create("e2e-chain");
-    ASSERT_TRUE(dir);
-    dir_ = new TempDir(std::move(*dir));
-    auto certs = generate_test_certificates(dir_->path());
-    ASSERT_TRUE(certs) << certs.error().message();
-    certs_ = *certs;
+    auto tls = testing::TlsTestDir::create("e2e-chain");
+    ASSERT_TRUE(tls) << tls.error().message();
+    tls_ = std::move(*tls);
 
     MariaDbOptions source_options;
     source_options.server_id = 1;
@@ -155,13 +152,13 @@ class LiveChain : public ::testing::Test {
     ASSERT_TRUE(sysbench_prepare(*source_, kTables, kTableSize));
 
     TestRelayConfig config;
-    config.data_dir = dir_->file("relay-data");
+    config.data_dir = tls_->file("relay-data");
     config.source_port = source_->port();
     config.source_server_id = 4001;
     config.server_id = 4002;
     config.source_extra = "heartbeat_period = \"500ms\"\nreconnect_max_delay = \"1s\"\n";
-    config.server_extra =
-        fmt::format("tls_cert = \"{}\"\ntls_key = \"{}\"\n", certs_.server_cert, certs_.server_key);
+    config.server_extra = fmt::format("tls_cert = \"{}\"\ntls_key = \"{}\"\n", tls_->certs().server_cert,
+                                      tls_->certs().server_key);
     auto port = free_loopback_port();
     ASSERT_TRUE(port);
     relay_port_ = *port;
@@ -173,7 +170,7 @@ class LiveChain : public ::testing::Test {
 
     // The tier: a second relay pulling from the first with the first's replica account.
     TestRelayConfig tier_config;
-    tier_config.data_dir = dir_->file("tier-data");
+    tier_config.data_dir = tls_->file("tier-data");
     tier_config.source_port = relay_port_;
     tier_config.source_user = "repl";
     tier_config.source_password = "replpw";
@@ -208,11 +205,11 @@ class LiveChain : public ::testing::Test {
     ASSERT_OK(over_tls_->execute(
         change_master(relay_port_, fmt::format("MASTER_USE_GTID=slave_pos, MASTER_SSL=1, MASTER_SSL_CA='{}', "
                                                "MASTER_SSL_VERIFY_SERVER_CERT=1",
-                                               certs_.ca_cert))));
+                                               tls_->certs().ca_cert))));
     ASSERT_OK(of_tier_->execute(change_master(tier_port_, "MASTER_USE_GTID=slave_pos")));
 
     // A binlog reader that stays connected: everything of the load reaches it live.
-    live_reader_dir_ = dir_->file("live-reader");
+    live_reader_dir_ = tls_->file("live-reader");
     std::filesystem::create_directories(live_reader_dir_);
     auto files = binary_logs(*source_);
     ASSERT_TRUE(files && !files->empty());
@@ -222,7 +219,7 @@ class LiveChain : public ::testing::Test {
     reader.argv.insert(reader.argv.end(),
                        {"--raw", "--to-last-log", "--stop-never", "--stop-never-slave-server-id=21",
                         "--result-file=" + live_reader_dir_ + "/", first_file_});
-    reader.stderr_path = dir_->file("live-reader.err");
+    reader.stderr_path = tls_->file("live-reader.err");
     auto live = Process::start(reader);
     ASSERT_TRUE(live) << live.error().message();
     live_reader_ = new Process(std::move(*live));
@@ -238,19 +235,19 @@ class LiveChain : public ::testing::Test {
            received_bytes(live_reader_dir_) < before_load)
       std::this_thread::sleep_for(100ms);
     live_bytes_before_load_ = received_bytes(live_reader_dir_);
-    ASSERT_EQ(live_bytes_before_load_, before_load) << read_file(dir_->file("live-reader.err")).value_or("");
+    ASSERT_EQ(live_bytes_before_load_, before_load) << read_file(tls_->file("live-reader.err")).value_or("");
 
     // One load for everything.
     const auto load_started = std::chrono::steady_clock::now();
-    auto running = start_load(*source_, kLoadSeconds, dir_->file("sysbench.log"));
+    auto running = start_load(*source_, kLoadSeconds, tls_->file("sysbench.log"));
     ASSERT_TRUE(running) << running.error().message();
     // Halfway: the live reader already has part of the load.
     std::this_thread::sleep_for(std::chrono::seconds(kLoadSeconds / 2));
     live_bytes_halfway_ = received_bytes(live_reader_dir_);
     auto finished = running->wait(std::chrono::seconds(kLoadSeconds + 120));
     ASSERT_TRUE(finished) << finished.error().message();
-    ASSERT_EQ(*finished, 0) << read_file(dir_->file("sysbench.log")).value_or("");
-    load_log_ = read_file(dir_->file("sysbench.log")).value_or("");
+    ASSERT_EQ(*finished, 0) << read_file(tls_->file("sysbench.log")).value_or("");
+    load_log_ = read_file(tls_->file("sysbench.log")).value_or("");
     fprintf(stderr, "setup %.1f s, of which the load %.1f s\n",
             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
             std::chrono::duration<double>(std::chrono::steady_clock::now() - load_started).count());
@@ -264,7 +261,7 @@ class LiveChain : public ::testing::Test {
     delete relay_;
     delete relay_config_;
     delete source_;
-    delete dir_;
+    tls_.reset();
   }
 
   void SetUp() override {
@@ -280,8 +277,7 @@ class LiveChain : public ::testing::Test {
     return total;
   }
 
-  static TempDir* dir_;
-  static TestCertificates certs_;
+  static inline std::unique_ptr<testing::TlsTestDir> tls_;
   static MariaDbServer* source_;
   static TestRelayConfig* relay_config_;
   static RelayProcess* relay_;
@@ -302,8 +298,6 @@ class LiveChain : public ::testing::Test {
   static std::string load_log_;
 };
 
-TempDir* LiveChain::dir_ = nullptr;
-TestCertificates LiveChain::certs_;
 MariaDbServer* LiveChain::source_ = nullptr;
 TestRelayConfig* LiveChain::relay_config_ = nullptr;
 RelayProcess* LiveChain::relay_ = nullptr;
@@ -360,7 +354,7 @@ TEST_F(LiveChain, MariadbBinlogStopNeverReceivedTheLoadLiveAndRawDumpsAreByteIde
   const auto deadline = std::chrono::steady_clock::now() + 60s;
   while (std::chrono::steady_clock::now() < deadline && !std::filesystem::exists(last))
     std::this_thread::sleep_for(100ms);
-  EXPECT_TRUE(live_reader_->running()) << read_file(dir_->file("live-reader.err")).value_or("");
+  EXPECT_TRUE(live_reader_->running()) << read_file(tls_->file("live-reader.err")).value_or("");
   EXPECT_GT(live_bytes_halfway_, live_bytes_before_load_ + 50'000);
   EXPECT_GT(received_bytes(live_reader_dir_), live_bytes_halfway_);
   EXPECT_EQ(expect_closed_files_identical(*source_, *files, live_reader_dir_), files->size() - 1);
@@ -368,8 +362,8 @@ TEST_F(LiveChain, MariadbBinlogStopNeverReceivedTheLoadLiveAndRawDumpsAreByteIde
   EXPECT_TRUE(live_reader_->wait(10s));
 
   // The same dump from the relay and from the source.
-  const std::string from_relay = dir_->file("raw-relay");
-  const std::string from_source = dir_->file("raw-source");
+  const std::string from_relay = tls_->file("raw-relay");
+  const std::string from_source = tls_->file("raw-source");
   for (const auto& [port, user, password, out] :
        {std::tuple{relay_port_, std::string("repl"), std::string("replpw"), from_relay},
         std::tuple{source_->port(), std::string("root"), std::string(""), from_source}}) {
@@ -400,11 +394,11 @@ TEST_F(LiveChain, MariadbBinlogStopNeverReceivedTheLoadLiveAndRawDumpsAreByteIde
 TEST_F(LiveChain, ARelayTierStoresTheSourcesFilesAndServesAReplica) {
   auto caught_up = flush_and_catch_up(*source_, relay_config_->data_dir, 120s, relay_);
   ASSERT_TRUE(caught_up) << caught_up.error().message();
-  const std::string tier_data = dir_->file("tier-data");
+  const std::string tier_data = tls_->file("tier-data");
   auto tier_caught_up = wait_for_catch_up(*source_, tier_data, 120s, tier_);
   ASSERT_TRUE(tier_caught_up) << tier_caught_up.error().message();
-  std::filesystem::create_directories(dir_->file("tier-export"));
-  auto comparison = compare_closed_files(*source_, tier_data, dir_->file("tier-export"));
+  std::filesystem::create_directories(tls_->file("tier-export"));
+  auto comparison = compare_closed_files(*source_, tier_data, tls_->file("tier-export"));
   ASSERT_TRUE(comparison) << comparison.error().message();
   EXPECT_GE(comparison->compared, 3u);
   EXPECT_TRUE(comparison->differences.empty())
@@ -420,9 +414,9 @@ TEST_F(LiveChain, ARelayTierStoresTheSourcesFilesAndServesAReplica) {
 
 TEST_F(LiveChain, SigtermDuringTheLoadLosesNothingAndTheReplicasCarryOnAfterTheRestart) {
   // The configuration outlives the relay process that is stopped here.
-  const std::string config_path = dir_->file("relay.toml");
+  const std::string config_path = tls_->file("relay.toml");
   ASSERT_TRUE(write_file(config_path, relay_config_->to_toml()));
-  auto load = start_load(*source_, 20, dir_->file("sysbench-sigterm.log"));
+  auto load = start_load(*source_, 20, tls_->file("sysbench-sigterm.log"));
   ASSERT_TRUE(load) << load.error().message();
   std::this_thread::sleep_for(8s);
   auto stopped = relay_->stop();
@@ -437,11 +431,11 @@ TEST_F(LiveChain, SigtermDuringTheLoadLosesNothingAndTheReplicasCarryOnAfterTheR
   ASSERT_TRUE(ready) << ready.error().message() << relay_log_tail(relay_);
   auto finished = load->wait(120s);
   ASSERT_TRUE(finished) << finished.error().message();
-  EXPECT_EQ(*finished, 0) << read_file(dir_->file("sysbench-sigterm.log")).value_or("");
+  EXPECT_EQ(*finished, 0) << read_file(tls_->file("sysbench-sigterm.log")).value_or("");
 
   auto caught_up = flush_and_catch_up(*source_, relay_config_->data_dir, 120s, relay_);
   ASSERT_TRUE(caught_up) << caught_up.error().message();
-  auto comparison = compare_closed_files(*source_, relay_config_->data_dir, dir_->file("tier-export"));
+  auto comparison = compare_closed_files(*source_, relay_config_->data_dir, tls_->file("tier-export"));
   ASSERT_TRUE(comparison) << comparison.error().message();
   EXPECT_GE(comparison->compared, 4u);
   EXPECT_TRUE(comparison->differences.empty())

@@ -20,19 +20,15 @@ constexpr const char* kClientPluginDir = "/usr/lib/x86_64-linux-gnu/libmariadb3/
 class MariaDbClientLoginTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto dir = TempDir::create("net-mariadb-cli");
-    ASSERT_TRUE(dir) << dir.error().message();
-    dir_ = new TempDir(std::move(*dir));
-    auto certs = generate_test_certificates(dir_->path());
-    ASSERT_TRUE(certs) << certs.error().message();
-    certs_ = *certs;
+    auto tls = testing::TlsTestDir::create("net-mariadb-cli");
+    ASSERT_TRUE(tls) << tls.error().message();
+    tls_ = std::move(*tls);
     auto keys = net::RsaKeyPair::generate();
     ASSERT_TRUE(keys) << keys.error().message();
     rsa_keys_ = *keys;
   }
   static void TearDownTestSuite() {
-    delete dir_;
-    dir_ = nullptr;
+    tls_.reset();
     rsa_keys_.reset();
   }
 
@@ -49,7 +45,7 @@ class MariaDbClientLoginTest : public ::testing::Test {
     settings.accounts = store;
     settings.rsa_keys = rsa_keys_;
     settings.greeting_auth_plugin = std::move(greeting_plugin);
-    auto tls = net::TlsContext::server(certs_.server_cert, certs_.server_key);
+    auto tls = net::TlsContext::server(tls_->certs().server_cert, tls_->certs().server_key);
     ASSERT_TRUE(tls) << tls.error().message();
     settings.tls = *tls;
     log_ = std::make_shared<RecordingHandler::Log>();
@@ -81,11 +77,10 @@ class MariaDbClientLoginTest : public ::testing::Test {
   }
 
   std::vector<std::string> tls_verified() const {
-    return {"--ssl", "--ssl-ca=" + certs_.ca_cert, "--ssl-verify-server-cert"};
+    return {"--ssl", "--ssl-ca=" + tls_->certs().ca_cert, "--ssl-verify-server-cert"};
   }
 
-  static inline TempDir* dir_ = nullptr;
-  static inline TestCertificates certs_;
+  static inline std::unique_ptr<testing::TlsTestDir> tls_;
   static inline std::shared_ptr<const net::RsaKeyPair> rsa_keys_;
   std::shared_ptr<RecordingHandler::Log> log_;
   std::unique_ptr<ThreadedMySqlServer> server_;
@@ -182,8 +177,8 @@ TEST_F(MariaDbClientLoginTest, WrongPasswordAndUnknownUserAreDenied) {
 
 TEST_F(MariaDbClientLoginTest, WrongCaIsRefusedByTheClient) {
   start(net::kNativePasswordPlugin);
-  CommandOutput output =
-      mariadb("repl", "repl-pass", {"--ssl", "--ssl-ca=" + certs_.other_ca_cert, "--ssl-verify-server-cert"});
+  CommandOutput output = mariadb(
+      "repl", "repl-pass", {"--ssl", "--ssl-ca=" + tls_->certs().other_ca_cert, "--ssl-verify-server-cert"});
   EXPECT_NE(output.exit_status, 0) << output.out;
 }
 

@@ -25,19 +25,15 @@ std::string node_dir() {
 class Mysql2LoginTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto dir = TempDir::create("net-mysql2");
-    ASSERT_TRUE(dir) << dir.error().message();
-    dir_ = new TempDir(std::move(*dir));
-    auto certs = generate_test_certificates(dir_->path());
-    ASSERT_TRUE(certs) << certs.error().message();
-    certs_ = *certs;
+    auto tls = testing::TlsTestDir::create("net-mysql2");
+    ASSERT_TRUE(tls) << tls.error().message();
+    tls_ = std::move(*tls);
     auto keys = net::RsaKeyPair::generate();
     ASSERT_TRUE(keys) << keys.error().message();
     rsa_keys_ = *keys;
   }
   static void TearDownTestSuite() {
-    delete dir_;
-    dir_ = nullptr;
+    tls_.reset();
     rsa_keys_.reset();
   }
 
@@ -54,7 +50,7 @@ class Mysql2LoginTest : public ::testing::Test {
     settings.accounts = store;
     settings.rsa_keys = rsa_keys_;
     settings.greeting_auth_plugin = net::kCachingSha2Plugin;  // what a MySQL 8 server proposes
-    auto tls = net::TlsContext::server(certs_.server_cert, certs_.server_key);
+    auto tls = net::TlsContext::server(tls_->certs().server_cert, tls_->certs().server_key);
     ASSERT_TRUE(tls) << tls.error().message();
     settings.tls = *tls;
     log_ = std::make_shared<RecordingHandler::Log>();
@@ -67,7 +63,7 @@ class Mysql2LoginTest : public ::testing::Test {
   std::vector<std::string> mysql2(const std::string& user, const std::string& password, bool tls) {
     auto output =
         run_command({"node", node_dir() + "/mysql2_login.js", "127.0.0.1", std::to_string(server_->port()),
-                     user, password, tls ? certs_.ca_cert : "-", "SELECT who"},
+                     user, password, tls ? tls_->certs().ca_cert : "-", "SELECT who"},
                     {}, std::chrono::seconds(60));
     EXPECT_TRUE(output) << output.error().message();
     if (!output) return {};
@@ -76,8 +72,7 @@ class Mysql2LoginTest : public ::testing::Test {
     return rows.empty() ? std::vector<std::string>{} : rows[0];
   }
 
-  static inline TempDir* dir_ = nullptr;
-  static inline TestCertificates certs_;
+  static inline std::unique_ptr<testing::TlsTestDir> tls_;
   static inline std::shared_ptr<const net::RsaKeyPair> rsa_keys_;
   std::shared_ptr<RecordingHandler::Log> log_;
   std::unique_ptr<ThreadedMySqlServer> server_;

@@ -19,14 +19,11 @@ using testing::MariaDbServer;
 class NetClientMariaDbTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto dir = testing::TempDir::create("net-client-mariadb");
-    ASSERT_TRUE(dir) << dir.error().message();
-    dir_ = new testing::TempDir(std::move(*dir));
-    auto certs = testing::generate_test_certificates(dir_->path());
-    ASSERT_TRUE(certs) << certs.error().message();
-    certs_ = *certs;
+    auto tls = testing::TlsTestDir::create("net-client-mariadb");
+    ASSERT_TRUE(tls) << tls.error().message();
+    tls_ = std::move(*tls);
     testing::MariaDbOptions options;
-    options.tls = certs_;
+    options.tls = tls_->certs();
     auto server = MariaDbServer::start(options);
     ASSERT_TRUE(server) << server.error().message();
     server_ = server->release();
@@ -40,8 +37,7 @@ class NetClientMariaDbTest : public ::testing::Test {
   static void TearDownTestSuite() {
     delete server_;
     server_ = nullptr;
-    delete dir_;
-    dir_ = nullptr;
+    tls_.reset();
   }
 
   static ClientOptions options(TlsMode mode = TlsMode::kDisabled) {
@@ -51,12 +47,11 @@ class NetClientMariaDbTest : public ::testing::Test {
     o.user = "relay";
     o.password = "relay-pass";
     o.tls_mode = mode;
-    o.tls_ca_file = certs_.ca_cert;
+    o.tls_ca_file = tls_->certs().ca_cert;
     return o;
   }
 
-  static inline testing::TempDir* dir_ = nullptr;
-  static inline testing::TestCertificates certs_;
+  static inline std::unique_ptr<testing::TlsTestDir> tls_;
   static inline MariaDbServer* server_ = nullptr;
 };
 
@@ -104,11 +99,11 @@ TEST_F(NetClientMariaDbTest, TlsVerifyCaAndVerifyIdentity) {
 
 TEST_F(NetClientMariaDbTest, WrongCaFailsWithAnErrorThatSaysSo) {
   ClientOptions o = options(TlsMode::kVerifyCa);
-  o.tls_ca_file = certs_.other_ca_cert;
+  o.tls_ca_file = tls_->certs().other_ca_cert;
   auto client = BlockingClient::connect(o);
   ASSERT_FALSE(client);
   EXPECT_NE(client.error().message().find("certificate did not verify against the CA bundle " +
-                                          certs_.other_ca_cert),
+                                          tls_->certs().other_ca_cert),
             std::string::npos)
       << client.error().message();
 }
@@ -116,9 +111,9 @@ TEST_F(NetClientMariaDbTest, WrongCaFailsWithAnErrorThatSaysSo) {
 TEST_F(NetClientMariaDbTest, WrongHostNameFailsWithAnErrorThatSaysSo) {
   // A second server whose certificate (from the right CA) names another host.
   auto issued =
-      testing::issue_certificate(certs_, dir_->path(), "db.example.test", "DNS:db.example.test", 30);
+      testing::issue_certificate(tls_->certs(), tls_->path(), "db.example.test", "DNS:db.example.test", 30);
   ASSERT_TRUE(issued) << issued.error().message();
-  testing::TestCertificates other = certs_;
+  testing::TestCertificates other = tls_->certs();
   other.server_cert = issued->first;
   other.server_key = issued->second;
   testing::MariaDbOptions server_options;

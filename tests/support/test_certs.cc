@@ -173,4 +173,10 @@ Result<TestCertificates> generate_test_certificates(const std::string& directory
   return out;
 }
 
+Result<std::unique_ptr<TlsTestDir>> TlsTestDir::create(std::string_view label, int days) {
+  BRELAY_ASSIGN_OR_RETURN(TempDir dir, TempDir::create(label));
+  BRELAY_ASSIGN_OR_RETURN(TestCertificates certs, generate_test_certificates(dir.path(), days));
+  return std::unique_ptr<TlsTestDir>(new TlsTestDir(std::move(dir), std::move(certs)));
+}
+
 }  // namespace brelay::testing

@@ -24,24 +24,20 @@ class LoginTest : public ::testing::Test {
  protected:
   // The PKI and the RSA key take a while to make: once for the suite.
   static void SetUpTestSuite() {
-    auto dir = testing::TempDir::create("net-login");
-    ASSERT_TRUE(dir) << dir.error().message();
-    dir_ = new testing::TempDir(std::move(*dir));
-    auto certs = testing::generate_test_certificates(dir_->path());
-    ASSERT_TRUE(certs) << certs.error().message();
-    certs_ = *certs;
+    auto tls = testing::TlsTestDir::create("net-login");
+    ASSERT_TRUE(tls) << tls.error().message();
+    tls_ = std::move(*tls);
     auto keys = RsaKeyPair::generate();
     ASSERT_TRUE(keys) << keys.error().message();
     rsa_keys_ = *keys;
   }
   static void TearDownTestSuite() {
-    delete dir_;
-    dir_ = nullptr;
+    tls_.reset();
     rsa_keys_.reset();
   }
 
   void SetUp() override {
-    ASSERT_NE(dir_, nullptr);
+    ASSERT_NE(tls_, nullptr);
     auto store = std::make_shared<StaticAccountStore>();
     store->add("both", Account::from_password("both-secret", "admin"));
     Account native_only = Account::from_password("native-secret", "replica");
@@ -59,7 +55,7 @@ class LoginTest : public ::testing::Test {
     s.accounts = accounts_;
     s.rsa_keys = rsa_keys_;
     if (tls) {
-      auto context = TlsContext::server(certs_.server_cert, certs_.server_key);
+      auto context = TlsContext::server(tls_->certs().server_cert, tls_->certs().server_key);
       EXPECT_TRUE(context) << context.error().message();
       if (context) s.tls = *context;
     }
@@ -80,7 +76,7 @@ class LoginTest : public ::testing::Test {
     o.user = std::move(user);
     o.password = std::move(password);
     o.tls_mode = mode;
-    o.tls_ca_file = certs_.ca_cert;
+    o.tls_ca_file = tls_->certs().ca_cert;
     return o;
   }
 
@@ -92,8 +88,7 @@ class LoginTest : public ::testing::Test {
     return rows.rows[0];
   }
 
-  static inline testing::TempDir* dir_ = nullptr;
-  static inline testing::TestCertificates certs_;
+  static inline std::unique_ptr<testing::TlsTestDir> tls_;
   static inline std::shared_ptr<const RsaKeyPair> rsa_keys_;
   std::shared_ptr<const AccountStore> accounts_;
   std::shared_ptr<RecordingHandler::Log> log_;
@@ -221,13 +216,13 @@ TEST_F(LoginTest, ClientTlsModes) {
   start(settings(true));
   // preferred takes TLS when offered, without checking the certificate.
   ClientOptions preferred = options("both", "both-secret", TlsMode::kPreferred);
-  preferred.tls_ca_file = certs_.other_ca_cert;
+  preferred.tls_ca_file = tls_->certs().other_ca_cert;
   auto row = who(preferred);
   ASSERT_TRUE(row) << row.error().message();
   EXPECT_EQ((*row)[kTls], "YES");
   // verify_ca against the wrong CA fails and says so.
   ClientOptions wrong_ca = options("both", "both-secret", TlsMode::kVerifyCa);
-  wrong_ca.tls_ca_file = certs_.other_ca_cert;
+  wrong_ca.tls_ca_file = tls_->certs().other_ca_cert;
   auto refused = BlockingClient::connect(wrong_ca);
   ASSERT_FALSE(refused);
   EXPECT_NE(refused.error().message().find("did not verify"), std::string::npos) << refused.error().message();

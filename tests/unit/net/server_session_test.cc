@@ -21,6 +21,7 @@
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_certs.h"
 #include "tests/support/threaded_mysql_server.h"
+#include "tests/support/wait_until.h"
 
 namespace brelay::net {
 namespace {
@@ -105,17 +106,11 @@ class RawClient {
 class ServerSessionTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto dir = testing::TempDir::create("net-session");
-    ASSERT_TRUE(dir) << dir.error().message();
-    dir_ = new testing::TempDir(std::move(*dir));
-    auto certs = testing::generate_test_certificates(dir_->path());
-    ASSERT_TRUE(certs) << certs.error().message();
-    certs_ = *certs;
+    auto tls = testing::TlsTestDir::create("net-session");
+    ASSERT_TRUE(tls) << tls.error().message();
+    tls_ = std::move(*tls);
   }
-  static void TearDownTestSuite() {
-    delete dir_;
-    dir_ = nullptr;
-  }
+  static void TearDownTestSuite() { tls_.reset(); }
 
   static std::shared_ptr<const AccountStore> accounts(const std::string& password = "secret") {
     auto store = std::make_shared<StaticAccountStore>();
@@ -137,7 +132,7 @@ class ServerSessionTest : public ::testing::Test {
     o.user = "app";
     o.password = password;
     o.tls_mode = TlsMode::kDisabled;
-    o.tls_ca_file = certs_.ca_cert;
+    o.tls_ca_file = tls_->certs().ca_cert;
     return o;
   }
 
@@ -160,15 +155,10 @@ class ServerSessionTest : public ::testing::Test {
   }
   // Waits until the server has exactly `count` sessions (closing ones are gone).
   bool wait_for_sessions(std::size_t count) {
-    for (int i = 0; i < 500; ++i) {
-      if (session_count() == count) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return false;
+    return testing::wait_until([&] { return session_count() == count; });
   }
 
-  static inline testing::TempDir* dir_ = nullptr;
-  static inline testing::TestCertificates certs_;
+  static inline std::unique_ptr<testing::TlsTestDir> tls_;
   std::shared_ptr<RecordingHandler::Log> log_;
   std::unique_ptr<ThreadedMySqlServer> server_;
 };
@@ -357,7 +347,8 @@ TEST_F(ServerSessionTest, IdleSessionsAreClosed) {
   auto client = login();
   ASSERT_TRUE(client);
   expect_served(*client);
-  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  // The server closes the idle session after 300 ms; the query after that finds the connection closed.
+  ASSERT_TRUE(wait_for_sessions(0));
   auto late = client->query("SELECT late");
   ASSERT_FALSE(late);
   EXPECT_NE(late.error().message().find("closed the connection"), std::string::npos)
@@ -418,7 +409,7 @@ TEST_F(ServerSessionTest, TooManySessionsGetError1040) {
 
 TEST_F(ServerSessionTest, AccountsAndCertificatesReloadForNewSessionsOnly) {
   ServerSettings settings;
-  auto tls = TlsContext::server(certs_.server_cert, certs_.server_key);
+  auto tls = TlsContext::server(tls_->certs().server_cert, tls_->certs().server_key);
   ASSERT_TRUE(tls) << tls.error().message();
   settings.tls = *tls;
   start(settings);

@@ -15,6 +15,7 @@
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_certs.h"
 #include "tests/support/threaded_mysql_server.h"
+#include "tests/support/wait_until.h"
 
 namespace brelay::net {
 namespace {
@@ -176,17 +177,11 @@ class PausingReceiver : public MySqlClient::StreamReceiver {
 class StreamTest : public ::testing::TestWithParam<bool> {
  protected:
   static void SetUpTestSuite() {
-    auto dir = testing::TempDir::create("net-stream");
-    ASSERT_TRUE(dir) << dir.error().message();
-    dir_ = new testing::TempDir(std::move(*dir));
-    auto certs = testing::generate_test_certificates(dir_->path());
-    ASSERT_TRUE(certs) << certs.error().message();
-    certs_ = *certs;
+    auto tls = testing::TlsTestDir::create("net-stream");
+    ASSERT_TRUE(tls) << tls.error().message();
+    tls_ = std::move(*tls);
   }
-  static void TearDownTestSuite() {
-    delete dir_;
-    dir_ = nullptr;
-  }
+  static void TearDownTestSuite() { tls_.reset(); }
 
   void start(std::vector<std::size_t> sizes) {
     auto events = std::make_shared<std::vector<Bytes>>();
@@ -198,7 +193,7 @@ class StreamTest : public ::testing::TestWithParam<bool> {
     store->add("repl", Account::from_password("secret", "replica"));
     ServerSettings settings;
     settings.accounts = store;
-    auto tls = TlsContext::server(certs_.server_cert, certs_.server_key);
+    auto tls = TlsContext::server(tls_->certs().server_cert, tls_->certs().server_key);
     ASSERT_TRUE(tls) << tls.error().message();
     settings.tls = *tls;
     auto server = ThreadedMySqlServer::start(settings, [events = events_, log = log_](ServerSession&) {
@@ -214,7 +209,7 @@ class StreamTest : public ::testing::TestWithParam<bool> {
     o.user = "repl";
     o.password = "secret";
     o.tls_mode = GetParam() ? TlsMode::kVerifyCa : TlsMode::kDisabled;
-    o.tls_ca_file = certs_.ca_cert;
+    o.tls_ca_file = tls_->certs().ca_cert;
     auto client = BlockingClient::connect(o);
     EXPECT_TRUE(client) << client.error().message();
     return client ? std::move(*client) : nullptr;
@@ -231,8 +226,7 @@ class StreamTest : public ::testing::TestWithParam<bool> {
     ASSERT_TRUE(receiver.done) << "the stream did not end: " << receiver.packets.size() << " packets";
   }
 
-  static inline testing::TempDir* dir_ = nullptr;
-  static inline testing::TestCertificates certs_;
+  static inline std::unique_ptr<testing::TlsTestDir> tls_;
   std::shared_ptr<const std::vector<Bytes>> events_;
   std::shared_ptr<StreamLog> log_;
   std::unique_ptr<ThreadedMySqlServer> server_;
@@ -302,14 +296,15 @@ TEST_P(StreamTest, SemiSyncAcknowledgementsFlowWhileStreamingAndQuitEndsIt) {
       receiver.done = true;
     }
   });
-  for (int i = 0; i < 500; ++i) {
+  // Drives the client's loop until the server side has heard the stream close (or 5 s pass).
+  (void)testing::wait_until([&] {
     {
       std::lock_guard lock(log_->mutex);
-      if (!log_->closed.empty()) break;
+      if (!log_->closed.empty()) return true;
     }
     uv_run(client->loop().raw(), UV_RUN_NOWAIT);
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+    return false;
+  });
   client->async().close();  // ends the stream while the receiver is still there to hear it
   std::lock_guard lock(log_->mutex);
   EXPECT_EQ(log_->acknowledged,

@@ -13,17 +13,11 @@ namespace {
 class TlsSessionTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto dir = testing::TempDir::create("net-tls");
-    ASSERT_TRUE(dir) << dir.error().message();
-    dir_ = new testing::TempDir(std::move(*dir));
-    auto certs = testing::generate_test_certificates(dir_->path());
-    ASSERT_TRUE(certs) << certs.error().message();
-    certs_ = *certs;
+    auto tls = testing::TlsTestDir::create("net-tls");
+    ASSERT_TRUE(tls) << tls.error().message();
+    tls_ = std::move(*tls);
   }
-  static void TearDownTestSuite() {
-    delete dir_;
-    dir_ = nullptr;
-  }
+  static void TearDownTestSuite() { tls_.reset(); }
 
   // Moves bytes between the two sessions until neither has output; returns the first error.
   static Status pump(TlsSession& client, TlsSession& server, Bytes& client_plain, Bytes& server_plain) {
@@ -43,7 +37,8 @@ class TlsSessionTest : public ::testing::Test {
                                                                                       std::string ca,
                                                                                       std::string host,
                                                                                       Status& outcome) {
-    BRELAY_ASSIGN_OR_RETURN(auto server_context, TlsContext::server(certs_.server_cert, certs_.server_key));
+    BRELAY_ASSIGN_OR_RETURN(auto server_context,
+                            TlsContext::server(tls_->certs().server_cert, tls_->certs().server_key));
     BRELAY_ASSIGN_OR_RETURN(auto client_context, TlsContext::client(mode, ca));
     BRELAY_ASSIGN_OR_RETURN(auto server, TlsSession::server(server_context));
     BRELAY_ASSIGN_OR_RETURN(auto client, TlsSession::client(client_context, host));
@@ -53,13 +48,12 @@ class TlsSessionTest : public ::testing::Test {
     return std::make_pair(std::move(client), std::move(server));
   }
 
-  static inline testing::TempDir* dir_ = nullptr;
-  static inline testing::TestCertificates certs_;
+  static inline std::unique_ptr<testing::TlsTestDir> tls_;
 };
 
 TEST_F(TlsSessionTest, HandshakeAndDataBothWays) {
   Status outcome;
-  auto pair = connect(TlsMode::kVerifyIdentity, certs_.ca_cert, "localhost", outcome);
+  auto pair = connect(TlsMode::kVerifyIdentity, tls_->certs().ca_cert, "localhost", outcome);
   ASSERT_TRUE(pair) << pair.error().message();
   ASSERT_TRUE(outcome) << outcome.error().message();
   auto& [client, server] = *pair;
@@ -86,25 +80,26 @@ TEST_F(TlsSessionTest, HandshakeAndDataBothWays) {
 
 TEST_F(TlsSessionTest, VerifyIdentityAcceptsTheIpAddressInTheCertificate) {
   Status outcome;
-  auto pair = connect(TlsMode::kVerifyIdentity, certs_.ca_cert, "127.0.0.1", outcome);
+  auto pair = connect(TlsMode::kVerifyIdentity, tls_->certs().ca_cert, "127.0.0.1", outcome);
   ASSERT_TRUE(pair) << pair.error().message();
   EXPECT_TRUE(outcome) << outcome.error().message();
 }
 
 TEST_F(TlsSessionTest, WrongCaIsReportedAsSuch) {
   Status outcome;
-  auto pair = connect(TlsMode::kVerifyCa, certs_.other_ca_cert, "localhost", outcome);
+  auto pair = connect(TlsMode::kVerifyCa, tls_->certs().other_ca_cert, "localhost", outcome);
   ASSERT_TRUE(pair) << pair.error().message();
   ASSERT_FALSE(outcome);
-  EXPECT_NE(outcome.error().message().find("did not verify against the CA bundle " + certs_.other_ca_cert),
-            std::string::npos)
+  EXPECT_NE(
+      outcome.error().message().find("did not verify against the CA bundle " + tls_->certs().other_ca_cert),
+      std::string::npos)
       << outcome.error().message();
 }
 
 TEST_F(TlsSessionTest, WrongHostNameIsReportedAsSuch) {
   for (const std::string host : {"db.example.test", "10.1.2.3"}) {
     Status outcome;
-    auto pair = connect(TlsMode::kVerifyIdentity, certs_.ca_cert, host, outcome);
+    auto pair = connect(TlsMode::kVerifyIdentity, tls_->certs().ca_cert, host, outcome);
     ASSERT_TRUE(pair) << pair.error().message();
     ASSERT_FALSE(outcome) << host;
     EXPECT_NE(outcome.error().message().find("does not match the host name '" + host + "'"),
@@ -113,23 +108,24 @@ TEST_F(TlsSessionTest, WrongHostNameIsReportedAsSuch) {
   }
   // verify_ca does not look at the name.
   Status outcome;
-  auto pair = connect(TlsMode::kVerifyCa, certs_.ca_cert, "db.example.test", outcome);
+  auto pair = connect(TlsMode::kVerifyCa, tls_->certs().ca_cert, "db.example.test", outcome);
   ASSERT_TRUE(pair);
   EXPECT_TRUE(outcome) << outcome.error().message();
 }
 
 TEST_F(TlsSessionTest, RequiredDoesNotCheckTheCertificate) {
   Status outcome;
-  auto pair = connect(TlsMode::kRequired, certs_.other_ca_cert, "whatever", outcome);
+  auto pair = connect(TlsMode::kRequired, tls_->certs().other_ca_cert, "whatever", outcome);
   ASSERT_TRUE(pair);
   EXPECT_TRUE(outcome) << outcome.error().message();
 }
 
 TEST_F(TlsSessionTest, BadFilesAndGarbageAreErrors) {
-  EXPECT_FALSE(TlsContext::server("/nonexistent.pem", certs_.server_key));
-  EXPECT_FALSE(TlsContext::server(certs_.server_cert, certs_.client_key));  // key of another certificate
+  EXPECT_FALSE(TlsContext::server("/nonexistent.pem", tls_->certs().server_key));
+  EXPECT_FALSE(
+      TlsContext::server(tls_->certs().server_cert, tls_->certs().client_key));  // key of another certificate
   EXPECT_FALSE(TlsContext::client(TlsMode::kVerifyCa, "/nonexistent-ca.pem"));
-  auto context = TlsContext::server(certs_.server_cert, certs_.server_key);
+  auto context = TlsContext::server(tls_->certs().server_cert, tls_->certs().server_key);
   ASSERT_TRUE(context);
   auto server = TlsSession::server(*context);
   ASSERT_TRUE(server);

@@ -16,7 +16,8 @@ using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 
 // Runs the loop for `duration`; each timer tick keeps the thread busy for `busy_per_tick` of every
-// 10 ms (sleeping: the loop is not waiting for events then, which is what libuv counts).
+// 10 ms (sleeping: the loop is not waiting for events then, which is what libuv counts). The sleep is
+// the test's subject, a measured busy time, not a wait for a condition.
 void run_loop(net::EventLoop& loop, milliseconds duration, milliseconds busy_per_tick) {
   net::Timer tick(loop.raw());
   const auto end = Clock::now() + duration;

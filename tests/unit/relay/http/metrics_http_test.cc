@@ -11,6 +11,8 @@
 #include <future>
 #include <thread>
 
+#include "tests/support/wait_until.h"
+
 namespace brelay::relay {
 namespace {
 
@@ -169,7 +171,7 @@ TEST_F(MetricsHttpTest, ARequestSentByteByByteIsServed) {
   ASSERT_TRUE(client.connected());
   for (char c : std::string("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")) {
     ASSERT_TRUE(client.send(std::string_view(&c, 1)));
-    std::this_thread::sleep_for(1ms);
+    std::this_thread::sleep_for(1ms);  // the test's subject: each byte arrives in a read of its own
   }
   EXPECT_EQ(status_of(client.read_all()), 200);
 }
@@ -198,15 +200,13 @@ TEST_F(MetricsHttpTest, ConnectionsBeyondTheLimitGet503AndTheLimitFreesUp) {
     ASSERT_TRUE(idle.back()->connected());
   }
   // The server has accepted all three once it counts them.
-  for (int i = 0; i < 100 && open_connections() < 3; ++i)
-    std::this_thread::sleep_for(10ms);
+  (void)testing::wait_until([&] { return open_connections() >= 3; }, 1s);
   ASSERT_EQ(open_connections(), 3u);
   EXPECT_EQ(status_of(request("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")), 503);
   for (auto& client : idle)
     EXPECT_EQ(status_of(client->read_all()), 408);
   idle.clear();
-  for (int i = 0; i < 100 && open_connections() > 0; ++i)
-    std::this_thread::sleep_for(10ms);
+  (void)testing::wait_until([&] { return open_connections() == 0; }, 1s);
   EXPECT_EQ(status_of(request("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")), 200);
 }
 
