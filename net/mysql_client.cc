@@ -109,7 +109,7 @@ void MySqlClient::resolved(Result<sockaddr_storage> address) {
     return;
   }
   auto connection = TcpConnection::connect(loop_.raw(), reinterpret_cast<const sockaddr*>(&*address),
-                                           [this](Status status) { tcp_connected(std::move(status)); });
+                                           [this](const Status& status) { tcp_connected(status); });
   if (!connection) {
     fail(connection.error());
     return;
@@ -118,7 +118,7 @@ void MySqlClient::resolved(Result<sockaddr_storage> address) {
   channel_->set_listener(this);
 }
 
-void MySqlClient::tcp_connected(Status status) {
+void MySqlClient::tcp_connected(const Status& status) {
   if (state_ != State::kConnecting) return;
   if (!status) {
     fail(status.error());
@@ -228,7 +228,7 @@ bool MySqlClient::handle_greeting(const Packet& packet) {
   }
   login_step_ = LoginStep::kTlsHandshake;
   const std::string& name = options_.tls_server_name.empty() ? options_.host : options_.tls_server_name;
-  if (Status started = channel_->start_client_tls(std::move(*context), name); !started) {
+  if (Status started = channel_->start_client_tls(*context, name); !started) {
     fail(started.error());
     return false;
   }

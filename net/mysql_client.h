@@ -153,7 +153,7 @@ class MySqlClient final : private PacketChannel::Listener {
   void on_closed() override;
 
   void resolved(Result<sockaddr_storage> address);
-  void tcp_connected(Status status);
+  void tcp_connected(const Status& status);
   void process_packets();
   // Each returns false when the client was destroyed or closed inside a callback.
   bool handle_packet(const Packet& packet);

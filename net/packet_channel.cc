@@ -175,8 +175,9 @@ Status PacketChannel::start_server_tls(std::shared_ptr<const TlsContext> context
   return {};
 }
 
-Status PacketChannel::start_client_tls(std::shared_ptr<const TlsContext> context, const std::string& host) {
-  BRELAY_ASSIGN_OR_RETURN(tls_, TlsSession::client(std::move(context), host));
+Status PacketChannel::start_client_tls(const std::shared_ptr<const TlsContext>& context,
+                                       const std::string& host) {
+  BRELAY_ASSIGN_OR_RETURN(tls_, TlsSession::client(context, host));
   BRELAY_TRY(tls_->start());
   return flush_tls_output();
 }

@@ -74,7 +74,7 @@ class PacketChannel final : private TcpConnection::Observer {
   // TLS. Server: call after reading the SSLRequest; bytes that followed it are the ClientHello.
   Status start_server_tls(std::shared_ptr<const TlsContext> context);
   // Client: call after sending the SSLRequest.
-  Status start_client_tls(std::shared_ptr<const TlsContext> context, const std::string& host);
+  Status start_client_tls(const std::shared_ptr<const TlsContext>& context, const std::string& host);
   bool tls_active() const { return tls_ != nullptr; }
   bool tls_established() const { return tls_ != nullptr && tls_->handshake_done(); }
   std::string tls_version() const { return tls_ ? tls_->version() : std::string(); }

@@ -52,7 +52,7 @@ Result<std::unique_ptr<TlsSession>> TlsSession::server(std::shared_ptr<const Tls
   return std::unique_ptr<TlsSession>(new TlsSession(std::move(context), ssl, input, output, {}));
 }
 
-Result<std::unique_ptr<TlsSession>> TlsSession::client(std::shared_ptr<const TlsContext> context,
+Result<std::unique_ptr<TlsSession>> TlsSession::client(const std::shared_ptr<const TlsContext>& context,
                                                        const std::string& host) {
   ERR_clear_error();
   BIO* input = nullptr;

@@ -21,7 +21,7 @@ class TlsSession {
   static Result<std::unique_ptr<TlsSession>> server(std::shared_ptr<const TlsContext> context);
   // `host` is what the client connected to: sent as SNI when it is a name, and checked against the
   // certificate in kVerifyIdentity mode.
-  static Result<std::unique_ptr<TlsSession>> client(std::shared_ptr<const TlsContext> context,
+  static Result<std::unique_ptr<TlsSession>> client(const std::shared_ptr<const TlsContext>& context,
                                                     const std::string& host);
   ~TlsSession();
   TlsSession(const TlsSession&) = delete;

@@ -6,6 +6,7 @@
 
 #include "storage/lmdb_cursor.h"
 #include "storage/store_edits.h"
+#include "storage/store_internals.h"
 
 namespace brelay::storage {
 

@@ -15,10 +15,11 @@
 #include "storage/lmdb_txn.h"
 #include "storage/store_databases.h"
 #include "storage/store_format.h"
-#include "storage/store_internals.h"
 #include "storage/store_types.h"
 
 namespace brelay::storage {
+
+class StoreInternals;  // store_internals.h
 
 struct TrimReport {
   std::uint64_t event_bytes = 0;

@@ -1,6 +1,6 @@
 #include "relay/app/daemon.h"
 
-#include <signal.h>
+#include <csignal>
 
 #include <cerrno>
 #include <filesystem>

@@ -192,8 +192,8 @@ void check_privileges(const SourceFacts& facts, const Config& config, Checklist&
                       (!facts.is_mariadb() && privileges.has("SUPER"));
   const std::string client_name = facts.is_mariadb() ? "BINLOG MONITOR" : "REPLICATION CLIENT";
   std::vector<std::string> missing;
-  if (!slave) missing.push_back("REPLICATION SLAVE");
-  if (!client) missing.push_back(client_name);
+  if (!slave) missing.emplace_back("REPLICATION SLAVE");
+  if (!client) missing.emplace_back(client_name);
   if (missing.empty()) {
     checklist.ok("privileges",
                  fmt::format("{} has REPLICATION SLAVE and {}", config.source.user, client_name));

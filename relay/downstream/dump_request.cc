@@ -8,12 +8,11 @@ namespace brelay::relay::downstream {
 Result<DumpRequest> dump_settings_from(const UserVariables& variables) {
   DumpRequest request;
   if (const UserValue* checksum = variables.find_any({"source_binlog_checksum", "master_binlog_checksum"})) {
+    // Anything but CRC32 announced (NONE, or an algorithm it does not know) means no checksums.
     if (equals_ignore_case(checksum->text, "CRC32"))
       request.replica_checksum = binlog::ChecksumAlgorithm::kCrc32;
-    else if (equals_ignore_case(checksum->text, "NONE"))
+    else if (checksum->type != UserValue::Type::kNull || equals_ignore_case(checksum->text, "NONE"))
       request.replica_checksum = binlog::ChecksumAlgorithm::kOff;
-    else if (checksum->type != UserValue::Type::kNull)
-      request.replica_checksum = binlog::ChecksumAlgorithm::kOff;  // announced, but no algorithm it knows
   }
   if (const UserValue* period = variables.find_any({"source_heartbeat_period", "master_heartbeat_period"})) {
     request.heartbeat_period =

@@ -17,10 +17,10 @@
 //    never between a ROTATE and the next file's FDE (dump_extras.h);
 //  - semi-sync: every packet in the envelope 0x00, 0xEF, flag (net::encode_dump_envelope_prefix),
 //    the flag asking for an acknowledgement at each transaction's end; acknowledgements are recorded.
-// Those per-event decisions are pure filters, tested without a socket; the session does the I/O.
 //  - NON_BLOCK (or server_id 0): an EOF packet at the durable end, and the session goes back to the
 //    command phase; otherwise the live tail: at the durable end the session waits for the writer's
 //    next commit notification (no polling), then streams on.
+// The per-event decisions are pure filters, tested without a socket; the session does the I/O.
 // Back-pressure: events go out zero-copy from the LMDB map in PacketBatch gather writes of up to
 // kReadBytes; while anything is left unsent the session reads nothing more from the store and
 // resumes on the socket's drain notification, so a slow replica costs at most one batch of memory

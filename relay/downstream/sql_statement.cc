@@ -354,41 +354,8 @@ class Parser {
     } else if (accept_word("session") || accept_word("local")) {
       scope = VariableScope::kSession;
     }
-    if (peek().is_word("variables") || peek().is_word("status")) {
-      // SHOW STATUS, but not SHOW MASTER STATUS (handled below).
-      ShowVariablesStatement show;
-      show.scope = scope;
-      show.status = advance().is_word("status");
-      if (accept_word("like")) {
-        show.filter = ShowVariablesStatement::Filter::kLike;
-        BRELAY_ASSIGN_OR_RETURN(std::string pattern, string_literal("a LIKE pattern"));
-        show.values.push_back(pattern);
-      } else if (accept_word("where")) {
-        BRELAY_ASSIGN_OR_RETURN(std::string column, identifier("Variable_name"));
-        if (!equals_ignore_case(column, "variable_name")) return not_supported(sql_);
-        if (accept_symbol("=")) {
-          show.filter = ShowVariablesStatement::Filter::kNameEquals;
-          BRELAY_ASSIGN_OR_RETURN(std::string name, string_literal("a variable name"));
-          show.values.push_back(name);
-        } else if (accept_word("like")) {
-          show.filter = ShowVariablesStatement::Filter::kNameLike;
-          BRELAY_ASSIGN_OR_RETURN(std::string pattern, string_literal("a LIKE pattern"));
-          show.values.push_back(pattern);
-        } else if (accept_word("in")) {
-          show.filter = ShowVariablesStatement::Filter::kNameIn;
-          BRELAY_TRY(expect_symbol("("));
-          while (true) {
-            BRELAY_ASSIGN_OR_RETURN(std::string name, string_literal("a variable name"));
-            show.values.push_back(name);
-            if (!accept_symbol(",")) break;
-          }
-          BRELAY_TRY(expect_symbol(")"));
-        } else {
-          return not_supported(sql_);
-        }
-      }
-      return Statement(show);
-    }
+    if (peek().is_word("variables") || peek().is_word("status"))
+      return show_variables(scope);  // not SHOW MASTER STATUS
     if (scope != VariableScope::kDefault) return expected("VARIABLES or STATUS");
     if (accept_word("master")) {
       if (accept_word("status")) return Statement(ShowMasterStatusStatement{});
@@ -415,32 +382,74 @@ class Parser {
       BRELAY_TRY(expect_word("hosts"));
       return Statement(ShowReplicasStatement{false});
     }
-    if (accept_word("grants")) {
-      ShowGrantsStatement grants;
-      if (accept_word("for")) {
-        if (accept_word("current_user")) {
-          if (accept_symbol("(")) BRELAY_TRY(expect_symbol(")"));
-        } else {
-          const Token& user = peek();
-          if (user.kind != TokenKind::kString && user.kind != TokenKind::kWord &&
-              user.kind != TokenKind::kQuotedName)
-            return expected("a user");
-          grants.user = user.text;
-          advance();
-          if (peek().kind == TokenKind::kUserVariable) advance();  // 'user'@'host' reads as a user variable
-        }
-      }
-      return Statement(grants);
-    }
-    if (peek().is_word("warnings") || peek().is_word("errors")) {
-      ShowWarningsStatement warnings{advance().is_word("errors")};
-      if (accept_word("limit")) {
-        BRELAY_TRY(unsigned_number("a row count"));
-        if (accept_symbol(",")) BRELAY_TRY(unsigned_number("a row count"));
-      }
-      return Statement(warnings);
-    }
+    if (accept_word("grants")) return show_grants();
+    if (peek().is_word("warnings") || peek().is_word("errors")) return show_warnings();
     return not_supported(sql_);
+  }
+
+  // SHOW [GLOBAL | SESSION] VARIABLES | STATUS [LIKE ... | WHERE Variable_name ...], after the scope.
+  Result<Statement> show_variables(VariableScope scope) {
+    ShowVariablesStatement show;
+    show.scope = scope;
+    show.status = advance().is_word("status");
+    if (accept_word("like")) {
+      show.filter = ShowVariablesStatement::Filter::kLike;
+      BRELAY_ASSIGN_OR_RETURN(std::string pattern, string_literal("a LIKE pattern"));
+      show.values.push_back(pattern);
+    } else if (accept_word("where")) {
+      BRELAY_ASSIGN_OR_RETURN(std::string column, identifier("Variable_name"));
+      if (!equals_ignore_case(column, "variable_name")) return not_supported(sql_);
+      if (accept_symbol("=")) {
+        show.filter = ShowVariablesStatement::Filter::kNameEquals;
+        BRELAY_ASSIGN_OR_RETURN(std::string name, string_literal("a variable name"));
+        show.values.push_back(name);
+      } else if (accept_word("like")) {
+        show.filter = ShowVariablesStatement::Filter::kNameLike;
+        BRELAY_ASSIGN_OR_RETURN(std::string pattern, string_literal("a LIKE pattern"));
+        show.values.push_back(pattern);
+      } else if (accept_word("in")) {
+        show.filter = ShowVariablesStatement::Filter::kNameIn;
+        BRELAY_TRY(expect_symbol("("));
+        while (true) {
+          BRELAY_ASSIGN_OR_RETURN(std::string name, string_literal("a variable name"));
+          show.values.push_back(name);
+          if (!accept_symbol(",")) break;
+        }
+        BRELAY_TRY(expect_symbol(")"));
+      } else {
+        return not_supported(sql_);
+      }
+    }
+    return Statement(show);
+  }
+
+  // SHOW GRANTS [FOR CURRENT_USER[()] | FOR user], after GRANTS.
+  Result<Statement> show_grants() {
+    ShowGrantsStatement grants;
+    if (accept_word("for")) {
+      if (accept_word("current_user")) {
+        if (accept_symbol("(")) BRELAY_TRY(expect_symbol(")"));
+      } else {
+        const Token& user = peek();
+        if (user.kind != TokenKind::kString && user.kind != TokenKind::kWord &&
+            user.kind != TokenKind::kQuotedName)
+          return expected("a user");
+        grants.user = user.text;
+        advance();
+        if (peek().kind == TokenKind::kUserVariable) advance();  // 'user'@'host' reads as a user variable
+      }
+    }
+    return Statement(grants);
+  }
+
+  // SHOW WARNINGS | ERRORS [LIMIT [offset,] count].
+  Result<Statement> show_warnings() {
+    ShowWarningsStatement warnings{advance().is_word("errors")};
+    if (accept_word("limit")) {
+      BRELAY_TRY(unsigned_number("a row count"));
+      if (accept_symbol(",")) BRELAY_TRY(unsigned_number("a row count"));
+    }
+    return Statement(warnings);
   }
 
   Result<ShowBinlogEventsStatement> binlog_events() {

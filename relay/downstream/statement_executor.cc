@@ -207,7 +207,7 @@ Result<QueryReply> StatementExecutor::kill(const KillStatement& kill) {
 Result<Value> StatementExecutor::evaluate(const Expression& expression) {
   Value value;
   switch (expression.kind) {
-    case Expression::Kind::kNull: return value;
+    case Expression::Kind::kNull:
     case Expression::Kind::kDefault: return value;
     case Expression::Kind::kString: value.text = expression.text; return value;
     case Expression::Kind::kInteger:

@@ -32,7 +32,7 @@ class MetricsHttpServer::Connection final : public net::TcpConnection::Observer 
     if (auto reading = socket_->start_reading(); !reading) socket_->close();
   }
 
-  void answer(std::string response) {
+  void answer(const std::string& response) {
     if (answered_) return;
     answered_ = true;
     timer_.stop();

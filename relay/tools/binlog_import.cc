@@ -74,35 +74,9 @@ class FileImporter {
 
   Result<std::string> import(const std::string& path, const std::string& expected_name) {
     const std::string name = std::filesystem::path(path).filename().string();
-    if (!expected_name.empty() && name != expected_name) {
-      return make_error(
-          "{}: out of order: the previous file ends with a ROTATE to {}; give the files oldest first, "
-          "without gaps",
-          path, expected_name);
-    }
-    BRELAY_ASSIGN_OR_RETURN(auto stored, store_.find_file(name));
-    if (stored) {
-      return make_error(
-          "{}: the store already holds {} (up to position {}); import only files it does not hold yet", path,
-          name, stored->end_position);
-    }
+    BRELAY_TRY(check_new_file(path, name, expected_name));
     BRELAY_ASSIGN_OR_RETURN(binlog::BinlogFileReader reader, binlog::BinlogFileReader::open(path));
-    auto context = [&](std::uint64_t offset) { return fmt::format("{} at offset {}", path, offset); };
-
-    BRELAY_ASSIGN_OR_RETURN(auto first, reader.next());
-    if (!first)
-      return make_error("{}: the file holds no event; a binlog starts with a FORMAT_DESCRIPTION", path);
-    const Bytes fde_bytes(first->begin(), first->end());
-    BRELAY_ASSIGN_OR_RETURN(binlog::EventHeader fde_header, binlog::parse_event_header(fde_bytes));
-    if (fde_header.type != binlog::EventType::kFormatDescription) {
-      return make_error("{}: the first event is {}, not a FORMAT_DESCRIPTION: not a v4 binlog", path,
-                        binlog::event_type_name(fde_header.type));
-    }
-    auto fde = binlog::parse_format_description(fde_bytes);
-    if (!fde) return std::move(fde).error().with_context(context(4));
-    algorithm_ = fde->checksum_algorithm;
-    observed_.fde = *fde;
-    observed_.fde_server_id = fde_header.server_id;
+    BRELAY_ASSIGN_OR_RETURN(const Bytes fde_bytes, read_format_description(reader, path));
 
     // The previous-GTID blob is the event after the FDE; the file's record needs it at its start.
     std::optional<Bytes> second;
@@ -118,38 +92,16 @@ class FileImporter {
     batch_ = writer_.take_batch();
     batch_.begin_file(start);
 
-    ImportedFile imported;
-    imported.name = name;
-    std::uint64_t position = 4;
-    std::string rotates_to;
-    bool ended = false;
+    FileState file;
+    file.path = path;
+    file.imported.name = name;
     tracker_.reset();
-    auto add = [&](ByteView event) -> Status {
-      if (ended) {
-        return make_error("{}: an event follows the file's ROTATE/STOP: the file is damaged",
-                          context(position));
-      }
-      auto appended = append(event, position);
-      if (!appended) return std::move(appended).error().with_context(context(position));
-      const auto type = binlog::event_type(event[binlog::kTypeOffset]);
-      if (type == binlog::EventType::kRotate) {
-        BRELAY_ASSIGN_OR_RETURN(binlog::EventView view, binlog::view_event(event, algorithm_));
-        BRELAY_ASSIGN_OR_RETURN(binlog::RotateEvent rotate, binlog::parse_rotate(view));
-        rotates_to = std::string(rotate.next_file);
-        ended = true;
-      } else if (type == binlog::EventType::kStop) {
-        ended = true;
-      }
-      position += event.size();
-      ++imported.events;
-      return {};
-    };
-    BRELAY_TRY(add(fde_bytes));
-    if (second) BRELAY_TRY(add(*second));
+    BRELAY_TRY(add_event(fde_bytes, file));
+    if (second) BRELAY_TRY(add_event(*second, file));
     while (true) {
       BRELAY_ASSIGN_OR_RETURN(auto event, reader.next());
       if (!event) break;
-      BRELAY_TRY(add(*event));
+      BRELAY_TRY(add_event(*event, file));
     }
     if (!tracker_.at_boundary()) {
       return make_error(
@@ -157,16 +109,82 @@ class FileImporter {
           "truncated); copy it again once the server has moved past that transaction",
           path);
     }
-    if (ended) batch_.end_file();
-    imported.end_position = position;
-    imported.closed = ended;
+    if (file.ended) batch_.end_file();
+    file.imported.end_position = file.position;
+    file.imported.closed = file.ended;
     BRELAY_TRY(flush());
-    BRELAY_TRY(progress_.wait_until_durable(name, position));
-    report_.files.push_back(imported);
-    return rotates_to;
+    BRELAY_TRY(progress_.wait_until_durable(name, file.position));
+    report_.files.push_back(file.imported);
+    return file.rotates_to;
   }
 
  private:
+  // Where the import of one file stands.
+  struct FileState {
+    std::string path;
+    ImportedFile imported;
+    std::uint64_t position = 4;  // where the next event starts
+    std::string rotates_to;      // what the file's ROTATE names
+    bool ended = false;          // the file's ROTATE or STOP was read
+  };
+
+  // The file must be the one the previous file's ROTATE named, and new to the store.
+  Status check_new_file(const std::string& path, const std::string& name, const std::string& expected_name) {
+    if (!expected_name.empty() && name != expected_name) {
+      return make_error(
+          "{}: out of order: the previous file ends with a ROTATE to {}; give the files oldest first, "
+          "without gaps",
+          path, expected_name);
+    }
+    BRELAY_ASSIGN_OR_RETURN(auto stored, store_.find_file(name));
+    if (stored) {
+      return make_error(
+          "{}: the store already holds {} (up to position {}); import only files it does not hold yet", path,
+          name, stored->end_position);
+    }
+    return {};
+  }
+
+  // Reads the file's first event, which must be a FORMAT_DESCRIPTION, and keeps what it says.
+  Result<Bytes> read_format_description(binlog::BinlogFileReader& reader, const std::string& path) {
+    BRELAY_ASSIGN_OR_RETURN(auto first, reader.next());
+    if (!first)
+      return make_error("{}: the file holds no event; a binlog starts with a FORMAT_DESCRIPTION", path);
+    Bytes fde_bytes(first->begin(), first->end());
+    BRELAY_ASSIGN_OR_RETURN(binlog::EventHeader fde_header, binlog::parse_event_header(fde_bytes));
+    if (fde_header.type != binlog::EventType::kFormatDescription) {
+      return make_error("{}: the first event is {}, not a FORMAT_DESCRIPTION: not a v4 binlog", path,
+                        binlog::event_type_name(fde_header.type));
+    }
+    auto fde = binlog::parse_format_description(fde_bytes);
+    if (!fde) return std::move(fde).error().with_context(fmt::format("{} at offset 4", path));
+    algorithm_ = fde->checksum_algorithm;
+    observed_.fde = *fde;
+    observed_.fde_server_id = fde_header.server_id;
+    return fde_bytes;
+  }
+
+  // Checks and appends the file's next event; a ROTATE or STOP ends the file.
+  Status add_event(ByteView event, FileState& file) {
+    auto context = [&file] { return fmt::format("{} at offset {}", file.path, file.position); };
+    if (file.ended)
+      return make_error("{}: an event follows the file's ROTATE/STOP: the file is damaged", context());
+    auto appended = append(event, file.position);
+    if (!appended) return std::move(appended).error().with_context(context());
+    const auto type = binlog::event_type(event[binlog::kTypeOffset]);
+    if (type == binlog::EventType::kRotate) {
+      BRELAY_ASSIGN_OR_RETURN(binlog::EventView view, binlog::view_event(event, algorithm_));
+      BRELAY_ASSIGN_OR_RETURN(binlog::RotateEvent rotate, binlog::parse_rotate(view));
+      file.rotates_to = std::string(rotate.next_file);
+      file.ended = true;
+    } else if (type == binlog::EventType::kStop) {
+      file.ended = true;
+    }
+    file.position += event.size();
+    ++file.imported.events;
+    return {};
+  }
+
   Status append(ByteView event, std::uint64_t position) {
     BRELAY_ASSIGN_OR_RETURN(binlog::EventView view, binlog::view_event(event, algorithm_));
     if (view.has_checksum) BRELAY_TRY(binlog::verify_event_checksum(event));

@@ -140,7 +140,6 @@ class BinlogStreamHandler {
   // The executed GTID state as of the last boundary.
   const binlog::MariadbGtidPosition& mariadb_state() const { return mariadb_state_; }
   const binlog::GtidSet& mysql_executed() const { return mysql_executed_; }
-  bool gtid_state_known() const { return gtid_state_known_; }
 
  private:
   struct PendingFile {

@@ -21,4 +21,12 @@ DumpRefusal classify_dump_refusal(int code, std::string_view needed_file, const 
   return present ? DumpRefusal::kRefused : DumpRefusal::kPurged;
 }
 
+std::string_view gtid_dump_needed_file(std::string_view relay_file, const SourceBinlogs& binlogs) {
+  auto base_name = [](std::string_view file) { return file.substr(0, file.rfind('.')); };
+  const bool named_alike =
+      std::any_of(binlogs.names.begin(), binlogs.names.end(),
+                  [&](const std::string& name) { return base_name(name) == base_name(relay_file); });
+  return named_alike ? relay_file : std::string_view();
+}
+
 }  // namespace brelay::relay

@@ -69,4 +69,10 @@ enum class DumpRefusal {
 DumpRefusal classify_dump_refusal(int code, std::string_view needed_file, const SourceBinlogs& binlogs,
                                   const binlog::GtidSet* requested_gtids = nullptr);
 
+// The `needed_file` of a GTID dump: the relay's own file says whether the source purged it only
+// when the source names its binlogs alike (the same base name before the number, as the same server
+// does); after a failover to a server with other names it says nothing, and "" is returned (then
+// only a source with no binlog at all has purged what the relay needs).
+std::string_view gtid_dump_needed_file(std::string_view relay_file, const SourceBinlogs& binlogs);
+
 }  // namespace brelay::relay

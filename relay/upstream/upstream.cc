@@ -9,7 +9,6 @@
 #include <uv.h>
 
 #include "net/replication_commands.h"
-#include "relay/core/config_to_layers.h"
 #include "relay/core/source_identity.h"
 #include "storage/store_format.h"
 
@@ -165,10 +164,11 @@ Status Upstream::restore_from_store(const std::optional<storage::ResumePoint>& e
       if (next) {
         auto record = storage::NextFileRecord::decode(*next);
         if (!record) {
-          return std::move(record).error().with_context(
-              fmt::format("the store's record of where the source continues after {}", end->file));
-        }
-        if (record->closed_file == end->file) {
+          // As before the record was typed: without it the relay asks the source for the file
+          // after the closed one, which is only slower.
+          spdlog::warn("upstream: ignoring the store's record of where the source continues after {}: {}",
+                       end->file, record.error().message());
+        } else if (record->closed_file == end->file) {
           stored.next_file = std::move(record->next_file);
           stored.next_position = record->next_position;
         }
@@ -410,10 +410,16 @@ void Upstream::report_dump_refusal(const Error& error, const SourceBinlogs& binl
   const std::string store_end = handler_.empty() ? std::string("the relay's store is empty")
                                                  : fmt::format("the relay's store ends at {}:{}",
                                                                handler_.file(), handler_.boundary_position());
-  const std::string needed_file = !request_.file.empty() ? request_.file : handler_.file();
+  // A GTID dump names the relay's own file only to make the source's log readable; it is judged by
+  // that file only while the source names its binlogs alike (not after a failover to another server).
+  const std::string relay_file = !request_.file.empty() ? request_.file : handler_.file();
+  const std::string needed_file(request_.kind == DumpRequest::Kind::kGtid
+                                    ? gtid_dump_needed_file(relay_file, binlogs)
+                                    : std::string_view(relay_file));
   const binlog::GtidSet* requested_gtids = mysql_gtid_dump() ? &request_.mysql_set : nullptr;
   if (classify_dump_refusal(error.code(), needed_file, binlogs, requested_gtids) == DumpRefusal::kPurged) {
-    const std::string oldest = binlogs.names.empty()
+    const std::string oldest = !binlogs.listed ? std::string("could not be listed")
+                               : binlogs.names.empty()
                                    ? std::string("are all gone")
                                    : fmt::format("now begin with {}", binlogs.names.front());
     stop_with_error(

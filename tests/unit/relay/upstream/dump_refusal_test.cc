@@ -62,5 +62,22 @@ TEST(DumpRefusal, AMysqlGtidDumpIsPurgedWhenTheSourcePurgedGtidsTheRelayLacks) {
   EXPECT_EQ(classify_dump_refusal(1105, "", binlogs, &requested), DumpRefusal::kRefused);
 }
 
+// A review finding: after a failover the new source's binlogs have other names, and a GTID dump it
+// refuses for another reason must not be reported as "purged" because the relay's own file name is
+// not among them.
+TEST(DumpRefusal, AGtidDumpIsJudgedByTheRelaysFileOnlyWhileTheSourceNamesItsBinlogsAlike) {
+  EXPECT_EQ(gtid_dump_needed_file("mysql-bin.000003", listing({"mysql-bin.000007", "mysql-bin.000008"})),
+            "mysql-bin.000003");
+  EXPECT_EQ(gtid_dump_needed_file("mysql-bin.000003", listing({"db2-bin.000001"})), "");
+  EXPECT_EQ(gtid_dump_needed_file("mysql-bin.000003", listing({})), "");
+  const SourceBinlogs other_server = listing({"db2-bin.000001"});
+  EXPECT_EQ(
+      classify_dump_refusal(1236, gtid_dump_needed_file("mysql-bin.000003", other_server), other_server),
+      DumpRefusal::kRefused);
+  const SourceBinlogs same_server = listing({"mysql-bin.000007"});
+  EXPECT_EQ(classify_dump_refusal(1236, gtid_dump_needed_file("mysql-bin.000003", same_server), same_server),
+            DumpRefusal::kPurged);
+}
+
 }  // namespace
 }  // namespace brelay::relay
