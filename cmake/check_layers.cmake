@@ -111,6 +111,7 @@ foreach(top common net storage relay)
 endforeach()
 
 if(_violations)
+  list(SORT _violations)
   list(LENGTH _violations n)
   list(JOIN _violations "\n  " text)
   message(FATAL_ERROR "layering: ${n} include(s) point up or sideways (cmake/check_layers.cmake has the rules):\n  ${text}")
