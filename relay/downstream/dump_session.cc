@@ -422,12 +422,14 @@ Status DumpSession::add_event(ByteView bytes, std::uint64_t position, net::Packe
   return {};
 }
 
+Error DumpSession::bogus_event(const Error& why) const {
+  return fatal_binlog_error(with_coordinates("bogus data in log event (" + why.message() + ")"));
+}
+
 Result<const binlog::EventView*> DumpSession::view_of(LazyEvent& event) const {
   if (!event.view) {
     auto viewed = binlog::view_event(event.bytes, event.checksum);
-    if (!viewed)
-      return fatal_binlog_error(
-          with_coordinates("bogus data in log event (" + viewed.error().message() + ")"));
+    if (!viewed) return bogus_event(viewed.error());
     event.view = *viewed;
   }
   return &*event.view;
@@ -436,8 +438,7 @@ Result<const binlog::EventView*> DumpSession::view_of(LazyEvent& event) const {
 Result<binlog::EventBoundary> DumpSession::track_boundary(LazyEvent& event) {
   BRELAY_ASSIGN_OR_RETURN(const binlog::EventView* view, view_of(event));
   auto fed = tracker_.feed(*view);
-  if (!fed)
-    return fatal_binlog_error(with_coordinates("bogus data in log event (" + fed.error().message() + ")"));
+  if (!fed) return bogus_event(fed.error());
   return *fed;
 }
 
@@ -447,9 +448,7 @@ Result<bool> DumpSession::skip_for_mysql_gtids(LazyEvent& event, std::uint64_t p
   if (MysqlGtidSkipper::needs_gtid(event.type)) {
     BRELAY_ASSIGN_OR_RETURN(const binlog::EventView* view, view_of(event));
     auto parsed = binlog::parse_gtid_event(*view);
-    if (!parsed)
-      return fatal_binlog_error(
-          with_coordinates("bogus data in log event (" + parsed.error().message() + ")"));
+    if (!parsed) return bogus_event(parsed.error());
     gtid = parsed->gtid;
   }
   const MysqlGtidSkipper::Decision decision =

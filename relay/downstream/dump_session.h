@@ -166,6 +166,9 @@ class DumpSession {
   // "<message>; the first event 'f' at p, the last event read from 'f' at p, the last byte read from 'f' at
   // p."
   std::string with_coordinates(const std::string& message) const;
+  // The 1236 a server sends for an event it cannot read: "bogus data in log event (<why>)", with
+  // the coordinates.
+  Error bogus_event(const Error& why) const;
   std::uint32_t artificial_server_id();
   bool checksum_on() const { return event_checksum_ == binlog::ChecksumAlgorithm::kCrc32; }
 

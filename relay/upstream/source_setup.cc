@@ -30,13 +30,13 @@ bool is_on(const std::string& value) {
   return v == "ON" || v == "1" || v == "YES" || v == "TRUE";
 }
 
+}  // namespace
+
 std::optional<std::string> first_value(const net::QueryResult& result) {
   if (!result.has_rows || result.result_set.rows.empty() || result.result_set.rows[0].empty())
     return std::nullopt;
   return result.result_set.rows[0][0];
 }
-
-}  // namespace
 
 const std::vector<std::string>& SourceSetup::identity_variables() {
   static const std::vector<std::string> names = {

@@ -88,4 +88,8 @@ class SourceSetup {
   bool fatal_ = false;
 };
 
+// The first column of a query's first row (nullopt: no row, or NULL): what a one-value
+// `SELECT @@...` answers.
+std::optional<std::string> first_value(const net::QueryResult& result);
+
 }  // namespace brelay::relay

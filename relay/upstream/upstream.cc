@@ -37,10 +37,10 @@ milliseconds liveness_timeout(milliseconds heartbeat_period) {
 
 // The GTID set in the first column of a one-row answer (SELECT @@GLOBAL.gtid_purged), if it parses.
 std::optional<binlog::GtidSet> purged_gtids_of(const Result<net::QueryResult>& reply) {
-  if (!reply || !reply->has_rows || reply->result_set.rows.empty() || reply->result_set.rows[0].empty() ||
-      !reply->result_set.rows[0][0])
-    return std::nullopt;
-  auto set = binlog::GtidSet::parse(*reply->result_set.rows[0][0]);
+  if (!reply) return std::nullopt;
+  const std::optional<std::string> text = first_value(*reply);
+  if (!text) return std::nullopt;
+  auto set = binlog::GtidSet::parse(*text);
   if (!set) return std::nullopt;
   return std::move(*set);
 }
