@@ -1,5 +1,7 @@
 #include "net/tls_context.h"
 
+#include <cctype>
+
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
@@ -35,6 +37,37 @@ Result<TlsMode> parse_tls_mode(std::string_view text) {
                     text);
 }
 
+Result<TlsVersion> parse_tls_version(std::string_view text) {
+  std::string lower(text);
+  for (char& c : lower)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "tlsv1.2" || lower == "1.2") return TlsVersion::kTls12;
+  if (lower == "tlsv1.3" || lower == "1.3") return TlsVersion::kTls13;
+  if (lower == "tlsv1" || lower == "tlsv1.0" || lower == "tlsv1.1" || lower == "1.0" || lower == "1.1" ||
+      lower.starts_with("ssl")) {
+    return make_error("'{}' is too old (broken or deprecated by RFC 8996): use \"TLSv1.2\" or \"TLSv1.3\"",
+                      text);
+  }
+  return make_error("'{}' is not a TLS version: use \"TLSv1.2\" or \"TLSv1.3\"", text);
+}
+
+std::string_view tls_version_name(TlsVersion version) {
+  return version == TlsVersion::kTls13 ? "TLSv1.3" : "TLSv1.2";
+}
+
+Status check_tls_ciphers(const std::string& ciphers) {
+  ERR_clear_error();
+  BRELAY_ASSIGN_OR_RETURN(auto context, new_context(TLS_server_method()));
+  if (ciphers.empty() || SSL_CTX_set_cipher_list(context.get(), ciphers.c_str()) != 1) {
+    ERR_clear_error();
+    return make_error(
+        "'{}' names no cipher suite OpenSSL knows: write an OpenSSL cipher list such as \"{}\" (see "
+        "`openssl ciphers -v '<list>'`)",
+        ciphers, kDefaultTlsCiphers);
+  }
+  return {};
+}
+
 std::string_view tls_mode_name(TlsMode mode) {
   switch (mode) {
     case TlsMode::kDisabled: return "disabled";
@@ -54,9 +87,17 @@ TlsContext::~TlsContext() {
 }
 
 Result<std::shared_ptr<const TlsContext>> TlsContext::server(const std::string& certificate_chain_file,
-                                                             const std::string& private_key_file) {
+                                                             const std::string& private_key_file,
+                                                             const TlsServerPolicy& policy) {
   ERR_clear_error();
   BRELAY_ASSIGN_OR_RETURN(auto context, new_context(TLS_server_method()));
+  if (policy.min_version == TlsVersion::kTls13) SSL_CTX_set_min_proto_version(context.get(), TLS1_3_VERSION);
+  if (SSL_CTX_set_cipher_list(context.get(), policy.ciphers.c_str()) != 1)
+    return openssl_error(fmt::format("setting the TLS 1.2 cipher list '{}'", policy.ciphers));
+  // The server picks the suite (its forward-secret order), and DHE suites get OpenSSL's built-in
+  // groups sized to the certificate's key.
+  SSL_CTX_set_options(context.get(), SSL_OP_CIPHER_SERVER_PREFERENCE);
+  SSL_CTX_set_dh_auto(context.get(), 1);
   if (SSL_CTX_use_certificate_chain_file(context.get(), certificate_chain_file.c_str()) != 1)
     return openssl_error(fmt::format("loading the TLS certificate chain {}", certificate_chain_file));
   if (SSL_CTX_use_PrivateKey_file(context.get(), private_key_file.c_str(), SSL_FILETYPE_PEM) != 1)

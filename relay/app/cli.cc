@@ -8,6 +8,7 @@
 #include "relay/app/daemon.h"
 #include "relay/app/version.h"
 #include "relay/core/config.h"
+#include "relay/core/config_access.h"
 
 namespace brelay::relay {
 
@@ -30,6 +31,8 @@ CLI::App* add_run_command(CLI::App& app, CommandLine& line) {
   run->add_option("--config", line.config_path, "The configuration file (TOML)")->required();
   run->add_option("--log-level", line.daemon.log_level,
                   "Override [log] level: trace, debug, info, warn, error, critical or off");
+  run->add_flag("--allow-insecure-config", line.daemon.allow_insecure_config,
+                "Start even though the configuration file holds plain-text passwords and others may read it");
   return run;
 }
 
@@ -110,6 +113,16 @@ int run_from_config(const std::string& config_path, const DaemonOptions& options
   auto config = load_config(config_path);
   if (!config) {
     err << "binlog-relay: " << config.error().message() << "\n";
+    return 2;
+  }
+  auto exposure = config_exposure(*config);
+  if (!exposure) {
+    err << "binlog-relay: " << exposure.error().message() << "\n";
+    return 2;
+  }
+  if (*exposure && !options.allow_insecure_config) {
+    err << "binlog-relay: refusing to start: " << (*exposure)->problem << ".\nTo fix: " << (*exposure)->fix
+        << ".\n";
     return 2;
   }
   return run_daemon(std::move(config).value(), options);

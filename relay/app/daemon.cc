@@ -16,6 +16,7 @@
 #include "relay/app/sd_notify.h"
 #include "relay/app/version.h"
 #include "relay/core/commit_notifier.h"
+#include "relay/core/config_access.h"
 #include "relay/core/config_to_layers.h"
 #include "relay/core/metrics.h"
 #include "relay/core/relay_context.h"
@@ -25,6 +26,7 @@
 #include "relay/http/health.h"
 #include "relay/http/metrics_http.h"
 #include "relay/http/relay_status.h"
+#include "relay/http/status_access.h"
 #include "relay/upstream/upstream.h"
 #include "storage/binlog_store.h"
 #include "storage/store_writer.h"
@@ -85,6 +87,7 @@ class Daemon {
     if (!options_.log_level.empty()) log.level = options_.log_level;
     BRELAY_TRY(configure_logging(log));
     spdlog::info("binlog-relay starting with {}", config_.path);
+    warn_about_hygiene();
 
     std::error_code ec;
     std::filesystem::create_directories(config_.storage.data_dir, ec);
@@ -149,6 +152,17 @@ class Daemon {
     return {};
   }
 
+  // Root, and a configuration file others may read that --allow-insecure-config let through.
+  void warn_about_hygiene() const {
+    if (running_as_root()) spdlog::warn("running as root (uid 0): {}", kRunningAsRootAdvice);
+    if (!options_.allow_insecure_config) return;
+    auto exposure = config_exposure(config_);
+    if (exposure && *exposure) {
+      spdlog::warn("{}; started anyway (--allow-insecure-config). {}", (*exposure)->problem,
+                   (*exposure)->fix);
+    }
+  }
+
   // [metrics] listen: GET /metrics and /health over HTTP on the loop.
   Status start_metrics_endpoint() {
     metrics_.gauge("binlog_relay_build_info", "The relay's version (always 1).", {{"version", kVersion}})
@@ -158,10 +172,16 @@ class Daemon {
                                      std::chrono::system_clock::now().time_since_epoch())
                                      .count()));
     if (!config_.metrics.listen) return {};
-    BRELAY_ASSIGN_OR_RETURN(metrics_http_,
-                            MetricsHttpServer::start(loop_, config_.metrics.listen->to_string(), metrics_,
-                                                     [this] { return health(); }));
-    spdlog::info("metrics and health at http://{}/metrics and /health", metrics_http_->address());
+    MetricsHttpServer::Options options;
+    options.status_access = {config_.metrics.status_token, is_loopback_host(config_.metrics.listen->host)};
+    BRELAY_ASSIGN_OR_RETURN(metrics_http_, MetricsHttpServer::start(
+                                               loop_, config_.metrics.listen->to_string(), metrics_,
+                                               [this] { return health(); }, options));
+    spdlog::info("metrics and health at http://{}/metrics and /health; /status {}", metrics_http_->address(),
+                 !options.status_access.token.empty() ? "with [metrics] status_token as a bearer token"
+                 : options.status_access.loopback_listen
+                     ? "open (loopback only)"
+                     : "disabled: the address is not loopback and [metrics] status_token is not set");
     return {};
   }
 
@@ -295,6 +315,8 @@ class Daemon {
     config_.users = reloaded->users;
     config_.server.tls_cert = reloaded->server.tls_cert;
     config_.server.tls_key = reloaded->server.tls_key;
+    config_.server.tls_ciphers = reloaded->server.tls_ciphers;
+    config_.server.tls_min_version = reloaded->server.tls_min_version;
     config_.server.require_tls = reloaded->server.require_tls;
   }
 

@@ -14,6 +14,9 @@ namespace brelay::relay {
 
 struct DaemonOptions {
   std::string log_level;  // overrides [log] level when not empty (--log-level)
+  // --allow-insecure-config: the CLI let a configuration file that leaks plain-text secrets
+  // through (config_access.h); the daemon logs a warning about it.
+  bool allow_insecure_config = false;
 };
 
 // Runs the relay with `config` until it is told to stop; returns the process exit status (0 after

@@ -53,9 +53,10 @@ Status wait_for(int fd, short events, std::chrono::steady_clock::time_point dead
 }
 
 // GET `path` from the relay's own HTTP endpoint at `address` (a loopback or local address from
-// [metrics] listen); the response body when the status is 200.
+// [metrics] listen), sending `bearer_token` as "Authorization: Bearer" when not empty; the response
+// body when the status is 200.
 Result<std::string> http_get(const net::HostPort& address, std::string_view path,
-                             std::chrono::milliseconds timeout) {
+                             std::chrono::milliseconds timeout, const std::string& bearer_token) {
   std::string host = address.host;
   if (host == "0.0.0.0" || host.empty()) host = "127.0.0.1";
   if (host == "::") host = "::1";
@@ -78,8 +79,10 @@ Result<std::string> http_get(const net::HostPort& address, std::string_view path
   socklen_t length = sizeof(connect_error);
   ::getsockopt(socket.fd(), SOL_SOCKET, SO_ERROR, &connect_error, &length);
   if (connect_error != 0) return make_error("{}: {}", where, std::strerror(connect_error));
+  const std::string authorization =
+      bearer_token.empty() ? std::string() : fmt::format("Authorization: Bearer {}\r\n", bearer_token);
   const std::string request =
-      fmt::format("GET {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", path, host);
+      fmt::format("GET {} HTTP/1.1\r\nHost: {}\r\n{}Connection: close\r\n\r\n", path, host, authorization);
   std::size_t sent = 0;
   while (sent < request.size()) {
     BRELAY_TRY(wait_for(socket.fd(), POLLOUT, deadline, "sending to " + where));
@@ -165,7 +168,8 @@ int run_status(const StatusCommandOptions& options, std::ostream& out, std::ostr
   }
   std::string unreachable;
   if (config->metrics.listen) {
-    auto live = http_get(*config->metrics.listen, "/status", std::chrono::milliseconds(options.timeout_ms));
+    auto live = http_get(*config->metrics.listen, "/status", std::chrono::milliseconds(options.timeout_ms),
+                         config->metrics.status_token);
     if (live) {
       out << *live;
       return 0;

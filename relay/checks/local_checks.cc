@@ -1,12 +1,14 @@
 #include "relay/checks/local_checks.h"
 
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <filesystem>
 
 #include <fmt/format.h>
 
 #include "relay/checks/certificate_info.h"
+#include "relay/core/config_access.h"
 
 namespace brelay::relay {
 namespace {
@@ -104,6 +106,29 @@ void check_free_disk(const Config& config, Checklist& checklist) {
                    "the relay keeps");
   } else {
     checklist.ok("free disk", where);
+  }
+}
+
+void check_config_access(const Config& config, Checklist& checklist) {
+  auto exposure = config_exposure(config);
+  if (!exposure) {
+    checklist.fail("config access", exposure.error().message(), "let the relay's account read the file");
+  } else if (*exposure) {
+    checklist.fail("config access", (*exposure)->problem + ": `binlog-relay run` refuses it",
+                   (*exposure)->fix);
+  } else if (config.inline_secrets.empty()) {
+    checklist.ok("config access", fmt::format("{} holds no plain-text secret", config.path));
+  } else {
+    checklist.ok("config access",
+                 fmt::format("{} holds plain-text secrets and other users cannot read it", config.path));
+  }
+}
+
+void check_process_user(Checklist& checklist) {
+  if (running_as_root()) {
+    checklist.warn("process user", "running as root (uid 0)", std::string(kRunningAsRootAdvice));
+  } else {
+    checklist.ok("process user", fmt::format("running as uid {}, not root", ::geteuid()));
   }
 }
 

@@ -1,6 +1,7 @@
 // Checks of the relay's own host for `binlog-relay check`: its TLS certificate ([server] tls_cert
-// and tls_key: readable, valid now, not expiring within 30 days, the key matching it) and the free
-// space on the filesystem of [storage] data_dir. Any thread.
+// and tls_key: readable, valid now, not expiring within 30 days, the key matching it), the free
+// space on the filesystem of [storage] data_dir, who may read the configuration file and who runs
+// the relay (config_access.h). Any thread.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +20,13 @@ void check_certificate(const Config& config, std::int64_t now, Checklist& checkl
 // Free bytes on the filesystem of `data_dir` (or of its nearest existing parent, before the relay
 // created it); WARN and FAIL thresholds: retention_size, kMinimumFreeBytes.
 void check_free_disk(const Config& config, Checklist& checklist);
+
+// FAIL when the configuration file holds plain-text secrets and others may read it (`run` refuses
+// such a file), OK otherwise.
+void check_config_access(const Config& config, Checklist& checklist);
+
+// WARN when this process runs as root (`run` logs the same warning), OK otherwise.
+void check_process_user(Checklist& checklist);
 
 // "1.5 GiB", "300 MiB", "12 KiB", "42 bytes".
 std::string format_bytes(std::uint64_t bytes);

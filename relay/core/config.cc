@@ -281,6 +281,14 @@ Status read_server(SectionReader& r, ServerConfig& server) {
     BRELAY_TRY(r.check_pem_file("tls_cert", server.tls_cert));
     BRELAY_TRY(r.check_pem_file("tls_key", server.tls_key));
   }
+  BRELAY_TRY(r.get("tls_ciphers", server.tls_ciphers));
+  if (auto ciphers = net::check_tls_ciphers(server.tls_ciphers); !ciphers)
+    return r.error("tls_ciphers", ciphers.error().message());
+  std::string min_version(net::tls_version_name(server.tls_min_version));
+  BRELAY_TRY(r.get("tls_min_version", min_version));
+  auto version = net::parse_tls_version(min_version);
+  if (!version) return r.error("tls_min_version", version.error().message());
+  server.tls_min_version = *version;
   BRELAY_TRY(r.get("require_tls", server.require_tls));
   if (server.require_tls && server.tls_cert.empty()) {
     return r.error("require_tls",
@@ -354,6 +362,16 @@ Status read_metrics(SectionReader& r, MetricsConfig& metrics) {
       metrics.listen = *parsed;
     }
   }
+  if (r.has("status_token") && r.has("status_token_file")) {
+    return r.error("status_token_file", "give either status_token or status_token_file, not both");
+  }
+  if (r.has("status_token")) {
+    BRELAY_TRY(r.get("status_token", metrics.status_token));
+    if (metrics.status_token.empty()) return r.error("status_token", "must not be empty (or leave it out)");
+  } else if (r.has("status_token_file")) {
+    BRELAY_TRY(r.read_secret_file("status_token_file", metrics.status_token));
+    if (metrics.status_token.empty()) return r.error("status_token_file", "the file is empty");
+  }
   return r.finish();
 }
 
@@ -367,6 +385,20 @@ Status read_log(SectionReader& r, LogConfig& log) {
   }
   BRELAY_TRY(r.get_path("file", log.file));
   return r.finish();
+}
+
+// The keys of a validated file that hold a plain-text secret in the file itself.
+std::vector<std::string> inline_secret_keys(const toml::table& root) {
+  std::vector<std::string> keys;
+  if (root.at_path("source.password")) keys.emplace_back("[source] password");
+  if (const toml::array* users = root["users"].as_array()) {
+    for (const toml::node& user : *users) {
+      if (!user.as_table()->contains("password")) continue;
+      keys.push_back(fmt::format("[[users]] password of '{}'", user.at_path("name").value_or(std::string())));
+    }
+  }
+  if (root.at_path("metrics.status_token")) keys.emplace_back("[metrics] status_token");
+  return keys;
 }
 
 Result<Config> build_config(const toml::table& root, const std::string& path) {
@@ -448,6 +480,7 @@ Result<Config> build_config(const toml::table& root, const std::string& path) {
     SectionReader reader(*log, "log", path, base_dir);
     BRELAY_TRY(read_log(reader, config.log));
   }
+  config.inline_secrets = inline_secret_keys(root);
   return config;
 }
 

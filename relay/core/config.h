@@ -50,6 +50,8 @@ struct ServerConfig {
   std::string server_uuid;  // "" = generated once and kept in the store
   std::string tls_cert;
   std::string tls_key;
+  std::string tls_ciphers = std::string(net::kDefaultTlsCiphers);  // TLS 1.2 suites, an OpenSSL list
+  net::TlsVersion tls_min_version = net::TlsVersion::kTls12;
   bool require_tls = false;
 };
 
@@ -63,6 +65,7 @@ struct UserConfig {
 
 struct MetricsConfig {
   std::optional<net::HostPort> listen;  // absent: no HTTP endpoint
+  std::string status_token;             // from status_token or status_token_file; "" = none
 };
 
 struct LogConfig {
@@ -78,6 +81,10 @@ struct Config {
   std::vector<UserConfig> users;
   MetricsConfig metrics;
   LogConfig log;
+  // The keys that hold a plain-text secret in the file itself ("[source] password", "[[users]]
+  // password of 'repl'", "[metrics] status_token"), not in a *_file or as a hash: the file must
+  // then be private (config_access.h).
+  std::vector<std::string> inline_secrets;
 };
 
 // Reads and validates `path`. Relative paths inside the file (password_file, certificates, data_dir)

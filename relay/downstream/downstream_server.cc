@@ -10,7 +10,8 @@ namespace brelay::relay::downstream {
 
 Result<std::shared_ptr<const net::TlsContext>> server_tls_context(const ServerConfig& server) {
   if (server.tls_cert.empty()) return std::shared_ptr<const net::TlsContext>();
-  auto tls = net::TlsContext::server(server.tls_cert, server.tls_key);
+  auto tls = net::TlsContext::server(server.tls_cert, server.tls_key,
+                                     net::TlsServerPolicy{server.tls_min_version, server.tls_ciphers});
   if (!tls) {
     return make_error(
         "[server] tls_cert {} / tls_key {}: {}; give a PEM certificate chain and its unencrypted key",

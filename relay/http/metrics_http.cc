@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include "net/timer.h"
-#include "relay/http/http_request.h"
 
 namespace brelay::relay {
 namespace {
@@ -21,9 +20,22 @@ std::string error_response(int status, std::string_view reason,
 // One accepted connection: collects the request head, answers once and closes.
 class MetricsHttpServer::Connection final : public net::TcpConnection::Observer {
  public:
-  Connection(MetricsHttpServer& server, std::unique_ptr<net::TcpConnection> socket)
-      : server_(server), socket_(std::move(socket)), timer_(server.loop_.raw()) {
+  // Which of the server's counts the connection is in: the general pool, the /health reserve, or
+  // none (answered 503 at once).
+  enum class Pool { kGeneral, kHealthReserve, kOverflow };
+
+  Connection(MetricsHttpServer& server, std::unique_ptr<net::TcpConnection> socket, Pool pool)
+      : server_(server), socket_(std::move(socket)), timer_(server.loop_.raw()), pool_(pool) {
     socket_->set_observer(this);
+  }
+
+  Pool pool() const { return pool_; }
+  bool answered() const { return answered_; }
+  // Drops the connection without an answer (the reserve needs its place).
+  void shed() {
+    answered_ = true;
+    timer_.stop();
+    socket_->close();
   }
 
   void start() {
@@ -60,7 +72,7 @@ class MetricsHttpServer::Connection final : public net::TcpConnection::Observer 
           answer(error_response(431, "the request head is too large"));
           return;
         }
-        answer(server_.respond(parse.head.method, parse.head.path));
+        answer(server_.respond(parse.head, pool_ == Pool::kHealthReserve));
         return;
     }
   }
@@ -76,6 +88,7 @@ class MetricsHttpServer::Connection final : public net::TcpConnection::Observer 
   std::unique_ptr<net::TcpConnection> socket_;
   net::Timer timer_;
   std::string received_;
+  const Pool pool_;
   bool answered_ = false;
 };
 
@@ -106,18 +119,45 @@ Result<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::start(net::EventLo
 }
 
 void MetricsHttpServer::accept(std::unique_ptr<net::TcpConnection> socket) {
-  auto connection = std::make_unique<Connection>(*this, std::move(socket));
+  using Pool = Connection::Pool;
+  Pool pool = Pool::kGeneral;
+  if (general_connections_ >= options_.max_connections) {
+    const bool room = reserve_.size() < options_.health_reserve || shed_idle_reserve_connection();
+    pool = room ? Pool::kHealthReserve : Pool::kOverflow;
+  }
+  auto connection = std::make_unique<Connection>(*this, std::move(socket), pool);
   Connection* raw = connection.get();
   connections_.emplace(raw, std::move(connection));
-  if (connections_.size() > options_.max_connections) {
+  if (pool == Pool::kOverflow) {
     raw->answer(error_response(503, "too many connections to the metrics endpoint; try again"));
     return;
+  }
+  if (pool == Pool::kHealthReserve) {
+    reserve_.push_back(raw);
+  } else {
+    ++general_connections_;
   }
   raw->start();
 }
 
-std::string MetricsHttpServer::respond(std::string_view method, std::string_view path) {
+bool MetricsHttpServer::shed_idle_reserve_connection() {
+  for (Connection* connection : reserve_) {
+    if (connection->answered()) continue;
+    spdlog::debug("metrics endpoint: dropping an idle connection to keep room for /health");
+    reserve_.remove(connection);
+    connection->shed();  // its close callback destroys it
+    return true;
+  }
+  return false;
+}
+
+std::string MetricsHttpServer::respond(const HttpRequestHead& head, bool reserved) {
+  const std::string_view method = head.method;
+  const std::string_view path = head.path;
   const bool head_only = method == "HEAD";
+  if (reserved && (path != "/health" || (method != "GET" && !head_only))) {
+    return error_response(503, "too many connections to the metrics endpoint; only /health is answered now");
+  }
   if (path != "/metrics" && path != "/health" && path != "/" && (path != "/status" || !status_)) {
     return error_response(404, "not found: the relay serves /metrics, /health and /status");
   }
@@ -132,7 +172,15 @@ std::string MetricsHttpServer::respond(std::string_view method, std::string_view
                          fmt::format("{}: {}\n", report.healthy ? "ok" : "unavailable", report.reason),
                          head_only);
   }
-  if (path == "/status") return http_response(200, kTextPlain, status_(), head_only);
+  if (path == "/status") {
+    const StatusAccessDecision access =
+        decide_status_access(options_.status_access, head.field("Authorization"));
+    if (access.status == 401) {
+      return error_response(401, access.reason, {{"WWW-Authenticate", "Bearer realm=\"binlog-relay\""}});
+    }
+    if (access.status != 200) return error_response(access.status, access.reason);
+    return http_response(200, kTextPlain, status_(), head_only);
+  }
   return http_response(200, kTextPlain,
                        "binlog-relay\n/metrics  Prometheus metrics\n/health   200 when pulling or serving, "
                        "503 otherwise\n/status   the relay's status (as SHOW RELAY STATUS)\n",
@@ -140,6 +188,11 @@ std::string MetricsHttpServer::respond(std::string_view method, std::string_view
 }
 
 void MetricsHttpServer::closed(Connection* connection) {
+  if (connection->pool() == Connection::Pool::kHealthReserve) {
+    reserve_.remove(connection);
+  } else if (connection->pool() == Connection::Pool::kGeneral) {
+    --general_connections_;
+  }
   connections_.erase(connection);
 }
 

@@ -6,9 +6,16 @@
 // HEAD works on each; other methods get 405, other paths 404. Each connection carries one request
 // and is closed after the response (Connection: close), which is all a scraper or a probe needs and
 // keeps slow or hostile clients cheap: the request head is capped (431 past it), a request must
-// arrive whole within request_timeout (408, then close), sending the response is bounded by the
-// connection's linger, and past max_connections new connections get a 503 at once. Nothing a
-// client sends can block the loop or reach another session.
+// arrive whole within request_timeout (5 s: 408, then close, so idle sockets are shed), sending the
+// response is bounded by the connection's linger. Nothing a client sends can block the loop or
+// reach another session.
+//
+// /health comes first: past max_connections, up to health_reserve more connections are still read,
+// and answered only if they ask for /health (anything else gets 503). When the reserve is full too,
+// the oldest reserve connection that has not sent its request yet is dropped to make room, so a
+// flood of idle connections cannot keep an orchestrator's liveness probe (which sends its request
+// at once) from its answer. Past that (every reserve connection answered and closing), 503 at once.
+// /status is limited as status_access.h says.
 //
 // Lifetime: the server owns its listener and connections; destroying it closes them all (their
 // libuv handles are freed by their close callbacks). It borrows the registry and calls the health
@@ -19,6 +26,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <list>
 #include <map>
 #include <memory>
 #include <string>
@@ -29,6 +37,8 @@
 #include "net/tcp_listener.h"
 #include "relay/core/metrics.h"
 #include "relay/http/health.h"
+#include "relay/http/http_request.h"
+#include "relay/http/status_access.h"
 
 namespace brelay::relay {
 
@@ -39,9 +49,11 @@ class MetricsHttpServer {
 
   struct Options {
     std::size_t max_request_bytes = 8192;  // request line and header fields together
-    std::chrono::milliseconds request_timeout{10'000};
+    std::chrono::milliseconds request_timeout{5'000};
     std::chrono::milliseconds linger{5'000};  // to send a response and see the peer close
     std::size_t max_connections = 64;
+    std::size_t health_reserve = 8;  // more connections, for GET /health only
+    StatusAccessPolicy status_access;
   };
 
   // Listens on `host_port` ("127.0.0.1:9104", "[::1]:0"). Errors name the address and say why
@@ -72,8 +84,12 @@ class MetricsHttpServer {
   MetricsHttpServer(net::EventLoop& loop, const MetricsRegistry& metrics, HealthFunction health,
                     Options options);
   void accept(std::unique_ptr<net::TcpConnection> socket);
-  // The whole response to a complete request head.
-  std::string respond(std::string_view method, std::string_view path);
+  // Makes room in the /health reserve by dropping its oldest connection still waiting for a
+  // request; false when every reserve connection has been answered.
+  bool shed_idle_reserve_connection();
+  // The whole response to a complete request head; `reserved`: the connection came in on the
+  // /health reserve.
+  std::string respond(const HttpRequestHead& head, bool reserved);
   void closed(Connection* connection);  // destroys it
 
   net::EventLoop& loop_;
@@ -83,6 +99,8 @@ class MetricsHttpServer {
   const Options options_;
   std::unique_ptr<net::TcpListener> listener_;
   std::map<Connection*, std::unique_ptr<Connection>> connections_;
+  std::size_t general_connections_ = 0;  // connections_ not on the reserve
+  std::list<Connection*> reserve_;       // the connections_ on the /health reserve, oldest first (not shed)
 };
 
 }  // namespace brelay::relay

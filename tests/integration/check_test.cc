@@ -2,8 +2,11 @@
 // STATEMENT binlogs with a MyISAM table and a table without a primary key gets each problem named
 // and a non-zero exit; replication accounts with and without REPLICATION SLAVE / BINLOG MONITOR are
 // told apart from SHOW GRANTS; the source's binlog expiry is weighed against the relay's retention;
-// and the relay's own certificate (valid, expiring, expired, not matching its key) is checked.
+// and the relay's own certificate (valid, expiring, expired, not matching its key) is checked, as
+// are the configuration file's access (plain-text passwords others may read) and running as root.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "tests/support/mariadb_server.h"
 #include "tests/support/process.h"
@@ -252,6 +255,44 @@ TEST_F(CheckTest, TheRelaysCertificateIsValidatedWithoutASource) {
 
   const std::string line = line_of(run.out, "free disk");
   EXPECT_EQ(line.rfind("OK    free disk:", 0), 0u) << run.out;
+}
+
+TEST_F(CheckTest, AConfigOthersMayReadWithPlainPasswordsFailsAndRootIsReported) {
+  TestRelayConfig config;
+  config.data_dir = dir_->file("data");
+  config.storage_extra = "retention_size = \"64MiB\"\n";
+  const std::string path = dir_->file("relay.toml");
+  ASSERT_TRUE(write_file(path, config.to_toml()));
+  auto check_file = [&] {
+    auto output = run_command({binlog_relay_path(), "check", "--config", path, "--config-only"}, {},
+                              std::chrono::seconds(60));
+    EXPECT_TRUE(output) << output.error().message();
+    return output ? CheckRun{output->exit_status, output->out, output->err} : CheckRun{};
+  };
+
+  CheckRun run = check_file();  // written 0600
+  EXPECT_EQ(run.status, 0) << run.out << run.err;
+  EXPECT_EQ(line_of(run.out, "config access").rfind("OK    config access:", 0), 0u) << run.out;
+
+  ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+  run = check_file();
+  EXPECT_EQ(run.status, 1) << run.out;
+  const std::string line = line_of(run.out, "config access");
+  EXPECT_EQ(line.rfind("FAIL  config access:", 0), 0u) << run.out;
+  EXPECT_NE(line.find("[source] password"), std::string::npos) << line;
+  EXPECT_NE(line.find("readable by every user of this host (mode 0644"), std::string::npos) << line;
+  EXPECT_NE(run.out.find("chmod 600 " + path), std::string::npos) << run.out;
+
+  // Group-readable is accepted when root owns the file (0640 root:binlog-relay, as packaged).
+  if (::geteuid() == 0) {
+    ASSERT_EQ(::chmod(path.c_str(), 0640), 0);
+    run = check_file();
+    EXPECT_EQ(line_of(run.out, "config access").rfind("OK    config access:", 0), 0u) << run.out;
+    EXPECT_EQ(line_of(run.out, "process user").rfind("WARN  process user: running as root", 0), 0u)
+        << run.out;
+  } else {
+    EXPECT_EQ(line_of(run.out, "process user").rfind("OK    process user:", 0), 0u) << run.out;
+  }
 }
 
 }  // namespace

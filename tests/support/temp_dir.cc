@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -57,7 +58,11 @@ Result<std::string> read_file(const std::string& path) {
 Status write_file(const std::string& path, std::string_view contents) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
+  out.close();
   if (!out) return make_error("cannot write {}: {}", path, std::strerror(errno));
+  // Private, as a configuration holding passwords must be (binlog-relay run refuses one that
+  // other users may read).
+  if (::chmod(path.c_str(), 0600) != 0) return make_error("chmod 600 {}: {}", path, std::strerror(errno));
   return {};
 }
 

@@ -30,6 +30,7 @@ class TempDir {
 };
 
 Result<std::string> read_file(const std::string& path);
+// Writes `contents` to `path`, mode 0600 (configurations hold passwords).
 Status write_file(const std::string& path, std::string_view contents);
 
 // A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0, read it, close).

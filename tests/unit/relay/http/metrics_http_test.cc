@@ -192,6 +192,7 @@ TEST_F(MetricsHttpTest, SlowClientsTimeOutWithoutDelayingOthers) {
 TEST_F(MetricsHttpTest, ConnectionsBeyondTheLimitGet503AndTheLimitFreesUp) {
   MetricsHttpServer::Options options;
   options.max_connections = 3;
+  options.health_reserve = 0;
   options.request_timeout = 300ms;
   start(options);
   std::vector<std::unique_ptr<RawClient>> idle;
@@ -208,6 +209,91 @@ TEST_F(MetricsHttpTest, ConnectionsBeyondTheLimitGet503AndTheLimitFreesUp) {
   idle.clear();
   (void)testing::wait_until([&] { return open_connections() == 0; }, 1s);
   EXPECT_EQ(status_of(request("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")), 200);
+}
+
+TEST_F(MetricsHttpTest, HealthIsServedFromItsReserveWhileIdleConnectionsFillTheLimit) {
+  MetricsHttpServer::Options options;
+  options.max_connections = 3;
+  options.health_reserve = 2;
+  options.request_timeout = 60s;  // the idle connections would hold their places all along
+  start(options);
+  // The general limit, the reserve, and more: each newcomer past both sheds the oldest idle reserve
+  // connection.
+  std::vector<std::unique_ptr<RawClient>> idle;
+  for (int i = 0; i < 8; ++i) {
+    idle.push_back(std::make_unique<RawClient>(port_));
+    ASSERT_TRUE(idle.back()->connected());
+  }
+  (void)testing::wait_until([&] { return open_connections() == 5; }, 2s);
+  EXPECT_EQ(open_connections(), 5u) << "3 general + 2 reserve; the others were shed";
+  for (int probe = 0; probe < 3; ++probe) {
+    const std::string response = request("GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(status_of(response), 200) << response;
+    // Answered probes hold their reserve place until they are closed.
+    (void)testing::wait_until([&] { return open_connections() < 5; }, 2s);
+  }
+  EXPECT_EQ(status_of(request("HEAD /health HTTP/1.1\r\nHost: x\r\n\r\n")), 200);
+  (void)testing::wait_until([&] { return open_connections() < 5; }, 2s);
+  // The reserve answers nothing else.
+  const std::string metrics = request("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(status_of(metrics), 503) << metrics;
+  EXPECT_NE(body_of(metrics).find("only /health"), std::string::npos) << metrics;
+  // The oldest reserve connections were shed: closed without an answer.
+  for (std::size_t i = 3; i < 6; ++i)
+    EXPECT_EQ(idle[i]->read_all(), "") << i;
+}
+
+TEST_F(MetricsHttpTest, StatusFollowsTheAccessPolicy) {
+  MetricsHttpServer::Options options;
+  options.status_access = {"sesame", true};
+  start(options);
+  std::promise<void> set;
+  loop_.post([this, &set] {
+    server_->set_status_function([] { return std::string("Upstream_State: test\n"); });
+    set.set_value();
+  });
+  set.get_future().wait();
+  const std::string missing = request("GET /status HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(status_of(missing), 401) << missing;
+  EXPECT_NE(missing.find("WWW-Authenticate: Bearer realm=\"binlog-relay\"\r\n"), std::string::npos);
+  EXPECT_EQ(status_of(request("GET /status HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sesam\r\n\r\n")),
+            401);
+  const std::string allowed =
+      request("GET /status HTTP/1.1\r\nHost: x\r\nAuthorization: bearer sesame\r\n\r\n");
+  EXPECT_EQ(status_of(allowed), 200) << allowed;
+  EXPECT_EQ(body_of(allowed), "Upstream_State: test\n");
+  EXPECT_EQ(status_of(request("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")), 200);
+}
+
+TEST(StatusAccess, TheDecisionByTokenAndListenAddress) {
+  // No token: open on loopback, 403 beyond it.
+  EXPECT_EQ(decide_status_access({"", true}, std::nullopt).status, 200);
+  const StatusAccessDecision disabled = decide_status_access({"", false}, "Bearer anything");
+  EXPECT_EQ(disabled.status, 403);
+  EXPECT_NE(disabled.reason.find("status_token"), std::string::npos) << disabled.reason;
+  // A token: needed everywhere, exactly.
+  for (bool loopback : {true, false}) {
+    const StatusAccessPolicy policy{"s3cret", loopback};
+    EXPECT_EQ(decide_status_access(policy, std::nullopt).status, 401);
+    EXPECT_EQ(decide_status_access(policy, "").status, 401);
+    EXPECT_EQ(decide_status_access(policy, "Basic czNjcmV0").status, 401);
+    EXPECT_EQ(decide_status_access(policy, "Bearer s3cre").status, 401);
+    EXPECT_EQ(decide_status_access(policy, "Bearer s3cret2").status, 401);
+    EXPECT_EQ(decide_status_access(policy, "Bearers3cret").status, 401);
+    EXPECT_EQ(decide_status_access(policy, "Bearer s3cret").status, 200);
+    EXPECT_EQ(decide_status_access(policy, "BEARER s3cret").status, 200);
+  }
+}
+
+TEST(StatusAccess, LoopbackHostsAndSecretComparison) {
+  for (const char* host : {"127.0.0.1", "127.8.9.1", "::1", "[::1]", "::ffff:127.0.0.1", "localhost"})
+    EXPECT_TRUE(is_loopback_host(host)) << host;
+  for (const char* host : {"0.0.0.0", "::", "10.0.0.5", "128.0.0.1", "::2", "example.com", ""})
+    EXPECT_FALSE(is_loopback_host(host)) << host;
+  EXPECT_TRUE(secrets_equal("abc", "abc"));
+  EXPECT_FALSE(secrets_equal("abc", "abd"));
+  EXPECT_FALSE(secrets_equal("abc", "abcd"));
+  EXPECT_FALSE(secrets_equal("", "a"));
 }
 
 TEST_F(MetricsHttpTest, AnAddressInUseIsAClearError) {
