@@ -480,7 +480,6 @@ Result<Config> build_config(const toml::table& root, const std::string& path) {
     SectionReader reader(*log, "log", path, base_dir);
     BRELAY_TRY(read_log(reader, config.log));
   }
-  config.inline_secrets = inline_secret_keys(root);
   return config;
 }
 
@@ -569,7 +568,9 @@ Result<Config> parse_config(std::string_view text, const std::string& path) {
   } catch (const toml::parse_error& e) {
     return make_error("{}:{}: {}", path, e.source().begin.line, e.description());
   }
-  return build_config(root, path);
+  auto config = build_config(root, path);
+  if (config) config->inline_secrets = inline_secret_keys(root);
+  return config;
 }
 
 Result<Config> load_config(const std::string& path) {

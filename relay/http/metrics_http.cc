@@ -94,7 +94,7 @@ class MetricsHttpServer::Connection final : public net::TcpConnection::Observer 
 
 MetricsHttpServer::MetricsHttpServer(net::EventLoop& loop, const MetricsRegistry& metrics,
                                      HealthFunction health, Options options)
-    : loop_(loop), metrics_(metrics), health_(std::move(health)), options_(options) {}
+    : loop_(loop), metrics_(metrics), health_(std::move(health)), options_(std::move(options)) {}
 
 MetricsHttpServer::~MetricsHttpServer() {
   connections_.clear();
@@ -104,7 +104,8 @@ Result<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::start(net::EventLo
                                                                     std::string_view host_port,
                                                                     const MetricsRegistry& metrics,
                                                                     HealthFunction health, Options options) {
-  std::unique_ptr<MetricsHttpServer> server(new MetricsHttpServer(loop, metrics, std::move(health), options));
+  std::unique_ptr<MetricsHttpServer> server(
+      new MetricsHttpServer(loop, metrics, std::move(health), std::move(options)));
   auto listener = net::TcpListener::listen(
       loop.raw(), host_port,
       [raw = server.get()](std::unique_ptr<net::TcpConnection> socket) { raw->accept(std::move(socket)); });
