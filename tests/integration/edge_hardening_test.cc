@@ -125,14 +125,14 @@ TEST_F(EdgeHardeningTest, HealthAnswersWhileIdleConnectionsFillTheMetricsEndpoin
     idle.push_back(std::make_unique<RawClient>(metrics_port));
     ASSERT_TRUE(idle.back()->connected()) << i;
   }
-  // Each probe is answered well before the idle connections' 5 s header timeout would free a place.
+  // Each probe is answered before the idle connections' 5 s header timeout could free a place.
   const auto started = std::chrono::steady_clock::now();
   for (int probe = 0; probe < 3; ++probe) {
     const std::string response = http_get(metrics_port, "/health");
     EXPECT_EQ(status_of(response), 200) << response;
   }
   const auto took = std::chrono::steady_clock::now() - started;
-  EXPECT_LT(took, 3s) << "the /health probes waited for the idle connections to time out";
+  EXPECT_LT(took, 4s) << "the /health probes waited for the idle connections to time out";
   // Other paths are not served past the limit.
   EXPECT_EQ(status_of(http_get(metrics_port, "/metrics")), 503);
 
