@@ -110,6 +110,7 @@ int run_check(const CheckCommandOptions& options, std::ostream& out, std::ostrea
   if (!options.config_only) check_source_server(*config, options, checklist);
   check_certificate(*config, static_cast<std::int64_t>(std::time(nullptr)), checklist);
   check_free_disk(*config, checklist);
+  check_logins(*config, checklist);
   out << checklist.render();
   out.flush();
   return checklist.failed() ? 1 : 0;

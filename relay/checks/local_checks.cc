@@ -1,11 +1,14 @@
 #include "relay/checks/local_checks.h"
 
+#include <netdb.h>
+#include <sys/socket.h>
 #include <sys/statvfs.h>
 
 #include <filesystem>
 
 #include <fmt/format.h>
 
+#include "net/ip_range.h"
 #include "relay/checks/certificate_info.h"
 
 namespace brelay::relay {
@@ -104,6 +107,36 @@ void check_free_disk(const Config& config, Checklist& checklist) {
                    "the relay keeps");
   } else {
     checklist.ok("free disk", where);
+  }
+}
+
+void check_logins(const Config& config, Checklist& checklist) {
+  const ServerConfig& server = config.server;
+  checklist.ok(
+      "logins",
+      fmt::format(
+          "at most {} sessions (+1 for an admin), {} still logging in, each within {}; an "
+          "address is blocked after {} failed logins in a row (FLUSH HOSTS unblocks)",
+          server.max_connections, server.max_unauthenticated_connections,
+          format_seconds(std::chrono::duration_cast<std::chrono::seconds>(server.connect_timeout).count()),
+          server.max_connect_errors));
+  for (const UserConfig& user : config.users) {
+    for (const std::string& entry : user.hosts) {
+      if (entry == "%" || net::IpRange::parse(entry)) continue;
+      addrinfo hints{};
+      hints.ai_socktype = SOCK_STREAM;
+      addrinfo* list = nullptr;
+      const int rc = ::getaddrinfo(entry.c_str(), nullptr, &hints, &list);
+      if (list != nullptr) ::freeaddrinfo(list);
+      const std::string name = fmt::format("user {} hosts", user.name);
+      if (rc != 0) {
+        checklist.warn(
+            name, fmt::format("'{}' does not resolve ({}): it matches no client", entry, gai_strerror(rc)),
+            "fix the name or write the replica's address or CIDR range instead");
+      } else {
+        checklist.ok(name, fmt::format("'{}' resolves", entry));
+      }
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 // Checks of the relay's own host for `binlog-relay check`: its TLS certificate ([server] tls_cert
 // and tls_key: readable, valid now, not expiring within 30 days, the key matching it) and the free
-// space on the filesystem of [storage] data_dir. Any thread.
+// space on the filesystem of [storage] data_dir, and the login limits. Any thread.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +19,10 @@ void check_certificate(const Config& config, std::int64_t now, Checklist& checkl
 // Free bytes on the filesystem of `data_dir` (or of its nearest existing parent, before the relay
 // created it); WARN and FAIL thresholds: retention_size, kMinimumFreeBytes.
 void check_free_disk(const Config& config, Checklist& checklist);
+
+// The login limits of [server] (an OK line saying what they are), and [[users]] hosts entries that
+// are host names: WARN for one that does not resolve (blocking DNS: `check` only).
+void check_logins(const Config& config, Checklist& checklist);
 
 // "1.5 GiB", "300 MiB", "12 KiB", "42 bytes".
 std::string format_bytes(std::uint64_t bytes);
