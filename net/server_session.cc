@@ -297,7 +297,8 @@ void ServerSession::finish_login() {
   auth_.reset();
   if (account_) {
     if (auto refused = server_.admit_login(*this, *account_)) {
-      fail(Error(refused->message, refused->code), std::move(refused));
+      Error why(refused->message, refused->code);
+      fail(why, std::move(refused));
       return;
     }
   }

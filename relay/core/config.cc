@@ -307,11 +307,16 @@ Status check_user_host(SectionReader& r, const UserConfig& user, const std::stri
   return {};
 }
 
-Status read_user_limits(SectionReader& r, UserConfig& user) {
+Status read_user_limits(SectionReader& r, UserConfig& user, const ServerConfig& server) {
   BRELAY_TRY(r.get("hosts", user.hosts));
   for (const std::string& entry : user.hosts)
     BRELAY_TRY(check_user_host(r, user, entry));
   BRELAY_TRY(r.get("require_tls", user.require_tls));
+  if (user.require_tls && server.tls_cert.empty()) {
+    return r.error("require_tls", fmt::format("user '{}': needs [server] tls_cert and tls_key: without a "
+                                              "certificate the account could never log in",
+                                              user.name));
+  }
   std::uint64_t max_connections = 0;
   BRELAY_TRY(r.get_uint("max_connections", max_connections, 0, 100'000));
   user.max_connections = static_cast<std::uint32_t>(max_connections);
@@ -357,7 +362,7 @@ Status read_server(SectionReader& r, ServerConfig& server) {
   return r.finish();
 }
 
-Status read_user(SectionReader& r, UserConfig& user) {
+Status read_user(SectionReader& r, UserConfig& user, const ServerConfig& server) {
   BRELAY_TRY(r.get("name", user.name));
   if (user.name.empty()) return r.error("name", "is required: the account name replicas log in with");
   if (user.name.size() > 80) return r.error("name", "is longer than 80 characters");
@@ -409,7 +414,7 @@ Status read_user(SectionReader& r, UserConfig& user) {
                                "(also PURGE and relay control)",
                                role));
   }
-  BRELAY_TRY(read_user_limits(r, user));
+  BRELAY_TRY(read_user_limits(r, user, server));
   return r.finish();
 }
 
@@ -496,14 +501,9 @@ Result<Config> build_config(const toml::table& root, const std::string& path) {
     for (const toml::node& element : *array) {
       SectionReader reader(*element.as_table(), "users", path, base_dir);
       UserConfig user;
-      BRELAY_TRY(read_user(reader, user));
+      BRELAY_TRY(read_user(reader, user, config.server));
       if (!names.insert(user.name).second) {
         return reader.error("name", fmt::format("user '{}' is defined twice", user.name));
-      }
-      if (user.require_tls && config.server.tls_cert.empty()) {
-        return reader.error("require_tls", fmt::format("user '{}': needs [server] tls_cert and tls_key: "
-                                                       "without a certificate the account could never log in",
-                                                       user.name));
       }
       config.users.push_back(std::move(user));
     }

@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -74,7 +75,7 @@ hosts = ["10.0.0.0/8", "2001:db8::/32"]
 [[users]]
 name = "near"
 password = "nearpw"
-hosts = ["10.0.0.0/8", "127.0.0.1", "::1"]
+hosts = ["10.0.0.0/8", "localhost"]
 [[users]]
 name = "tlsonly"
 password = "tlspw"
@@ -262,6 +263,23 @@ TEST_F(HostileLogins, EachIsMetAsMysqldMeetsItWhileAReplicaStreamsOn) {
   ASSERT_TRUE(unblocked);
   EXPECT_EQ(unblocked->exit_status, 0) << unblocked->err;
   EXPECT_NE(served_->relay->log().find("FLUSH HOSTS by admin"), std::string::npos);
+
+  // hosts naming a host: resolved again after SIGHUP off the loop thread, then in use.
+  auto original = read_file(served_->relay->config_path());
+  ASSERT_TRUE(original);
+  const std::string far_hosts = "hosts = [\"10.0.0.0/8\", \"2001:db8::/32\"]";
+  std::string reloaded = *original;
+  ASSERT_NE(reloaded.find(far_hosts), std::string::npos);
+  reloaded.replace(reloaded.find(far_hosts), far_hosts.size(), "hosts = [\"localhost\"]");
+  ASSERT_TRUE(write_file(served_->relay->config_path(), reloaded));
+  served_->relay->signal(SIGHUP);
+  ASSERT_TRUE(served_->relay->wait_for_notification("READY=1", std::chrono::seconds(10)));
+  ASSERT_TRUE(
+      wait_until([&] { return served_->relay->log().find("host names resolved again") != std::string::npos; },
+                 std::chrono::seconds(20)));
+  auto far_now = mariadb("far", "farpw", "SELECT 1");
+  ASSERT_TRUE(far_now);
+  EXPECT_EQ(far_now->exit_status, 0) << far_now->err;
 
   // The canary streamed on through all of it.
   const std::size_t heartbeats = (*canary)->heartbeats();
