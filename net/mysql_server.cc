@@ -78,6 +78,8 @@ void MySqlServer::accept(std::unique_ptr<TcpConnection> connection) {
 }
 
 void MySqlServer::make_room_for_handshake() {
+  const std::size_t limit = std::max<std::size_t>(settings_.max_unauthenticated, 1);
+  if (unauthenticated_count() < limit) return;  // closing ones included: room without looking
   // Handshakes still going (not closing), per address; the victim is the oldest of the address
   // holding the most, so that one address's burst never pushes out another's client.
   std::unordered_map<std::string, std::size_t> per_address;
@@ -87,7 +89,7 @@ void MySqlServer::make_room_for_handshake() {
     ++pending;
     ++per_address[canonical_ip(session->peer_host())];
   }
-  if (pending < std::max<std::size_t>(settings_.max_unauthenticated, 1)) return;
+  if (pending < limit) return;
   std::string busiest;
   std::size_t most = 0;
   for (const auto& [address, count] : per_address) {
