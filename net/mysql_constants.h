@@ -95,6 +95,9 @@ inline constexpr std::uint16_t kNotSupportedAuthMode = 1251;     // 08004
 inline constexpr std::uint16_t kSecureTransportRequired = 3159;  // HY000
 inline constexpr std::uint16_t kConnectionKilled = 1927;         // 70100 (MariaDB ER_CONNECTION_KILLED)
 inline constexpr std::uint16_t kServerShutdown = 1053;           // 08S01
+inline constexpr std::uint16_t kTooManyConnections = 1040;       // 08004 ER_CON_COUNT_ERROR
+inline constexpr std::uint16_t kHostIsBlocked = 1129;            // HY000
+inline constexpr std::uint16_t kUserLimitReached = 1226;         // 42000
 }  // namespace error_code
 
 // Largest payload of one protocol packet; a payload of this size or more continues in the next packet.

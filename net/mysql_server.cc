@@ -1,15 +1,25 @@
 #include "net/mysql_server.h"
 
+#include <algorithm>
+
+#include "net/ip_range.h"
 #include "net/mysql_packets.h"
 #include "net/packet_framer.h"
 
 namespace brelay::net {
+namespace {
+
+// Refusals (ERR 1129) being sent at once; beyond, a refused connection is closed without a word.
+constexpr std::size_t kMaxRefusing = 256;
+
+}  // namespace
 
 MySqlServer::MySqlServer(EventLoop& loop, ServerSettings settings, SessionHandlerFactory handler_factory)
     : loop_(loop),
       settings_(std::move(settings)),
       handler_factory_(std::move(handler_factory)),
-      next_id_(settings_.first_connection_id == 0 ? 1 : settings_.first_connection_id) {}
+      next_id_(settings_.first_connection_id == 0 ? 1 : settings_.first_connection_id),
+      connect_errors_(settings_.max_connect_errors, settings_.connect_error_capacity) {}
 
 MySqlServer::~MySqlServer() {
   listeners_.clear();
@@ -39,10 +49,13 @@ std::uint32_t MySqlServer::next_connection_id() {
 }
 
 void MySqlServer::accept(std::unique_ptr<TcpConnection> connection) {
-  if (sessions_.size() >= settings_.max_sessions) {
-    refuse(std::move(connection), ErrPacket{1040, "08004", "Too many connections"});
+  const std::string host = connection->peer_host();
+  if (connect_errors_.blocked(host)) {
+    report(LoginRefusal::kBlocked, "", host);
+    refuse(std::move(connection), host_blocked_error(canonical_ip(host)));
     return;
   }
+  make_room_for_handshake();
   SessionSettings session_settings;
   session_settings.server_version = settings_.server_version;
   session_settings.tls = settings_.tls;
@@ -59,11 +72,99 @@ void MySqlServer::accept(std::unique_ptr<TcpConnection> connection) {
   auto session = std::make_unique<ServerSession>(*this, loop_.raw(), id, std::move(connection),
                                                  std::move(session_settings), &handler_factory_);
   ServerSession* raw = session.get();
+  raw->accept_sequence_ = ++accepted_;
   sessions_.emplace(id, std::move(session));
   raw->start();
 }
 
+void MySqlServer::make_room_for_handshake() {
+  const std::size_t limit = std::max<std::size_t>(settings_.max_unauthenticated, 1);
+  if (unauthenticated_count() < limit) return;  // closing ones included: room without looking
+  // Handshakes still going (not closing), per address; the victim is the oldest of the address
+  // holding the most, so that one address's burst never pushes out another's client.
+  std::unordered_map<std::string, std::size_t> per_address;
+  std::size_t pending = 0;
+  for (const auto& [id, session] : sessions_) {
+    if (session->counted_ || session->closing()) continue;
+    ++pending;
+    ++per_address[canonical_ip(session->peer_host())];
+  }
+  if (pending < limit) return;
+  std::string busiest;
+  std::size_t most = 0;
+  for (const auto& [address, count] : per_address) {
+    if (count > most) {
+      most = count;
+      busiest = address;
+    }
+  }
+  ServerSession* victim = nullptr;
+  for (const auto& [id, session] : sessions_) {
+    if (session->counted_ || session->closing() || canonical_ip(session->peer_host()) != busiest) continue;
+    if (victim == nullptr || session->accept_sequence_ < victim->accept_sequence_) victim = session.get();
+  }
+  if (victim == nullptr) return;
+  report(LoginRefusal::kUnauthenticatedLimit, victim->user(), victim->peer_host());
+  victim->close(
+      make_error("ended to make room for a new connection: {} handshakes were in progress "
+                 "([server] max_unauthenticated_connections)",
+                 pending));
+}
+
+void MySqlServer::report(LoginRefusal reason, std::string_view user, std::string_view address) {
+  if (!settings_.on_login_refused) return;
+  LoginRefusalEvent event;
+  event.reason = reason;
+  event.user = user;
+  event.address = address;
+  event.address_errors = connect_errors_.errors(address);
+  event.address_blocked = connect_errors_.blocked(address);
+  settings_.on_login_refused(event);
+}
+
+std::chrono::milliseconds MySqlServer::login_failed(LoginRefusal reason, std::string_view user,
+                                                    std::string_view address) {
+  std::chrono::milliseconds delay{0};
+  if (is_auth_failure(reason) && reason != LoginRefusal::kBlocked)
+    delay = connect_errors_.record_failure(address);
+  report(reason, user, address);
+  return delay;
+}
+
+ErrPacket MySqlServer::host_blocked_error(std::string_view address) {
+  return {error_code::kHostIsBlocked, "HY000",
+          fmt::format("Host '{}' is blocked because of many connection errors; unblock with 'mysqladmin "
+                      "flush-hosts'",
+                      address)};
+}
+
+std::optional<ErrPacket> MySqlServer::admit_login(ServerSession& session, const Account& account) {
+  connect_errors_.record_success(session.peer_host());
+  const std::size_t allowed = settings_.max_connections + (account.reserved_connection ? 1 : 0);
+  if (authenticated_ >= allowed) {
+    report(LoginRefusal::kMaxConnections, session.user(), session.peer_host());
+    return ErrPacket{error_code::kTooManyConnections, "08004", "Too many connections"};
+  }
+  std::size_t& mine = user_sessions_[session.user()];
+  if (account.max_connections > 0 && mine >= account.max_connections) {
+    if (mine == 0) user_sessions_.erase(session.user());
+    report(LoginRefusal::kMaxUserConnections, session.user(), session.peer_host());
+    return ErrPacket{
+        error_code::kUserLimitReached, "42000",
+        fmt::format("User '{}' has exceeded the 'max_user_connections' resource (current value: {})",
+                    session.user(), account.max_connections)};
+  }
+  ++mine;
+  ++authenticated_;
+  session.counted_ = true;
+  return std::nullopt;
+}
+
 void MySqlServer::refuse(std::unique_ptr<TcpConnection> connection, const ErrPacket& error) {
+  if (*refusing_ >= kMaxRefusing) {
+    connection->close();
+    return;
+  }
   // The connection closes itself once the ERR is out; nothing else refers to it.
   struct Refused final : TcpConnection::Observer {
     std::unique_ptr<TcpConnection> connection;
@@ -71,15 +172,21 @@ void MySqlServer::refuse(std::unique_ptr<TcpConnection> connection, const ErrPac
     void on_read_end(const Status&) override { connection->close(); }
     void on_drained() override {}
     void on_write_error(const Error&) override { connection->close(); }
-    void on_closed() override { delete this; }
+    void on_closed() override {
+      --*count;
+      delete this;
+    }
+    std::shared_ptr<std::size_t> count;  // the server's refusals in flight (outlives the server)
   };
   auto* refused = new Refused;
+  refused->count = refusing_;
+  ++*refusing_;
   refused->connection = std::move(connection);
   refused->connection->set_observer(refused);
   std::uint8_t sequence_id = 0;
   Bytes packet = encode_packet(encode_err(error), sequence_id);
   (void)refused->connection->write(packet);
-  refused->connection->close_after_flush();
+  refused->connection->close_after_flush(std::chrono::milliseconds(1000));
 }
 
 ServerSession* MySqlServer::find_session(std::uint32_t connection_id) {
@@ -102,7 +209,14 @@ void MySqlServer::shutdown() {
 }
 
 void MySqlServer::session_closed(std::uint32_t connection_id) {
-  sessions_.erase(connection_id);
+  auto it = sessions_.find(connection_id);
+  if (it == sessions_.end()) return;
+  if (it->second->counted_) {
+    --authenticated_;
+    auto user = user_sessions_.find(it->second->user());
+    if (user != user_sessions_.end() && --user->second == 0) user_sessions_.erase(user);
+  }
+  sessions_.erase(it);
 }
 
 }  // namespace brelay::net

@@ -2,6 +2,19 @@
 // authenticates every client (TLS, mysql_native_password, caching_sha2_password) and hands each
 // authenticated session to a SessionHandler that relay/ supplies.
 //
+// Limits (all on the loop thread, no waiting):
+// - max_connections logged-in sessions; a login beyond gets ERR 1040 after its password was
+//   checked, except one more for an account with reserved_connection (MySQL's extra connection
+//   for CONNECTION_ADMIN); an account's own max_connections gives ERR 1226.
+// - max_unauthenticated sessions still in the handshake, counted apart and ended after
+//   handshake_timeout: when they are all taken, a new connection takes the place of the oldest
+//   handshake of the address holding the most, so a burst of silent connections never keeps
+//   another client (a replica) from logging in.
+// - failed logins per address (ConnectErrorTable): the answer to a failed password is held back
+//   for a growing delay (a timer; sessions meanwhile wait without reading), and an address with
+//   max_connect_errors failures in a row gets ERR 1129 until flush_hosts() or a success resets it.
+// Every refused or failed login is reported to on_login_refused (for logs and metrics).
+//
 // Settings that change at run time (set_*) apply to sessions that start afterwards; sessions keep
 // what they started with (a TLS context reloaded on SIGHUP: new sessions get the new one, existing
 // ones keep theirs). Everything runs on the loop thread. The server must outlive its sessions'
@@ -12,6 +25,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -19,7 +33,9 @@
 #include "common/result.h"
 #include "net/accounts.h"
 #include "net/auth_caching_sha2.h"
+#include "net/connect_errors.h"
 #include "net/event_loop.h"
+#include "net/login_refusal.h"
 #include "net/mysql_constants.h"
 #include "net/server_session.h"
 #include "net/session_handler.h"
@@ -37,11 +53,15 @@ struct ServerSettings {
   std::shared_ptr<const RsaKeyPair> rsa_keys;    // null: caching_sha2 full authentication needs TLS
   // The plugin the greeting proposes (MySQL 8 clients start with the greeting's plugin).
   std::string greeting_auth_plugin = kNativePasswordPlugin;
-  std::chrono::milliseconds handshake_timeout{10'000};   // from connect to logged in
+  std::chrono::milliseconds handshake_timeout{10'000};   // from connect to logged in (connect_timeout)
   std::chrono::milliseconds idle_timeout{8 * 3600'000};  // between commands; 0 = never
   std::size_t max_packet_before_auth = 64 * 1024;
   std::size_t max_packet = 1024 * 1024 * 1024;  // max_allowed_packet after the login
-  std::size_t max_sessions = 1000;              // more get ERR 1040 "Too many connections"
+  std::size_t max_connections = 151;            // logged-in sessions (one more for reserved_connection)
+  std::size_t max_unauthenticated = 64;         // sessions still in the handshake
+  std::uint64_t max_connect_errors = 100;       // failed logins in a row before an address is blocked
+  std::size_t connect_error_capacity = ConnectErrorTable::kDefaultCapacity;  // addresses remembered
+  LoginRefusalObserver on_login_refused;                                     // may be empty
   std::uint32_t first_connection_id = 1;
   std::uint8_t charset = charset::kUtf8mb4GeneralCi;
 };
@@ -73,6 +93,12 @@ class MySqlServer {
   ServerSession* find_session(std::uint32_t connection_id);
   std::vector<ServerSession*> sessions();
   std::size_t session_count() const { return sessions_.size(); }
+  std::size_t authenticated_count() const { return authenticated_; }
+  std::size_t unauthenticated_count() const { return sessions_.size() - authenticated_; }
+
+  // FLUSH HOSTS: forgets every address's failed logins (unblocks them). Returns how many were blocked.
+  std::size_t flush_hosts() { return connect_errors_.flush(); }
+  const ConnectErrorTable& connect_errors() const { return connect_errors_; }
 
   // Stops listening and closes every session (their handlers hear on_closed()).
   void shutdown();
@@ -84,6 +110,16 @@ class MySqlServer {
   std::uint32_t next_connection_id();
   // Called by a session from its close callback; destroys it.
   void session_closed(std::uint32_t connection_id);
+  // Called by sessions: a failed login (returns how long to hold the answer back), the check of
+  // an address before the greeting and the password, and a login whose password was right (the
+  // limits: an ERR to answer instead of OK, or none; with none the session counts as logged in).
+  std::chrono::milliseconds login_failed(LoginRefusal reason, std::string_view user,
+                                         std::string_view address);
+  bool address_blocked(std::string_view address) const { return connect_errors_.blocked(address); }
+  static ErrPacket host_blocked_error(std::string_view address);
+  std::optional<ErrPacket> admit_login(ServerSession& session, const Account& account);
+  void report(LoginRefusal reason, std::string_view user, std::string_view address);
+  void make_room_for_handshake();
 
   EventLoop& loop_;
   ServerSettings settings_;
@@ -91,6 +127,11 @@ class MySqlServer {
   std::vector<std::unique_ptr<TcpListener>> listeners_;
   std::unordered_map<std::uint32_t, std::unique_ptr<ServerSession>> sessions_;
   std::uint32_t next_id_;
+  std::size_t authenticated_ = 0;                               // sessions_ counted as logged in
+  std::unordered_map<std::string, std::size_t> user_sessions_;  // logged-in sessions per account
+  ConnectErrorTable connect_errors_;
+  std::uint64_t accepted_ = 0;  // connections accepted, to order handshakes by age
+  std::shared_ptr<std::size_t> refusing_ = std::make_shared<std::size_t>(0);  // refusals being sent
 };
 
 }  // namespace brelay::net

@@ -2,6 +2,7 @@
 
 #include <openssl/rand.h>
 
+#include "net/ip_range.h"
 #include "net/mysql_constants.h"
 #include "net/mysql_server.h"
 
@@ -79,8 +80,9 @@ void ServerSession::start() {
   }
   if (settings_.handshake_timeout.count() > 0) {
     timer_.start(settings_.handshake_timeout, [this] {
-      fail(make_error("the client did not log in within {} ms", settings_.handshake_timeout.count()),
-           std::nullopt);
+      fail_login(LoginRefusal::kTimeout,
+                 make_error("the client did not log in within {} ms", settings_.handshake_timeout.count()),
+                 std::nullopt);
     });
   }
 }
@@ -102,7 +104,7 @@ void ServerSession::process_packets() {
   if (processing_) return;
   processing_ = true;
   auto watch = lifetime_.watch();
-  while (state_ != State::kClosing && state_ != State::kTlsHandshake) {
+  while (state_ != State::kClosing && state_ != State::kTlsHandshake && state_ != State::kRejecting) {
     if (state_ == State::kCommand && awaiting_reply_ && !streaming_) {
       // No pipelining: the next command waits (and the socket rests) until this one is answered.
       channel_.pause_reading();
@@ -111,6 +113,13 @@ void ServerSession::process_packets() {
     auto next = channel_.next_packet();
     if (!next) {
       const bool too_large = next.error().code() == error_code::kNetPacketTooLarge;
+      if (state_ != State::kCommand) {
+        fail_login(LoginRefusal::kMalformed, next.error(),
+                   too_large ? ErrPacket{error_code::kNetPacketTooLarge, "08S01",
+                                         "Got a packet bigger than 'max_allowed_packet' bytes"}
+                             : out_of_order());
+        break;
+      }
       fail(next.error(), too_large ? ErrPacket{error_code::kNetPacketTooLarge, "08S01",
                                                "Got a packet bigger than 'max_allowed_packet' bytes"}
                                    : out_of_order());
@@ -133,9 +142,10 @@ void ServerSession::handle_packet(const Packet& packet) {
     case State::kAwaitResponse:
     case State::kAuthenticating:
       if (packet.sequence_id != sequence_id_) {
-        fail(make_error("the client sent packet {} during the login, expected {}", packet.sequence_id,
-                        sequence_id_),
-             out_of_order());
+        fail_login(LoginRefusal::kMalformed,
+                   make_error("the client sent packet {} during the login, expected {}", packet.sequence_id,
+                              sequence_id_),
+                   out_of_order());
         return;
       }
       sequence_id_ = static_cast<std::uint8_t>(packet.last_sequence_id + 1);
@@ -157,6 +167,7 @@ void ServerSession::handle_packet(const Packet& packet) {
       handle_command(packet.payload);
       return;
     case State::kTlsHandshake:
+    case State::kRejecting:
     case State::kClosing: return;
   }
 }
@@ -167,12 +178,13 @@ void ServerSession::handle_first_packet(const Packet& packet) {
     return;
   }
   if (!settings_.tls) {
-    fail(make_error("the client asked for TLS, which this server does not offer"), bad_handshake());
+    fail_login(LoginRefusal::kMalformed,
+               make_error("the client asked for TLS, which this server does not offer"), bad_handshake());
     return;
   }
   auto request = decode_ssl_request(packet.payload);
   if (!request) {
-    fail(request.error(), bad_handshake());
+    fail_login(LoginRefusal::kMalformed, request.error(), bad_handshake());
     return;
   }
   state_ = State::kTlsHandshake;
@@ -186,23 +198,31 @@ void ServerSession::on_tls_established() {
 
 void ServerSession::handle_handshake_response(ByteView payload) {
   if (settings_.require_tls && !channel_.tls_established()) {
-    fail(make_error("the client did not use TLS, which this server requires"),
-         ErrPacket{
-             error_code::kSecureTransportRequired, "HY000",
-             "Connections using insecure transport are prohibited while --require_secure_transport=ON."});
+    fail_login(
+        LoginRefusal::kTlsRequired, make_error("the client did not use TLS, which this server requires"),
+        ErrPacket{
+            error_code::kSecureTransportRequired, "HY000",
+            "Connections using insecure transport are prohibited while --require_secure_transport=ON."});
     return;
   }
   auto response = decode_handshake_response(payload);
   if (!response) {
-    fail(response.error(), bad_handshake());
+    fail_login(LoginRefusal::kMalformed, response.error(), bad_handshake());
+    return;
+  }
+  if (server_.address_blocked(channel_.peer_host())) {
+    // Blocked while this handshake was going: no password is checked.
+    user_ = response->user;
+    fail_login(LoginRefusal::kBlocked, make_error("the client's address is blocked"),
+               MySqlServer::host_blocked_error(canonical_ip(channel_.peer_host())));
     return;
   }
   client_capabilities_ = response->capabilities;
   user_ = response->user;
   if (response->database) database_ = *response->database;
   connect_attributes_ = std::move(response->connect_attributes);
-  std::optional<Account> account;
-  if (settings_.accounts) account = settings_.accounts->find(user_);
+  std::optional<Account> account = account_for_login();
+  account_ = account;
   if (account) role_ = account->role;
   ServerAuthExchange::Params params;
   params.user = user_;
@@ -225,17 +245,63 @@ void ServerSession::handle_auth_step(AuthStep step) {
   switch (step.outcome) {
     case AuthStep::Outcome::kContinue: return;
     case AuthStep::Outcome::kAccept: finish_login(); return;
-    case AuthStep::Outcome::kReject:
+    case AuthStep::Outcome::kReject: {
       role_.clear();
-      fail(Error(step.rejection.message, step.rejection.code), step.rejection);
+      LoginRefusal reason = account_ ? LoginRefusal::kBadPassword : LoginRefusal::kUnknownAccount;
+      if (hidden_refusal_) reason = *hidden_refusal_;
+      const bool malformed = step.rejection.code == error_code::kHandshakeError;
+      if (malformed) reason = LoginRefusal::kMalformed;
+      fail_login(reason, Error(step.rejection.message, step.rejection.code), step.rejection, !malformed);
       return;
+    }
   }
+}
+
+std::optional<Account> ServerSession::account_for_login() {
+  std::optional<Account> account;
+  if (settings_.accounts) account = settings_.accounts->find(user_);
+  if (!account) return account;
+  // As if the account did not exist: same exchange, same ERR 1045, same delay.
+  if (!account->host_allowed(channel_.peer_host())) {
+    hidden_refusal_ = LoginRefusal::kHostNotAllowed;
+    return std::nullopt;
+  }
+  if (account->require_tls && !channel_.tls_established()) {
+    hidden_refusal_ = LoginRefusal::kTlsRequired;
+    return std::nullopt;
+  }
+  return account;
+}
+
+void ServerSession::fail_login(LoginRefusal reason, const Error& error, std::optional<ErrPacket> reply,
+                               bool delayed) {
+  if (state_ == State::kClosing || state_ == State::kRejecting) return;
+  const std::chrono::milliseconds delay = server_.login_failed(reason, user_, channel_.peer_host());
+  if (!delayed || delay.count() <= 0 || !reply) {
+    fail(error, std::move(reply));
+    return;
+  }
+  // The answer waits on a timer; the session reads nothing meanwhile.
+  state_ = State::kRejecting;
+  channel_.pause_reading();
+  next_packet_.stop();
+  timer_.start(delay, [this, error, reply = std::move(reply)]() mutable {
+    state_ = State::kAuthenticating;
+    fail(error, std::move(reply));
+  });
 }
 
 void ServerSession::finish_login() {
   auth_plugin_ = auth_->plugin();
   auth_method_ = auth_->method();
   auth_.reset();
+  if (account_) {
+    if (auto refused = server_.admit_login(*this, *account_)) {
+      Error why(refused->message, refused->code);
+      fail(why, std::move(refused));
+      return;
+    }
+  }
   if (handler_factory_ != nullptr && *handler_factory_) handler_ = (*handler_factory_)(*this);
   if (!handler_) {
     fail(make_error("no session handler"),

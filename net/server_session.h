@@ -18,6 +18,7 @@
 #include "net/accounts.h"
 #include "net/auth_caching_sha2.h"
 #include "net/lifetime_guard.h"
+#include "net/login_refusal.h"
 #include "net/mysql_handshake.h"
 #include "net/mysql_packets.h"
 #include "net/packet_batch.h"
@@ -74,6 +75,7 @@ class ServerSession final : private PacketChannel::Listener {
   std::string tls_cipher() const { return channel_.tls_cipher(); }
   bool deprecate_eof() const;
   bool authenticated() const { return state_ == State::kCommand; }
+  bool closing() const { return state_ == State::kClosing; }
   SessionHandler* handler() { return handler_.get(); }
 
   // Answers to the current command (exactly one per command). Errors mean the connection broke;
@@ -113,7 +115,9 @@ class ServerSession final : private PacketChannel::Listener {
   void close(const Status& reason, std::optional<ErrPacket> error = std::nullopt);
 
  private:
-  enum class State { kAwaitResponse, kTlsHandshake, kAuthenticating, kCommand, kClosing };
+  friend class MySqlServer;
+  // kRejecting: a failed login whose ERR waits out the server's delay (nothing is read meanwhile).
+  enum class State { kAwaitResponse, kTlsHandshake, kAuthenticating, kRejecting, kCommand, kClosing };
 
   // PacketChannel::Listener
   void on_packets_available() override;
@@ -134,6 +138,12 @@ class ServerSession final : private PacketChannel::Listener {
   Status send(ByteView payload);
   Status send_all(std::span<const Bytes> payloads);
   void fail(const Error& error, std::optional<ErrPacket> reply);
+  // A login that failed for `reason`: reported to the server, answered after its delay when
+  // `delayed` (password checks), else at once.
+  void fail_login(LoginRefusal reason, const Error& error, std::optional<ErrPacket> reply,
+                  bool delayed = false);
+  // The account to check the password against, or none when it may not log in from here.
+  std::optional<Account> account_for_login();
   void schedule_processing();
 
   MySqlServer& server_;
@@ -155,6 +165,10 @@ class ServerSession final : private PacketChannel::Listener {
   AuthMethod auth_method_ = AuthMethod::kNone;
   ConnectAttributes connect_attributes_;
   std::unique_ptr<ServerAuthExchange> auth_;
+  std::optional<Account> account_;              // the account logging in (for the server's limits)
+  std::optional<LoginRefusal> hidden_refusal_;  // why an existing account is treated as unknown
+  std::uint64_t accept_sequence_ = 0;           // set by the server: older handshakes are smaller
+  bool counted_ = false;                        // the server counts it as logged in
   std::unique_ptr<SessionHandler> handler_;
   bool awaiting_reply_ = false;
   bool streaming_ = false;

@@ -112,6 +112,7 @@ int run_check(const CheckCommandOptions& options, std::ostream& out, std::ostrea
   check_free_disk(*config, checklist);
   check_config_access(*config, checklist);
   check_process_user(checklist);
+  check_logins(*config, checklist);
   out << checklist.render();
   out.flush();
   return checklist.failed() ? 1 : 0;

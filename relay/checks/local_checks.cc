@@ -1,5 +1,7 @@
 #include "relay/checks/local_checks.h"
 
+#include <netdb.h>
+#include <sys/socket.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -7,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "net/ip_range.h"
 #include "relay/checks/certificate_info.h"
 #include "relay/core/config_access.h"
 
@@ -129,6 +132,36 @@ void check_process_user(Checklist& checklist) {
     checklist.warn("process user", "running as root (uid 0)", std::string(kRunningAsRootAdvice));
   } else {
     checklist.ok("process user", fmt::format("running as uid {}, not root", ::geteuid()));
+  }
+}
+
+void check_logins(const Config& config, Checklist& checklist) {
+  const ServerConfig& server = config.server;
+  checklist.ok(
+      "logins",
+      fmt::format(
+          "at most {} sessions (+1 for an admin), {} still logging in, each within {}; an "
+          "address is blocked after {} failed logins in a row (FLUSH HOSTS unblocks)",
+          server.max_connections, server.max_unauthenticated_connections,
+          format_seconds(std::chrono::duration_cast<std::chrono::seconds>(server.connect_timeout).count()),
+          server.max_connect_errors));
+  for (const UserConfig& user : config.users) {
+    for (const std::string& entry : user.hosts) {
+      if (entry == "%" || net::IpRange::parse(entry)) continue;
+      addrinfo hints{};
+      hints.ai_socktype = SOCK_STREAM;
+      addrinfo* list = nullptr;
+      const int rc = ::getaddrinfo(entry.c_str(), nullptr, &hints, &list);
+      if (list != nullptr) ::freeaddrinfo(list);
+      const std::string name = fmt::format("user {} hosts", user.name);
+      if (rc != 0) {
+        checklist.warn(
+            name, fmt::format("'{}' does not resolve ({}): it matches no client", entry, gai_strerror(rc)),
+            "fix the name or write the replica's address or CIDR range instead");
+      } else {
+        checklist.ok(name, fmt::format("'{}' resolves", entry));
+      }
+    }
   }
 }
 

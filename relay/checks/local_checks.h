@@ -1,7 +1,7 @@
 // Checks of the relay's own host for `binlog-relay check`: its TLS certificate ([server] tls_cert
 // and tls_key: readable, valid now, not expiring within 30 days, the key matching it), the free
 // space on the filesystem of [storage] data_dir, who may read the configuration file and who runs
-// the relay (config_access.h). Any thread.
+// the relay (config_access.h), and the login limits. Any thread.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +27,10 @@ void check_config_access(const Config& config, Checklist& checklist);
 
 // WARN when this process runs as root (`run` logs the same warning), OK otherwise.
 void check_process_user(Checklist& checklist);
+
+// The login limits of [server] (an OK line saying what they are), and [[users]] hosts entries that
+// are host names: WARN for one that does not resolve (blocking DNS: `check` only).
+void check_logins(const Config& config, Checklist& checklist);
 
 // "1.5 GiB", "300 MiB", "12 KiB", "42 bytes".
 std::string format_bytes(std::uint64_t bytes);

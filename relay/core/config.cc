@@ -11,6 +11,8 @@
 
 #include <toml++/toml.h>
 
+#include "net/ip_range.h"
+
 namespace brelay::relay {
 namespace {
 
@@ -65,6 +67,20 @@ class SectionReader {
     if (node == nullptr) return {};
     if (!node->is_boolean()) return error(key, "must be true or false");
     out = **node->as_boolean();
+    return {};
+  }
+
+  // An array of strings (["a", "b"]); `what` names one entry in messages.
+  Status get(std::string_view key, std::vector<std::string>& out) {
+    const toml::node* node = use(key);
+    if (node == nullptr) return {};
+    const toml::array* array = node->as_array();
+    if (array == nullptr) return error(key, "must be an array of strings, e.g. [\"10.0.0.0/8\"]");
+    out.clear();
+    for (const toml::node& element : *array) {
+      if (!element.is_string()) return error(key, "must be an array of strings, e.g. [\"10.0.0.0/8\"]");
+      out.push_back(**element.as_string());
+    }
     return {};
   }
 
@@ -251,6 +267,62 @@ Status read_storage(SectionReader& r, StorageConfig& storage) {
   return r.finish();
 }
 
+Status read_server_limits(SectionReader& r, ServerConfig& server) {
+  std::uint64_t value = server.max_connections;
+  BRELAY_TRY(r.get_uint("max_connections", value, 1, 100'000));
+  server.max_connections = static_cast<std::uint32_t>(value);
+  value = server.max_unauthenticated_connections;
+  BRELAY_TRY(r.get_uint("max_unauthenticated_connections", value, 1, 100'000));
+  server.max_unauthenticated_connections = static_cast<std::uint32_t>(value);
+  BRELAY_TRY(r.get("connect_timeout", server.connect_timeout));
+  if (server.connect_timeout < std::chrono::seconds(1) || server.connect_timeout > std::chrono::hours(1))
+    return r.error("connect_timeout", "must be from 1s to 1h (the time a client has to log in)");
+  BRELAY_TRY(r.get_uint("max_connect_errors", server.max_connect_errors, 1, kMaxServerId));
+  return {};
+}
+
+// A [[users]] hosts entry: "%" (anywhere), an address or CIDR range, or a host name.
+Status check_user_host(SectionReader& r, const UserConfig& user, const std::string& entry) {
+  if (entry == "%") return {};
+  const bool numeric = std::all_of(entry.begin(), entry.end(), [](unsigned char c) {
+    return std::isdigit(c) != 0 || c == '.' || c == '/';
+  });
+  if (numeric || entry.find(':') != std::string::npos || entry.find('/') != std::string::npos) {
+    auto range = net::IpRange::parse(entry);
+    if (!range) {
+      return r.error("hosts", fmt::format("user '{}': entry '{}' is not an address or CIDR range: {}",
+                                          user.name, entry, range.error().message()));
+    }
+    return {};
+  }
+  const bool name = !entry.empty() && entry.size() <= 253 && entry.front() != '.' && entry.front() != '-' &&
+                    entry.find("..") == std::string::npos &&
+                    std::all_of(entry.begin(), entry.end(),
+                                [](unsigned char c) { return std::isalnum(c) != 0 || c == '-' || c == '.'; });
+  if (!name) {
+    return r.error("hosts", fmt::format("user '{}': entry '{}' is neither an address, a CIDR range "
+                                        "(\"10.0.0.0/8\", \"2001:db8::/32\") nor a host name",
+                                        user.name, entry));
+  }
+  return {};
+}
+
+Status read_user_limits(SectionReader& r, UserConfig& user, const ServerConfig& server) {
+  BRELAY_TRY(r.get("hosts", user.hosts));
+  for (const std::string& entry : user.hosts)
+    BRELAY_TRY(check_user_host(r, user, entry));
+  BRELAY_TRY(r.get("require_tls", user.require_tls));
+  if (user.require_tls && server.tls_cert.empty()) {
+    return r.error("require_tls", fmt::format("user '{}': needs [server] tls_cert and tls_key: without a "
+                                              "certificate the account could never log in",
+                                              user.name));
+  }
+  std::uint64_t max_connections = 0;
+  BRELAY_TRY(r.get_uint("max_connections", max_connections, 0, 100'000));
+  user.max_connections = static_cast<std::uint32_t>(max_connections);
+  return {};
+}
+
 Status read_server(SectionReader& r, ServerConfig& server) {
   std::string listen = server.listen.to_string();
   BRELAY_TRY(r.get("listen", listen));
@@ -294,10 +366,11 @@ Status read_server(SectionReader& r, ServerConfig& server) {
     return r.error("require_tls",
                    "needs tls_cert and tls_key: without a certificate no session could connect");
   }
+  BRELAY_TRY(read_server_limits(r, server));
   return r.finish();
 }
 
-Status read_user(SectionReader& r, UserConfig& user) {
+Status read_user(SectionReader& r, UserConfig& user, const ServerConfig& server) {
   BRELAY_TRY(r.get("name", user.name));
   if (user.name.empty()) return r.error("name", "is required: the account name replicas log in with");
   if (user.name.size() > 80) return r.error("name", "is longer than 80 characters");
@@ -349,6 +422,7 @@ Status read_user(SectionReader& r, UserConfig& user) {
                                "(also PURGE and relay control)",
                                role));
   }
+  BRELAY_TRY(read_user_limits(r, user, server));
   return r.finish();
 }
 
@@ -459,7 +533,7 @@ Result<Config> build_config(const toml::table& root, const std::string& path) {
     for (const toml::node& element : *array) {
       SectionReader reader(*element.as_table(), "users", path, base_dir);
       UserConfig user;
-      BRELAY_TRY(read_user(reader, user));
+      BRELAY_TRY(read_user(reader, user, config.server));
       if (!names.insert(user.name).second) {
         return reader.error("name", fmt::format("user '{}' is defined twice", user.name));
       }

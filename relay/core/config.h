@@ -53,6 +53,11 @@ struct ServerConfig {
   std::string tls_ciphers = std::string(net::kDefaultTlsCiphers);  // TLS 1.2 suites, an OpenSSL list
   net::TlsVersion tls_min_version = net::TlsVersion::kTls12;
   bool require_tls = false;
+  // Connection limits and brute-force throttling (net/mysql_server.h).
+  std::uint32_t max_connections = 151;                  // logged-in sessions (+1 kept for admins)
+  std::uint32_t max_unauthenticated_connections = 64;   // sessions still in the handshake
+  Duration connect_timeout = std::chrono::seconds(10);  // from connect to logged in
+  std::uint64_t max_connect_errors = 100;               // failed logins in a row that block an address
 };
 
 struct UserConfig {
@@ -61,6 +66,11 @@ struct UserConfig {
   std::string native_hash;              // "*" + 40 hex digits (SHA1(SHA1(pw))), as MySQL prints it
   std::string sha2_hash;                // 64 hex digits, SHA256(SHA256(pw))
   Role role = Role::kReplica;
+  // Where the account may log in from: CIDR ranges, addresses and host names (resolved by the
+  // downstream server, never on the loop thread); empty: anywhere.
+  std::vector<std::string> hosts;
+  bool require_tls = false;           // plain-connection logins are refused (ERR 1045)
+  std::uint32_t max_connections = 0;  // sessions at once; 0 = no limit of its own
 };
 
 struct MetricsConfig {

@@ -33,15 +33,28 @@ DownstreamServer::DownstreamServer(RelayContext& context)
                      context.metrics,
                      context.config.server.server_id,
                      [this](std::uint32_t connection_id) { end_dump(connection_id); }},
-      services_{context, gtids_, variables_, registry_, dump_services_} {}
+      services_{context, gtids_, variables_, registry_, dump_services_},
+      login_failures_(context.metrics) {}
 
 DownstreamServer::~DownstreamServer() {
+  alive_.reset();
+  if (resolver_.joinable()) resolver_.join();
   if (subscription_) context_.commits.unsubscribe(*subscription_);
 }
 
 Status DownstreamServer::start() {
   net::ServerSettings settings;
-  BRELAY_ASSIGN_OR_RETURN(settings.accounts, make_account_store(context_.config.users));
+  // At start nothing is served yet: host names may be resolved here, blocking.
+  resolved_hosts_ = resolve_host_names(account_host_names(context_.config.users));
+  BRELAY_ASSIGN_OR_RETURN(settings.accounts, make_account_store(context_.config.users, resolved_hosts_));
+  const ServerConfig& limits = context_.config.server;
+  settings.max_connections = limits.max_connections;
+  settings.max_unauthenticated = limits.max_unauthenticated_connections;
+  settings.handshake_timeout = limits.connect_timeout;
+  settings.max_connect_errors = limits.max_connect_errors;
+  settings.on_login_refused = [this](const net::LoginRefusalEvent& event) {
+    login_failures_.on_refused(event);
+  };
   BRELAY_ASSIGN_OR_RETURN(settings.tls, server_tls_context(context_.config.server));
   settings.require_tls = context_.config.server.require_tls;
   if (settings.require_tls && !settings.tls) {
@@ -77,7 +90,7 @@ void DownstreamServer::refresh_greeting() {
 
 Status DownstreamServer::reload(const Config& config) {
   if (!server_) return make_error("the downstream server is not running");
-  BRELAY_ASSIGN_OR_RETURN(auto accounts, make_account_store(config.users));
+  BRELAY_ASSIGN_OR_RETURN(auto accounts, make_account_store(config.users, resolved_hosts_));
   BRELAY_ASSIGN_OR_RETURN(auto tls, server_tls_context(config.server));
   if (config.server.require_tls && !tls) {
     return make_error("[server] require_tls is set but no tls_cert is configured: set tls_cert and tls_key");
@@ -87,7 +100,32 @@ Status DownstreamServer::reload(const Config& config) {
   server_->set_require_tls(config.server.require_tls);
   spdlog::info("downstream accounts and TLS reloaded: {} account(s){}", config.users.size(),
                config.server.tls_cert.empty() ? "" : ", certificate " + config.server.tls_cert);
+  resolve_in_background(config.users);
   return {};
+}
+
+void DownstreamServer::resolve_in_background(const std::vector<UserConfig>& users) {
+  std::vector<std::string> names = account_host_names(users);
+  if (names.empty()) return;
+  if (resolver_.joinable()) resolver_.join();  // a reload while the last one resolved: rare, short
+  const std::uint64_t generation = ++resolve_generation_;
+  std::weak_ptr<bool> alive = alive_;
+  resolver_ = std::thread([this, alive, generation, users, names = std::move(names)] {
+    HostAddresses resolved = resolve_host_names(names);
+    context_.loop.post([this, alive, generation, users, resolved = std::move(resolved)]() mutable {
+      // On the loop thread; the server may be gone, or a newer reload may have started.
+      if (alive.expired() || generation != resolve_generation_ || !server_) return;
+      resolved_hosts_ = std::move(resolved);
+      auto accounts = make_account_store(users, resolved_hosts_);
+      if (!accounts) {
+        spdlog::error("[[users]] hosts resolved, but the accounts could not be rebuilt: {}",
+                      accounts.error().message());
+        return;
+      }
+      server_->set_accounts(std::move(*accounts));
+      spdlog::info("[[users]] host names resolved again; new logins use the addresses");
+    });
+  });
 }
 
 void DownstreamServer::end_dump(std::uint32_t connection_id) {

@@ -6,7 +6,13 @@
 // @@server_uuid are the relay's own.
 //
 // reload() takes a new configuration's [[users]] and TLS files (SIGHUP): new logins use them,
-// sessions already logged in keep theirs, and a bad configuration changes nothing. shutdown()
+// sessions already logged in keep theirs, and a bad configuration changes nothing.
+//
+// [[users]] hosts may name hosts: they are resolved (getaddrinfo) at start, before anything is
+// served, and again on every reload on a thread of the server's own (the loop thread never waits
+// for DNS): until that finishes, a reload uses the addresses resolved before. A name that does not
+// resolve matches no client. Failed and refused logins are counted and logged (login_failures.h);
+// FLUSH HOSTS (admins) unblocks addresses. shutdown()
 // stops listening and closes every session (SIGTERM). Owned by the Daemon; loop thread only; the
 // RelayContext must outlive it.
 #pragma once
@@ -14,13 +20,16 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include "common/result.h"
 #include "net/mysql_server.h"
 #include "relay/core/commit_notifier.h"
 #include "relay/core/config.h"
 #include "relay/core/relay_context.h"
+#include "relay/downstream/downstream_accounts.h"
 #include "relay/downstream/downstream_services.h"
+#include "relay/downstream/login_failures.h"
 
 namespace brelay::relay::downstream {
 
@@ -47,6 +56,8 @@ class DownstreamServer {
 
  private:
   void end_dump(std::uint32_t connection_id);
+  // Resolves the host names of `users` off the loop thread, then applies their accounts again.
+  void resolve_in_background(const std::vector<UserConfig>& users);
 
   RelayContext& context_;
   StoredGtidState gtids_;
@@ -56,6 +67,11 @@ class DownstreamServer {
   DownstreamServices services_;
   std::unique_ptr<net::MySqlServer> server_;
   std::optional<CommitNotifier::SubscriptionId> subscription_;
+  LoginFailureReporter login_failures_;
+  HostAddresses resolved_hosts_;  // the last resolution of [[users]] host names
+  std::uint64_t resolve_generation_ = 0;
+  std::thread resolver_;  // joined before the next resolution and in the destructor
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // expires with the server
 };
 
 // The TLS context for [server] tls_cert / tls_key (null when no certificate is configured).

@@ -51,6 +51,11 @@ class Parser {
     if (first.is_word("show")) return show();
     if (first.is_word("kill")) return wrap(kill());
     if (first.is_word("purge")) return wrap(purge());
+    if (first.is_word("flush") && peek(1).is_word("hosts")) {
+      advance();
+      advance();
+      return Statement(FlushHostsStatement{});
+    }
     if (first.is_word("use")) {
       advance();
       BRELAY_ASSIGN_OR_RETURN(std::string name, identifier("a database name"));

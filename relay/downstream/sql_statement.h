@@ -3,7 +3,8 @@
 // @@variables, a few functions) without tables, SHOW VARIABLES / STATUS with LIKE or WHERE
 // Variable_name = | IN | LIKE, SHOW MASTER STATUS / BINARY LOG STATUS / BINLOG STATUS, SHOW BINARY
 // LOGS, SHOW BINLOG EVENTS [IN] [FROM] [LIMIT], SHOW REPLICAS / SLAVE HOSTS, SHOW GRANTS, SHOW
-// WARNINGS, KILL, PURGE BINARY LOGS TO / BEFORE, USE, and transaction no-ops (BEGIN, COMMIT, ...).
+// WARNINGS, KILL, PURGE BINARY LOGS TO / BEFORE, FLUSH HOSTS, USE, and transaction no-ops (BEGIN, COMMIT,
+// ...).
 //
 // parse_statement() returns an Error with a MySQL code for everything else: ER_PARSE_ERROR (1064)
 // for text it cannot read, ER_NOT_SUPPORTED_YET (1235) for a statement the relay does not answer,
@@ -90,6 +91,8 @@ struct PurgeStatement {
 struct UseStatement {
   std::string database;
 };
+// FLUSH HOSTS: unblocks the addresses blocked for failed logins (admins).
+struct FlushHostsStatement {};
 // Statements that change nothing on a relay: BEGIN, COMMIT, ROLLBACK, START TRANSACTION, DO ...
 struct NoOpStatement {};
 
@@ -97,7 +100,7 @@ using Statement =
     std::variant<SelectStatement, SetStatement, ShowVariablesStatement, ShowMasterStatusStatement,
                  ShowBinaryLogsStatement, ShowBinlogEventsStatement, ShowReplicasStatement,
                  ShowRelayStatusStatement, ShowGrantsStatement, ShowWarningsStatement, KillStatement,
-                 PurgeStatement, UseStatement, NoOpStatement>;
+                 PurgeStatement, UseStatement, NoOpStatement, FlushHostsStatement>;
 
 // Parses one statement (a trailing ';' is allowed).
 Result<Statement> parse_statement(std::string_view sql);

@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <ctime>
 
+#include <spdlog/spdlog.h>
+
 #include "relay/downstream/downstream_accounts.h"
 #include "relay/downstream/mysql_errors.h"
 #include "relay/downstream/show_answers.h"
@@ -137,6 +139,7 @@ Result<QueryReply> StatementExecutor::execute(const Statement& statement) {
   if (auto* kill_statement = std::get_if<KillStatement>(&statement)) return kill(*kill_statement);
   if (std::holds_alternative<UseStatement>(statement) || std::holds_alternative<NoOpStatement>(statement))
     return QueryReply(net::OkPacket());
+  if (std::holds_alternative<FlushHostsStatement>(statement)) return flush_hosts();
   return Error("PURGE runs on the storage writer, not here", mysql_error::kUnknownError);
 }
 
@@ -182,6 +185,15 @@ Result<QueryReply> StatementExecutor::set(const SetStatement& set) {
   }
   for (auto& [name, value] : user_values)
     variables_.set(name, std::move(value));
+  return QueryReply(net::OkPacket());
+}
+
+Result<QueryReply> StatementExecutor::flush_hosts() {
+  if (session_.role() != kAdminRole) return access_denied("RELOAD");
+  if (services_.server == nullptr) return Error("the server is shutting down", mysql_error::kUnknownError);
+  const std::size_t unblocked = services_.server->flush_hosts();
+  spdlog::info("FLUSH HOSTS by {} from {}: failed-login counts cleared, {} blocked address(es) unblocked",
+               session_.user(), session_.peer_address(), unblocked);
   return QueryReply(net::OkPacket());
 }
 

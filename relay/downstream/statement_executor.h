@@ -41,6 +41,7 @@ class StatementExecutor {
   Result<QueryReply> select(const SelectStatement& select);
   Result<QueryReply> set(const SetStatement& set);
   Result<QueryReply> kill(const KillStatement& kill);
+  Result<QueryReply> flush_hosts();
   Result<Value> call(const Expression& call);
 
   DownstreamServices& services_;

@@ -10,11 +10,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <mutex>
 #include <thread>
 
 #include "common/byte_writer.h"
 #include "common/hex.h"
 #include "net/blocking_client.h"
+#include "net/ip_range.h"
 #include "net/mysql_constants.h"
 #include "net/mysql_server.h"
 #include "net/packet_framer.h"
@@ -396,7 +399,7 @@ TEST_F(ServerSessionTest, QuitClosesCleanly) {
 
 TEST_F(ServerSessionTest, TooManySessionsGetError1040) {
   ServerSettings settings;
-  settings.max_sessions = 2;
+  settings.max_connections = 2;
   start(settings);
   auto first = login();
   auto second = login();
@@ -444,6 +447,223 @@ TEST_F(ServerSessionTest, AccountsAndCertificatesReloadForNewSessionsOnly) {
   auto old_password = BlockingClient::connect(options("secret"));
   ASSERT_FALSE(old_password);
   EXPECT_EQ(old_password.error().code(), 1045);
+}
+
+}  // namespace
+}  // namespace brelay::net
+
+namespace brelay::net {
+namespace {
+
+// Connection limits, failed-login throttling and account restrictions (mysql_server.h).
+class ConnectionLimitsTest : public ServerSessionTest {
+ protected:
+  struct Refusals {
+    std::mutex mutex;
+    std::vector<std::string> reasons;
+  };
+
+  // "app" (password "secret", the given limits) and "boss" (password "boss", may take the reserved
+  // connection).
+  void start_with(ServerSettings settings, Account app = Account::from_password("secret", "replica")) {
+    auto store = std::make_shared<StaticAccountStore>();
+    store->add("app", std::move(app));
+    Account boss = Account::from_password("boss", "admin");
+    boss.reserved_connection = true;
+    store->add("boss", boss);
+    settings.accounts = store;
+    settings.on_login_refused = [refusals = refusals_](const LoginRefusalEvent& event) {
+      std::lock_guard lock(refusals->mutex);
+      refusals->reasons.emplace_back(login_refusal_name(event.reason));
+    };
+    start(std::move(settings));
+  }
+  ClientOptions as(const std::string& user, const std::string& password) const {
+    ClientOptions o = options(password);
+    o.user = user;
+    return o;
+  }
+  std::vector<std::string> reasons() {
+    std::lock_guard lock(refusals_->mutex);
+    return refusals_->reasons;
+  }
+
+  std::shared_ptr<Refusals> refusals_ = std::make_shared<Refusals>();
+};
+
+TEST_F(ConnectionLimitsTest, MaxConnectionsKeepsOneSessionForReservedAccounts) {
+  ServerSettings settings;
+  settings.max_connections = 2;
+  start_with(settings);
+  auto first = login();
+  auto second = login();
+  ASSERT_TRUE(first && second);
+  auto third = BlockingClient::connect(options());
+  ASSERT_FALSE(third);
+  EXPECT_EQ(third.error().code(), error_code::kTooManyConnections) << third.error().message();
+  auto admin = BlockingClient::connect(as("boss", "boss"));
+  ASSERT_TRUE(admin) << admin.error().message();
+  auto second_admin = BlockingClient::connect(as("boss", "boss"));
+  ASSERT_FALSE(second_admin);
+  EXPECT_EQ(second_admin.error().code(), error_code::kTooManyConnections);
+  expect_served(*first);
+  expect_served(**admin);
+  // As in mysqld the admin's session counts like any other once in: with one normal session gone
+  // there are still max_connections sessions.
+  first.reset();
+  EXPECT_TRUE(wait_for_sessions(2));
+  EXPECT_FALSE(BlockingClient::connect(options()));
+  admin->reset();
+  EXPECT_TRUE(wait_for_sessions(1));
+  EXPECT_TRUE(login());
+  const std::vector<std::string> seen = reasons();
+  EXPECT_EQ(std::count(seen.begin(), seen.end(), std::string("max_connections")), 3);
+}
+
+TEST_F(ConnectionLimitsTest, AccountLimitGetsError1226) {
+  Account app = Account::from_password("secret", "replica");
+  app.max_connections = 1;
+  start_with(ServerSettings(), app);
+  auto first = login();
+  ASSERT_TRUE(first);
+  auto second = BlockingClient::connect(options());
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().code(), error_code::kUserLimitReached);
+  EXPECT_NE(second.error().message().find(
+                "User 'app' has exceeded the 'max_user_connections' resource (current value: 1)"),
+            std::string::npos)
+      << second.error().message();
+  EXPECT_TRUE(BlockingClient::connect(as("boss", "boss")));  // other accounts are not limited
+  first.reset();
+  EXPECT_TRUE(testing::wait_until([&] { return static_cast<bool>(BlockingClient::connect(options())); }));
+}
+
+TEST_F(ConnectionLimitsTest, SilentHandshakesDoNotLockOutALogin) {
+  ServerSettings settings;
+  settings.max_unauthenticated = 4;
+  settings.max_connections = 2;
+  start_with(settings);
+  std::vector<std::unique_ptr<RawClient>> silent;
+  for (int i = 0; i < 20; ++i) {
+    silent.push_back(std::make_unique<RawClient>(server_->port()));
+    ASSERT_TRUE(silent.back()->read_packet().has_value()) << i;  // the greeting
+  }
+  EXPECT_LE(server_->call([](MySqlServer& server) { return server.unauthenticated_count(); }), 4u);
+  auto client = login();
+  ASSERT_TRUE(client);
+  expect_served(*client);
+  // The silent ones do not count against max_connections: a second login still fits.
+  EXPECT_TRUE(login());
+  const std::vector<std::string> seen = reasons();
+  EXPECT_GE(std::count(seen.begin(), seen.end(), std::string("unauthenticated_limit")), 16);
+}
+
+TEST_F(ConnectionLimitsTest, FailedLoginsBlockTheAddressUntilFlushHosts) {
+  ServerSettings settings;
+  settings.max_connect_errors = 3;
+  start_with(settings);
+  // A success resets the count.
+  EXPECT_FALSE(BlockingClient::connect(options("wrong")));
+  EXPECT_TRUE(login());
+  EXPECT_EQ(server_->call([](MySqlServer& server) { return server.connect_errors().errors("127.0.0.1"); }),
+            0u);
+  for (int i = 0; i < 3; ++i) {
+    auto wrong = BlockingClient::connect(i == 1 ? as("nobody", "x") : options("wrong"));
+    ASSERT_FALSE(wrong);
+    EXPECT_EQ(wrong.error().code(), error_code::kAccessDenied) << wrong.error().message();
+  }
+  for (const ClientOptions& o : {options("wrong"), options()}) {
+    auto blocked = BlockingClient::connect(o);
+    ASSERT_FALSE(blocked);
+    EXPECT_EQ(blocked.error().code(), error_code::kHostIsBlocked);
+    EXPECT_NE(blocked.error().message().find("Host '127.0.0.1' is blocked because of many connection errors; "
+                                             "unblock with 'mysqladmin flush-hosts'"),
+              std::string::npos)
+        << blocked.error().message();
+  }
+  EXPECT_EQ(server_->call([](MySqlServer& server) { return server.flush_hosts(); }), 1u);
+  EXPECT_TRUE(login());
+  const std::vector<std::string> expected = {"bad_password", "bad_password", "unknown_account",
+                                             "bad_password", "blocked",      "blocked"};
+  EXPECT_EQ(reasons(), expected);
+}
+
+TEST_F(ConnectionLimitsTest, HostsAndRequireTlsAnswerAsForAnUnknownAccount) {
+  Account app = Account::from_password("secret", "replica");
+  app.hosts = {IpRange::parse("10.0.0.0/8").value(), IpRange::parse("2001:db8::/32").value()};
+  ServerSettings settings;
+  auto tls = TlsContext::server(tls_->certs().server_cert, tls_->certs().server_key);
+  ASSERT_TRUE(tls) << tls.error().message();
+  settings.tls = *tls;
+  start_with(settings, app);
+  auto elsewhere = BlockingClient::connect(options());
+  ASSERT_FALSE(elsewhere);
+  auto unknown = BlockingClient::connect(as("app2", "secret"));
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(elsewhere.error().code(), error_code::kAccessDenied);
+  EXPECT_NE(
+      elsewhere.error().message().find("Access denied for user 'app'@'127.0.0.1' (using password: YES)"),
+      std::string::npos)
+      << elsewhere.error().message();
+  EXPECT_EQ(unknown.error().code(), error_code::kAccessDenied);
+
+  // Allowed from loopback, but only over TLS.
+  server_->call([](MySqlServer& server) {
+    auto store = std::make_shared<StaticAccountStore>();
+    Account local = Account::from_password("secret", "replica");
+    local.hosts = {IpRange::parse("127.0.0.0/8").value(), IpRange::parse("::1").value()};
+    local.require_tls = true;
+    store->add("app", local);
+    server.set_accounts(store);
+    return 0;
+  });
+  auto plain = BlockingClient::connect(options());
+  ASSERT_FALSE(plain);
+  EXPECT_EQ(plain.error().code(), error_code::kAccessDenied) << plain.error().message();
+  ClientOptions secure = options();
+  secure.tls_mode = TlsMode::kVerifyCa;
+  auto over_tls = BlockingClient::connect(secure);
+  ASSERT_TRUE(over_tls) << over_tls.error().message();
+  const std::vector<std::string> expected = {"host_not_allowed", "unknown_account", "tls_required"};
+  EXPECT_EQ(reasons(), expected);
+}
+
+// A dual-stack listener reports an IPv4 client as ::ffff:a.b.c.d: IPv4 ranges still match it.
+TEST_F(ConnectionLimitsTest, Ipv4RangesMatchMappedClientsOfADualStackListener) {
+  auto store = std::make_shared<StaticAccountStore>();
+  Account v4 = Account::from_password("secret", "replica");
+  v4.hosts = {IpRange::parse("127.0.0.0/8").value()};
+  store->add("v4", v4);
+  Account v6 = Account::from_password("secret", "replica");
+  v6.hosts = {IpRange::parse("::1").value()};
+  store->add("v6", v6);
+  Account elsewhere = Account::from_password("secret", "replica");
+  elsewhere.hosts = {IpRange::parse("10.0.0.0/8").value()};
+  store->add("elsewhere", elsewhere);
+  ServerSettings settings;
+  settings.accounts = store;
+  auto log = std::make_shared<RecordingHandler::Log>();
+  auto server = ThreadedMySqlServer::start(std::move(settings), RecordingHandler::factory(log), "[::]:0");
+  if (!server) GTEST_SKIP() << "no IPv6 on this machine: " << server.error().message();
+  auto connect = [&](const std::string& host, const std::string& user) {
+    ClientOptions o;
+    o.host = host;
+    o.port = (*server)->port();
+    o.user = user;
+    o.password = "secret";
+    o.tls_mode = TlsMode::kDisabled;
+    return BlockingClient::connect(o);
+  };
+  auto mapped = connect("127.0.0.1", "v4");
+  ASSERT_TRUE(mapped) << mapped.error().message();
+  auto v6_client = connect("::1", "v6");
+  ASSERT_TRUE(v6_client) << v6_client.error().message();
+  auto v4_from_v6 = connect("::1", "v4");
+  ASSERT_FALSE(v4_from_v6);
+  EXPECT_EQ(v4_from_v6.error().code(), error_code::kAccessDenied);
+  auto refused = connect("127.0.0.1", "elsewhere");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), error_code::kAccessDenied);
 }
 
 }  // namespace

@@ -215,5 +215,29 @@ TEST(LocalChecks, FormatsSizesAndDurations) {
   EXPECT_EQ(format_seconds(0), "0s");
 }
 
+TEST(LocalChecks, LoginLimitsAreReportedAndHostNamesResolved) {
+  Config config;
+  config.server.max_connections = 20;
+  config.server.max_connect_errors = 7;
+  UserConfig user;
+  user.name = "repl";
+  user.hosts = {"10.0.0.0/8", "localhost"};
+  config.users.push_back(user);
+  Checklist checklist;
+  check_logins(config, checklist);
+  const CheckResult* logins = checklist.find("logins");
+  ASSERT_NE(logins, nullptr);
+  EXPECT_EQ(logins->verdict, Verdict::kOk);
+  EXPECT_NE(
+      logins->finding.find("at most 20 sessions (+1 for an admin), 64 still logging in, each within 10s"),
+      std::string::npos)
+      << logins->finding;
+  EXPECT_NE(logins->finding.find("after 7 failed logins"), std::string::npos);
+  const CheckResult* hosts = checklist.find("user repl hosts");
+  ASSERT_NE(hosts, nullptr);
+  EXPECT_EQ(hosts->verdict, Verdict::kOk) << hosts->finding;
+  EXPECT_EQ(checklist.results().size(), 2u);  // the CIDR range needs no check
+}
+
 }  // namespace
 }  // namespace brelay::relay

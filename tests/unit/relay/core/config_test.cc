@@ -249,5 +249,56 @@ TEST(ConfigUnits, DurationsAndSizes) {
   EXPECT_FALSE(parse_listen_address("host:0"));
 }
 
+TEST(Config, ConnectionLimitsAndAccountRestrictions) {
+  auto defaults = parse(kValid);
+  ASSERT_TRUE(defaults) << defaults.error().message();
+  EXPECT_EQ(defaults->server.max_connections, 151u);
+  EXPECT_EQ(defaults->server.max_unauthenticated_connections, 64u);
+  EXPECT_EQ(defaults->server.connect_timeout, std::chrono::seconds(10));
+  EXPECT_EQ(defaults->server.max_connect_errors, 100u);
+  EXPECT_TRUE(defaults->users[0].hosts.empty());
+  EXPECT_FALSE(defaults->users[0].require_tls);
+  EXPECT_EQ(defaults->users[0].max_connections, 0u);
+
+  std::string text = replace(kValid, "server_id = 4002\n",
+                             "server_id = 4002\nmax_connections = 20\nmax_unauthenticated_connections = 8\n"
+                             "connect_timeout = \"3s\"\nmax_connect_errors = 5\n");
+  text = replace(text, "role = \"replica\"\n",
+                 "role = \"replica\"\nhosts = [\"20.0.0.0/8\", \"2001:db8::/32\", \"replica.example\", "
+                 "\"127.0.0.1\", \"%\"]\nmax_connections = 3\n");
+  auto config = parse(text);
+  ASSERT_TRUE(config) << config.error().message();
+  EXPECT_EQ(config->server.max_connections, 20u);
+  EXPECT_EQ(config->server.max_unauthenticated_connections, 8u);
+  EXPECT_EQ(config->server.connect_timeout, std::chrono::seconds(3));
+  EXPECT_EQ(config->server.max_connect_errors, 5u);
+  EXPECT_EQ(config->users[0].hosts.size(), 5u);
+  EXPECT_EQ(config->users[0].max_connections, 3u);
+
+  const std::string base =
+      replace(kValid, "role = \"replica\"\n", "role = \"replica\"\nhosts = [\"ENTRY\"]\n");
+  EXPECT_THAT(
+      error_of(parse(replace(base, "ENTRY", "10.0.0.0/33"))),
+      HasSubstr("[users] hosts: user 'azure_repl': entry '10.0.0.0/33' is not an address or CIDR range"));
+  EXPECT_THAT(error_of(parse(replace(base, "ENTRY", "2001:db8::/200"))),
+              HasSubstr("user 'azure_repl': entry '2001:db8::/200'"));
+  EXPECT_THAT(error_of(parse(replace(base, "ENTRY", "10.0.0.300"))),
+              HasSubstr("entry '10.0.0.300' is not an address or CIDR range"));
+  EXPECT_THAT(error_of(parse(replace(base, "ENTRY", "bad host!"))),
+              HasSubstr("entry 'bad host!' is neither an address, a CIDR range"));
+  EXPECT_THAT(error_of(parse(
+                  replace(kValid, "role = \"replica\"\n", "role = \"replica\"\nhosts = \"10.0.0.0/8\"\n"))),
+              HasSubstr("[users] hosts: must be an array of strings"));
+  EXPECT_THAT(
+      error_of(parse(replace(kValid, "role = \"replica\"\n", "role = \"replica\"\nrequire_tls = true\n"))),
+      HasSubstr("[users] require_tls: user 'azure_repl': needs [server] tls_cert"));
+  EXPECT_THAT(
+      error_of(parse(replace(kValid, "server_id = 4002\n", "server_id = 4002\nmax_connections = 0\n"))),
+      HasSubstr("[server] max_connections: 0 is out of range"));
+  EXPECT_THAT(error_of(parse(
+                  replace(kValid, "server_id = 4002\n", "server_id = 4002\nconnect_timeout = \"10ms\"\n"))),
+              HasSubstr("[server] connect_timeout: must be from 1s to 1h"));
+}
+
 }  // namespace
 }  // namespace brelay::relay

@@ -142,6 +142,8 @@ TEST(SqlStatement, KillPurgeUseAndNoOps) {
   parse_as<NoOpStatement>("BEGIN");
   parse_as<NoOpStatement>("COMMIT WORK");
   parse_as<NoOpStatement>("START TRANSACTION READ ONLY");
+  parse_as<FlushHostsStatement>("FLUSH HOSTS");
+  parse_as<FlushHostsStatement>("flush hosts;");
 }
 
 TEST(SqlStatement, CommentsQuotingAndExecutableComments) {
