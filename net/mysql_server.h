@@ -40,8 +40,8 @@ struct ServerSettings {
   std::chrono::milliseconds handshake_timeout{10'000};   // from connect to logged in
   std::chrono::milliseconds idle_timeout{8 * 3600'000};  // between commands; 0 = never
   std::size_t max_packet_before_auth = 64 * 1024;
-  std::size_t max_packet = 1024 * 1024 * 1024;  // max_allowed_packet after the login
-  std::size_t max_sessions = 1000;              // more get ERR 1040 "Too many connections"
+  std::size_t max_packet = 64 * 1024 * 1024;  // max_allowed_packet after the login (MySQL's default)
+  std::size_t max_sessions = 1000;            // more get ERR 1040 "Too many connections"
   std::uint32_t first_connection_id = 1;
   std::uint8_t charset = charset::kUtf8mb4GeneralCi;
 };

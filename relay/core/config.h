@@ -51,6 +51,10 @@ struct ServerConfig {
   std::string tls_cert;
   std::string tls_key;
   bool require_tls = false;
+  // The largest statement (command packet) a client may send after logging in, as MySQL's
+  // max_allowed_packet: 1 KiB to 1 GiB, a multiple of 1 KiB; bigger ones get 1153 and the
+  // connection is closed. Applies at start.
+  std::uint64_t max_allowed_packet = std::uint64_t{64} << 20;
 };
 
 struct UserConfig {

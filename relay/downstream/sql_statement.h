@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "relay/downstream/like_pattern.h"
 #include "relay/downstream/sql_tokenizer.h"
 
 namespace brelay::relay::downstream {
@@ -101,8 +102,5 @@ using Statement =
 
 // Parses one statement (a trailing ';' is allowed).
 Result<Statement> parse_statement(std::string_view sql);
-
-// SQL LIKE: '%' any run, '_' one character, '\' escapes; ASCII case-insensitive.
-bool like_matches(std::string_view pattern, std::string_view text);
 
 }  // namespace brelay::relay::downstream
