@@ -1,18 +1,21 @@
 // The statement parser and the LIKE matcher fed the inputs an attacker sends (issue 19): deeply
-// nested expressions in every position that nests, statements of countless tokens, and LIKE
-// patterns that make a backtracking matcher take exponential time. Each must end in bounded work:
-// deep nesting and token floods get MySQL's 1064 "memory exhausted near ...", LIKE answers right
-// and its step count stays within (text + 1) * (pattern + 1) + pattern, checked against an
-// independent dynamic-programming matcher.
+// nested expressions in every position that nests, statements of countless tokens, LIKE patterns
+// that make a backtracking matcher take exponential time, and a MariaDB connect state of countless
+// domains. Each must end in bounded work: deep nesting and token floods get MySQL's 1064 "memory
+// exhausted near ...", the connect state is refused before it is parsed, and LIKE answers right
+// with a step count within (text + 1) * (pattern + 1) + pattern, checked against an independent
+// dynamic-programming matcher.
 #include <gtest/gtest.h>
 
 #include <random>
 #include <string>
 #include <vector>
 
+#include "relay/downstream/dump_request.h"
 #include "relay/downstream/like_pattern.h"
 #include "relay/downstream/mysql_errors.h"
 #include "relay/downstream/sql_statement.h"
+#include "relay/downstream/user_variables.h"
 
 namespace brelay::relay::downstream {
 namespace {
@@ -193,6 +196,24 @@ TEST(HostileSql, LikeAgreesWithTheReferenceOnRandomInputs) {
     expect_like(pattern, text);
     if (HasFailure()) break;
   }
+}
+
+TEST(HostileSql, AConnectStateOfCountlessDomainsIsRefusedBeforeItIsParsed) {
+  std::string state;
+  for (int domain = 0; domain < 5000; ++domain)
+    state += std::to_string(domain) + "-1-1,";
+  state.pop_back();
+  UserVariables variables;
+  variables.set("slave_connect_state", UserValue::string(state));
+  auto refused = dump_settings_from(variables);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), mysql_error::kUnknownError);
+  EXPECT_NE(refused.error().message().find("more than 4096 domains"), std::string::npos);
+  state.resize(state.find(",4000-"));
+  variables.set("slave_connect_state", UserValue::string(state));
+  auto accepted = dump_settings_from(variables);
+  ASSERT_TRUE(accepted) << accepted.error().message();
+  EXPECT_EQ(accepted->mariadb_connect_state->gtids().size(), 4000u);
 }
 
 TEST(HostileSql, ErrorMessagesQuotingClientValuesStayWithinMysqlsSize) {
