@@ -174,7 +174,7 @@ TEST_F(HostileStatements, AHugeConnectStateIsCutInTheErrorAndTheLog) {
   auto client = connect();
   ASSERT_TRUE(client);
   // 100 KB, and two GTIDs for domain 0: the dump refuses it, quoting it.
-  const std::string state = "0-1-1," + repeat("0-1-2,", 17'000) + "0-1-3";
+  const std::string state = "0-1-1," + std::string(100'000, ' ') + "0-1-2";
   ASSERT_GT(state.size(), 100'000u);
   ASSERT_TRUE(client->query("SET @slave_connect_state = '" + state + "'"));
   ASSERT_TRUE(client->query("SET @mariadb_slave_capability = 4"));
