@@ -135,10 +135,15 @@ class Parser {
   }
 
   Result<std::string> string_literal(std::string_view what) {
-    const Token& token = peek();
-    if (token.kind != TokenKind::kString) return expected(what);
+    if (peek().kind != TokenKind::kString) return expected(what);
+    return take_text();
+  }
+
+  // The current token's text, moved out (the parser never reads a token twice), and advances.
+  std::string take_text() {
+    std::string text = std::move(tokens_[std::min(position_, tokens_.size() - 1)].text);
     advance();
-    return token.text;
+    return text;
   }
 
   // A value: literals, variables, function calls, parentheses. `bare_words` reads an unquoted word
@@ -172,8 +177,7 @@ class Parser {
     switch (token.kind) {
       case TokenKind::kString:
         value.kind = Expression::Kind::kString;
-        value.text = token.text;
-        advance();
+        value.text = take_text();  // a string may be megabytes long: moved, not copied
         return value;
       case TokenKind::kNumber:
         value.kind = token.text.find_first_of(".eE") == std::string::npos ? Expression::Kind::kInteger

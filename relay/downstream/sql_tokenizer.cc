@@ -193,9 +193,9 @@ class Tokenizer {
                             quote == '`' ? "an unterminated `quoted name`" : "an unterminated string");
       }
       // Plain characters in bulk: a string may be megabytes long.
-      const std::size_t plain =
-          sql_.find_first_of(quote == '`' ? std::string_view("`") : std::string_view("\\'\""), at_);
-      const std::size_t stop = plain == std::string_view::npos ? sql_.size() : plain;
+      std::size_t stop = at_;
+      while (stop < sql_.size() && sql_[stop] != quote && (sql_[stop] != '\\' || quote == '`'))
+        ++stop;
       text.append(sql_.substr(at_, stop - at_));
       at_ = stop;
       if (at_ >= sql_.size()) continue;
