@@ -1,7 +1,9 @@
 #include "net/packet_framer.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 
 #include "net/mysql_constants.h"
 
@@ -28,13 +30,17 @@ void PacketFramer::reserve_tail(std::size_t size) {
   }
   if (capacity_ - end_ >= size) return;
   const std::size_t unread = end_ - begin_;
-  if (begin_ > 0 && capacity_ - unread >= size) {
-    std::memmove(buffer_.get(), buffer_.get() + begin_, unread);
-  } else {
-    const std::size_t grown = std::max(capacity_ * 2, unread + size);
-    auto bigger = std::make_unique_for_overwrite<std::uint8_t[]>(grown);
-    if (unread > 0) std::memcpy(bigger.get(), buffer_.get() + begin_, unread);
-    buffer_ = std::move(bigger);
+  if (begin_ > 0) std::memmove(buffer_.get(), buffer_.get() + begin_, unread);
+  if (capacity_ - unread < size) {
+    // Doubling, but never past what the largest acceptable packet (with its chunk headers) and this
+    // read need. realloc() moves a large buffer's pages (mremap) instead of holding the old and the
+    // new copy at once: a packet near max_allowed_packet costs about its size, not two or three.
+    const std::size_t largest_packet = max_payload_ + kPacketHeaderSize * packet_chunk_count(max_payload_);
+    const std::size_t grown = std::max(std::min(capacity_ * 2, largest_packet + size), unread + size);
+    void* bigger = std::realloc(buffer_.get(), grown);
+    if (bigger == nullptr) throw std::bad_alloc();  // as operator new would
+    (void)buffer_.release();
+    buffer_.reset(static_cast<std::uint8_t*>(bigger));
     capacity_ = grown;
   }
   begin_ = 0;
@@ -77,6 +83,10 @@ Result<std::optional<Packet>> PacketFramer::next() {
     packet.last_sequence_id = sequence_id;
     total += length;
     if (total > max_payload_) {
+      // The framer is done: what it holds is let go at once rather than with the connection.
+      buffer_.reset();
+      capacity_ = begin_ = end_ = 0;
+      Bytes().swap(joined_);
       return make_error_code(error_code::kNetPacketTooLarge,
                              "packet of at least {} bytes is larger than the limit of {} bytes", total,
                              max_payload_);

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <span>
@@ -63,7 +64,10 @@ class PacketFramer {
   void reserve_tail(std::size_t size);
 
   std::size_t max_payload_;
-  std::unique_ptr<std::uint8_t[]> buffer_;
+  struct FreeBuffer {
+    void operator()(std::uint8_t* buffer) const { std::free(buffer); }
+  };
+  std::unique_ptr<std::uint8_t, FreeBuffer> buffer_;  // malloc()ed, to grow with realloc()
   std::size_t capacity_ = 0;
   std::size_t begin_ = 0;  // first unread byte
   std::size_t end_ = 0;    // one past the last received byte

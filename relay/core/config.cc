@@ -343,6 +343,14 @@ Status read_server(SectionReader& r, ServerConfig& server) {
                    "must be a UUID like 3e11fa47-71ca-11e1-9e33-c80aa9429562, or \"\" to generate one");
   }
   server.server_uuid = lower(server.server_uuid);
+  BRELAY_TRY(r.get_size("max_allowed_packet", server.max_allowed_packet));
+  if (server.max_allowed_packet < 1024 || server.max_allowed_packet > (std::uint64_t{1} << 30)) {
+    return r.error(
+        "max_allowed_packet",
+        fmt::format("{} bytes is out of range: use 1KiB to 1GiB, as MySQL allows (default \"64MiB\")",
+                    server.max_allowed_packet));
+  }
+  server.max_allowed_packet -= server.max_allowed_packet % 1024;  // MySQL rounds down to whole KiB
   BRELAY_TRY(r.get_path("tls_cert", server.tls_cert));
   BRELAY_TRY(r.get_path("tls_key", server.tls_key));
   if (server.tls_cert.empty() != server.tls_key.empty()) {

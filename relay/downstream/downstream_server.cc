@@ -57,6 +57,7 @@ Status DownstreamServer::start() {
   };
   BRELAY_ASSIGN_OR_RETURN(settings.tls, server_tls_context(context_.config.server));
   settings.require_tls = context_.config.server.require_tls;
+  settings.max_packet = static_cast<std::size_t>(context_.config.server.max_allowed_packet);
   if (settings.require_tls && !settings.tls) {
     return make_error("[server] require_tls is set but no tls_cert is configured: set tls_cert and tls_key");
   }

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/byte_reader.h"
+#include "common/cut_for_log.h"
 #include "net/mysql_constants.h"
 #include "net/replication_commands.h"
 #include "relay/downstream/downstream_accounts.h"
@@ -43,8 +44,9 @@ DownstreamSession::DownstreamSession(DownstreamServices& services, net::ServerSe
   std::string attributes;
   for (const auto& [key, value] : session.connect_attributes())
     attributes += fmt::format("{}{}={}", attributes.empty() ? "" : " ", key, value);
-  spdlog::debug("session {} logged in: {} from {} ({}{}) [{}]", session.connection_id(), session.user(),
-                session.peer_address(), session.auth_plugin(), session.tls() ? ", TLS" : "", attributes);
+  spdlog::debug("session {} logged in: {} from {} ({}{}) [{}]", session.connection_id(),
+                cut_for_log(session.user()), session.peer_address(), session.auth_plugin(),
+                session.tls() ? ", TLS" : "", cut_for_log(attributes));
 }
 
 DownstreamSession::~DownstreamSession() = default;
@@ -54,7 +56,7 @@ void DownstreamSession::reply_error(net::ServerSession& session, const Error& er
 }
 
 void DownstreamSession::on_query(net::ServerSession& session, std::string_view sql) {
-  spdlog::trace("session {}: {}", session.connection_id(), sql);
+  spdlog::trace("session {}: {}", session.connection_id(), cut_for_log(sql));
   auto statement = parse_statement(sql);
   if (!statement) {
     reply_error(session, statement.error());
@@ -179,7 +181,7 @@ void DownstreamSession::start_dump(net::ServerSession& session, std::uint8_t com
   // After a dump, as on the servers, the connection ends: the ERR goes out and the socket closes.
   auto refuse = [&session](const Error& error) {
     spdlog::warn("session {} ({} from {}): dump refused: {}", session.connection_id(), session.user(),
-                 session.peer_address(), error.message());
+                 session.peer_address(), cut_for_log(error.message()));
     session.close(Status(error), to_err_packet(error));
   };
   auto request = dump_settings_from(variables_);
@@ -224,7 +226,7 @@ void DownstreamSession::on_drained(net::ServerSession&) {
 void DownstreamSession::on_closed(net::ServerSession& session, const Status& reason) {
   if (!reason) {
     spdlog::debug("session {} ({} from {}) closed: {}", session.connection_id(), session.user(),
-                  session.peer_address(), reason.error().message());
+                  session.peer_address(), cut_for_log(reason.error().message()));
   }
   dump_.reset();
   services_.registry.forget_connection(session.connection_id());

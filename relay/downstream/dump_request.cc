@@ -1,9 +1,19 @@
 #include "relay/downstream/dump_request.h"
 
+#include <algorithm>
+
 #include "relay/downstream/mysql_errors.h"
 #include "relay/downstream/sql_tokenizer.h"
 
 namespace brelay::relay::downstream {
+namespace {
+
+// A MariaDB GTID position has one GTID per replication domain, and installations have a handful of
+// domains. A @slave_connect_state of max_allowed_packet bytes could name millions, each a map node
+// built on the loop thread: more than this many is refused before it is parsed.
+constexpr std::size_t kMaxConnectStateDomains = 4096;
+
+}  // namespace
 
 Result<DumpRequest> dump_settings_from(const UserVariables& variables) {
   DumpRequest request;
@@ -24,7 +34,11 @@ Result<DumpRequest> dump_settings_from(const UserVariables& variables) {
     request.mariadb_capability = static_cast<int>(capability->as_integer().value_or(0));
   if (const UserValue* state = variables.find("slave_connect_state");
       state != nullptr && state->type != UserValue::Type::kNull) {
-    auto position = binlog::MariadbGtidPosition::parse(state->text);
+    const bool too_many = static_cast<std::size_t>(std::count(state->text.begin(), state->text.end(), ',')) >=
+                          kMaxConnectStateDomains;
+    auto position = too_many ? Result<binlog::MariadbGtidPosition>(make_error(
+                                   "the GTID position names more than {} domains", kMaxConnectStateDomains))
+                             : binlog::MariadbGtidPosition::parse(state->text);
     if (!position) {
       return Error(
           fmt::format("Out of memory or malformed slave request when obtaining start position from GTID "

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/byte_writer.h"
+#include "common/cut_for_log.h"
 #include "net/mysql_packets.h"
 #include "net/replication_commands.h"
 #include "relay/binlog/event_builders.h"
@@ -107,7 +108,8 @@ Status DumpSession::start() {
     if (services_.end_dump) services_.end_dump(older);
   }
   spdlog::info("dump started for {} (server_id {}{}) from {}:{}{}", session_.peer_address(),
-               request_.server_id, request_.replica_uuid.empty() ? "" : ", uuid " + request_.replica_uuid,
+               request_.server_id,
+               request_.replica_uuid.empty() ? "" : ", uuid " + cut_for_log(request_.replica_uuid),
                start_file_, start_position_, request_.non_blocking() ? " (non-blocking)" : "");
 
   session_.start_stream();
@@ -587,7 +589,7 @@ void DumpSession::fail(Error error) {
   }
   services_.registry.end_dump(session_.connection_id());
   if (reader_) reader_->release();
-  spdlog::warn("dump for {} ended: {}", session_.peer_address(), error.message());
+  spdlog::warn("dump for {} ended: {}", session_.peer_address(), cut_for_log(error.message()));
   const net::ErrPacket packet = to_err_packet(error);
   session_.close(Status(std::move(error)), packet);
 }

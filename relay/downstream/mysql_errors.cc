@@ -2,7 +2,15 @@
 
 #include <algorithm>
 
+#include "common/cut_for_log.h"
+
 namespace brelay::relay::downstream {
+namespace {
+
+// With "... (N bytes)" after it, a cut message stays within MySQL's 512 bytes.
+constexpr std::size_t kErrorMessageLimit = 480;
+
+}  // namespace
 
 std::string_view sql_state_for(std::uint16_t code) {
   switch (code) {
@@ -24,7 +32,9 @@ std::string_view sql_state_for(std::uint16_t code) {
 net::ErrPacket to_err_packet(const Error& error) {
   const auto code = static_cast<std::uint16_t>(
       error.code() > 0 && error.code() < 65536 ? error.code() : mysql_error::kUnknownError);
-  return net::ErrPacket{code, std::string(sql_state_for(code)), error.message()};
+  // MySQL cuts its messages to MYSQL_ERRMSG_SIZE (512 bytes); the relay's may quote a client's value.
+  return net::ErrPacket{code, std::string(sql_state_for(code)),
+                        cut_for_log(error.message(), kErrorMessageLimit)};
 }
 
 Error parse_error(std::string_view sql, std::size_t at, std::string_view what) {
@@ -35,6 +45,13 @@ Error parse_error(std::string_view sql, std::size_t at, std::string_view what) {
                            "MySQL server version for the right syntax to use near '{}' at line {} "
                            "(binlog-relay expected something else than {})",
                            near, line, what),
+               mysql_error::kParseError);
+}
+
+Error parser_exhausted(std::string_view sql, std::size_t at, std::string_view why) {
+  at = std::min(at, sql.size());
+  const std::size_t line = 1 + static_cast<std::size_t>(std::count(sql.begin(), sql.begin() + at, '\n'));
+  return Error(fmt::format("memory exhausted near '{}' at line {} ({})", sql.substr(at, 80), line, why),
                mysql_error::kParseError);
 }
 

@@ -41,6 +41,15 @@ net::ErrPacket to_err_packet(const Error& error);
 // at line N", followed by what the relay could not read there.
 Error parse_error(std::string_view sql, std::size_t at, std::string_view what);
 
+// ER_PARSE_ERROR as MySQL gives it when its parser runs out of room: bison's stack is capped
+// (MY_YACC_MAX, sql_parse.cc my_yyoverflow) and the overflow is reported through ER_PARSE_ERROR's
+// "%s near '%-.80s' at line %d" as "memory exhausted near '...' at line N" (1064, 42000). MySQL
+// answers ER_STACK_OVERRUN_NEED_MORE (1436) only for what gets past its parser and then recurses
+// too deep; the relay refuses such statements as text, before anything is evaluated, so 1064 is the
+// answer that fits (and the one clients expect for a statement the server cannot read). `why`
+// names the relay's limit.
+Error parser_exhausted(std::string_view sql, std::size_t at, std::string_view why);
+
 // ER_SPECIFIC_ACCESS_DENIED_ERROR for a statement that needs one of `privileges`.
 Error access_denied(std::string_view privileges);
 

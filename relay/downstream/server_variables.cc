@@ -79,7 +79,7 @@ constexpr std::array kEntries = {
     EntryRow{"log_replica_updates", Type::kBoolean, Only::kMysql, Origin::kFixed, "ON"},
     EntryRow{"log_slave_updates", Type::kBoolean, Only::kAny, Origin::kFixed, "ON"},
     EntryRow{"lower_case_table_names", Type::kInteger, Only::kAny, Origin::kFixed, "0"},
-    EntryRow{"max_allowed_packet", Type::kInteger, Only::kAny, Origin::kFixed, "1073741824"},
+    EntryRow{"max_allowed_packet", Type::kInteger, Only::kAny, Origin::kComputed, ""},
     EntryRow{"max_binlog_size", Type::kInteger, Only::kAny, Origin::kSource, "1073741824"},
     EntryRow{"net_buffer_length", Type::kInteger, Only::kAny, Origin::kFixed, "16384"},
     EntryRow{"net_read_timeout", Type::kInteger, Only::kAny, Origin::kFixed, "30"},
@@ -177,6 +177,8 @@ Result<SystemVariable> ServerVariables::evaluate(const Entry& entry) {
     variable.value = std::to_string(config.server.server_id);
   } else if (name == "server_uuid") {
     variable.value = context_.server_uuid;
+  } else if (name == "max_allowed_packet") {
+    variable.value = std::to_string(config.server.max_allowed_packet);
   } else if (name == "port") {
     variable.value = std::to_string(config.server.listen.port);
   } else if (name == "hostname") {

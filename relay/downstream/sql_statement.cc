@@ -19,6 +19,18 @@ Error not_supported(std::string_view sql) {
       mysql_error::kNotSupportedYet);
 }
 
+// How deep expressions may nest: parentheses and function calls, each a level of the parser's
+// recursion (and of the evaluation and destruction that follow). Replicas and clients nest a few
+// levels; the bound keeps hostile statements far from the loop thread's stack.
+constexpr int kMaxExpressionDepth = 256;
+
+// MySQL's parser runs out of its stack on deep nesting (ER_PARSE_ERROR "memory exhausted near ...",
+// see parser_exhausted()); the relay refuses at a much smaller depth with the same answer.
+Error nesting_too_deep(std::string_view sql, std::size_t at) {
+  return parser_exhausted(
+      sql, at, fmt::format("binlog-relay reads expressions nested at most {} deep", kMaxExpressionDepth));
+}
+
 // Words that end a SELECT item instead of naming its alias.
 bool is_clause_keyword(const Token& token) {
   for (std::string_view keyword :
@@ -128,16 +140,29 @@ class Parser {
   }
 
   Result<std::string> string_literal(std::string_view what) {
-    const Token& token = peek();
-    if (token.kind != TokenKind::kString) return expected(what);
+    if (peek().kind != TokenKind::kString) return expected(what);
+    return take_text();
+  }
+
+  // The current token's text, moved out (the parser never reads a token twice), and advances.
+  std::string take_text() {
+    std::string text = std::move(tokens_[std::min(position_, tokens_.size() - 1)].text);
     advance();
-    return token.text;
+    return text;
   }
 
   // A value: literals, variables, function calls, parentheses. `bare_words` reads an unquoted word
   // as a string (SET autocommit = ON); in a SELECT a bare word would be a column, which the relay
-  // has none of.
+  // has none of. Nested at most kMaxExpressionDepth deep.
   Result<Expression> expression(bool bare_words) {
+    if (depth_ >= kMaxExpressionDepth) return nesting_too_deep(sql_, peek().begin);
+    ++depth_;
+    Result<Expression> value = expression_here(bare_words);
+    --depth_;
+    return value;
+  }
+
+  Result<Expression> expression_here(bool bare_words) {
     const Token& token = peek();
     Expression value;
     if (token.is_symbol("(")) {
@@ -157,8 +182,7 @@ class Parser {
     switch (token.kind) {
       case TokenKind::kString:
         value.kind = Expression::Kind::kString;
-        value.text = token.text;
-        advance();
+        value.text = take_text();  // a string may be megabytes long: moved, not copied
         return value;
       case TokenKind::kNumber:
         value.kind = token.text.find_first_of(".eE") == std::string::npos ? Expression::Kind::kInteger
@@ -244,7 +268,8 @@ class Parser {
       std::size_t end = tokens_[position_ - 1].end;
       SelectItem item;
       item.expression = std::move(value);
-      item.column_name = std::string(sql_.substr(begin, end - begin));
+      // As MySQL names an expression's column: by its text, at most MAX_ALIAS_NAME (256) bytes.
+      item.column_name = std::string(sql_.substr(begin, std::min<std::size_t>(end - begin, 256)));
       if (accept_word("as")) {
         const Token& alias = peek();
         if (alias.kind != TokenKind::kWord && alias.kind != TokenKind::kQuotedName &&
@@ -510,47 +535,14 @@ class Parser {
   std::string_view sql_;
   std::vector<Token> tokens_;
   std::size_t position_ = 0;
+  int depth_ = 0;  // expressions being read, one inside the other
 };
-
-char lower(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool like_from(std::string_view pattern, std::size_t p, std::string_view text, std::size_t t) {
-  while (p < pattern.size()) {
-    const char c = pattern[p];
-    if (c == '%') {
-      while (p < pattern.size() && pattern[p] == '%')
-        ++p;
-      if (p == pattern.size()) return true;
-      for (std::size_t from = t; from <= text.size(); ++from)
-        if (like_from(pattern, p, text, from)) return true;
-      return false;
-    }
-    if (t >= text.size()) return false;
-    if (c == '_') {
-      ++p;
-      ++t;
-      continue;
-    }
-    char literal = c;
-    if (c == '\\' && p + 1 < pattern.size()) literal = pattern[++p];
-    if (lower(literal) != lower(text[t])) return false;
-    ++p;
-    ++t;
-  }
-  return t == text.size();
-}
 
 }  // namespace
 
 Result<Statement> parse_statement(std::string_view sql) {
   BRELAY_ASSIGN_OR_RETURN(std::vector<Token> tokens, tokenize(sql));
   return Parser(sql, std::move(tokens)).statement();
-}
-
-bool like_matches(std::string_view pattern, std::string_view text) {
-  return like_from(pattern, 0, text, 0);
 }
 
 }  // namespace brelay::relay::downstream

@@ -8,7 +8,9 @@
 //
 // parse_statement() returns an Error with a MySQL code for everything else: ER_PARSE_ERROR (1064)
 // for text it cannot read, ER_NOT_SUPPORTED_YET (1235) for a statement the relay does not answer,
-// ER_EMPTY_QUERY (1065) for a query without a statement. Pure; any thread.
+// ER_EMPTY_QUERY (1065) for a query without a statement. Client text is hostile: expressions nest
+// at most 256 deep and a statement has at most 4096 tokens; beyond either the answer is MySQL's
+// parser-exhaustion ER_PARSE_ERROR, "memory exhausted near '...' at line N". Pure; any thread.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +20,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "relay/downstream/like_pattern.h"
 #include "relay/downstream/sql_tokenizer.h"
 
 namespace brelay::relay::downstream {
@@ -104,8 +107,5 @@ using Statement =
 
 // Parses one statement (a trailing ';' is allowed).
 Result<Statement> parse_statement(std::string_view sql);
-
-// SQL LIKE: '%' any run, '_' one character, '\' escapes; ASCII case-insensitive.
-bool like_matches(std::string_view pattern, std::string_view text);
 
 }  // namespace brelay::relay::downstream

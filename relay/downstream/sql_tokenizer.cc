@@ -20,6 +20,12 @@ char lower(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
+// The statements the relay answers take a few dozen tokens (a long SELECT of @@variables a few
+// hundred). A token costs far more memory and time than its bytes of text: a statement of
+// max_allowed_packet bytes of '(' or ',' is refused here, after a few milliseconds, rather than
+// turned into tens of millions of tokens.
+constexpr std::size_t kMaxTokens = 4096;
+
 Error syntax_error(std::string_view sql, std::size_t at, std::string_view what) {
   return parse_error(sql, at, what);
 }
@@ -33,6 +39,10 @@ class Tokenizer {
     while (true) {
       BRELAY_TRY(skip_space_and_comments());
       if (at_ >= sql_.size()) break;
+      if (tokens.size() == kMaxTokens) {
+        return parser_exhausted(
+            sql_, at_, fmt::format("binlog-relay reads statements of at most {} tokens", kMaxTokens));
+      }
       BRELAY_ASSIGN_OR_RETURN(Token token, next());
       tokens.push_back(std::move(token));
     }
@@ -182,6 +192,13 @@ class Tokenizer {
         return syntax_error(sql_, start,
                             quote == '`' ? "an unterminated `quoted name`" : "an unterminated string");
       }
+      // Plain characters in bulk: a string may be megabytes long.
+      std::size_t stop = at_;
+      while (stop < sql_.size() && sql_[stop] != quote && (sql_[stop] != '\\' || quote == '`'))
+        ++stop;
+      text.append(sql_.substr(at_, stop - at_));
+      at_ = stop;
+      if (at_ >= sql_.size()) continue;
       const char c = sql_[at_++];
       if (c == quote) {
         if (peek() == quote) {

@@ -149,5 +149,47 @@ TEST(PacketFramer, TakeBufferedReturnsBytesAfterTheLastPacket) {
   EXPECT_EQ(framer.buffered(), 0u);
 }
 
+TEST(PacketFramer, APacketNearTheLimitDoesNotDoubleTheBuffer) {
+  // Received the way a channel receives: 256 KiB reads into prepare()d space.
+  const std::size_t limit = 8 * 1024 * 1024;
+  PacketFramer framer(limit);
+  std::uint8_t sequence_id = 0;
+  const Bytes wire = encode_packet(pattern(limit - 10), sequence_id);
+  std::size_t fed = 0;
+  while (fed < wire.size()) {
+    const std::size_t read = std::min<std::size_t>(256 * 1024, wire.size() - fed);
+    auto space = framer.prepare(read);
+    std::copy_n(wire.begin() + static_cast<std::ptrdiff_t>(fed), read, space.begin());
+    framer.commit(read);
+    fed += read;
+  }
+  auto next = framer.next();
+  ASSERT_TRUE(next && next->has_value());
+  EXPECT_EQ((*next)->payload.size(), limit - 10);
+  EXPECT_LE(framer.capacity(), limit + kPacketHeaderSize + 256 * 1024);
+}
+
+TEST(PacketFramer, LetsItsMemoryGoWhenAPacketIsOverTheLimit) {
+  // Four full chunks are within a limit of 64 MiB; the fifth chunk's header crosses it.
+  const std::size_t limit = 4 * kMaxPacketChunk + 100;
+  PacketFramer framer(limit);
+  Bytes chunk(kPacketHeaderSize + kMaxPacketChunk, 0x28);
+  for (std::uint8_t id = 0; id < 4; ++id) {
+    write_packet_header(chunk.data(), kMaxPacketChunk, id);
+    framer.append(chunk);
+    auto next = framer.next();
+    ASSERT_TRUE(next);
+    EXPECT_FALSE(next->has_value());
+  }
+  EXPECT_GE(framer.capacity(), 4 * kMaxPacketChunk);
+  const Bytes header = {0xff, 0xff, 0xff, 0x04};
+  framer.append(header);
+  auto next = framer.next();
+  ASSERT_FALSE(next);
+  EXPECT_EQ(next.error().code(), error_code::kNetPacketTooLarge);
+  EXPECT_EQ(framer.capacity(), 0u);
+  EXPECT_EQ(framer.buffered(), 0u);
+}
+
 }  // namespace
 }  // namespace brelay::net

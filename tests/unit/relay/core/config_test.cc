@@ -300,5 +300,23 @@ TEST(Config, ConnectionLimitsAndAccountRestrictions) {
               HasSubstr("[server] connect_timeout: must be from 1s to 1h"));
 }
 
+TEST(Config, MaxAllowedPacketDefaultsToMysqlsAndIsChecked) {
+  auto config = parse(kValid);
+  ASSERT_TRUE(config) << config.error().message();
+  EXPECT_EQ(config->server.max_allowed_packet, std::uint64_t{64} << 20);
+  config = parse(replace(kValid, "server_id = 4002", "server_id = 4002\nmax_allowed_packet = \"8MiB\""));
+  ASSERT_TRUE(config) << config.error().message();
+  EXPECT_EQ(config->server.max_allowed_packet, std::uint64_t{8} << 20);
+  config = parse(replace(kValid, "server_id = 4002", "server_id = 4002\nmax_allowed_packet = 5000"));
+  ASSERT_TRUE(config) << config.error().message();
+  EXPECT_EQ(config->server.max_allowed_packet, 4096u);  // whole KiB, as MySQL rounds
+  EXPECT_THAT(
+      error_of(parse(replace(kValid, "server_id = 4002", "server_id = 4002\nmax_allowed_packet = 100"))),
+      HasSubstr("[server] max_allowed_packet: 100 bytes is out of range: use 1KiB to 1GiB"));
+  EXPECT_THAT(
+      error_of(parse(replace(kValid, "server_id = 4002", "server_id = 4002\nmax_allowed_packet = \"2GiB\""))),
+      HasSubstr("[server] max_allowed_packet: 2147483648 bytes is out of range"));
+}
+
 }  // namespace
 }  // namespace brelay::relay
