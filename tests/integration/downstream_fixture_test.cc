@@ -103,6 +103,19 @@ TEST_F(ServedFixtures, Mysql80ReplicaByPositionReceivesTheFixtureBytes) {
   EXPECT_GE((*replica)->heartbeats(), 1u);
 }
 
+// Issue 14 item 2: zongji's COM_BINLOG_DUMP names the file with a trailing zero byte; the servers cut
+// the name at the first NUL (the relay answered 1236 "Could not find first log file name").
+TEST_F(ServedFixtures, DumpFileNameWithTrailingZeroByteIsServed) {
+  const Bytes original = fixture_bytes(kMysql80);
+  auto replica = MysqlReplicaClient::connect(replica_options(port(kMysql80)));
+  ASSERT_TRUE(replica) << replica.error().message();
+  ASSERT_TRUE((*replica)->dump_from(std::string(kMysql80) + std::string(1, '\0'), 4));
+  Status received = (*replica)->receive(
+      [&](const ReceivedEvent&) { return received_to(**replica, kMysql80, original.size()); });
+  ASSERT_TRUE(received) << received.error().message();
+  EXPECT_TRUE((*replica)->files().at(kMysql80).bytes == original);
+}
+
 TEST_F(ServedFixtures, Mysql80ReplicaFromTheMiddleOfTheFileGetsTheRestAndAnFdeWithLogPosZero) {
   const Bytes original = fixture_bytes(kMysql80);
   auto replica = MysqlReplicaClient::connect(replica_options(port(kMysql80)));
