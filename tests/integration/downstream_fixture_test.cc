@@ -11,6 +11,7 @@
 #include "net/replication_commands.h"
 #include "relay/binlog/event_header.h"
 #include "tests/support/mysql_replica_client.h"
+#include "tests/support/raw_mysql_client.h"
 #include "tests/support/served_store.h"
 
 namespace brelay::testing {
@@ -114,6 +115,35 @@ TEST_F(ServedFixtures, DumpFileNameWithTrailingZeroByteIsServed) {
       [&](const ReceivedEvent&) { return received_to(**replica, kMysql80, original.size()); });
   ASSERT_TRUE(received) << received.error().message();
   EXPECT_TRUE((*replica)->files().at(kMysql80).bytes == original);
+}
+
+// Issue 14 item 4: a dump with @rpl_semi_sync_replica=1 got 0xEF headers that never asked for an
+// acknowledgement; a mysqld without the semi-sync plugin sends no prefix.
+TEST_F(ServedFixtures, SemiSyncReplicaGetsNoSemiSyncPrefixFromAMysqlSourceWithoutSemiSync) {
+  auto client = RawMysqlClient::connect(port(kMysql80), "repl", "replpw");
+  ASSERT_TRUE(client) << client.error().message();
+  for (const char* sql :
+       {"SET @source_binlog_checksum='CRC32'", "SET @rpl_semi_sync_replica=1, @rpl_semi_sync_slave=1"}) {
+    auto reply = (*client)->query_packets(sql);
+    ASSERT_TRUE(reply && !is_err_packet(reply->back())) << sql;
+  }
+  net::BinlogDump dump;
+  dump.file_name = kMysql80;
+  dump.position = 4;
+  dump.flags = net::dump_flag::kNonBlock;
+  dump.server_id = 81;
+  ASSERT_TRUE((*client)->send_command(net::encode_binlog_dump(dump)));
+  std::size_t events = 0;
+  while (true) {
+    auto packet = (*client)->read_packet();
+    ASSERT_TRUE(packet) << packet.error().message();
+    if (is_eof_packet(*packet)) break;
+    ASSERT_FALSE(is_err_packet(*packet)) << decode_raw_error(*packet).message;
+    ASSERT_GE(packet->size(), 2u);
+    EXPECT_NE((*packet)[1], net::kSemiSyncIndicator) << "event " << events;
+    ++events;
+  }
+  EXPECT_GT(events, 2u);
 }
 
 TEST_F(ServedFixtures, Mysql80ReplicaFromTheMiddleOfTheFileGetsTheRestAndAnFdeWithLogPosZero) {
@@ -367,10 +397,18 @@ TEST_F(ServedFixtures, AMysql80SourcesVariablesAndStatusAnswers) {
   EXPECT_EQ(by_name["binlog_checksum"], "CRC32");
   EXPECT_EQ(by_name["binlog_format"], "ROW");
   EXPECT_EQ(by_name["binlog_row_image"], "FULL");
+  // Issue 14 item 4: without semi-sync ([source] semi_sync off) the relay answers as a mysqld without
+  // the semi-sync plugin (protocol.md section 1: both variables 1193 = async).
   EXPECT_EQ(sql.rows("SHOW VARIABLES WHERE Variable_name IN ('rpl_semi_sync_master_enabled', "
                      "'rpl_semi_sync_source_enabled')")
                 .size(),
-            2u);
+            0u);
+  for (const char* name : {"rpl_semi_sync_source_enabled", "rpl_semi_sync_master_enabled"}) {
+    auto semi_sync = sql.query(std::string("SELECT @@global.") + name);
+    ASSERT_FALSE(semi_sync) << name;
+    EXPECT_EQ(semi_sync.error().code(), 1193) << name;
+  }
+  EXPECT_TRUE(sql.rows("SHOW STATUS LIKE 'Rpl_semi_sync_master_status'").empty());
   EXPECT_EQ(sql.rows("SHOW GLOBAL VARIABLES LIKE 'SERVER_ID'"),
             (std::vector<std::vector<std::string>>{{"server_id", "4002"}}));
   EXPECT_EQ(sql.rows("show global variables where variable_name = 'gtid_purged'")[0][1],
