@@ -76,6 +76,7 @@ RawMysqlClient::~RawMysqlClient() {
 Status RawMysqlClient::login(const std::string& user, const std::string& password) {
   BRELAY_ASSIGN_OR_RETURN(Bytes greeting_bytes, read_packet());
   BRELAY_ASSIGN_OR_RETURN(net::HandshakeV10 greeting, net::decode_handshake_v10(greeting_bytes));
+  server_version_ = greeting.server_version;
   net::HandshakeResponse response;
   response.capabilities = net::capability::kLongPassword | net::capability::kProtocol41 |
                           net::capability::kSecureConnection | net::capability::kPluginAuth |

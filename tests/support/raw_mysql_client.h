@@ -32,6 +32,8 @@ class RawMysqlClient {
   Result<std::vector<Bytes>> query_packets(const std::string& sql);
   // COM_QUERY that must succeed with a result set: its rows as text (NULL as "NULL").
   Result<std::vector<std::vector<std::string>>> query_rows(const std::string& sql);
+  // The greeting's server version.
+  const std::string& server_version() const { return server_version_; }
 
  private:
   RawMysqlClient() = default;
@@ -39,6 +41,7 @@ class RawMysqlClient {
   Status login(const std::string& user, const std::string& password);
 
   int fd_ = -1;
+  std::string server_version_;
   std::uint8_t next_sequence_ = 0;
 };
 
