@@ -69,7 +69,10 @@ Result<BinlogDump> decode_binlog_dump(ByteView payload) {
   BRELAY_ASSIGN_OR_RETURN(c.position, r.u32("COM_BINLOG_DUMP position"));
   BRELAY_ASSIGN_OR_RETURN(c.flags, r.u16("COM_BINLOG_DUMP flags"));
   BRELAY_ASSIGN_OR_RETURN(c.server_id, r.u32("COM_BINLOG_DUMP server id"));
-  c.file_name = std::string(r.rest_text());
+  // The servers take the name as a C string (MariaDB's and MySQL's dump threads read it with
+  // strlen): zongji sends "mysql-bin.000001\0", and anything after the first NUL is ignored.
+  std::string_view name = r.rest_text();
+  c.file_name = std::string(name.substr(0, name.find('\0')));
   return c;
 }
 

@@ -38,7 +38,8 @@ AuthStep ServerAuthExchange::begin(std::string_view client_plugin, ByteView auth
   // with an auth switch to its plugin, as MySQL's server does, instead of judging the empty answer.
   if (auth_response.empty() && plugin_ != params_.greeting_plugin && !account.has_empty_password()) {
     if (plugin_ == kNativePasswordPlugin && account.native_hash) return switch_to(kNativePasswordPlugin);
-    if (plugin_ == kCachingSha2Plugin) return switch_to(kCachingSha2Plugin);
+    if (plugin_ == kCachingSha2Plugin)
+      return switch_to(needs_native_switch() ? kNativePasswordPlugin : kCachingSha2Plugin);
   }
   if (plugin_ == kNativePasswordPlugin) {
     if (account.native_hash) return check_native_scramble(auth_response);
@@ -46,7 +47,7 @@ AuthStep ServerAuthExchange::begin(std::string_view client_plugin, ByteView auth
   }
   if (plugin_ == kCachingSha2Plugin) return check_caching_sha2_response(auth_response);
   // sha256_password, ed25519, cleartext, ...: switch to a plugin this account can be checked with.
-  if (params_.greeting_plugin == kNativePasswordPlugin && account.native_hash)
+  if (account.native_hash && (params_.greeting_plugin == kNativePasswordPlugin || !account.sha2_hash))
     return switch_to(kNativePasswordPlugin);
   return switch_to(kCachingSha2Plugin);
 }
@@ -92,6 +93,10 @@ AuthStep ServerAuthExchange::check_caching_sha2_response(ByteView response) {
     if (response.size() != kCachingSha2ScrambleSize) return reject(true);
   }
   if (account.sha2_hash) return reject(true);
+  // A native-hash-only account on a plain connection: full authentication would make MariaDB
+  // Connector/C send the password in clear. mysqld switches such an account to its own plugin
+  // (mysql_native_password) with the greeting's nonce, and so does the relay.
+  if (needs_native_switch() && state_ == State::kStart) return switch_to(kNativePasswordPlugin);
   state_ = State::kAwaitFullAuth;
   return AuthStep::send_and_continue(encode_auth_more_data(Bytes{caching_sha2::kPerformFullAuthentication}));
 }
@@ -116,6 +121,11 @@ AuthStep ServerAuthExchange::check_full_auth_data(ByteView data) {
   auto password = params_.rsa_keys->decrypt_password(data, params_.nonce);
   if (!password) return reject(true);
   return check_cleartext(*password, AuthMethod::kSha2FullRsa);
+}
+
+bool ServerAuthExchange::needs_native_switch() const {
+  const Account& account = *params_.account;
+  return !params_.secure_transport && account.native_hash && !account.sha2_hash;
 }
 
 bool ServerAuthExchange::password_matches(std::string_view password) const {

@@ -5,12 +5,16 @@
 // Which exchange an account gets, by the plugin the client named in its response:
 //   mysql_native_password + native hash           -> scramble checked at once
 //   caching_sha2_password + sha2 hash             -> fast path (0x01 0x03, then OK)
-//   caching_sha2_password, native hash only       -> full authentication (0x01 0x04): the password in
-//                                                    clear over TLS, else RSA (key sent on request)
+//   caching_sha2_password, native only, TLS       -> full authentication (0x01 0x04): the password
+//                                                    over TLS
+//   caching_sha2_password, native only, plain     -> switched to mysql_native_password (as mysqld does;
+//                                                    never a full authentication, so never a password
+//                                                    in clear outside TLS)
 //   mysql_native_password, sha2 hash only         -> switched to caching_sha2_password
 //   any other plugin                              -> switched to the greeting's plugin (to
 //                                                    caching_sha2_password when that is native and
-//                                                    the account has no native hash)
+//                                                    the account has no native hash; to
+//                                                    mysql_native_password for a native-only account)
 // An unknown user and a wrong password get the same ERR 1045 (28000).
 #pragma once
 
@@ -78,6 +82,7 @@ class ServerAuthExchange {
   AuthStep check_full_auth_data(ByteView data);
   AuthStep check_cleartext(std::string_view password, AuthMethod method);
   bool password_matches(std::string_view password) const;
+  bool needs_native_switch() const;  // a native-hash-only account on a plain connection
   AuthStep switch_to(std::string plugin);
   AuthStep accept(AuthMethod method, std::vector<Bytes> send = {});
   AuthStep reject(bool password_used);

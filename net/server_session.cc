@@ -386,6 +386,17 @@ Status ServerSession::send_result_set(const ResultSet& result) {
   return sent;
 }
 
+Status ServerSession::send_columns_then_error(const std::vector<ColumnDefinition>& columns,
+                                              const ErrPacket& err) {
+  ResultSet metadata;
+  metadata.columns = columns;
+  std::vector<Bytes> payloads = encode_result_set(metadata, deprecate_eof());
+  payloads.back() = encode_err(err);  // in place of the final EOF (or OK)
+  Status sent = send_all(payloads);
+  reply_sent();
+  return sent;
+}
+
 void ServerSession::start_stream() {
   streaming_ = true;
   timer_.stop();

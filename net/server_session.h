@@ -84,6 +84,9 @@ class ServerSession final : private PacketChannel::Listener {
   Status send_error(std::uint16_t code, std::string_view sql_state, std::string_view message);
   Status send_error(const ErrPacket& err);
   Status send_result_set(const ResultSet& result);
+  // A result set's column count and definitions (and EOF without DEPRECATE_EOF), then `err`: what
+  // a server sends when a statement fails after it sent the metadata (SHOW BINLOG EVENTS).
+  Status send_columns_then_error(const std::vector<ColumnDefinition>& columns, const ErrPacket& err);
 
   // Streams: the current command is answered by a stream of packets. While it runs, every packet
   // the client sends goes to SessionHandler::on_stream_packet() and the session is never idle.

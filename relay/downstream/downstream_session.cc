@@ -10,6 +10,7 @@
 #include "net/replication_commands.h"
 #include "relay/downstream/downstream_accounts.h"
 #include "relay/downstream/mysql_errors.h"
+#include "relay/downstream/show_answers.h"
 #include "relay/downstream/statement_executor.h"
 
 namespace brelay::relay::downstream {
@@ -68,6 +69,11 @@ void DownstreamSession::on_query(net::ServerSession& session, std::string_view s
   }
   StatementExecutor executor(services_, session, variables_);
   auto reply = executor.execute(*statement);
+  if (!reply && std::holds_alternative<ShowBinlogEventsStatement>(*statement)) {
+    // MariaDB and mysqld send SHOW BINLOG EVENTS's metadata before they open the binlog.
+    (void)session.send_columns_then_error(binlog_events_columns(), to_err_packet(reply.error()));
+    return;
+  }
   if (!reply) {
     reply_error(session, reply.error());
     return;

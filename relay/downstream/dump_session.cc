@@ -79,6 +79,11 @@ std::string DumpSession::with_coordinates(const std::string& message) const {
 Status DumpSession::start() {
   const SourceIdentity& source = services_.variables.source();
   mariadb_source_ = source.flavor == Flavor::kMariadb;
+  // MariaDB (semi-sync built in) prefixes every packet for a replica that set @rpl_semi_sync_slave
+  // and asks for acknowledgements only when rpl_semi_sync_master_enabled is ON; a mysqld without
+  // the semi-sync plugin sends no prefix at all.
+  semi_sync_acks_ = request_.semi_sync && services_.variables.semi_sync_enabled();
+  if (!semi_sync_acks_ && !mariadb_source_) request_.semi_sync = false;
   wording_ = ReplicationWording::for_source(source);
   event_checksum_ = request_.replica_checksum;
   BRELAY_ASSIGN_OR_RETURN(storage::StoreReader reader, storage::StoreReader::open(services_.store));
@@ -129,6 +134,10 @@ Status DumpSession::start() {
     return {};
   }
   if (!send(out)) return {};
+  if (opening_error_) {
+    fail(*opening_error_);
+    return {};
+  }
   pump();
   return {};
 }
@@ -172,8 +181,14 @@ Status DumpSession::position_by_file() {
   }
   const std::uint64_t seek_to = position == 4 ? info->first_position : position;
   if (Status sought = reader_->seek(file, seek_to); !sought) {
-    return fatal_binlog_error(with_coordinates(
+    Error error = fatal_binlog_error(with_coordinates(
         fmt::format("bogus data in log event (binlog-relay: {})", sought.error().message())));
+    // Inside an event: the fake ROTATE and the FDE go out first (enter_file needs the reader in the
+    // file), then the error, as the source sends them.
+    if (!reader_->seek(file, info->first_position)) return error;
+    opening_error_ = std::move(error);
+    start_position_ = position;
+    return {};
   }
   start_position_ = seek_to == info->first_position && position == 4 ? 4 : seek_to;
   return {};
@@ -273,8 +288,9 @@ void DumpSession::add_packet(net::PacketBatch& out, ByteView event, bool ack_req
 }
 
 void DumpSession::add_heartbeat(net::PacketBatch& out, std::uint64_t position) {
-  add_packet(out, keep(build_dump_heartbeat(request_.heartbeat_v2(), artificial_server_id(), file_name_,
-                                            position, checksum_on())));
+  // MariaDB sends HEARTBEAT_LOG_EVENT (27) whatever the flags; v2 is MySQL's.
+  add_packet(out, keep(build_dump_heartbeat(request_.heartbeat_v2() && !mariadb_source_,
+                                            artificial_server_id(), file_name_, position, checksum_on())));
 }
 
 bool DumpSession::send(net::PacketBatch& batch) {
@@ -413,7 +429,7 @@ Status DumpSession::add_event(ByteView bytes, std::uint64_t position, net::Packe
     outgoing = *compatible;
   }
 
-  add_packet(out, outgoing, semi_sync_ack_requested(request_.semi_sync, boundary));
+  add_packet(out, outgoing, semi_sync_ack_requested(semi_sync_acks_, boundary));
   position_ = next;
   last_sent_rotate_ = type == EventType::kRotate;
   if (mariadb_skipper_ && mariadb_skipper_->fake_gtid_list_after_sent(boundary))

@@ -177,6 +177,12 @@ class DumpSession {
   DumpRequest request_;
   ReplicationWording wording_;
   bool mariadb_source_ = false;
+  // Semi-sync: acknowledgements are asked for only when the relay offers semi-sync (the replica's
+  // request_.semi_sync alone gives MariaDB's 0xEF headers without requests).
+  bool semi_sync_acks_ = false;
+  // A start inside an event: the error goes out after the fake ROTATE and the FDE, as the source
+  // sends them before it reads the event at the position.
+  std::optional<Error> opening_error_;
   State state_ = State::kIdle;
   std::optional<storage::StoreReader> reader_;
   std::optional<CommitNotifier::SubscriptionId> subscription_;

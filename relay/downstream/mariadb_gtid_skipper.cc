@@ -44,8 +44,11 @@ MariadbGtidSkipper::SkipDecision MariadbGtidSkipper::skip(const binlog::EventBou
   return decision;
 }
 
-bool MariadbGtidSkipper::fake_gtid_list_after_sent(const binlog::EventBoundary& boundary) {
-  if (!fake_gtid_list_due_ || !(boundary.ends_transaction || !boundary.in_transaction)) return false;
+bool MariadbGtidSkipper::fake_gtid_list_after_sent(const binlog::EventBoundary&) {
+  // MariaDB's send_events sends it after any event once it is due and no group is being skipped:
+  // for a group past the replica's GTID (it never skipped one, e.g. a start state with sequence 0)
+  // that is right after the group's GTID event.
+  if (!fake_gtid_list_due_ || skipping_group_) return false;
   fake_gtid_list_due_ = false;
   return true;
 }

@@ -2,7 +2,8 @@
 // (protocol.md section 3; MariaDB's mysql_binlog_send with a GTID start state). Such a dump starts
 // at the beginning of a file, so each domain's groups are skipped up to and including the replica's
 // last GTID in that domain; once a domain reaches its GTID, a fake GTID_LIST carrying
-// the binlog state at that point follows the group (artificial, so the replica does not count it).
+// the binlog state at that point follows the skipped group, or the GTID event of the first group
+// sent past it (artificial, so the replica does not count it), as MariaDB's send_events does.
 // With GTID strict mode, a replica GTID missing between a lower and a higher sequence number of the
 // same server is an error. The skipper also keeps the stream's binlog state (the file's GTID_LIST,
 // then every GTID sent or skipped) for that fake GTID_LIST.
@@ -39,8 +40,8 @@ class MariadbGtidSkipper {
   // Before an event is sent: whether it belongs to a group being skipped. `boundary`: the event's
   // place in its transaction.
   SkipDecision skip(const binlog::EventBoundary& boundary);
-  // After an event was sent: whether the fake GTID_LIST follows it now (it ended the group that
-  // reached the replica's GTID).
+  // After an event was sent: whether the fake GTID_LIST follows it now (the replica's GTID was
+  // reached and no group is being skipped: after the GTID event of the first group past it).
   bool fake_gtid_list_after_sent(const binlog::EventBoundary& boundary);
 
   // Whether the decisions still need the events' transaction boundaries.

@@ -89,10 +89,10 @@ constexpr std::array kEntries = {
     EntryRow{"query_cache_size", Type::kInteger, Only::kAny, Origin::kFixed, "0"},
     EntryRow{"query_cache_type", Type::kText, Only::kAny, Origin::kFixed, "OFF"},
     EntryRow{"read_only", Type::kBoolean, Only::kAny, Origin::kFixed, "ON"},
-    EntryRow{"rpl_semi_sync_master_enabled", Type::kBoolean, Only::kAny, Origin::kFixed, "ON"},
+    EntryRow{"rpl_semi_sync_master_enabled", Type::kBoolean, Only::kAny, Origin::kComputed, ""},
     EntryRow{"rpl_semi_sync_replica_enabled", Type::kBoolean, Only::kMysql, Origin::kFixed, "OFF"},
     EntryRow{"rpl_semi_sync_slave_enabled", Type::kBoolean, Only::kAny, Origin::kFixed, "OFF"},
-    EntryRow{"rpl_semi_sync_source_enabled", Type::kBoolean, Only::kMysql, Origin::kFixed, "ON"},
+    EntryRow{"rpl_semi_sync_source_enabled", Type::kBoolean, Only::kMysql, Origin::kComputed, ""},
     EntryRow{"server_id", Type::kInteger, Only::kAny, Origin::kComputed, ""},
     EntryRow{"server_id_bits", Type::kInteger, Only::kMysql, Origin::kFixed, "32"},
     EntryRow{"server_uuid", Type::kText, Only::kAny, Origin::kComputed, ""},
@@ -110,6 +110,13 @@ constexpr std::array kEntries = {
 
 std::string boolean_text(bool on) {
   return on ? "ON" : "OFF";
+}
+
+// MariaDB has the semi-sync variables built in (OFF when not enabled); mysqld has them only with
+// the semi-sync plugin loaded, without it they are unknown (1193). The relay offers semi-sync to
+// its replicas when it is a semi-sync replica of its source ([source] semi_sync).
+bool known_for(std::string_view name, Flavor flavor, bool semi_sync) {
+  return semi_sync || flavor != Flavor::kMysql || !name.starts_with("rpl_semi_sync_");
 }
 
 }  // namespace
@@ -152,6 +159,10 @@ binlog::ChecksumAlgorithm ServerVariables::binlog_checksum() {
   return source().checksum;
 }
 
+bool ServerVariables::semi_sync_enabled() const {
+  return context_.config.source.semi_sync;
+}
+
 std::optional<std::string> ServerVariables::source_variable(std::string_view name) {
   const auto& variables = source().variables;
   const auto it = variables.find(std::string(name));
@@ -185,6 +196,8 @@ Result<SystemVariable> ServerVariables::evaluate(const Entry& entry) {
     char host[256] = {};
     if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
     variable.value = host;
+  } else if (name == "rpl_semi_sync_master_enabled" || name == "rpl_semi_sync_source_enabled") {
+    variable.value = boolean_text(semi_sync_enabled());
   } else if (name == "have_ssl") {
     variable.value = config.server.tls_cert.empty() ? "DISABLED" : "YES";
   } else if (name == "version") {
@@ -235,7 +248,8 @@ Result<std::optional<SystemVariable>> ServerVariables::find(std::string_view nam
   for (const auto& [entry_name, type, only, origin, fallback] : kEntries) {
     if (entry_name != lower) continue;
     if ((only == Only::kMysql && flavor != Flavor::kMysql) ||
-        (only == Only::kMariadb && flavor != Flavor::kMariadb))
+        (only == Only::kMariadb && flavor != Flavor::kMariadb) ||
+        !known_for(lower, flavor, semi_sync_enabled()))
       return std::optional<SystemVariable>();
     BRELAY_ASSIGN_OR_RETURN(SystemVariable variable,
                             evaluate(Entry{entry_name, type, only, origin, fallback}));
@@ -256,7 +270,8 @@ Result<std::vector<SystemVariable>> ServerVariables::all() {
   const Flavor flavor = this->flavor();
   for (const auto& [entry_name, type, only, origin, fallback] : kEntries) {
     if ((only == Only::kMysql && flavor != Flavor::kMysql) ||
-        (only == Only::kMariadb && flavor != Flavor::kMariadb))
+        (only == Only::kMariadb && flavor != Flavor::kMariadb) ||
+        !known_for(entry_name, flavor, semi_sync_enabled()))
       continue;
     BRELAY_ASSIGN_OR_RETURN(SystemVariable variable,
                             evaluate(Entry{entry_name, type, only, origin, fallback}));

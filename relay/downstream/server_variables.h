@@ -1,6 +1,8 @@
 // The relay's system variables, as SELECT @@name and SHOW VARIABLES answer them. Three kinds:
 //  - the relay's own: server_id, server_uuid, port, hostname, read_only, max_allowed_packet, the
-//    semi-sync switches (on: a replica that asks for semi-sync gets it) ...;
+//    semi-sync switches (ON when the relay is a semi-sync replica of its source, [source] semi_sync:
+//    then a replica that asks for semi-sync gets it; otherwise OFF, and unknown as on a mysqld
+//    without the plugin when the relay presents a MySQL source) ...;
 //  - the source's, as the upstream last saw them (RelayContext::source->variables), with defaults
 //    derived from the stored binlog when it never did: version, version_comment, binlog_format,
 //    binlog_row_image, gtid_mode, enforce_gtid_consistency, gtid_domain_id, gtid_strict_mode ...;
@@ -51,6 +53,8 @@ class ServerVariables {
   Flavor flavor() { return source().flavor; }
   // @@version: the source's version without MariaDB's "5.5.5-" prefix.
   std::string version();
+  // Whether the relay offers semi-sync to its replicas ([source] semi_sync).
+  bool semi_sync_enabled() const;
   // The checksum algorithm of the stored binlog (its newest file's FDE, else the source's).
   binlog::ChecksumAlgorithm binlog_checksum();
 

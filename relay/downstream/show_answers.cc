@@ -75,15 +75,19 @@ Result<net::ResultSet> show_binary_logs(storage::BinlogStore& store, const Sourc
   return result;
 }
 
+std::vector<ColumnDefinition> binlog_events_columns() {
+  return {ColumnDefinition::text("Log_name"),
+          ColumnDefinition::unsigned_integer("Pos"),
+          ColumnDefinition::text("Event_type"),
+          ColumnDefinition::unsigned_integer("Server_id"),
+          ColumnDefinition::unsigned_integer("End_log_pos"),
+          ColumnDefinition::text("Info", 65535)};
+}
+
 Result<net::ResultSet> show_binlog_events(storage::BinlogStore& store,
                                           const ShowBinlogEventsStatement& show) {
   net::ResultSet result;
-  result.columns = {ColumnDefinition::text("Log_name"),
-                    ColumnDefinition::unsigned_integer("Pos"),
-                    ColumnDefinition::text("Event_type"),
-                    ColumnDefinition::unsigned_integer("Server_id"),
-                    ColumnDefinition::unsigned_integer("End_log_pos"),
-                    ColumnDefinition::text("Info", 65535)};
+  result.columns = binlog_events_columns();
   std::optional<storage::FileInfo> file;
   if (show.file) {
     BRELAY_ASSIGN_OR_RETURN(file, store.find_file(*show.file));

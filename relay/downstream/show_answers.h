@@ -31,6 +31,8 @@ Result<net::ResultSet> show_binary_logs(storage::BinlogStore& store, const Sourc
 // Errors: ER_ERROR_WHEN_EXECUTING_COMMAND (1220) for an unknown file or a position that is no
 // event start, as MySQL words them.
 Result<net::ResultSet> show_binlog_events(storage::BinlogStore& store, const ShowBinlogEventsStatement& show);
+// SHOW BINLOG EVENTS's columns: the servers send them before any error of the statement.
+std::vector<net::ColumnDefinition> binlog_events_columns();
 net::ResultSet show_replicas(const std::vector<RegisteredReplica>& replicas, Flavor flavor,
                              bool replica_names);
 net::ResultSet show_grants(const std::string& user, const std::string& role, Flavor flavor);

@@ -88,13 +88,19 @@ Result<QueryReply> StatementExecutor::execute(const Statement& statement) {
     if (show->status) {
       const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
                                                                            services_.started);
-      const std::vector<SystemVariable> status = {
-          {"rpl_semi_sync_master_status", "ON", SystemVariable::Type::kBoolean},
+      // Ssl_cipher / Ssl_version: the session's TLS, empty values without it (as mysqld and MariaDB).
+      // Rpl_semi_sync_master_status: unknown on a mysqld without the semi-sync plugin.
+      std::vector<SystemVariable> status = {
+          {"rpl_semi_sync_master_status", services_.variables.semi_sync_enabled() ? "ON" : "OFF",
+           SystemVariable::Type::kBoolean},
+          {"ssl_cipher", session_.tls() ? session_.tls_cipher() : "", SystemVariable::Type::kText},
+          {"ssl_version", session_.tls() ? session_.tls_version() : "", SystemVariable::Type::kText},
           {"threads_connected",
            std::to_string(services_.server != nullptr ? services_.server->session_count() : 0),
            SystemVariable::Type::kInteger},
           {"uptime", std::to_string(uptime.count()), SystemVariable::Type::kInteger},
       };
+      if (flavor == Flavor::kMysql && !services_.variables.semi_sync_enabled()) status.erase(status.begin());
       net::ResultSet result = show_variables(*show, status);
       // SHOW STATUS names are capitalised.
       for (auto& row : result.rows) {

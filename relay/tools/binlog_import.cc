@@ -10,6 +10,7 @@
 #include "relay/binlog/rotate_event.h"
 #include "relay/binlog/transaction_boundary.h"
 #include "relay/core/stored_gtids.h"
+#include "relay/tools/stored_chain.h"
 #include "storage/write_batch.h"
 
 namespace brelay::relay {
@@ -66,9 +67,10 @@ struct Observed {
 };
 
 // Imports one file; `expected_name` is what the previous file's ROTATE named (empty: anything).
+// Without a writer it only checks (the first pass over every file, before anything is written).
 class FileImporter {
  public:
-  FileImporter(storage::BinlogStore& store, storage::StoreWriter& writer, WriterProgress& progress,
+  FileImporter(storage::BinlogStore& store, storage::StoreWriter* writer, WriterProgress* progress,
                ImportReport& report, Observed& observed)
       : store_(store), writer_(writer), progress_(progress), report_(report), observed_(observed) {}
 
@@ -89,8 +91,10 @@ class FileImporter {
     start.first_position = 4;
     start.format_description = fde_bytes;
     if (second_is_previous) start.previous_gtids = *second;
-    batch_ = writer_.take_batch();
-    batch_.begin_file(start);
+    if (writer_ != nullptr) {
+      batch_ = writer_->take_batch();
+      batch_.begin_file(start);
+    }
 
     FileState file;
     file.path = path;
@@ -109,11 +113,13 @@ class FileImporter {
           "truncated); copy it again once the server has moved past that transaction",
           path);
     }
-    if (file.ended) batch_.end_file();
     file.imported.end_position = file.position;
     file.imported.closed = file.ended;
-    BRELAY_TRY(flush());
-    BRELAY_TRY(progress_.wait_until_durable(name, file.position));
+    if (writer_ != nullptr) {
+      if (file.ended) batch_.end_file();
+      BRELAY_TRY(flush());
+      BRELAY_TRY(progress_->wait_until_durable(name, file.position));
+    }
     report_.files.push_back(file.imported);
     return file.rotates_to;
   }
@@ -206,10 +212,11 @@ class FileImporter {
       key = gtid_key(tracker_.current_gtid());
       append.gtid = key;
     }
-    batch_.append(append);
     if (boundary.ends_transaction) ++report_.transactions;
     ++report_.events;
     report_.bytes += event.size();
+    if (writer_ == nullptr) return {};
+    batch_.append(append);
     if (batch_.byte_size() >= kBatchBytes) BRELAY_TRY(flush());
     return {};
   }
@@ -228,15 +235,15 @@ class FileImporter {
 
   Status flush() {
     if (batch_.empty()) return {};
-    BRELAY_ASSIGN_OR_RETURN(storage::StoreWriter::Admission admission, writer_.submit(std::move(batch_)));
-    batch_ = writer_.take_batch();
-    if (admission.queue_full) BRELAY_TRY(progress_.wait_for_room());
+    BRELAY_ASSIGN_OR_RETURN(storage::StoreWriter::Admission admission, writer_->submit(std::move(batch_)));
+    batch_ = writer_->take_batch();
+    if (admission.queue_full) BRELAY_TRY(progress_->wait_for_room());
     return {};
   }
 
   storage::BinlogStore& store_;
-  storage::StoreWriter& writer_;
-  WriterProgress& progress_;
+  storage::StoreWriter* writer_;  // not owned; null: check only
+  WriterProgress* progress_;      // not owned; null: check only
   ImportReport& report_;
   Observed& observed_;
   binlog::ChecksumAlgorithm algorithm_ = binlog::ChecksumAlgorithm::kUndefined;
@@ -261,18 +268,67 @@ SourceIdentity derive_identity(const Observed& observed) {
   return identity;
 }
 
+// The name the first file must have to continue what the store holds (empty: the store is empty).
+Result<std::string> expected_first_file(storage::BinlogStore& store, const std::string& first_path) {
+  BRELAY_ASSIGN_OR_RETURN(std::optional<StoredChainEnd> end, stored_chain_end(store));
+  if (!end) return std::string();
+  if (end->open) {
+    return make_error(
+        "{}: the store's newest file {} has no ROTATE or STOP yet, so no file can follow it; import into "
+        "a new data directory, or let the relay pull what follows {} from the source",
+        first_path, end->last_file, end->last_file);
+  }
+  if (end->expected_next.empty()) {
+    return make_error(
+        "{}: the store's newest file {} ends with a STOP and its name has no sequence number: "
+        "the file that follows it cannot be known; import into a new data directory",
+        first_path, end->last_file);
+  }
+  return end->expected_next;
+}
+
+// Reads and checks every file (and that the first continues the store) without writing anything.
+Status check_all(storage::BinlogStore& store, const std::vector<std::string>& paths) {
+  ImportReport report;
+  Observed observed;
+  FileImporter checker(store, nullptr, nullptr, report, observed);
+  // A file the store already holds gets FileImporter's own message; any other first file must be
+  // the one the store's newest file hands over to.
+  const std::string first_name = std::filesystem::path(paths.front()).filename().string();
+  BRELAY_ASSIGN_OR_RETURN(auto stored, store.find_file(first_name));
+  std::string expected;
+  if (!stored) {
+    BRELAY_ASSIGN_OR_RETURN(expected, expected_first_file(store, paths.front()));
+    if (!expected.empty() && first_name != expected) {
+      return make_error(
+          "{}: does not continue the stored chain: the store's newest file hands over to {}, so the next "
+          "file to import is {} (nothing was imported)",
+          paths.front(), expected, expected);
+    }
+  }
+  for (const std::string& path : paths) {
+    auto rotates_to = checker.import(path, expected);
+    if (!rotates_to)
+      return Error(fmt::format("{} (nothing was imported)", rotates_to.error().message()),
+                   rotates_to.error().code());
+    expected = *rotates_to;
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<ImportReport> import_files(storage::BinlogStore& store, const std::vector<std::string>& paths,
                                   const ImportOptions& options) {
   if (paths.empty()) return make_error("no binlog files to import");
+  BRELAY_TRY(check_all(store, paths));
   auto progress = std::make_shared<WriterProgress>();
   BRELAY_ASSIGN_OR_RETURN(
       auto writer,
       storage::StoreWriter::start(store, options.writer, [progress](const auto& p) { progress->update(p); }));
   ImportReport report;
   Observed observed;
-  FileImporter importer(store, *writer, *progress, report, observed);
+  FileImporter importer(store, writer.get(), progress.get(), report, observed);
   std::string expected;
   for (const std::string& path : paths) {
     auto rotates_to = importer.import(path, expected);

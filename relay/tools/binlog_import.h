@@ -48,9 +48,11 @@ struct ImportReport {
   SourceIdentity source;  // as derived from the files
 };
 
-// Appends `paths` (in the order given, oldest first) to `store`. On error nothing after the last
-// complete transaction durable before the failing file is kept by the writer's rules; files fully
-// imported before the error stay in the store. Errors name the file, the offset and what to do.
+// Appends `paths` (in the order given, oldest first) to `store`. Every file is read and checked
+// first (and the first must continue the stored chain: the file the store's newest file rotates
+// to, see stored_chain.h); only then is anything written, so a refused import leaves the store as
+// it was. An error while writing (a full disk) keeps what was durable before it, by the writer's
+// rules. Errors name the file, the offset and what to do.
 Result<ImportReport> import_files(storage::BinlogStore& store, const std::vector<std::string>& paths,
                                   const ImportOptions& options = {});
 

@@ -9,6 +9,7 @@
 
 #include "net/blocking_client.h"
 #include "net/replication_commands.h"
+#include "relay/binlog/event_types.h"
 #include "tests/support/mysql_replica_client.h"
 #include "tests/support/served_store.h"
 #include "tests/support/test_certs.h"
@@ -124,11 +125,28 @@ TEST_F(BadInput, EachGetsTheServersErrorWhileAReplicaOverTlsStreamsOn) {
       << unknown.message();
 
   dump.file_name = kMysql80;
-  dump.position = 200;  // inside the GTID event at 197
-  Error inside = command_error(net::encode_binlog_dump(dump));
-  EXPECT_EQ(inside.code(), 1236);
-  EXPECT_NE(inside.message().find("bogus data in log event"), std::string::npos) << inside.message();
-  EXPECT_NE(inside.message().find("inside an event"), std::string::npos) << inside.message();
+  {
+    // Inside the GTID event at 197: the fake ROTATE and the FDE first, then the error, as the
+    // source sends them (issue 14 item 4).
+    MysqlReplicaOptions inside_options;
+    inside_options.port = served_->port;
+    inside_options.password = "replpw";
+    inside_options.tls_mode = net::TlsMode::kVerifyCa;
+    inside_options.tls_ca_file = tls_->certs().ca_cert;
+    auto reader = MysqlReplicaClient::connect(inside_options);
+    ASSERT_TRUE(reader) << reader.error().message();
+    ASSERT_TRUE((*reader)->dump_from(kMysql80, 200));
+    Status inside = (*reader)->receive_until_eof();
+    ASSERT_FALSE(inside);
+    EXPECT_EQ(inside.error().code(), 1236);
+    EXPECT_NE(inside.error().message().find("bogus data in log event"), std::string::npos)
+        << inside.error().message();
+    EXPECT_NE(inside.error().message().find("inside an event"), std::string::npos)
+        << inside.error().message();
+    ASSERT_EQ((*reader)->events().size(), 2u);
+    EXPECT_EQ((*reader)->events()[0].type, binlog::type_code(binlog::EventType::kRotate));
+    EXPECT_EQ((*reader)->events()[1].type, binlog::type_code(binlog::EventType::kFormatDescription));
+  }
 
   dump.position = 99'999;
   Error beyond = command_error(net::encode_binlog_dump(dump));

@@ -11,6 +11,7 @@
 #include "net/replication_commands.h"
 #include "relay/binlog/event_header.h"
 #include "tests/support/mysql_replica_client.h"
+#include "tests/support/raw_mysql_client.h"
 #include "tests/support/served_store.h"
 
 namespace brelay::testing {
@@ -101,6 +102,129 @@ TEST_F(ServedFixtures, Mysql80ReplicaByPositionReceivesTheFixtureBytes) {
   EXPECT_GT((*replica)->events().size(), before);
   EXPECT_EQ((*replica)->position(), original.size());
   EXPECT_GE((*replica)->heartbeats(), 1u);
+}
+
+// Issue 14 item 2: zongji's COM_BINLOG_DUMP names the file with a trailing zero byte; the servers cut
+// the name at the first NUL (the relay answered 1236 "Could not find first log file name").
+TEST_F(ServedFixtures, DumpFileNameWithTrailingZeroByteIsServed) {
+  const Bytes original = fixture_bytes(kMysql80);
+  auto replica = MysqlReplicaClient::connect(replica_options(port(kMysql80)));
+  ASSERT_TRUE(replica) << replica.error().message();
+  ASSERT_TRUE((*replica)->dump_from(std::string(kMysql80) + std::string(1, '\0'), 4));
+  Status received = (*replica)->receive(
+      [&](const ReceivedEvent&) { return received_to(**replica, kMysql80, original.size()); });
+  ASSERT_TRUE(received) << received.error().message();
+  EXPECT_TRUE((*replica)->files().at(kMysql80).bytes == original);
+}
+
+// Issue 14 item 4: a dump with @rpl_semi_sync_replica=1 got 0xEF headers that never asked for an
+// acknowledgement; a mysqld without the semi-sync plugin sends no prefix.
+TEST_F(ServedFixtures, SemiSyncReplicaGetsNoSemiSyncPrefixFromAMysqlSourceWithoutSemiSync) {
+  auto client = RawMysqlClient::connect(port(kMysql80), "repl", "replpw");
+  ASSERT_TRUE(client) << client.error().message();
+  for (const char* sql :
+       {"SET @source_binlog_checksum='CRC32'", "SET @rpl_semi_sync_replica=1, @rpl_semi_sync_slave=1"}) {
+    auto reply = (*client)->query_packets(sql);
+    ASSERT_TRUE(reply && !is_err_packet(reply->back())) << sql;
+  }
+  net::BinlogDump dump;
+  dump.file_name = kMysql80;
+  dump.position = 4;
+  dump.flags = net::dump_flag::kNonBlock;
+  dump.server_id = 81;
+  ASSERT_TRUE((*client)->send_command(net::encode_binlog_dump(dump)));
+  std::size_t events = 0;
+  while (true) {
+    auto packet = (*client)->read_packet();
+    ASSERT_TRUE(packet) << packet.error().message();
+    if (is_eof_packet(*packet)) break;
+    ASSERT_FALSE(is_err_packet(*packet)) << decode_raw_error(*packet).message;
+    ASSERT_GE(packet->size(), 2u);
+    EXPECT_NE((*packet)[1], net::kSemiSyncIndicator) << "event " << events;
+    ++events;
+  }
+  EXPECT_GT(events, 2u);
+}
+
+// protocol.md section 1 (MySQL 8.0 / 8.4 replica IO thread): each statement a MySQL 8.4 replica
+// sends, in its order, and the answer it needs; then COM_REGISTER_SLAVE, the semi-sync probe (both
+// variables 1193: async) and COM_BINLOG_DUMP_GTID with flag 0x02, whose idle stream has heartbeats
+// v2 (type 41) naming the file and its end.
+TEST_F(ServedFixtures, Mysql84ReplicaSequenceFromProtocolMdIsAnsweredStepByStep) {
+  const std::string replica_uuid = "a1b2c3d4-0000-4000-8000-000000000184";
+  auto client = RawMysqlClient::connect(port(kMysql80), "repl", "replpw");
+  ASSERT_TRUE(client) << client.error().message();
+  RawMysqlClient& replica = **client;
+  // 1. The version starts with a digit and is >= 5.
+  ASSERT_FALSE(replica.server_version().empty());
+  EXPECT_GE(std::stoi(replica.server_version()), 5) << replica.server_version();
+  auto rows = [&](const std::string& sql) {
+    auto result = replica.query_rows(sql);
+    EXPECT_TRUE(result) << sql << ": " << result.error().message();
+    return result ? *result : std::vector<std::vector<std::string>>();
+  };
+  auto ok = [&](const std::string& sql) {
+    auto reply = replica.query_packets(sql);
+    ASSERT_TRUE(reply) << reply.error().message();
+    ASSERT_EQ(reply->size(), 1u) << sql;
+    EXPECT_EQ(reply->front()[0], 0x00) << sql << ": " << decode_raw_error(reply->front()).message;
+  };
+  auto error_code = [&](const std::string& sql) {
+    auto reply = replica.query_packets(sql);
+    EXPECT_TRUE(reply && is_err_packet(reply->back())) << sql;
+    return reply && is_err_packet(reply->back()) ? decode_raw_error(reply->back()).code : 0;
+  };
+  // 2. SELECT UNIX_TIMESTAMP().
+  EXPECT_EQ(rows("SELECT UNIX_TIMESTAMP()").size(), 1u);
+  // 3. @@GLOBAL.SERVER_ID different from the replica's own.
+  const auto server_id = rows("SELECT @@GLOBAL.SERVER_ID");
+  ASSERT_EQ(server_id.size(), 1u);
+  EXPECT_NE(server_id[0][0], "184");
+  // 4. The heartbeat period in nanoseconds, both names.
+  ok("SET @master_heartbeat_period = 100000000, @source_heartbeat_period = 100000000");
+  // 5. The checksum negotiation; the SELECT must give one non-NULL NONE or CRC32.
+  ok("SET @master_binlog_checksum = @@global.binlog_checksum, @source_binlog_checksum = "
+     "@@global.binlog_checksum");
+  EXPECT_EQ(rows("SELECT @source_binlog_checksum"), (std::vector<std::vector<std::string>>{{"CRC32"}}));
+  // 6. GTID_MODE ON for AUTO_POSITION=1.
+  EXPECT_EQ(rows("SELECT @@GLOBAL.GTID_MODE"), (std::vector<std::vector<std::string>>{{"ON"}}));
+  // 7. @@GLOBAL.SERVER_UUID different from the replica's.
+  const auto uuid = rows("SELECT @@GLOBAL.SERVER_UUID");
+  ASSERT_EQ(uuid.size(), 1u);
+  EXPECT_EQ(uuid[0][0].size(), 36u);
+  EXPECT_NE(uuid[0][0], replica_uuid);
+  // 8. Its uuid, both names.
+  ok("SET @slave_uuid = '" + replica_uuid + "', @replica_uuid = '" + replica_uuid + "'");
+  // 9. COM_REGISTER_SLAVE.
+  ASSERT_TRUE(replica.send_command(net::encode_register_replica({184, "127.0.0.1", "", "", 3306, 0, 0})));
+  auto registered = replica.read_packet();
+  ASSERT_TRUE(registered) << registered.error().message();
+  EXPECT_EQ((*registered)[0], 0x00);
+  // 10. Semi-sync (when enabled on the replica): both variables unknown means an async source.
+  EXPECT_EQ(error_code("SELECT @@global.rpl_semi_sync_source_enabled"), 1193);
+  EXPECT_EQ(error_code("SELECT @@global.rpl_semi_sync_master_enabled"), 1193);
+  // 11. COM_BINLOG_DUMP_GTID, flag 0x02 (heartbeat v2), empty name, position 4, with every GTID.
+  auto executed = binlog::GtidSet::parse(std::string(kMysql80Uuid) + ":1-13");
+  ASSERT_TRUE(executed);
+  net::BinlogDumpGtid dump;
+  dump.flags = net::dump_flag::kHeartbeatV2OrAnnotateRows;
+  dump.server_id = 184;
+  dump.gtid_set = executed->encode();
+  ASSERT_TRUE(replica.send_command(net::encode_binlog_dump_gtid(dump)));
+  int heartbeats = 0;
+  for (int packets = 0; packets < 200 && heartbeats < 2; ++packets) {
+    auto packet = replica.read_packet();
+    ASSERT_TRUE(packet) << packet.error().message();
+    ASSERT_FALSE(is_err_packet(*packet)) << decode_raw_error(*packet).message;
+    ASSERT_GT(packet->size(), 1u + binlog::kEventHeaderSize);
+    const std::uint8_t type = (*packet)[1 + binlog::kTypeOffset];
+    EXPECT_NE(type, binlog::type_code(binlog::EventType::kHeartbeat)) << "v1 heartbeat after flag 0x02";
+    if (type != binlog::type_code(binlog::EventType::kHeartbeatV2)) continue;
+    ++heartbeats;
+    const std::string body(packet->begin() + 1 + binlog::kEventHeaderSize, packet->end());
+    EXPECT_NE(body.find(kMysql80), std::string::npos) << "a heartbeat v2 names the file";
+  }
+  EXPECT_EQ(heartbeats, 2);
 }
 
 TEST_F(ServedFixtures, Mysql80ReplicaFromTheMiddleOfTheFileGetsTheRestAndAnFdeWithLogPosZero) {
@@ -354,10 +478,18 @@ TEST_F(ServedFixtures, AMysql80SourcesVariablesAndStatusAnswers) {
   EXPECT_EQ(by_name["binlog_checksum"], "CRC32");
   EXPECT_EQ(by_name["binlog_format"], "ROW");
   EXPECT_EQ(by_name["binlog_row_image"], "FULL");
+  // Issue 14 item 4: without semi-sync ([source] semi_sync off) the relay answers as a mysqld without
+  // the semi-sync plugin (protocol.md section 1: both variables 1193 = async).
   EXPECT_EQ(sql.rows("SHOW VARIABLES WHERE Variable_name IN ('rpl_semi_sync_master_enabled', "
                      "'rpl_semi_sync_source_enabled')")
                 .size(),
-            2u);
+            0u);
+  for (const char* name : {"rpl_semi_sync_source_enabled", "rpl_semi_sync_master_enabled"}) {
+    auto semi_sync = sql.query(std::string("SELECT @@global.") + name);
+    ASSERT_FALSE(semi_sync) << name;
+    EXPECT_EQ(semi_sync.error().code(), 1193) << name;
+  }
+  EXPECT_TRUE(sql.rows("SHOW STATUS LIKE 'Rpl_semi_sync_master_status'").empty());
   EXPECT_EQ(sql.rows("SHOW GLOBAL VARIABLES LIKE 'SERVER_ID'"),
             (std::vector<std::vector<std::string>>{{"server_id", "4002"}}));
   EXPECT_EQ(sql.rows("show global variables where variable_name = 'gtid_purged'")[0][1],

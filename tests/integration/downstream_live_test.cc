@@ -34,6 +34,7 @@ class LiveRelay : public ::testing::Test {
     dir_ = std::make_unique<TempDir>(std::move(*dir));
     ThreadedRelayOptions options;
     options.data_dir = dir_->file("data");
+    options.semi_sync = true;  // offers semi-sync to its replicas (SemiSyncReplicasAreAsked...)
     auto relay = ThreadedRelay::start(options);
     ASSERT_TRUE(relay) << relay.error().message();
     relay_ = std::move(*relay);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "net/mysql_server.h"
+#include "tests/support/fault_proxy.h"
 #include "tests/support/mariadb_server.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
@@ -56,12 +57,12 @@ class MariaDbClientLoginTest : public ::testing::Test {
 
   // Runs the real client against the test server with a query; returns its exit status and output.
   CommandOutput mariadb(const std::string& user, const std::string& password, std::vector<std::string> extra,
-                        const std::string& sql = "SELECT who") {
+                        const std::string& sql = "SELECT who", std::uint16_t port = 0) {
     std::vector<std::string> argv = {"mariadb",
                                      "--no-defaults",
                                      "--protocol=TCP",
                                      "--host=127.0.0.1",
-                                     "--port=" + std::to_string(server_->port()),
+                                     "--port=" + std::to_string(port != 0 ? port : server_->port()),
                                      "--user=" + user,
                                      "--password=" + password,
                                      "--plugin-dir=" + std::string(kClientPluginDir),
@@ -124,10 +125,25 @@ TEST_F(MariaDbClientLoginTest, CachingSha2WithoutTls) {
              "caching_sha2_password/sha2 fast path");
   expect_row(mariadb("repl", "repl-pass", {"--ssl=0", "--default-auth=caching_sha2_password"}), "repl", "NO",
              "caching_sha2_password/sha2 fast path");
-  // An account with only a native hash needs full authentication: without TLS the client asks for
-  // the server's RSA key and sends the password encrypted with it.
-  expect_row(mariadb("nativeuser", "native-pass", {"--ssl=0", "--default-auth=caching_sha2_password"}),
-             "nativeuser", "NO", "caching_sha2_password/sha2 full authentication with RSA");
+}
+
+// Issue 14 item 1: an account with only a native hash, on a server greeting with
+// caching_sha2_password, was asked for full authentication on a plain connection, and Connector/C
+// then sent the password in clear. The server switches it to mysql_native_password as mysqld does;
+// a capturing proxy between client and server sees the password nowhere on the wire.
+TEST_F(MariaDbClientLoginTest, NativeOnlyAccountSendsNoClearTextPasswordWithoutTls) {
+  start(net::kCachingSha2Plugin);
+  auto proxy = FaultProxy::start("127.0.0.1", server_->port(), {});
+  ASSERT_TRUE(proxy) << proxy.error().message();
+  for (const std::vector<std::string>& extra :
+       {std::vector<std::string>{"--ssl=0", "--default-auth=caching_sha2_password"},
+        std::vector<std::string>{"--ssl=0"}}) {
+    expect_row(mariadb("nativeuser", "native-pass", extra, "SELECT who", (*proxy)->port()), "nativeuser",
+               "NO", "mysql_native_password/native scramble");
+  }
+  const std::string wire = (*proxy)->client_to_server_bytes();
+  EXPECT_NE(wire.find("nativeuser"), std::string::npos) << "the proxy saw no login";
+  EXPECT_EQ(wire.find("native-pass"), std::string::npos) << "the password went over the wire in clear";
 }
 
 // Regression: Connector/C configured for caching_sha2_password, greeted with mysql_native_password,

@@ -108,12 +108,14 @@ TEST_F(Mysql2LoginTest, CachingSha2FullPathOverTls) {
   EXPECT_EQ(fields[kPlugin], "caching_sha2_password/sha2 full authentication over TLS");
 }
 
-TEST_F(Mysql2LoginTest, CachingSha2FullPathWithTheServersRsaKey) {
+// Issue 14 item 1: without TLS a native-hash-only account is switched to mysql_native_password, as
+// mysqld does, instead of being asked for full authentication.
+TEST_F(Mysql2LoginTest, NativeOnlyAccountIsSwitchedToNativePasswordWithoutTls) {
   auto fields = mysql2("nativeuser", "native-pass", false);
   ASSERT_EQ(fields.size(), 10u);
   EXPECT_EQ(fields[0], "OK");
   EXPECT_EQ(fields[kTls], "NO");
-  EXPECT_EQ(fields[kPlugin], "caching_sha2_password/sha2 full authentication with RSA");
+  EXPECT_EQ(fields[kPlugin], "mysql_native_password/native scramble");
 }
 
 TEST_F(Mysql2LoginTest, WrongPasswordIsDenied) {

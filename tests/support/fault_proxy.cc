@@ -119,6 +119,10 @@ bool FaultProxy::forward(Link& link, bool server_to_client) {
   const ssize_t n = ::recv(from, buffer, sizeof(buffer), 0);
   if (n <= 0) return false;
   std::size_t size = static_cast<std::size_t>(n);
+  if (!server_to_client) {
+    const std::lock_guard lock(captured_mutex_);
+    captured_client_bytes_.append(buffer, size);
+  }
   if (!server_to_client || !link.plan) return write_all(to, buffer, size);
 
   const FaultPlan plan = *link.plan;
@@ -173,6 +177,11 @@ void FaultProxy::run() {
     }
     std::erase_if(links_, [](const std::unique_ptr<Link>& link) { return link->done; });
   }
+}
+
+std::string FaultProxy::client_to_server_bytes() const {
+  const std::lock_guard lock(captured_mutex_);
+  return captured_client_bytes_;
 }
 
 }  // namespace brelay::testing

@@ -6,7 +6,7 @@
 // applies to one connection (the n-th accepted); every other connection passes untouched.
 //
 // The proxy runs on its own thread with blocking sockets and poll(); the destructor stops it and
-// closes every socket. Loopback only.
+// closes every socket. Loopback only. It also keeps a copy of the client-to-server bytes.
 #pragma once
 
 #include <atomic>
@@ -41,6 +41,9 @@ class FaultProxy {
   std::uint16_t port() const { return port_; }
   std::size_t connections_accepted() const { return accepted_.load(); }
   std::size_t faults_applied() const { return applied_.load(); }
+  // Every byte any client sent through the proxy so far, connections one after the other (for tests
+  // that check what went over the wire, e.g. that no password travelled in clear).
+  std::string client_to_server_bytes() const;
 
  private:
   struct Link;
@@ -60,6 +63,8 @@ class FaultProxy {
   std::atomic<std::size_t> accepted_{0};
   std::atomic<std::size_t> applied_{0};
   std::atomic<bool> stopping_{false};
+  mutable std::mutex captured_mutex_;
+  std::string captured_client_bytes_;  // guarded by captured_mutex_
   std::thread thread_;
 };
 

@@ -14,6 +14,7 @@ Result<std::unique_ptr<ThreadedRelay>> ThreadedRelay::start(ThreadedRelayOptions
   config.storage.sync =
       options.sync == storage::SyncMode::kNone ? relay::SyncMode::kNone : relay::SyncMode::kCommit;
   config.server.server_id = options.server_id;
+  config.source.semi_sync = options.semi_sync;
   config.server.tls_cert = options.tls_cert;
   config.server.tls_key = options.tls_key;
   config.server.require_tls = options.require_tls;

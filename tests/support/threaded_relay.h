@@ -33,6 +33,7 @@ struct ThreadedRelayOptions {
   bool require_tls = false;
   std::uint32_t server_id = 4002;
   storage::SyncMode sync = storage::SyncMode::kNone;
+  bool semi_sync = false;  // [source] semi_sync: the relay then offers semi-sync to its replicas
 };
 
 class ThreadedRelay {

@@ -167,7 +167,10 @@ TEST_F(RsaTest, EveryAccountShapeAndPluginLogsIn) {
       {"sha2 fast over tls", sha2_only, kCachingSha2Plugin, true, AuthMethod::kSha2FastPath},
       {"native switched to sha2", sha2_only, kNativePasswordPlugin, false, AuthMethod::kSha2FastPath},
       {"sha2 full over tls", native_only, kCachingSha2Plugin, true, AuthMethod::kSha2FullOverTls},
-      {"sha2 full with rsa", native_only, kCachingSha2Plugin, false, AuthMethod::kSha2FullRsa},
+      {"native only switched to native on a plain connection", native_only, kCachingSha2Plugin, false,
+       AuthMethod::kNativeScramble},
+      {"native only, other plugin switched to native", native_only, "client_ed25519", false,
+       AuthMethod::kNativeScramble},
       {"other plugin switched to native", both, "sha256_password", false, AuthMethod::kNativeScramble},
       {"other plugin switched to sha2", sha2_only, "client_ed25519", false, AuthMethod::kSha2FastPath},
       {"pre-plugin client", both, "", false, AuthMethod::kNativeScramble},
@@ -203,13 +206,40 @@ TEST_F(RsaTest, WrongPasswordsAndUnknownUsersAreDeniedAlike) {
   }
 }
 
-TEST_F(RsaTest, FullAuthenticationWithoutTlsNeedsAnRsaKey) {
+// Issue 14 item 1: a native-hash-only account answering a caching_sha2_password greeting on a plain
+// connection was asked for full authentication (0x01 0x04), which makes MariaDB Connector/C send the
+// password in clear. mysqld switches such an account to mysql_native_password with the greeting's
+// nonce (native_password_authenticate reuses mpvio->scramble); so does the relay, with or without an
+// RSA key.
+TEST_F(RsaTest, NativeOnlyAccountIsSwitchedToNativeNotAskedForFullAuthenticationWithoutTls) {
   Account native_only = Account::from_password("pw", "r");
   native_only.sha2_hash.reset();
-  Login login = run_login(native_only, "pw", kCachingSha2Plugin, false, nullptr);
-  ASSERT_EQ(login.final_step.outcome, AuthStep::Outcome::kReject);
-  EXPECT_NE(login.final_step.rejection.message.find("requires TLS"), std::string::npos)
-      << login.final_step.rejection.message;
+  for (const auto& keys : {keys_, std::shared_ptr<const RsaKeyPair>()}) {
+    ServerAuthExchange::Params params;
+    params.user = "u";
+    params.account = native_only;
+    params.nonce = nonce_1_to_20();
+    params.rsa_keys = keys;
+    params.greeting_plugin = kCachingSha2Plugin;
+    ServerAuthExchange server(std::move(params));
+    AuthStep step = server.begin(kCachingSha2Plugin, caching_sha2_scramble("pw", nonce_1_to_20()));
+    ASSERT_EQ(step.outcome, AuthStep::Outcome::kContinue);
+    ASSERT_EQ(step.send.size(), 1u);
+    ASSERT_NE(step.send[0], encode_auth_more_data(Bytes{caching_sha2::kPerformFullAuthentication}));
+    auto request = decode_auth_switch_request(step.send[0]);
+    ASSERT_TRUE(request) << request.error().message();
+    EXPECT_EQ(request->plugin_name, kNativePasswordPlugin);
+    EXPECT_EQ(Bytes(nonce_from_plugin_data(request->plugin_data).begin(),
+                    nonce_from_plugin_data(request->plugin_data).end()),
+              nonce_1_to_20());
+    step = server.on_client_data(native_password_scramble("pw", nonce_1_to_20()));
+    EXPECT_EQ(step.outcome, AuthStep::Outcome::kAccept) << step.rejection.message;
+    EXPECT_EQ(server.method(), AuthMethod::kNativeScramble);
+  }
+  // The in-memory client logs in the same way, without ever sending the password.
+  Login login = run_login(native_only, "pw", kCachingSha2Plugin, false, nullptr, true, kCachingSha2Plugin);
+  EXPECT_EQ(login.final_step.outcome, AuthStep::Outcome::kAccept) << login.final_step.rejection.message;
+  EXPECT_EQ(login.method, AuthMethod::kNativeScramble);
 }
 
 TEST(ServerAuthExchange, AcceptsConnectorCsPasswordFirstAnswerOverTls) {
@@ -251,10 +281,11 @@ TEST(ServerAuthExchange, GarbageDuringTheExchangeIsRefused) {
   params.account = native_only;
   params.nonce = nonce_1_to_20();
   params.rsa_keys = *keys;
+  params.secure_transport = true;
   ServerAuthExchange server(std::move(params));
   AuthStep step = server.begin(kCachingSha2Plugin, Bytes(32, 1));
   ASSERT_EQ(step.outcome, AuthStep::Outcome::kContinue);  // asked for full authentication
-  step = server.on_client_data(Bytes(5, 9));              // neither a key request nor a cipher
+  step = server.on_client_data(Bytes(5, 9));              // not the password
   EXPECT_EQ(step.outcome, AuthStep::Outcome::kReject);
   step = server.on_client_data(Bytes(1, 2));  // anything after the end
   EXPECT_EQ(step.outcome, AuthStep::Outcome::kReject);

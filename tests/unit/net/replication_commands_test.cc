@@ -44,6 +44,22 @@ TEST(BinlogDump, RoundTrips) {
   EXPECT_FALSE(decode_binlog_dump(encode_register_replica({})));
 }
 
+// Issue 14 item 2: zongji sends the file name with a trailing NUL ("mysql-bin.000001\0"); MariaDB and
+// MySQL take the name as a C string, cut at the first NUL.
+TEST(BinlogDump, FileNameWithTrailingZeroByteIsCutAtTheFirstNul) {
+  const std::string zongji_name("mysql-bin.000001\0", 17);
+  Bytes wire = encode_binlog_dump({4, 0, 5, zongji_name});
+  auto decoded = decode_binlog_dump(wire);
+  ASSERT_TRUE(decoded) << decoded.error().message();
+  EXPECT_EQ(decoded->file_name, "mysql-bin.000001");
+  decoded = decode_binlog_dump(encode_binlog_dump({4, 0, 5, std::string("a\0b\0", 4)}));
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(decoded->file_name, "a");
+  decoded = decode_binlog_dump(encode_binlog_dump({4, 0, 5, std::string(1, '\0')}));
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(decoded->file_name, "");  // the first binlog
+}
+
 TEST(BinlogDumpGtid, RoundTripsAndReadsTheReplicaVariants) {
   BinlogDumpGtid c;
   c.flags = dump_flag::kHeartbeatV2OrAnnotateRows;

@@ -198,7 +198,18 @@ TEST(MariadbGtidSkipper, AGtidPastTheReplicasOneIsSentAndEndsTheSkippingOfItsDom
   MariadbGtidSkipper skipper(position_of("0-1-2"), false);
   const auto run = run_mariadb(skipper, concat({mariadb_transaction(0, 1, 4), mariadb_transaction(0, 1, 5)}));
   ASSERT_TRUE(run.status);
-  EXPECT_EQ(run.trace, "S S S+F S S S ");
+  // As MariaDB's send_events: the fake GTID_LIST goes out right after the first sent group's GTID
+  // event (issue 14: it came after the group's last event).
+  EXPECT_EQ(run.trace, "S+F S S S S S ");
+}
+
+// Issue 14 item 4: a start state with sequence 0 reaches the replica's position at the first GTID;
+// the fake GTID_LIST follows that GTID event, not the transaction's first Query.
+TEST(MariadbGtidSkipper, StartStateWithSequenceZeroSendsTheFakeGtidListRightAfterTheGtidEvent) {
+  MariadbGtidSkipper skipper(position_of("0-1-0"), false);
+  const auto run = run_mariadb(skipper, concat({mariadb_transaction(0, 1, 1), mariadb_transaction(0, 1, 2)}));
+  ASSERT_TRUE(run.status);
+  EXPECT_EQ(run.trace, "S+F S S S S S ");
 }
 
 TEST(MariadbGtidSkipper, StrictModeRefusesAHoleWhereTheReplicasGtidShouldBe) {

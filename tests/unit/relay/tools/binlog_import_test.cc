@@ -7,11 +7,13 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 
 #include "relay/binlog/binlog_file.h"
 #include "relay/binlog/format_description.h"
 #include "relay/binlog/gtid_set.h"
 #include "relay/core/stored_gtids.h"
+#include "relay/tools/stored_chain.h"
 #include "storage/store_reader.h"
 #include "tests/support/paths.h"
 #include "tests/support/temp_dir.h"
@@ -230,6 +232,80 @@ TEST_F(BinlogImportTest, ADamagedEventIsRefusedWithItsOffset) {
   EXPECT_NE(report.error().message().find("checksum mismatch"), std::string::npos)
       << report.error().message();
   EXPECT_NE(report.error().message().find("at offset"), std::string::npos) << report.error().message();
+}
+
+// Every file of the data directory but LMDB's lock file, by relative path: the event files and
+// data.mdb (identical bytes mean identical LMDB content).
+std::map<std::string, std::string> data_dir_bytes(const std::string& directory) {
+  std::map<std::string, std::string> files;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(directory)) {
+    if (!entry.is_regular_file() || entry.path().filename().string().find("lock") != std::string::npos)
+      continue;
+    auto text = testing::read_file(entry.path().string());
+    EXPECT_TRUE(text) << text.error().message();
+    files[std::filesystem::relative(entry.path(), directory).string()] = text ? *text : std::string();
+  }
+  return files;
+}
+
+// Issue 14 item 3: an import of two files whose second did not follow the first's ROTATE exited 1
+// but kept the first file; a second import then appended another first file after it.
+TEST_F(BinlogImportTest, FailedImportLeavesTheStoreByteForByteAsItWas) {
+  CraftedBinlog binlog(dir_->path());
+  const auto first = binlog.write("src-bin.000001", 2, "src-bin.000002");
+  const auto second = binlog.write("src-bin.000002", 1, "src-bin.000003");
+  const auto third = binlog.write("src-bin.000003", 1, "");
+  const auto fourth = binlog.write("src-bin.000004", 1, "");
+  const auto other_first = binlog.write("other-bin.000001", 1, "other-bin.000002");
+  std::filesystem::create_directory(dir_->file("damaged"));
+  CraftedBinlog damaged_binlog(dir_->file("damaged"));
+  const auto damaged = damaged_binlog.write("src-bin.000003", 1, "", false, /*damage=*/true);
+  const std::string directory = dir_->file("store");
+
+  // Into an empty store: the misordered pair leaves it empty.
+  const auto empty = data_dir_bytes(directory);
+  auto refused = import_files(*store_, {first, third});
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message().find("nothing was imported"), std::string::npos)
+      << refused.error().message();
+  EXPECT_EQ(data_dir_bytes(directory), empty);
+  ASSERT_TRUE(store_->list_files());
+  EXPECT_TRUE(store_->list_files()->empty());
+
+  ASSERT_TRUE(import_files(*store_, {first}));
+  const auto after_first = data_dir_bytes(directory);
+  // A file that does not continue the stored chain is refused with the file that would.
+  for (const std::vector<std::string>& paths : std::vector<std::vector<std::string>>{
+           {other_first}, {third}, {fourth}, {second, fourth}, {second, damaged}}) {
+    auto report = import_files(*store_, paths);
+    ASSERT_FALSE(report) << paths.back();
+    if (paths.size() == 1) {
+      EXPECT_NE(report.error().message().find("the next file to import is src-bin.000002"), std::string::npos)
+          << report.error().message();
+    }
+    EXPECT_EQ(data_dir_bytes(directory), after_first) << report.error().message();
+  }
+  auto files = store_->list_files();
+  ASSERT_TRUE(files);
+  ASSERT_EQ(files->size(), 1u);
+
+  // The chain goes on with the file the store hands over to; then the newest file is open.
+  auto report = import_files(*store_, {second, third});
+  ASSERT_TRUE(report) << report.error().message();
+  EXPECT_EQ(store_->list_files()->size(), 3u);
+  auto after_open = import_files(*store_, {fourth});
+  ASSERT_FALSE(after_open);
+  EXPECT_NE(after_open.error().message().find("src-bin.000003 has no ROTATE or STOP yet"), std::string::npos)
+      << after_open.error().message();
+}
+
+TEST(StoredChain, NextBinlogNameKeepsTheWidth) {
+  EXPECT_EQ(next_binlog_name("mysql-bin.000041"), "mysql-bin.000042");
+  EXPECT_EQ(next_binlog_name("mysql-bin.999999"), "mysql-bin.1000000");
+  EXPECT_EQ(next_binlog_name("a.b.009"), "a.b.010");
+  EXPECT_EQ(next_binlog_name("binlog"), "");
+  EXPECT_EQ(next_binlog_name("binlog.x1"), "");
+  EXPECT_EQ(next_binlog_name("binlog."), "");
 }
 
 TEST_F(BinlogImportTest, AFileAlreadyStoredIsRefused) {
