@@ -1,0 +1,50 @@
+#include "relay/core/stored_event_check.h"
+
+#include "relay/binlog/event_header.h"
+#include "relay/binlog/format_description.h"
+
+namespace brelay::relay {
+
+binlog::ChecksumAlgorithm stored_file_checksum(const storage::FileInfo& file) {
+  if (file.format_description.empty()) return binlog::ChecksumAlgorithm::kOff;
+  auto fde = binlog::parse_format_description(file.format_description);
+  if (!fde || fde->checksum_algorithm == binlog::ChecksumAlgorithm::kUndefined)
+    return binlog::ChecksumAlgorithm::kOff;
+  return fde->checksum_algorithm;
+}
+
+Status verify_stored_event(storage::BinlogStore& store, const std::string& file, std::uint64_t position,
+                           ByteView event, binlog::ChecksumAlgorithm algorithm) {
+  if (algorithm != binlog::ChecksumAlgorithm::kCrc32) return {};
+  std::string what;
+  if (event.size() < binlog::kEventHeaderSize + binlog::kChecksumSize) {
+    what = fmt::format("an event of {} bytes is too short to carry its CRC32", event.size());
+  } else {
+    const std::uint32_t computed = binlog::compute_event_checksum(event);
+    const std::size_t at = event.size() - binlog::kChecksumSize;
+    const std::uint32_t stored = std::uint32_t{event[at]} | std::uint32_t{event[at + 1]} << 8 |
+                                 std::uint32_t{event[at + 2]} << 16 | std::uint32_t{event[at + 3]} << 24;
+    if (computed == stored) return {};
+    what =
+        fmt::format("its CRC32 does not match its bytes (stored {:08x}, computed {:08x})", stored, computed);
+  }
+  store.report_damage(file, position, what);
+  return make_error("the relay's stored copy of the event at position {} of '{}' is damaged: {}", position,
+                    file, what);
+}
+
+std::string describe_damage(const storage::StoreDamage& damage) {
+  if (damage.events == 0) return {};
+  return fmt::format("{} damaged stored event{} found (not served), the last at position {} of '{}': {}",
+                     damage.events, damage.events == 1 ? "" : "s", damage.last_position, damage.last_file,
+                     damage.last_what);
+}
+
+std::string stored_damage_advice(const storage::BinlogStore& store) {
+  return fmt::format(
+      "restore the data directory {} from a backup, or move it away and let the relay pull again from the "
+      "source (or `binlog-relay import` the source's binlog files)",
+      store.directory());
+}
+
+}  // namespace brelay::relay
