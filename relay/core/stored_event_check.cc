@@ -1,9 +1,29 @@
 #include "relay/core/stored_event_check.h"
 
+#include "common/fault_guard.h"
 #include "relay/binlog/event_header.h"
 #include "relay/binlog/format_description.h"
 
 namespace brelay::relay {
+namespace {
+
+struct EventCrc {
+  ByteView event;
+  std::uint32_t computed = 0;
+  std::uint32_t stored = 0;
+};
+
+// Plain reads only (read_guarded's rule).
+void read_crc(void* context) {
+  auto* crc = static_cast<EventCrc*>(context);
+  const ByteView event = crc->event;
+  crc->computed = binlog::compute_event_checksum(event);
+  const std::size_t at = event.size() - binlog::kChecksumSize;
+  crc->stored = std::uint32_t{event[at]} | std::uint32_t{event[at + 1]} << 8 |
+                std::uint32_t{event[at + 2]} << 16 | std::uint32_t{event[at + 3]} << 24;
+}
+
+}  // namespace
 
 binlog::ChecksumAlgorithm stored_file_checksum(const storage::FileInfo& file) {
   if (file.format_description.empty()) return binlog::ChecksumAlgorithm::kOff;
@@ -20,13 +40,17 @@ Status verify_stored_event(storage::BinlogStore& store, const std::string& file,
   if (event.size() < binlog::kEventHeaderSize + binlog::kChecksumSize) {
     what = fmt::format("an event of {} bytes is too short to carry its CRC32", event.size());
   } else {
-    const std::uint32_t computed = binlog::compute_event_checksum(event);
-    const std::size_t at = event.size() - binlog::kChecksumSize;
-    const std::uint32_t stored = std::uint32_t{event[at]} | std::uint32_t{event[at + 1]} << 8 |
-                                 std::uint32_t{event[at + 2]} << 16 | std::uint32_t{event[at + 3]} << 24;
-    if (computed == stored) return {};
-    what =
-        fmt::format("its CRC32 does not match its bytes (stored {:08x}, computed {:08x})", stored, computed);
+    // The first read of the event's bytes: guarded, since an event file cut short under its map
+    // faults here (fault_guard.h).
+    EventCrc crc{event};
+    if (!read_guarded(&read_crc, &crc)) {
+      what = "its bytes can no longer be read (its event file was cut short while the relay read it)";
+    } else if (crc.computed == crc.stored) {
+      return {};
+    } else {
+      what = fmt::format("its CRC32 does not match its bytes (stored {:08x}, computed {:08x})", crc.stored,
+                         crc.computed);
+    }
   }
   store.report_damage(file, position, what);
   return make_error("the relay's stored copy of the event at position {} of '{}' is damaged: {}", position,

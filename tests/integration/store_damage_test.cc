@@ -10,6 +10,7 @@
 #include <fstream>
 #include <random>
 #include <regex>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -217,6 +218,42 @@ TEST_F(StoreDamage, ADeletedEventFileIsAnErrorEverywhere) {
   const std::string data = fresh_store("deleted");
   std::filesystem::remove(data + "/events/0000000001.events");
   expect_every_reader_refuses(data, "missing", relay_config(data));
+}
+
+// An event file cut short while the relay has it mapped (a reader waits at its end): the next
+// reader's first touch of the vanished bytes is a SIGBUS, caught and turned into ERR 1236.
+TEST_F(StoreDamage, AnEventFileCutShortWhileMappedEndsTheDumpNotTheRelay) {
+  const std::string data = fresh_store("cut-while-mapped");
+  const TestRelayConfig config = relay_config(data);
+  auto relay = RelayProcess::start(config);
+  ASSERT_TRUE(relay) << relay.error().message();
+  auto dir = TempDir::create("store-damage-waiting");
+  ASSERT_TRUE(dir);
+  ProcessOptions waiting;
+  waiting.argv = mariadb_binlog_argv(port_of(config), "repl", "replpw");
+  waiting.argv.insert(waiting.argv.end(),
+                      {"--raw", "--stop-never", "--result-file=" + dir->path() + "/", kBinlog});
+  auto waiter = Process::start(waiting);
+  ASSERT_TRUE(waiter) << waiter.error().message();
+  // The waiting reader has read the whole file (so the relay holds its map) when its copy is complete.
+  for (int i = 0; i < 600 && read_file(dir->file(kBinlog)).value_or("").size() < fixture_.size(); ++i)
+    std::this_thread::sleep_for(50ms);
+  ASSERT_EQ(read_file(dir->file(kBinlog)).value_or(""), fixture_);
+
+  std::filesystem::resize_file(data + "/events/0000000001.events", 0);
+  std::vector<std::string> argv = mariadb_binlog_argv(port_of(config), "repl", "replpw");
+  argv.push_back(kBinlog);
+  auto read = run_command(argv, {}, 60s);
+  ASSERT_TRUE(read) << read.error().message();
+  expect_clean_failure(*read, "mariadb-binlog");
+  EXPECT_NE(read->err.find("did not pass crc check"), std::string::npos) << read->err;
+  EXPECT_EQ(read->err.find(data), std::string::npos) << read->err;
+  EXPECT_TRUE((*relay)->running()) << (*relay)->log();
+  EXPECT_NE((*relay)->log().find("can no longer be read"), std::string::npos) << (*relay)->log();
+  waiter->stop(5s).value_or(0);
+  auto stopped = (*relay)->stop();
+  ASSERT_TRUE(stopped);
+  EXPECT_EQ(*stopped, 0);
 }
 
 // Random bytes over page i of data.mdb, for every i: a clear error, or (a page the store does not
