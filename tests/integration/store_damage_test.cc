@@ -87,7 +87,7 @@ class StoreDamage : public ::testing::Test {
 
   // A copy of the pristine store to damage.
   std::string fresh_store(const std::string& name) {
-    const std::string path = dir_->file(name);
+    std::string path = dir_->file(name);
     copy_store(pristine_, path);
     return path;
   }
@@ -155,7 +155,7 @@ TEST_F(StoreDamage, AFlippedByteInAnEventFileIsNeverServedListedOrExported) {
   // A reader gets every event before the damaged one, then ERR 1236 naming the file and position
   // (no path of the relay's host), never the damaged bytes.
   std::vector<std::string> argv = mariadb_binlog_argv(port_of(config), "repl", "replpw");
-  argv.push_back(kBinlog);
+  argv.emplace_back(kBinlog);
   auto read = run_command(argv, {}, 60s);
   ASSERT_TRUE(read) << read.error().message();
   expect_clean_failure(*read, "mariadb-binlog");
@@ -242,7 +242,7 @@ TEST_F(StoreDamage, AnEventFileCutShortWhileMappedEndsTheDumpNotTheRelay) {
 
   std::filesystem::resize_file(data + "/events/0000000001.events", 0);
   std::vector<std::string> argv = mariadb_binlog_argv(port_of(config), "repl", "replpw");
-  argv.push_back(kBinlog);
+  argv.emplace_back(kBinlog);
   auto read = run_command(argv, {}, 60s);
   ASSERT_TRUE(read) << read.error().message();
   expect_clean_failure(*read, "mariadb-binlog");
