@@ -10,6 +10,7 @@
 #include <set>
 
 #include "storage/lmdb_cursor.h"
+#include "storage/lmdb_page_check.h"
 #include "storage/lmdb_txn.h"
 #include "storage/store_format.h"
 #include "storage/store_internals.h"
@@ -103,6 +104,8 @@ Result<std::unique_ptr<BinlogStore>> BinlogStore::open(const std::string& data_d
     env_options.flags |= options.sync == SyncMode::kNone ? MDB_NOSYNC : MDB_NOMETASYNC;
   }
   BRELAY_ASSIGN_OR_RETURN(LmdbEnv env, LmdbEnv::open(data_dir, env_options));
+  // LMDB trusts its pages: a damaged one must be an error here, not a fault in a later read.
+  BRELAY_TRY(check_lmdb_pages(env, data_dir));
 
   BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn,
                           options.read_only ? LmdbTxn::begin_read(env) : LmdbTxn::begin_write(env));
@@ -173,6 +176,23 @@ std::optional<ResumePoint> BinlogStore::durable_end() const {
 
 std::size_t BinlogStore::registered_readers() const {
   return internals_->readers().size();
+}
+
+void BinlogStore::report_damage(const std::string& file, std::uint64_t position, const std::string& what) {
+  // Bounded: past this many places, every report counts.
+  constexpr std::size_t kRememberedPlaces = 1024;
+  std::lock_guard lock(damage_mutex_);
+  const bool known = damaged_at_.contains({file, position});
+  if (!known && damaged_at_.size() < kRememberedPlaces) damaged_at_.emplace(file, position);
+  if (!known) damage_.events += 1;
+  damage_.last_file = file;
+  damage_.last_position = position;
+  damage_.last_what = what;
+}
+
+StoreDamage BinlogStore::damage() const {
+  std::lock_guard lock(damage_mutex_);
+  return damage_;
 }
 
 Result<std::vector<FileInfo>> BinlogStore::list_files() const {

@@ -35,9 +35,12 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/bytes.h"
@@ -100,6 +103,12 @@ class BinlogStore {
 
   std::size_t registered_readers() const;
 
+  // Readers that find damaged stored data (the store does not parse events: relay/ checks their
+  // CRC32s) report it here, naming the source's file and position; damage() is what was reported
+  // since the open (for /health, status and metrics). A place reported again is counted once.
+  void report_damage(const std::string& file, std::uint64_t position, const std::string& what);
+  StoreDamage damage() const;
+
   // Storage-internal (store_internals.h): what StoreWriter, StoreReader and Retention work on.
   // Code outside storage/ has no use for it.
   StoreInternals& internals() { return *internals_; }
@@ -115,6 +124,10 @@ class BinlogStore {
   const StoreOptions options_;
   std::optional<DirectoryLock> writer_lock_;  // held by writable opens
   const std::unique_ptr<StoreInternals> internals_;
+
+  mutable std::mutex damage_mutex_;
+  StoreDamage damage_;                                          // guarded by damage_mutex_
+  std::set<std::pair<std::string, std::uint64_t>> damaged_at_;  // guarded by damage_mutex_
 };
 
 }  // namespace brelay::storage

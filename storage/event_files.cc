@@ -16,8 +16,12 @@
 #include <filesystem>
 #include <utility>
 
+#include <lmdb.h>
+
 namespace brelay::storage {
 namespace {
+
+static_assert(kStoreDamagedCode == MDB_CORRUPTED);
 
 constexpr std::string_view kSuffix = ".events";
 // A map reaches this far past what was asked for, so a reader following the file being written
@@ -163,6 +167,11 @@ Result<std::shared_ptr<const EventFileMap>> EventFiles::map(std::uint32_t file_s
   }
   const std::string file = path(file_seq);
   const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT) {
+    return make_error_code(
+        kStoreDamagedCode,
+        "the event file {} is missing but the store's index names it: the store is damaged", file);
+  }
   if (fd < 0) return errno_error(errno, "opening the event file", file);
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
@@ -173,7 +182,8 @@ Result<std::shared_ptr<const EventFileMap>> EventFiles::map(std::uint32_t file_s
   const auto file_size = static_cast<std::uint64_t>(st.st_size);
   if (file_size < end) {
     ::close(fd);
-    return make_error(
+    return make_error_code(
+        kStoreDamagedCode,
         "the event file {} has {} bytes but the store's index names {}: the store is damaged "
         "(was it written with sync = none before a machine crash?)",
         file, file_size, end);

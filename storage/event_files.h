@@ -28,6 +28,7 @@
 
 #include "common/bytes.h"
 #include "common/result.h"
+#include "storage/store_types.h"
 
 namespace brelay::storage {
 
@@ -115,7 +116,8 @@ class EventFiles {
   Result<EventFileAppender> open_for_append(std::uint32_t file_seq);
 
   // A map of file_seq's event file covering at least [0, end). Maps are shared between readers and
-  // made anew only when a reader needs more than the newest map of the file covers.
+  // made anew only when a reader needs more than the newest map of the file covers. A missing file
+  // or one shorter than `end` is an error with code kStoreDamagedCode (the store is damaged).
   Result<std::shared_ptr<const EventFileMap>> map(std::uint32_t file_seq, std::uint64_t end);
 
   // The sequence numbers of the event files present, ascending.

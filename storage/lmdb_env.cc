@@ -13,6 +13,11 @@ Error lmdb_error(int rc, std::string_view what) {
   if (rc == ENOSPC) hint = "; the disk is full: free space on the data directory's filesystem";
   if (rc == EACCES) hint = "; check the data directory's owner and permissions";
   if (rc == MDB_READERS_FULL) hint = "; too many concurrent readers: raise the store's reader limit";
+  if (rc == MDB_INVALID || rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND) {
+    hint =
+        "; the store's index (data.mdb) is damaged: restore the data directory from a backup, or move it "
+        "away and start a new store";
+  }
   if (rc == MDB_PANIC) hint = "; the store can no longer be written: restart binlog-relay to reopen it";
   return Error(fmt::format("{}: {}{}", what, mdb_strerror(rc), hint), rc);
 }

@@ -298,10 +298,12 @@ Status StoreReader::collect_runs(std::uint64_t file_end, std::size_t max_bytes, 
     if (position >= file_end || batch.bytes >= max_bytes) return {};
     BRELAY_ASSIGN_OR_RETURN(auto next, events_.next());
     if (!next)
-      return make_error("the store is missing events of {} from position {} on", file_.name, position);
+      return make_error_code(kStoreDamagedCode, "the store is missing events of {} from position {} on",
+                             file_.name, position);
     BRELAY_ASSIGN_OR_RETURN(stored.key, EventKey::decode(next->key));
     if (stored.key.file_seq != file_.seq || stored.key.position != position) {
-      return make_error("the store is missing events of {} from position {} on", file_.name, position);
+      return make_error_code(kStoreDamagedCode, "the store is missing events of {} from position {} on",
+                             file_.name, position);
     }
     BRELAY_ASSIGN_OR_RETURN(stored.run, RunView::parse(next->value));
   }

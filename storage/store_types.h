@@ -46,6 +46,19 @@ struct FileInfo {
   std::uint64_t stored_bytes() const { return end_position - first_position; }
 };
 
+// The code of errors that mean the store's data is damaged (an event file missing or shorter than
+// the index says, an index page that fails its check): LMDB's MDB_CORRUPTED.
+inline constexpr int kStoreDamagedCode = -30796;
+
+// Damage that readers found in stored data and reported (BinlogStore::report_damage): an event
+// whose CRC32 does not match its bytes, an event file shorter than the index says or missing.
+struct StoreDamage {
+  std::uint64_t events = 0;  // distinct damaged places reported since the store was opened
+  std::string last_file;     // the source's file name of the last report
+  std::uint64_t last_position = 0;
+  std::string last_what;  // what was wrong there
+};
+
 struct StoreStats {
   std::size_t file_count = 0;
   std::uint64_t stored_bytes = 0;           // event bytes of all listed files

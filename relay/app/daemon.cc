@@ -22,6 +22,7 @@
 #include "relay/core/relay_context.h"
 #include "relay/core/source_identity.h"
 #include "relay/core/store_metrics.h"
+#include "relay/core/stored_event_check.h"
 #include "relay/downstream/downstream_server.h"
 #include "relay/http/health.h"
 #include "relay/http/metrics_http.h"
@@ -202,6 +203,7 @@ class Daemon {
     if (!progress.accepting) {
       inputs.writer_error = progress.error ? progress.error->message() : std::string("stopped");
     }
+    inputs.store_damage = describe_damage(store_->damage());
     return evaluate_health(inputs);
   }
 

@@ -32,7 +32,14 @@ StoreMetrics::StoreMetrics(MetricsRegistry& metrics, storage::BinlogStore& store
       writer_errors_(
           metrics.counter("binlog_relay_errors_total", "Errors by kind.", {{"kind", "storage_writer"}})) {
   writer_accepting_.set(1);
-  metrics.add_collector([&metrics, &store] {
+  Counter& corrupt =
+      metrics.counter("binlog_relay_store_corrupt_events_total",
+                      "Damaged stored events readers found (CRC32 mismatch, event file missing or "
+                      "short): never served; restore the store.");
+  metrics.add_collector([&metrics, &store, &corrupt] {
+    const std::uint64_t found = store.damage().events;
+    if (static_cast<double>(found) > corrupt.value())
+      corrupt.add(static_cast<double>(found) - corrupt.value());
     auto stats = store.stats();
     if (!stats) {
       spdlog::warn("metrics: cannot read the store's statistics: {}", stats.error().message());

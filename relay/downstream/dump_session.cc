@@ -11,6 +11,7 @@
 #include "relay/binlog/format_description.h"
 #include "relay/binlog/gtid_event.h"
 #include "relay/binlog/mariadb_gtid_event.h"
+#include "relay/core/stored_event_check.h"
 #include "relay/downstream/binlog_positioning.h"
 #include "relay/downstream/mariadb_compatibility.h"
 #include "relay/downstream/mysql_errors.h"
@@ -326,8 +327,7 @@ void DumpSession::pump() {
     synthesized_.clear();
     auto read = reader_->read(batch_bytes_);
     if (!read) {
-      fail(fatal_binlog_error(with_coordinates(
-          fmt::format("I/O error reading log event (binlog-relay: {})", read.error().message()))));
+      fail(read_error(read.error()));
       return;
     }
     if (read->file_changed) {
@@ -340,8 +340,10 @@ void DumpSession::pump() {
     }
     auto added = add_events(*read, out);
     if (!added) {
+      // What was read before the failing event goes out first, as a server sends it.
+      const bool sent = send(out);
       reader_->release();
-      fail(added.error());
+      if (sent && !watch.expired()) fail(added.error());
       return;
     }
     const bool at_end = read->at_durable_end && added->whole_batch;
@@ -395,9 +397,17 @@ Result<DumpSession::AddedEvents> DumpSession::add_events(const storage::ReadBatc
 }
 
 Status DumpSession::add_event(ByteView bytes, std::uint64_t position, net::PacketBatch& out) {
+  last_event_position_ = position;
+  // Every stored event, sent or skipped, is checked first: damaged bytes are never served.
+  if (Status intact = verify_stored_event(services_.store, file_name_, position, bytes, event_checksum_);
+      !intact) {
+    spdlog::error("dump for {}: {}; {}", session_.peer_address(), intact.error().message(),
+                  stored_damage_advice(services_.store));
+    return fatal_binlog_error(with_coordinates(fmt::format(
+        "event read from binlog did not pass crc check (binlog-relay: {})", intact.error().message())));
+  }
   const auto type = binlog::event_type(bytes[binlog::kTypeOffset]);
   const std::uint64_t next = position + bytes.size();
-  last_event_position_ = position;
   if (skip_stored_fde_ && type == EventType::kFormatDescription && position == file_first_position_) {
     // Already sent (rewritten) by enter_file().
     skip_stored_fde_ = false;
@@ -438,6 +448,22 @@ Status DumpSession::add_event(ByteView bytes, std::uint64_t position, net::Packe
       !(mariadb_skipper_ && mariadb_skipper_->needs_boundaries()))
     track_transactions_ = false;
   return {};
+}
+
+Error DumpSession::read_error(const Error& why) const {
+  if (why.code() != storage::kStoreDamagedCode) {
+    return fatal_binlog_error(
+        with_coordinates(fmt::format("I/O error reading log event (binlog-relay: {})", why.message())));
+  }
+  // The details name paths on the relay's host: they go to the log, not to the replica.
+  services_.store.report_damage(file_name_, position_, why.message());
+  spdlog::error("dump for {}: {}; {}", session_.peer_address(), why.message(),
+                stored_damage_advice(services_.store));
+  return fatal_binlog_error(
+      with_coordinates(fmt::format("I/O error reading log event (binlog-relay: the relay's stored copy of "
+                                   "'{}' cannot be read from position {}: "
+                                   "it is damaged)",
+                                   file_name_, position_)));
 }
 
 Error DumpSession::bogus_event(const Error& why) const {

@@ -169,6 +169,9 @@ class DumpSession {
   // The 1236 a server sends for an event it cannot read: "bogus data in log event (<why>)", with
   // the coordinates.
   Error bogus_event(const Error& why) const;
+  // The 1236 for a failed store read; damage is reported to the store and logged with its paths,
+  // the replica gets the file and position only.
+  Error read_error(const Error& why) const;
   std::uint32_t artificial_server_id();
   bool checksum_on() const { return event_checksum_ == binlog::ChecksumAlgorithm::kCrc32; }
 

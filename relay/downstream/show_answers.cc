@@ -120,6 +120,9 @@ Result<net::ResultSet> show_binlog_events(storage::BinlogStore& store,
       });
   if (!walked) {
     if (walked.error().code() == mysql_error::kErrorWhenExecutingCommand) return std::move(walked).error();
+    if (walked.error().code() == storage::kStoreDamagedCode)
+      return show_events_error(
+          fmt::format("Wrong offset or I/O error (binlog-relay: {})", walked.error().message()));
     return show_events_error("Wrong offset or I/O error");
   }
   return result;

@@ -1,13 +1,28 @@
 #include "relay/downstream/stored_file_walk.h"
 
+#include <spdlog/spdlog.h>
 #include "relay/binlog/event_header.h"
+
 #include "relay/binlog/format_description.h"
+#include "relay/core/stored_event_check.h"
 #include "storage/store_reader.h"
 
 namespace brelay::relay::downstream {
 namespace {
 
 constexpr std::size_t kWalkReadBytes = 256 * 1024;
+
+// A read error as a client may see it: damage is reported to the store and logged with its
+// details (paths on the relay's host), the error names the file and position only.
+Error damage_free_error(storage::BinlogStore& store, const std::string& file, std::uint64_t position,
+                        const Error& why) {
+  if (why.code() != storage::kStoreDamagedCode) return why;
+  store.report_damage(file, position, why.message());
+  spdlog::error("{}; {}", why.message(), stored_damage_advice(store));
+  return Error(fmt::format("the relay's stored copy of '{}' cannot be read from position {}: it is damaged",
+                           file, position),
+               storage::kStoreDamagedCode);
+}
 
 }  // namespace
 
@@ -17,8 +32,11 @@ Status walk_stored_file(
   if (from >= until) return {};
   BRELAY_ASSIGN_OR_RETURN(storage::StoreReader reader, storage::StoreReader::open(store));
   BRELAY_TRY(reader.seek(file, from));
+  const binlog::ChecksumAlgorithm checksum = stored_file_checksum(reader.file());
   while (reader.position() < until) {
-    BRELAY_ASSIGN_OR_RETURN(storage::ReadBatch batch, reader.read(kWalkReadBytes));
+    auto read = reader.read(kWalkReadBytes);
+    if (!read) return damage_free_error(store, file, reader.position(), read.error());
+    const storage::ReadBatch& batch = *read;
     if (batch.file_changed || batch.runs.empty()) break;  // the file ended
     std::size_t consumed = 0;
     bool stop = false;
@@ -30,6 +48,10 @@ Status walk_stored_file(
           break;
         }
         const ByteView event = run.event(i);
+        if (Status intact = verify_stored_event(store, file, position, event, checksum); !intact) {
+          spdlog::error("{}; {}", intact.error().message(), stored_damage_advice(store));
+          return Error(intact.error().message(), storage::kStoreDamagedCode);
+        }
         BRELAY_ASSIGN_OR_RETURN(WalkStep step, visit(event, position));
         consumed += event.size();
         if (step == WalkStep::kStop) stop = true;

@@ -17,6 +17,7 @@ HealthReport evaluate_health(const HealthInputs& inputs) {
                                    inputs.server_problem.empty() ? "no listener" : inputs.server_problem);
   report.reason = fmt::format("{}; {}", pulling, serving);
   if (inputs.writer_error) report.reason += fmt::format("; storage writer stopped: {}", *inputs.writer_error);
+  if (!inputs.store_damage.empty()) report.reason += "; store damaged: " + inputs.store_damage;
   return report;
 }
 

@@ -15,6 +15,11 @@ struct HealthInputs {
   std::string server_problem;    // why not serving
   // The storage writer stopped on an error (full disk, ...): serving continues, pulling pauses.
   std::optional<std::string> writer_error;
+  // Damaged stored data found by readers (relay/core/stored_event_check.h). Reported in the reason
+  // but still healthy: a restart does not repair it, and the rest of the stream is still served;
+  // operators learn of it from this text, SHOW RELAY STATUS and
+  // binlog_relay_store_corrupt_events_total.
+  std::string store_damage;
 };
 
 struct HealthReport {

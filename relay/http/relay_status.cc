@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "relay/binlog/event_header.h"
+#include "relay/core/stored_event_check.h"
 #include "storage/store_reader.h"
 
 namespace brelay::relay {
@@ -139,6 +140,8 @@ StatusRows relay_status_rows(const RelayStatusInputs& inputs) {
                           : "stopped: " + (inputs.writer->error ? inputs.writer->error->message()
                                                                 : std::string("stopping")));
   }
+  const std::string damage = describe_damage(store.damage());
+  rows.emplace_back("Store_Damage", damage.empty() ? "none found" : damage);
   rows.emplace_back("Retention", inputs.retention.empty() ? "-" : inputs.retention);
   rows.emplace_back("Retention_Last_Purge", inputs.retention_last.empty() ? "-" : inputs.retention_last);
 

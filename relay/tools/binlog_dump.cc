@@ -8,6 +8,7 @@
 #include "relay/binlog/event_info.h"
 #include "relay/binlog/format_description.h"
 #include "relay/binlog/transaction_boundary.h"
+#include "relay/core/stored_event_check.h"
 #include "storage/store_reader.h"
 
 namespace brelay::relay {
@@ -75,6 +76,7 @@ Result<std::uint64_t> dump_events(storage::BinlogStore& store, const DumpOptions
   std::uint64_t listed = 0;
   std::string current_file;
   binlog::ChecksumAlgorithm algorithm = binlog::ChecksumAlgorithm::kUndefined;
+  binlog::ChecksumAlgorithm stored_checksum = binlog::ChecksumAlgorithm::kOff;
   binlog::TransactionBoundaryTracker tracker;
   while (options.limit == 0 || listed < options.limit) {
     BRELAY_ASSIGN_OR_RETURN(storage::ReadBatch batch, reader.read(kReadBytes));
@@ -82,6 +84,7 @@ Result<std::uint64_t> dump_events(storage::BinlogStore& store, const DumpOptions
     if (reader.file().name != current_file) {
       current_file = reader.file().name;
       BRELAY_ASSIGN_OR_RETURN(algorithm, file_checksum(reader.file()));
+      stored_checksum = stored_file_checksum(reader.file());
       tracker.reset();
     }
     std::size_t consumed = 0;
@@ -90,6 +93,7 @@ Result<std::uint64_t> dump_events(storage::BinlogStore& store, const DumpOptions
         if (options.limit != 0 && listed == options.limit) break;
         const ByteView bytes = run.event(i);
         const std::uint64_t position = run.event_position(i);
+        BRELAY_TRY(verify_stored_event(store, current_file, position, bytes, stored_checksum));
         auto event = binlog::view_event(bytes, algorithm);
         if (!event) {
           return make_error("{}:{}: the stored event cannot be read: {}", current_file, position,

@@ -25,8 +25,8 @@ struct DumpOptions {
 Result<std::pair<std::string, std::uint64_t>> parse_file_position(std::string_view text);
 
 // Writes the listing to `out`; returns the number of events listed. Errors: the start is not
-// stored or not an event's start, or an event cannot be parsed (the error names its file and
-// position; the lines before it are already written).
+// stored or not an event's start, or an event fails its CRC32 check or cannot be parsed (the
+// error names its file and position; the lines before it are already written).
 Result<std::uint64_t> dump_events(storage::BinlogStore& store, const DumpOptions& options, std::ostream& out);
 
 }  // namespace brelay::relay

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "relay/binlog/binlog_file.h"
+#include "relay/core/stored_event_check.h"
 #include "storage/store_reader.h"
 
 namespace brelay::relay {
@@ -25,11 +26,13 @@ Result<ExportedFile> write_file(storage::BinlogStore& store, const storage::File
                         info.first_position);
     BRELAY_TRY(writer.append(info.format_description));
   }
+  const binlog::ChecksumAlgorithm checksum = stored_file_checksum(info);
   while (true) {
     BRELAY_ASSIGN_OR_RETURN(storage::ReadBatch batch, reader.read(kReadBytes));
     if (reader.file().name != info.name || batch.runs.empty()) break;
     for (const storage::EventRun& run : batch.runs) {
       for (std::size_t i = 0; i < run.event_count(); ++i) {
+        BRELAY_TRY(verify_stored_event(store, info.name, run.event_position(i), run.event(i), checksum));
         BRELAY_TRY(writer.append(run.event(i)));
         exported.events += 1;
       }

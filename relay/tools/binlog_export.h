@@ -28,7 +28,8 @@ struct ExportedFile {
 
 // Exports the stored file `file_name` to `path` (written to "<path>.partial", fsynced, then renamed,
 // so `path` never holds half a file; an existing `path` is replaced). Errors: the file is not
-// stored, or I/O errors naming the path.
+// stored, a stored event fails its CRC32 check or cannot be read (the error names the file and the
+// event's position; nothing is written to `path`), or I/O errors naming the path.
 Result<ExportedFile> export_file(storage::BinlogStore& store, std::string_view file_name,
                                  const std::string& path);
 

@@ -1,0 +1,54 @@
+// read_guarded: a read of a file map past the file's end (SIGBUS) is a false return, not a crash.
+#include "common/fault_guard.h"
+
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+namespace brelay {
+namespace {
+
+struct Sum {
+  const std::uint8_t* bytes = nullptr;
+  std::size_t size = 0;
+  std::uint64_t total = 0;
+};
+
+void add_up(void* context) {
+  auto* sum = static_cast<Sum*>(context);
+  for (std::size_t i = 0; i < sum->size; ++i)
+    sum->total += sum->bytes[i];
+}
+
+TEST(FaultGuard, AReadPastTheEndOfACutFileIsFalseAndTheProcessGoesOn) {
+  char path[] = "/tmp/brelay-fault-guard-XXXXXX";
+  const int fd = ::mkstemp(path);
+  ASSERT_GE(fd, 0);
+  const std::size_t size = 2 * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  ASSERT_EQ(::ftruncate(fd, static_cast<off_t>(size)), 0);
+  void* map = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+  ASSERT_NE(map, MAP_FAILED);
+
+  Sum sum{static_cast<const std::uint8_t*>(map), size};
+  EXPECT_TRUE(read_guarded(&add_up, &sum));
+  EXPECT_EQ(sum.total, 0u);
+
+  ASSERT_EQ(::ftruncate(fd, 0), 0);
+  for (int i = 0; i < 3; ++i)  // again and again: the guard is re-armed each time
+    EXPECT_FALSE(read_guarded(&add_up, &sum));
+
+  ASSERT_EQ(::ftruncate(fd, static_cast<off_t>(size)), 0);
+  EXPECT_TRUE(read_guarded(&add_up, &sum));
+  ::munmap(map, size);
+  ::close(fd);
+  ::unlink(path);
+}
+
+}  // namespace
+}  // namespace brelay
