@@ -56,10 +56,10 @@ struct ServerSettings {
   std::chrono::milliseconds handshake_timeout{10'000};   // from connect to logged in (connect_timeout)
   std::chrono::milliseconds idle_timeout{8 * 3600'000};  // between commands; 0 = never
   std::size_t max_packet_before_auth = 64 * 1024;
-  std::size_t max_packet = 64 * 1024 * 1024;   // max_allowed_packet after the login (MySQL's default)
-  std::size_t max_connections = 151;            // logged-in sessions (one more for reserved_connection)
-  std::size_t max_unauthenticated = 64;         // sessions still in the handshake
-  std::uint64_t max_connect_errors = 100;       // failed logins in a row before an address is blocked
+  std::size_t max_packet = 64 * 1024 * 1024;  // max_allowed_packet after the login (MySQL's default)
+  std::size_t max_connections = 151;          // logged-in sessions (one more for reserved_connection)
+  std::size_t max_unauthenticated = 64;       // sessions still in the handshake
+  std::uint64_t max_connect_errors = 100;     // failed logins in a row before an address is blocked
   std::size_t connect_error_capacity = ConnectErrorTable::kDefaultCapacity;  // addresses remembered
   LoginRefusalObserver on_login_refused;                                     // may be empty
   std::uint32_t first_connection_id = 1;
