@@ -70,6 +70,8 @@ Result<BinlogDump> decode_binlog_dump(ByteView payload) {
   BRELAY_ASSIGN_OR_RETURN(c.flags, r.u16("COM_BINLOG_DUMP flags"));
   BRELAY_ASSIGN_OR_RETURN(c.server_id, r.u32("COM_BINLOG_DUMP server id"));
   c.file_name = std::string(r.rest_text());
+  // Some clients end the name with a zero byte (zongji); the servers cut it at the first one.
+  if (const auto zero = c.file_name.find('\0'); zero != std::string::npos) c.file_name.resize(zero);
   return c;
 }
 

@@ -320,6 +320,16 @@ Status ServerSession::send_result_set(const ResultSet& result) {
   return sent;
 }
 
+Status ServerSession::send_reply(std::span<const Bytes> payloads) {
+  Status sent = send_all(payloads);
+  reply_sent();
+  return sent;
+}
+
+void ServerSession::finish_without_reply() {
+  reply_sent();
+}
+
 void ServerSession::start_stream() {
   streaming_ = true;
   timer_.stop();

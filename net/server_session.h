@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "common/result.h"
@@ -82,6 +83,11 @@ class ServerSession final : private PacketChannel::Listener {
   Status send_error(std::uint16_t code, std::string_view sql_state, std::string_view message);
   Status send_error(const ErrPacket& err);
   Status send_result_set(const ResultSet& result);
+  // Any reply made of several packets (a prepared statement's OK and definitions, a binary
+  // result set).
+  Status send_reply(std::span<const Bytes> payloads);
+  // The current command takes no reply (COM_STMT_CLOSE, COM_STMT_SEND_LONG_DATA): read the next.
+  void finish_without_reply();
 
   // Streams: the current command is answered by a stream of packets. While it runs, every packet
   // the client sends goes to SessionHandler::on_stream_packet() and the session is never idle.

@@ -341,6 +341,7 @@ Status read_user(SectionReader& r, UserConfig& user) {
                                "(also PURGE and relay control)",
                                role));
   }
+  BRELAY_TRY(r.get("schema", user.schema));
   return r.finish();
 }
 

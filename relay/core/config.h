@@ -59,6 +59,7 @@ struct UserConfig {
   std::string native_hash;              // "*" + 40 hex digits (SHA1(SHA1(pw))), as MySQL prints it
   std::string sha2_hash;                // 64 hex digits, SHA256(SHA256(pw))
   Role role = Role::kReplica;
+  bool schema = false;  // may ask schema metadata, forwarded read-only to the source (CDC readers)
 };
 
 struct MetricsConfig {

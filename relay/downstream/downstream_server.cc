@@ -32,7 +32,10 @@ DownstreamServer::DownstreamServer(RelayContext& context)
                      context.metrics,
                      context.config.server.server_id,
                      [this](std::uint32_t connection_id) { end_dump(connection_id); }},
-      services_{context, gtids_, variables_, registry_, dump_services_} {}
+      services_{context, gtids_, variables_, registry_, dump_services_},
+      schema_(std::make_unique<SchemaForwarder>(context.loop, context.config.source)) {
+  services_.schema = schema_.get();
+}
 
 DownstreamServer::~DownstreamServer() {
   if (subscription_) context_.commits.unsubscribe(*subscription_);
@@ -105,6 +108,7 @@ void DownstreamServer::shutdown() {
     subscription_.reset();
   }
   if (server_) server_->shutdown();
+  schema_->shutdown();
 }
 
 }  // namespace brelay::relay::downstream

@@ -21,6 +21,7 @@
 #include "relay/core/config.h"
 #include "relay/core/relay_context.h"
 #include "relay/downstream/downstream_services.h"
+#include "relay/downstream/schema_forwarder.h"
 
 namespace brelay::relay::downstream {
 
@@ -54,6 +55,7 @@ class DownstreamServer {
   ReplicaRegistry registry_;
   DumpServices dump_services_;
   DownstreamServices services_;
+  std::unique_ptr<SchemaForwarder> schema_;
   std::unique_ptr<net::MySqlServer> server_;
   std::optional<CommitNotifier::SubscriptionId> subscription_;
 };

@@ -15,6 +15,7 @@
 #include "net/session_handler.h"
 #include "relay/downstream/downstream_services.h"
 #include "relay/downstream/dump_session.h"
+#include "relay/downstream/session_statements.h"
 #include "relay/downstream/sql_statement.h"
 #include "relay/downstream/user_variables.h"
 
@@ -43,6 +44,7 @@ class DownstreamSession final : public net::SessionHandler {
   DownstreamServices& services_;
   UserVariables variables_;
   std::unique_ptr<DumpSession> dump_;
+  SessionStatements statements_;  // prepared statements and forwarded schema queries
   // Expires with the handler, so that a purge finishing after the session closed answers nobody.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
