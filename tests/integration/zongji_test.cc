@@ -223,6 +223,27 @@ TEST_F(ZongjiThroughTheRelay, EverythingElseIsRefused) {
   EXPECT_EQ(source_sql("SELECT COUNT(*) FROM sbtest.cdc"), (Rows{{"1"}}));
 }
 
+// mysql2's prepared statements (COM_STMT_PREPARE / EXECUTE / CLOSE, binary rows) answered by the
+// relay itself and forwarded to the source read the same values as from the source.
+TEST_F(ZongjiThroughTheRelay, PreparedStatementsReadWhatTheSourceAnswers) {
+  auto run = [](std::uint16_t port, const std::string& user, const std::string& password,
+                const std::string& mode) {
+    auto output = run_command({"node", node_dir() + "/prepared_statements.js", "127.0.0.1",
+                               std::to_string(port), user, password, mode},
+                              {}, std::chrono::seconds(60));
+    EXPECT_TRUE(output) << output.error().message();
+    return output ? output->out + output->err : std::string();
+  };
+  const std::string from_source = run(source_->port(), "root", "", "compare");
+  const std::string from_relay = run(relay_port_, "cdc", "cdcpw", "compare");
+  EXPECT_EQ(from_relay, from_source);
+  EXPECT_NE(from_source.find("\"NUMERIC_PRECISION\""), std::string::npos) << from_source;
+  EXPECT_EQ(from_source.find("errno"), std::string::npos) << from_source;
+  EXPECT_NE(from_relay.find("END"), std::string::npos) << from_relay;
+  // At most SessionStatements::kMaxPrepared per session.
+  EXPECT_EQ(run(relay_port_, "cdc", "cdcpw", "limit"), "LIMIT\t128\t1461\n");
+}
+
 // Last: stops the source.
 TEST_F(ZongjiThroughTheRelay, WithTheSourceDownTheReaderHearsSoAndItsStreamGoesOn) {
   ASSERT_TRUE(source_->stop());
