@@ -219,13 +219,15 @@ void check_schema_forwarding(const SourceFacts& facts, const Config& config, Che
   if (readers.empty()) return;
   const std::string who = fmt::format("[[users]] with schema = true ({})", fmt::join(readers, ", "));
   if (parse_global_privileges(facts.grants).has("SELECT")) {
-    checklist.ok("schema forwarding",
-                 fmt::format("{} has SELECT on *.*: the schema queries of {} are answered", config.source.user, who));
+    checklist.ok(
+        "schema forwarding",
+        fmt::format("{} has SELECT on *.*: the schema queries of {} are answered", config.source.user, who));
     return;
   }
   const std::string advice = fmt::format(
       "GRANT SELECT ON *.* TO '{}'@'%' (or SELECT on each replicated schema): the relay forwards the schema "
-      "queries of CDC readers with the [source] account, and information_schema shows only the tables it may read",
+      "queries of CDC readers with the [source] account, and information_schema shows only the tables it may "
+      "read",
       config.source.user);
   const bool some = std::any_of(facts.grants.begin(), facts.grants.end(), [](const std::string& line) {
     return line.find("SELECT") != std::string::npos && line.find("ON *.*") == std::string::npos;

@@ -64,7 +64,7 @@ void SchemaForwarder::connect() {
       return;
     }
     // The rendered queries escape strings with backslashes and read "..." as strings.
-    client_->query("SET SESSION sql_mode = ''", [this](Result<net::QueryResult> result) {
+    client_->query("SET SESSION sql_mode = ''", [this](const Result<net::QueryResult>& result) {
       if (!result) {
         fail_all(unreachable(result.error()));
         return;

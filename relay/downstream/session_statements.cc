@@ -95,21 +95,24 @@ void SessionStatements::on_command(net::ServerSession& session, std::uint8_t com
   (void)session.send_ok();
 }
 
-Result<SchemaQuery> SessionStatements::recognize(net::ServerSession& session, std::string_view sql) const {
-  if (!schema_allowed_) {
-    return Error(
-        fmt::format("Access denied for user '{}': binlog-relay forwards schema queries to its source only "
-                    "for accounts with schema = true in [[users]]",
-                    session.user()),
-        mysql_error::kSpecificAccessDenied);
-  }
-  if (services_.schema == nullptr) return Error("the relay is shutting down", mysql_error::kUnknownError);
-  return recognize_schema_query(sql, session.database());
+std::optional<Result<SchemaQuery>> SessionStatements::recognize(net::ServerSession& session,
+                                                                std::string_view sql) const {
+  if (!looks_like_schema_query(sql)) return std::nullopt;
+  auto query = recognize_schema_query(sql, session.database());
+  if (schema_allowed_) return query;
+  // Without the flag, what is no schema query keeps the statement parser's refusal.
+  if (!query) return std::nullopt;
+  return Result<SchemaQuery>(
+      Error(fmt::format("Access denied for user '{}': binlog-relay forwards schema queries "
+                        "to its source only for accounts with schema = true in [[users]]",
+                        session.user()),
+            mysql_error::kSpecificAccessDenied));
 }
 
 bool SessionStatements::try_schema_query(net::ServerSession& session, std::string_view sql) {
-  if (!looks_like_schema_query(sql)) return false;
-  auto query = recognize(session, sql);
+  auto recognized = recognize(session, sql);
+  if (!recognized) return false;
+  auto& query = *recognized;
   if (!query) {
     (void)session.send_error(to_err_packet(query.error()));
     return true;
@@ -124,6 +127,10 @@ bool SessionStatements::try_schema_query(net::ServerSession& session, std::strin
 }
 
 void SessionStatements::forward(net::ServerSession& session, std::string sql, bool binary) {
+  if (services_.schema == nullptr) {
+    (void)session.send_error(to_err_packet(Error("the relay is shutting down", mysql_error::kUnknownError)));
+    return;
+  }
   std::weak_ptr<bool> alive = alive_;
   net::ServerSession* target = &session;
   services_.schema->forward(std::move(sql), [alive, target, binary](Result<net::QueryResult> result) {
@@ -150,8 +157,8 @@ void SessionStatements::prepare(net::ServerSession& session, ByteView payload) {
       return;
     }
     statement.sql = std::string(sql);
-  } else if (looks_like_schema_query(sql)) {
-    auto query = recognize(session, sql);
+  } else if (auto recognized = recognize(session, sql)) {
+    auto& query = *recognized;
     if (!query) {
       refuse(query.error());
       return;

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -59,7 +60,9 @@ class SessionStatements {
   void prepare(net::ServerSession& session, ByteView payload);
   void execute(net::ServerSession& session, ByteView payload);
   void execute_local(net::ServerSession& session, const Prepared& statement);
-  Result<SchemaQuery> recognize(net::ServerSession& session, std::string_view sql) const;
+  // nullopt: no schema query (the statement parser's refusal stands); else the rendered query, or
+  // why it is refused (access denied for an account without the flag).
+  std::optional<Result<SchemaQuery>> recognize(net::ServerSession& session, std::string_view sql) const;
   // Sends `sql` to the source; the answer goes to `session` as a text or binary result set.
   void forward(net::ServerSession& session, std::string sql, bool binary);
 

@@ -220,6 +220,9 @@ TEST_F(ZongjiThroughTheRelay, EverythingElseIsRefused) {
   const Rows denied = relay_sql("repl", "replpw", "SHOW DATABASES");
   ASSERT_FALSE(denied.empty());
   EXPECT_NE(denied[0].back().find("schema = true"), std::string::npos) << denied[0].back();
+  const Rows unanswered = relay_sql("repl", "replpw", "SELECT * FROM sbtest.cdc");
+  ASSERT_FALSE(unanswered.empty());
+  EXPECT_NE(unanswered[0].back().find("1235"), std::string::npos) << "the parser's refusal stands";
   EXPECT_EQ(source_sql("SELECT COUNT(*) FROM sbtest.cdc"), (Rows{{"1"}}));
 }
 
