@@ -15,6 +15,7 @@ constexpr std::uint16_t kNoDatabaseSelected = 1046;   // ER_NO_DB_ERROR, 3D000
 constexpr std::uint16_t kTooManyPlaceholders = 1390;  // ER_PS_MANY_PARAM, HY000
 constexpr std::uint16_t kWrongArguments = 1210;       // ER_WRONG_ARGUMENTS, HY000
 constexpr std::size_t kMaxParenthesisDepth = 16;
+constexpr std::size_t kMaxTables = 3;  // FROM and at most two JOINs: bounded work on the source
 
 constexpr std::array<std::string_view, 5> kTables = {"columns", "tables", "statistics", "schemata",
                                                      "key_column_usage"};
@@ -281,7 +282,8 @@ class Checker {
     if (!select_) return refused("FROM inside a SHOW condition");
     if (depth_ != 0) return refused("FROM or JOIN inside parentheses");
     if (tokens_[i].is_word("from") && ++tables_ > 1) return refused("more than one FROM");
-    if (tokens_[i].is_word("join")) ++tables_;
+    if (tokens_[i].is_word("join") && ++tables_ > kMaxTables)
+      return refused(fmt::format("more than {} tables joined", kMaxTables));
     out_.append(upper(tokens_[i].text));
     const Token& schema = at(i + 1);
     const Token& table = at(i + 3);

@@ -148,6 +148,11 @@ void SessionStatements::prepare(net::ServerSession& session, ByteView payload) {
                  kMaxPreparedReached));
     return;
   }
+  if (sql.size() > kMaxSchemaQueryBytes) {
+    refuse(Error(fmt::format("binlog-relay prepares statements of at most {} bytes", kMaxSchemaQueryBytes),
+                 mysql_error::kNotSupportedYet));
+    return;
+  }
   Prepared statement;
   auto parsed = parse_statement(sql);
   if (parsed) {

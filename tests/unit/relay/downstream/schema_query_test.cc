@@ -94,6 +94,12 @@ TEST(SchemaQuery, EverythingElseIsRefused) {
            "SELECT TABLE_NAME FROM information_schema.TABLES # x",
            "SELECT password FROM information_schema.TABLES",
            "SELECT TABLE_NAME FROM information_schema.TABLES WHERE ((((((((((((((((((1))))))))))))))))))",
+           "SELECT a.TABLE_NAME FROM information_schema.TABLES a JOIN information_schema.TABLES b ON 1 = 1 "
+           "JOIN "
+           "information_schema.TABLES c ON 1 = 1 JOIN information_schema.TABLES d ON 1 = 1",
+           "SELECT LEFT(TABLE_NAME, 2) FROM information_schema.TABLES",
+           "SELECT TABLE_NAME FROM information_schema.TABLES PARTITION (p0)",
+           "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_NAME = _latin1'x'",
            "SHOW GRANTS",
            "SHOW FULL DATABASES",
            "SHOW CREATE USER root",
