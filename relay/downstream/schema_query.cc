@@ -219,6 +219,8 @@ class Checker {
       if (depth_ == 0) return refused("unbalanced parentheses");
       --depth_;
     }
+    if (s == "." && !(i > 0 && is_name(tokens_[i - 1]) && (is_name(at(i + 1)) || at(i + 1).is_symbol("*"))))
+      return refused("a '.' outside a qualified name");
     if (s == "," && in_from_ && depth_ == 0)
       return refused("more than one table (comma joins) is not forwarded");
     const bool tight =

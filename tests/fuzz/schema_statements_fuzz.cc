@@ -3,6 +3,7 @@
 // again and renders the same way, so the source runs exactly what was checked, also with bound
 // parameters), COM_STMT_EXECUTE's parameters for any parameter count, and binary rows for any
 // column type and text value. Nothing may crash.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -56,7 +57,7 @@ void prepared_statement(std::string_view bytes) {
     column.type = static_cast<net::ColumnType>(data[i]);
     column.flags = (data[i] & 1) != 0 ? net::column_flag::kUnsigned : 0;
     columns.push_back(column);
-    row.emplace_back(std::string(bytes.substr(4 + i)));
+    row.emplace_back(std::string(bytes.substr(std::min(bytes.size(), 4 + i))));
   }
   (void)net::encode_binary_row(columns, row);
 }
