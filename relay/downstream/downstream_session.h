@@ -3,7 +3,8 @@
 // statement parser and executor (an unsupported statement gets a clean ERR and the session goes
 // on), runs PURGE BINARY LOGS for admins on the storage writer, records COM_REGISTER_SLAVE, and
 // turns COM_BINLOG_DUMP / COM_BINLOG_DUMP_GTID into a DumpSession. A dump that cannot start is
-// answered with its ERR and the connection closes, as the servers do.
+// answered with its ERR and the connection closes, as the servers do. Prepared statements
+// (COM_STMT_*) and the schema queries of accounts with `schema = true` go to SessionStatements.
 //
 // Made by the DownstreamServer's handler factory; owned by its net::ServerSession; loop thread.
 #pragma once
