@@ -343,6 +343,7 @@ void MySqlClient::start_next_operation() {
   reply_ = QueryResult();
   reply_step_ = ReplyStep::kFirst;
   first_result_done_ = false;
+  result_bytes_ = 0;
   column_count_ = 0;
   stream_paused_ = false;
   state_ = operation.kind == Operation::Kind::kStream ? State::kStreaming : State::kAwaitReply;
@@ -453,7 +454,16 @@ bool MySqlClient::handle_row_packet(ByteView payload, bool deprecate_eof) {
       reply_step_ = ReplyStep::kFirst;
       return true;
     }
+    if (options_.max_result_bytes > 0 && result_bytes_ > options_.max_result_bytes) {
+      return finish_operation(
+          make_error("the result set is larger than {} bytes", options_.max_result_bytes));
+    }
     return finish_operation(std::move(reply_));
+  }
+  result_bytes_ += payload.size();
+  if (options_.max_result_bytes > 0 && result_bytes_ > options_.max_result_bytes) {
+    reply_.result_set.rows.clear();  // read to the end, keep nothing
+    return true;
   }
   auto row = decode_text_row(payload, static_cast<std::size_t>(column_count_));
   if (!row) return protocol_failure(row.error());

@@ -53,6 +53,9 @@ struct ClientOptions {
   std::uint8_t charset = 45;  // utf8mb4_general_ci
   // Ask for CLIENT_DEPRECATE_EOF (result sets end with OK instead of EOF) when the server offers it.
   bool deprecate_eof = true;
+  // A query whose result set holds more bytes (column definitions and rows as received) fails with
+  // an error once it has been read to its end; 0 = no bound.
+  std::size_t max_result_bytes = 0;
 };
 
 // A reply to a query: an OK (no rows) or a result set.
@@ -195,6 +198,7 @@ class MySqlClient final : private PacketChannel::Listener {
   std::uint64_t columns_seen_ = 0;
   QueryResult reply_;
   bool first_result_done_ = false;
+  std::size_t result_bytes_ = 0;  // of the running query's result set, against max_result_bytes
   bool stream_paused_ = false;
   bool processing_ = false;
   LifetimeGuard lifetime_;

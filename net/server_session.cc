@@ -397,6 +397,16 @@ Status ServerSession::send_columns_then_error(const std::vector<ColumnDefinition
   return sent;
 }
 
+Status ServerSession::send_reply(std::span<const Bytes> payloads) {
+  Status sent = send_all(payloads);
+  reply_sent();
+  return sent;
+}
+
+void ServerSession::finish_without_reply() {
+  reply_sent();
+}
+
 void ServerSession::start_stream() {
   streaming_ = true;
   timer_.stop();

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "common/result.h"
@@ -87,6 +88,11 @@ class ServerSession final : private PacketChannel::Listener {
   // A result set's column count and definitions (and EOF without DEPRECATE_EOF), then `err`: what
   // a server sends when a statement fails after it sent the metadata (SHOW BINLOG EVENTS).
   Status send_columns_then_error(const std::vector<ColumnDefinition>& columns, const ErrPacket& err);
+  // Any reply made of several packets (a prepared statement's OK and definitions, a binary
+  // result set).
+  Status send_reply(std::span<const Bytes> payloads);
+  // The current command takes no reply (COM_STMT_CLOSE, COM_STMT_SEND_LONG_DATA): read the next.
+  void finish_without_reply();
 
   // Streams: the current command is answered by a stream of packets. While it runs, every packet
   // the client sends goes to SessionHandler::on_stream_packet() and the session is never idle.

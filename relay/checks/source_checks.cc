@@ -210,6 +210,41 @@ void check_privileges(const SourceFacts& facts, const Config& config, Checklist&
                   fmt::join(missing, ", "), config.source.user, client_name));
 }
 
+// Accounts with schema = true have their schema queries forwarded with the [source] account, which
+// sees in information_schema only the tables it may SELECT from.
+void check_schema_forwarding(const SourceFacts& facts, const Config& config, Checklist& checklist) {
+  std::vector<std::string> readers;
+  for (const UserConfig& user : config.users)
+    if (user.schema) readers.push_back(user.name);
+  if (readers.empty()) return;
+  const std::string who = fmt::format("[[users]] with schema = true ({})", fmt::join(readers, ", "));
+  if (parse_global_privileges(facts.grants).has("SELECT")) {
+    checklist.ok(
+        "schema forwarding",
+        fmt::format("{} has SELECT on *.*: the schema queries of {} are answered", config.source.user, who));
+    return;
+  }
+  const std::string advice = fmt::format(
+      "GRANT SELECT ON *.* TO '{}'@'%' (or SELECT on each replicated schema): the relay forwards the schema "
+      "queries of CDC readers with the [source] account, and information_schema shows only the tables it may "
+      "read",
+      config.source.user);
+  const bool some = std::any_of(facts.grants.begin(), facts.grants.end(), [](const std::string& line) {
+    return line.find("SELECT") != std::string::npos && line.find("ON *.*") == std::string::npos;
+  });
+  if (some) {
+    checklist.warn("schema forwarding",
+                   fmt::format("{} has SELECT on some schemas only: {} see the tables of those alone",
+                               config.source.user, who),
+                   advice);
+    return;
+  }
+  checklist.fail("schema forwarding",
+                 fmt::format("{} has no SELECT: {} cannot learn the columns of the replicated tables",
+                             config.source.user, who),
+                 advice);
+}
+
 void check_tables(const SourceFacts& facts, Checklist& checklist) {
   const std::string incomplete_advice =
       "run check with --inspect-user and --inspect-password-file of an account with global SELECT to see "
@@ -406,6 +441,7 @@ void check_source(const SourceFacts& facts, const Config& config, Checklist& che
   check_server_id(facts, config, checklist);
   check_gtids(facts, config, checklist);
   check_privileges(facts, config, checklist);
+  check_schema_forwarding(facts, config, checklist);
   check_tables(facts, checklist);
   check_expiry(facts, config, checklist);
   check_checksum(facts, checklist);

@@ -431,6 +431,7 @@ Status read_user(SectionReader& r, UserConfig& user, const ServerConfig& server)
                                role));
   }
   BRELAY_TRY(read_user_limits(r, user, server));
+  BRELAY_TRY(r.get("schema", user.schema));
   return r.finish();
 }
 

@@ -75,6 +75,7 @@ struct UserConfig {
   std::vector<std::string> hosts;
   bool require_tls = false;           // plain-connection logins are refused (ERR 1045)
   std::uint32_t max_connections = 0;  // sessions at once; 0 = no limit of its own
+  bool schema = false;  // may ask schema metadata, forwarded read-only to the source (CDC readers)
 };
 
 struct MetricsConfig {

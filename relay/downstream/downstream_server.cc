@@ -34,7 +34,10 @@ DownstreamServer::DownstreamServer(RelayContext& context)
                      context.config.server.server_id,
                      [this](std::uint32_t connection_id) { end_dump(connection_id); }},
       services_{context, gtids_, variables_, registry_, dump_services_},
-      login_failures_(context.metrics) {}
+      schema_(std::make_unique<SchemaForwarder>(context.loop, context.config.source)),
+      login_failures_(context.metrics) {
+  services_.schema = schema_.get();
+}
 
 DownstreamServer::~DownstreamServer() {
   alive_.reset();
@@ -145,6 +148,7 @@ void DownstreamServer::shutdown() {
     subscription_.reset();
   }
   if (server_) server_->shutdown();
+  schema_->shutdown();
 }
 
 }  // namespace brelay::relay::downstream

@@ -30,6 +30,7 @@
 #include "relay/downstream/downstream_accounts.h"
 #include "relay/downstream/downstream_services.h"
 #include "relay/downstream/login_failures.h"
+#include "relay/downstream/schema_forwarder.h"
 
 namespace brelay::relay::downstream {
 
@@ -65,6 +66,7 @@ class DownstreamServer {
   ReplicaRegistry registry_;
   DumpServices dump_services_;
   DownstreamServices services_;
+  std::unique_ptr<SchemaForwarder> schema_;
   std::unique_ptr<net::MySqlServer> server_;
   std::optional<CommitNotifier::SubscriptionId> subscription_;
   LoginFailureReporter login_failures_;

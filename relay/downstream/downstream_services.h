@@ -14,6 +14,8 @@
 
 namespace brelay::relay::downstream {
 
+class SchemaForwarder;
+
 struct DownstreamServices {
   RelayContext& context;
   StoredGtidState& gtids;
@@ -21,6 +23,7 @@ struct DownstreamServices {
   ReplicaRegistry& registry;
   DumpServices& dumps;
   net::MySqlServer* server = nullptr;  // not owned; set once the server exists
+  SchemaForwarder* schema = nullptr;   // not owned; the schema queries' connection to the source
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 

@@ -41,7 +41,8 @@ std::optional<std::int64_t> parse_datetime(std::string_view text) {
 }  // namespace
 
 DownstreamSession::DownstreamSession(DownstreamServices& services, net::ServerSession& session)
-    : services_(services) {
+    : services_(services),
+      statements_(services, variables_, schema_allowed_for(services.context.config.users, session.user())) {
   std::string attributes;
   for (const auto& [key, value] : session.connect_attributes())
     attributes += fmt::format("{}{}={}", attributes.empty() ? "" : " ", key, value);
@@ -60,6 +61,7 @@ void DownstreamSession::on_query(net::ServerSession& session, std::string_view s
   spdlog::trace("session {}: {}", session.connection_id(), cut_for_log(sql));
   auto statement = parse_statement(sql);
   if (!statement) {
+    if (statements_.try_schema_query(session, sql)) return;
     reply_error(session, statement.error());
     return;
   }
@@ -143,6 +145,10 @@ void DownstreamSession::purge(net::ServerSession& session, const PurgeStatement&
 }
 
 void DownstreamSession::on_command(net::ServerSession& session, std::uint8_t command, ByteView payload) {
+  if (SessionStatements::handles(command)) {
+    statements_.on_command(session, command, payload);
+    return;
+  }
   switch (command) {
     case net::command::kRegisterSlave: register_replica(session, payload); return;
     case net::command::kBinlogDump:

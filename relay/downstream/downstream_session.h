@@ -3,7 +3,8 @@
 // statement parser and executor (an unsupported statement gets a clean ERR and the session goes
 // on), runs PURGE BINARY LOGS for admins on the storage writer, records COM_REGISTER_SLAVE, and
 // turns COM_BINLOG_DUMP / COM_BINLOG_DUMP_GTID into a DumpSession. A dump that cannot start is
-// answered with its ERR and the connection closes, as the servers do.
+// answered with its ERR and the connection closes, as the servers do. Prepared statements
+// (COM_STMT_*) and the schema queries of accounts with `schema = true` go to SessionStatements.
 //
 // Made by the DownstreamServer's handler factory; owned by its net::ServerSession; loop thread.
 #pragma once
@@ -15,6 +16,7 @@
 #include "net/session_handler.h"
 #include "relay/downstream/downstream_services.h"
 #include "relay/downstream/dump_session.h"
+#include "relay/downstream/session_statements.h"
 #include "relay/downstream/sql_statement.h"
 #include "relay/downstream/user_variables.h"
 
@@ -43,6 +45,7 @@ class DownstreamSession final : public net::SessionHandler {
   DownstreamServices& services_;
   UserVariables variables_;
   std::unique_ptr<DumpSession> dump_;
+  SessionStatements statements_;  // prepared statements and forwarded schema queries
   // Expires with the handler, so that a purge finishing after the session closed answers nobody.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

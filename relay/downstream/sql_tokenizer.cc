@@ -144,7 +144,7 @@ class Tokenizer {
       token.kind = TokenKind::kSymbol;
       token.text = std::string(sql_.substr(at_, 2));
       at_ += 2;
-    } else if (std::string_view("=,();.*+-/<>%").find(c) != std::string_view::npos) {
+    } else if (std::string_view("=,();.*+-/<>%?").find(c) != std::string_view::npos) {
       token.kind = TokenKind::kSymbol;
       token.text = std::string(1, c);
       ++at_;

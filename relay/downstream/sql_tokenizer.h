@@ -21,7 +21,7 @@ enum class TokenKind {
   kNumber,          // 12, 1.5, 1e3 (text as written)
   kUserVariable,    // @name, @'name', @`name` (text: the name)
   kSystemVariable,  // @@name, @@global.name, @@session.name (text: the name; scope separate)
-  kSymbol,          // = , ( ) ; . * + - / < > := (text: the symbol)
+  kSymbol,          // = , ( ) ; . * + - / < > := ? (a placeholder) (text: the symbol)
   kEnd,
 };
 

@@ -110,6 +110,23 @@ TEST(SourceChecks, SuperCountsAsReplicationClientOnMySqlOnly) {
   EXPECT_EQ(verdict(run(facts), "privileges"), Verdict::kOk);
 }
 
+TEST(SourceChecks, SchemaForwardingNeedsSelectOnTheSource) {
+  SourceFacts facts = mysql80();
+  Config config = relay_config();
+  EXPECT_EQ(run(facts, config).find("schema forwarding"), nullptr) << "no account with schema = true";
+  UserConfig reader;
+  reader.name = "cdc";
+  reader.schema = true;
+  config.users.push_back(reader);
+  const Checklist without = run(facts, config);
+  EXPECT_EQ(verdict(without, "schema forwarding"), Verdict::kFail);
+  EXPECT_NE(without.find("schema forwarding")->advice.find("GRANT SELECT"), std::string::npos);
+  facts.grants.push_back("GRANT SELECT ON `shop`.* TO `repl`@`%`");
+  EXPECT_EQ(verdict(run(facts, config), "schema forwarding"), Verdict::kWarn);
+  facts.grants = {"GRANT SELECT, REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO `repl`@`%`"};
+  EXPECT_EQ(verdict(run(facts, config), "schema forwarding"), Verdict::kOk);
+}
+
 TEST(SourceChecks, TablesAreNamedAndLongListsCounted) {
   SourceFacts facts = mysql80();
   std::vector<TableName> keyless;

@@ -210,6 +210,16 @@ TEST(Config, UserValidation) {
               HasSubstr("give a password or hashes, not both"));
 }
 
+TEST(Config, SchemaFlagOfUsers) {
+  auto config = parse(replace(kValid, "role = \"admin\"", "role = \"admin\"\nschema = true"));
+  ASSERT_TRUE(config) << config.error().message();
+  ASSERT_EQ(config->users.size(), 2u);
+  EXPECT_FALSE(config->users[0].schema) << "off unless asked for";
+  EXPECT_TRUE(config->users[1].schema);
+  EXPECT_THAT(error_of(parse(replace(kValid, "role = \"admin\"", "role = \"admin\"\nschema = \"yes\""))),
+              HasSubstr("[users] schema"));
+}
+
 TEST(Config, TlsSettingsAreChecked) {
   EXPECT_THAT(error_of(parse(replace(kValid, "tls = \"disabled\"", "tls = \"verify_ca\""))),
               HasSubstr("[source] tls_ca: is required with tls = \"verify_ca\""));

@@ -1,0 +1,80 @@
+// SessionStatements: one session's prepared statements (COM_STMT_PREPARE, COM_STMT_EXECUTE with
+// binary result rows, COM_STMT_CLOSE, COM_STMT_RESET, COM_STMT_SEND_LONG_DATA) and its schema
+// queries. A statement is prepared when the relay answers it itself (what parse_statement() reads,
+// without placeholders; PURGE excepted) or when it is a schema query (schema_query.h) and the
+// account has `schema = true`: those are forwarded to the source by the SchemaForwarder, as text
+// result sets for COM_QUERY and binary ones for COM_STMT_EXECUTE, with the parameters bound as
+// literals into the rendered statement.
+//
+// At most kMaxPrepared statements per session (as MySQL's max_prepared_stmt_count bounds them per
+// server), each with at most kMaxSchemaQueryParameters placeholders and kMaxSchemaQueryBytes of
+// text. Prepare answers with no column definitions: each execution sends its own (clients read
+// those; MySQL does the same for statements whose columns it cannot know before running them).
+//
+// Owned by the DownstreamSession; loop thread only. Answers that arrive after the session ended
+// are dropped.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/bytes.h"
+#include "net/server_session.h"
+#include "relay/downstream/downstream_services.h"
+#include "relay/downstream/schema_query.h"
+#include "relay/downstream/user_variables.h"
+
+namespace brelay::relay::downstream {
+
+class SessionStatements {
+ public:
+  static constexpr std::size_t kMaxPrepared = 128;
+
+  // `user` is the session's account; `schema_allowed` its [[users]] schema flag.
+  SessionStatements(DownstreamServices& services, UserVariables& variables, bool schema_allowed);
+  ~SessionStatements();
+
+  // Whether `command` is one of the COM_STMT_* commands handled here.
+  static bool handles(std::uint8_t command);
+  void on_command(net::ServerSession& session, std::uint8_t command, ByteView payload);
+
+  // COM_QUERY text the statement parser did not take: when it looks like a schema query, it is
+  // forwarded (or refused with the reason) and this returns true; otherwise the caller answers.
+  bool try_schema_query(net::ServerSession& session, std::string_view sql);
+
+ private:
+  struct Prepared {
+    bool forwarded = false;  // a schema query (else answered by the relay)
+    std::string sql;         // what the relay answers itself
+    SchemaQuery schema;      // forwarded: the rendered statement
+    std::size_t parameter_count = 0;
+    std::vector<std::uint16_t> types;  // parameter types of the last execution
+    bool long_data = false;            // COM_STMT_SEND_LONG_DATA arrived (not supported)
+  };
+
+  void prepare(net::ServerSession& session, ByteView payload);
+  void execute(net::ServerSession& session, ByteView payload);
+  void execute_local(net::ServerSession& session, const Prepared& statement);
+  // nullopt: no schema query (the statement parser's refusal stands); else the rendered query, or
+  // why it is refused (access denied for an account without the flag).
+  std::optional<Result<SchemaQuery>> recognize(net::ServerSession& session, std::string_view sql) const;
+  // Sends `sql` to the source; the answer goes to `session` as a text or binary result set.
+  void forward(net::ServerSession& session, std::string sql, bool binary);
+
+  DownstreamServices& services_;
+  UserVariables& variables_;
+  bool schema_allowed_;
+  std::map<std::uint32_t, Prepared> statements_;
+  std::uint32_t next_id_ = 1;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+// The [[users]] entry's `schema` flag for `user` (false when the account is not configured).
+bool schema_allowed_for(const std::vector<UserConfig>& users, std::string_view user);
+
+}  // namespace brelay::relay::downstream
