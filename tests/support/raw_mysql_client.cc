@@ -55,10 +55,18 @@ RawError decode_raw_error(ByteView payload) {
 }
 
 Result<std::unique_ptr<RawMysqlClient>> RawMysqlClient::connect(std::uint16_t port, const std::string& user,
-                                                                const std::string& password) {
+                                                                const std::string& password,
+                                                                const std::string& from) {
   std::unique_ptr<RawMysqlClient> client(new RawMysqlClient);
   client->fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
   if (client->fd_ < 0) return make_error("socket: {}", std::strerror(errno));
+  if (!from.empty()) {
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    if (::inet_pton(AF_INET, from.c_str(), &local.sin_addr) != 1) return make_error("bad address {}", from);
+    if (::bind(client->fd_, reinterpret_cast<sockaddr*>(&local), sizeof(local)) != 0)
+      return make_error("bind to {}: {}", from, std::strerror(errno));
+  }
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(port);
@@ -75,6 +83,10 @@ RawMysqlClient::~RawMysqlClient() {
 
 Status RawMysqlClient::login(const std::string& user, const std::string& password) {
   BRELAY_ASSIGN_OR_RETURN(Bytes greeting_bytes, read_packet());
+  if (is_err_packet(greeting_bytes)) {  // refused before the greeting (1129, 1040)
+    const RawError error = decode_raw_error(greeting_bytes);
+    return make_error_code(error.code, "refused: {}", error.message);
+  }
   BRELAY_ASSIGN_OR_RETURN(net::HandshakeV10 greeting, net::decode_handshake_v10(greeting_bytes));
   server_version_ = greeting.server_version;
   net::HandshakeResponse response;
@@ -91,7 +103,10 @@ Status RawMysqlClient::login(const std::string& user, const std::string& passwor
     BRELAY_ASSIGN_OR_RETURN(Bytes reply, read_packet());
     if (reply.empty()) return make_error("an empty packet during login");
     if (reply[0] == 0x00) return {};
-    if (is_err_packet(reply)) return make_error("login refused: {}", decode_raw_error(reply).message);
+    if (is_err_packet(reply)) {
+      const RawError error = decode_raw_error(reply);
+      return make_error_code(error.code, "login refused: {}", error.message);
+    }
     if (reply[0] != 0xfe) return make_error("unexpected packet 0x{:02x} during login", reply[0]);
     BRELAY_ASSIGN_OR_RETURN(net::AuthSwitchRequest request, net::decode_auth_switch_request(reply));
     if (request.plugin_name != net::kNativePasswordPlugin)

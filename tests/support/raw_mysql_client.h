@@ -17,8 +17,11 @@ namespace brelay::testing {
 
 class RawMysqlClient {
  public:
+  // Connects to 127.0.0.1:`port`, from `from` (a loopback address such as "127.0.0.2") when given.
+  // A refused login is an error carrying the server's error code (1045, 1129, ...).
   static Result<std::unique_ptr<RawMysqlClient>> connect(std::uint16_t port, const std::string& user,
-                                                         const std::string& password);
+                                                         const std::string& password,
+                                                         const std::string& from = {});
   ~RawMysqlClient();
   RawMysqlClient(const RawMysqlClient&) = delete;
   RawMysqlClient& operator=(const RawMysqlClient&) = delete;
