@@ -24,6 +24,7 @@ struct CommandLine {
   CheckCommandOptions check;
   ImportCommandOptions import;
   StatusCommandOptions status;
+  AzureCommandOptions azure;
 };
 
 CLI::App* add_run_command(CLI::App& app, CommandLine& line) {
@@ -109,6 +110,34 @@ CLI::App* add_status_command(CLI::App& app, CommandLine& line) {
   return status;
 }
 
+CLI::App* add_azure_command(CLI::App& app, CommandLine& line) {
+  AzureCommandOptions& options = line.azure;
+  CLI::App* azure = app.add_subcommand(
+      "azure",
+      "Print, ready to paste, the statements that set up Azure Database for MySQL Data-in replication "
+      "from this relay (SET @ca, CALL mysql.az_replication_change_master or _with_gtid, and for --gtid "
+      "the `az mysql flexible-server gtid reset` line), after checking the account, TLS and coordinates");
+  azure->add_option("--config", options.config_path, "The configuration file (TOML)")->required();
+  azure->add_option("--host", options.host, "The relay's name or address as the Azure server resolves it")
+      ->required();
+  azure->add_option("--port", options.port,
+                    "The relay's port as Azure reaches it (default: [server] listen's)");
+  azure->add_option("--user", options.user, "The [[users]] account (role replica) the target logs in as")
+      ->required();
+  azure->add_option("--password", options.password,
+                    "The account's password, checked against the configuration (default: a placeholder)");
+  azure->add_option("--ca", options.ca_file,
+                    "The CA certificate (PEM) the target verifies the relay with "
+                    "(default: the chain of [server] tls_cert)");
+  azure->add_flag("--no-tls", options.no_tls, "The target connects without TLS (master_ssl_ca '')");
+  azure->add_option("--from", options.from, "Start at FILE:POS (default: the end of what the relay stores)");
+  azure->add_option("--from-mydumper", options.from_mydumper,
+                    "Start at the coordinates of a mydumper dump (the directory holding its metadata file)");
+  azure->add_flag("--gtid", options.gtid,
+                  "Position by GTID (HA-enabled servers): _with_gtid and the gtid reset value");
+  return azure;
+}
+
 int run_from_config(const std::string& config_path, const DaemonOptions& options, std::ostream& err) {
   auto config = load_config(config_path);
   if (!config) {
@@ -146,6 +175,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   CLI::App* check = add_check_command(app, line);
   CLI::App* import = add_import_command(app, line);
   CLI::App* status = add_status_command(app, line);
+  CLI::App* azure = add_azure_command(app, line);
 
   try {
     app.parse(argc, argv);
@@ -161,6 +191,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   if (export_files->parsed()) return run_export(line.export_files, out, err);
   if (import->parsed()) return run_import(line.import, out, err);
   if (status->parsed()) return run_status(line.status, out, err);
+  if (azure->parsed()) return run_azure(line.azure, out, err);
   out << app.help();
   return 0;
 }

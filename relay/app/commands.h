@@ -65,4 +65,21 @@ struct StatusCommandOptions {
 // answered, 3 when it did not (as `systemctl status` for a stopped unit), 1 or 2 on errors.
 int run_status(const StatusCommandOptions& options, std::ostream& out, std::ostream& err);
 
+struct AzureCommandOptions {
+  std::string config_path;
+  std::string host;        // the relay's name as Azure resolves it
+  std::uint16_t port = 0;  // 0: [server] listen's port
+  std::string user;        // a [[users]] account with role replica
+  std::string password;    // empty: a placeholder is printed
+  std::string ca_file;     // empty: [server] tls_cert's chain
+  bool no_tls = false;
+  std::string from;           // "FILE:POS"
+  std::string from_mydumper;  // a mydumper output directory
+  bool gtid = false;
+};
+// Prints the statements that set up Azure Database for MySQL Data-in replication from this relay
+// (azure_setup.h), notes on standard error. 0, 1 when a check failed (the message says what to
+// fix), 2 when the configuration does not load.
+int run_azure(const AzureCommandOptions& options, std::ostream& out, std::ostream& err);
+
 }  // namespace brelay::relay
