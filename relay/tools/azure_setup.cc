@@ -240,7 +240,7 @@ Result<std::string> choose_ca(const Config& config, const UserConfig& account,
           "and give the target the relay's CA",
           account.name, config.server.require_tls ? "[server]" : "its [[users]] entry has");
     }
-    notes.push_back(
+    notes.emplace_back(
         "the target will connect without TLS: the binlog and the password cross the network in "
         "clear; use this only on a private link");
     return std::string();
