@@ -180,7 +180,7 @@ Status check_position(const storage::FileInfo& file, std::uint64_t position, con
 }  // namespace
 
 Result<StoredStart> locate_stored_start(storage::BinlogStore& store, const std::optional<std::string>& file,
-                                        std::uint64_t position) {
+                                        std::uint64_t position, bool gtid_sets) {
   BRELAY_ASSIGN_OR_RETURN(std::vector<storage::FileInfo> files, store.list_files());
   const auto end = store.durable_end();
   if (files.empty() || !end) {
@@ -190,9 +190,12 @@ Result<StoredStart> locate_stored_start(storage::BinlogStore& store, const std::
   }
   StoredStart start;
   BRELAY_ASSIGN_OR_RETURN(storage::FileInfo newest, find_stored_file(files, end->file));
-  BRELAY_ASSIGN_OR_RETURN(FileScan at_end, scan_file(store, newest, newest.end_position));
-  start.executed_end = at_end.executed;
-  BRELAY_ASSIGN_OR_RETURN(start.purged, previous_set(store, files.front()));
+  FileScan at_end;
+  if (gtid_sets) {
+    BRELAY_ASSIGN_OR_RETURN(at_end, scan_file(store, newest, newest.end_position));
+    start.executed_end = at_end.executed;
+    BRELAY_ASSIGN_OR_RETURN(start.purged, previous_set(store, files.front()));
+  }
   if (!file) {
     start.file = newest.name;
     start.position = newest.end_position;
@@ -203,7 +206,7 @@ Result<StoredStart> locate_stored_start(storage::BinlogStore& store, const std::
     if (position < info.first_position) {
       return make_error(
           "{}:{} is no longer stored: the relay holds {} from position {} only (retention purged the "
-          "rest). Take a new snapshot, whose coordinates the relay still holds",
+          "rest, or the relay began there). Take a new snapshot, whose coordinates the relay holds",
           *file, position, info.name, info.first_position);
     }
     if (position > info.end_position) {
@@ -219,7 +222,8 @@ Result<StoredStart> locate_stored_start(storage::BinlogStore& store, const std::
     start.executed_before = std::move(scan.executed);
     start.flavor = stored_flavor(store, info);
   }
-  start.has_mysql_gtids = at_end.saw_mysql_gtid || !start.executed_end.empty() || !start.purged.empty();
+  start.has_mysql_gtids = at_end.saw_mysql_gtid || !start.executed_before.empty() ||
+                          !start.executed_end.empty() || !start.purged.empty();
   if (start.flavor == Flavor::kMariadb) start.executed_before.clear();
   return start;
 }

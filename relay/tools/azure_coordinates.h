@@ -34,8 +34,10 @@ struct StoredStart {
 
 // Locates `file`:`position` in `store`, or the store's durable end when `file` is nullopt. Errors
 // say what is wrong and what to do: an empty store, a file retention purged or the relay has not
-// stored yet, a position outside what is stored, inside an event or inside a transaction.
+// stored yet, a position outside what is stored, inside an event or inside a transaction. Without
+// `gtid_sets`, `purged`, `executed_end` and `has_mysql_gtids` are left empty (they cost a walk of
+// the newest file) and `executed_before` is filled only for an explicit `file`.
 Result<StoredStart> locate_stored_start(storage::BinlogStore& store, const std::optional<std::string>& file,
-                                        std::uint64_t position);
+                                        std::uint64_t position, bool gtid_sets = true);
 
 }  // namespace brelay::relay

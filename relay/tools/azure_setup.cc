@@ -330,7 +330,7 @@ Status plan_coordinates(storage::BinlogStore& store, const AzureSetupOptions& op
     file = options.from->substr(0, colon);
     position = *parsed;
   }
-  BRELAY_ASSIGN_OR_RETURN(StoredStart start, locate_stored_start(store, file, position));
+  BRELAY_ASSIGN_OR_RETURN(StoredStart start, locate_stored_start(store, file, position, options.gtid));
   plan.file = start.file;
   plan.position = start.position;
   if (from_dump) {
