@@ -11,6 +11,7 @@
 #include "net/auth_caching_sha2.h"
 #include "net/auth_native.h"
 #include "relay/tools/azure_coordinates.h"
+#include "relay/tools/azure_tls.h"
 
 namespace brelay::relay {
 namespace {
@@ -252,14 +253,22 @@ Result<std::string> choose_ca(const Config& config, const UserConfig& account,
         "restart the relay, or use --no-tls for a plain connection",
         config.path, options.ca_file.empty() ? "" : ", so a CA is of no use");
   }
-  if (!options.ca_file.empty()) return read_certificates_pem(options.ca_file);
-  auto chain = read_certificates_pem(config.server.tls_cert);
-  if (!chain) return make_error("[server] tls_cert: {}", chain.error().message());
-  notes.push_back(fmt::format(
-      "@ca is the chain of [server] tls_cert ({}): the target verifies the relay with it when that "
-      "certificate is self-signed or the chain ends with its root CA; otherwise give the CA with --ca",
-      config.server.tls_cert));
-  return chain;
+  std::string pem;
+  if (!options.ca_file.empty()) {
+    BRELAY_ASSIGN_OR_RETURN(pem, read_certificates_pem(options.ca_file));
+  } else {
+    auto chain = read_certificates_pem(config.server.tls_cert);
+    if (!chain) return make_error("[server] tls_cert: {}", chain.error().message());
+    pem = std::move(chain).value();
+  }
+  BRELAY_TRY(verify_relay_certificate(pem, config.server.tls_cert));
+  if (!certificate_names_host(config.server.tls_cert, options.host)) {
+    notes.push_back(fmt::format(
+        "the relay's certificate ({}) does not name '{}': a target that checks the server's identity "
+        "refuses it; issue one whose subjectAltName holds that name",
+        config.server.tls_cert, options.host));
+  }
+  return pem;
 }
 
 // The GTID set an Azure target takes, checked against what the store can serve.

@@ -6,6 +6,10 @@
 #include "relay/tools/azure_setup.h"
 
 #include <gtest/gtest.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include <filesystem>
 #include <sstream>
@@ -16,6 +20,7 @@
 #include "tests/support/paths.h"
 #include "tests/support/store_seed.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_certs.h"
 
 namespace brelay::relay {
 namespace {
@@ -26,7 +31,33 @@ constexpr std::string_view kMariadbFixture = "rust-mysql-common-mariadb105-gtid-
 constexpr std::string_view kUuid = "76f3e7be-6720-11ed-9cad-0242ac110002";
 // The GTID fixture's events: FDE 4, PREVIOUS_GTIDS 126 (:1-10), GTID 197 (:11) + DDL 274, GTID 378
 // (:12) + payload 457, GTID 651 (:13) + payload 730, end 1283.
-constexpr std::string_view kCaPem = "-----BEGIN CERTIFICATE-----\nMIIBfakeCA\n-----END CERTIFICATE-----\n";
+
+// A fresh self-signed P-256 certificate and its key, as PEM (fast, unlike the RSA test PKI).
+std::pair<std::string, std::string> self_signed_ec_pem() {
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_EC_gen("P-256"), &EVP_PKEY_free);
+  std::unique_ptr<X509, decltype(&X509_free)> cert(X509_new(), &X509_free);
+  if (!key || !cert) return {};
+  X509_set_version(cert.get(), 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 1);
+  X509_gmtime_adj(X509_getm_notBefore(cert.get()), 0);
+  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 86400);
+  X509_set_pubkey(cert.get(), key.get());
+  X509_NAME* name = X509_get_subject_name(cert.get());
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("relay"), -1,
+                             -1, 0);
+  X509_set_issuer_name(cert.get(), name);
+  if (X509_sign(cert.get(), key.get(), EVP_sha256()) == 0) return {};
+  auto to_pem = [](auto write) {
+    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), &BIO_free);
+    write(bio.get());
+    char* data = nullptr;
+    const long size = BIO_get_mem_data(bio.get(), &data);
+    return std::string(data, static_cast<std::size_t>(size));
+  };
+  return {to_pem([&](BIO* bio) { PEM_write_bio_X509(bio, cert.get()); }), to_pem([&](BIO* bio) {
+            PEM_write_bio_PrivateKey(bio, key.get(), nullptr, nullptr, 0, nullptr, nullptr);
+          })};
+}
 
 std::string gtids(std::string_view range) {
   return std::string(kUuid) + ":" + std::string(range);
@@ -38,9 +69,11 @@ class AzureSetupTest : public ::testing::Test {
     auto dir = testing::TempDir::create("azure-setup");
     ASSERT_TRUE(dir);
     dir_ = std::make_unique<testing::TempDir>(std::move(*dir));
-    ASSERT_TRUE(testing::write_file(dir_->file("ca.pem"), std::string(kCaPem) +
-                                                              "-----BEGIN PRIVATE KEY-----\nsecret\n-----END "
-                                                              "PRIVATE KEY-----\n"));
+    // A self-signed certificate as the relay's, its key in the same file.
+    auto [cert, key] = self_signed_ec_pem();
+    ASSERT_FALSE(cert.empty());
+    ca_pem_ = cert;
+    ASSERT_TRUE(testing::write_file(dir_->file("ca.pem"), cert + key));
   }
 
   void seed(std::string_view fixture) {
@@ -53,6 +86,9 @@ class AzureSetupTest : public ::testing::Test {
   }
 
   static constexpr std::string_view kServerTls = "tls_cert = \"ca.pem\"\ntls_key = \"ca.pem\"\n";
+  static std::string signed_server_tls(const testing::TlsTestDir& tls_) {
+    return "tls_cert = \"" + tls_.certs().server_cert + "\"\ntls_key = \"" + tls_.certs().server_key + "\"\n";
+  }
 
   Config config(std::string server_extra = std::string(kServerTls), std::string users_extra = "") {
     const std::string text =
@@ -102,6 +138,7 @@ class AzureSetupTest : public ::testing::Test {
 
   std::unique_ptr<testing::TempDir> dir_;
   std::unique_ptr<storage::BinlogStore> store_;
+  std::string ca_pem_;
 };
 
 TEST_F(AzureSetupTest, GtidSetupAtTheStoresEndNamesItsExecutedSet) {
@@ -112,7 +149,8 @@ TEST_F(AzureSetupTest, GtidSetupAtTheStoresEndNamesItsExecutedSet) {
   EXPECT_EQ(setup.gtid_reset_set, gtids("1-13"));
   EXPECT_NE(setup.gtid_reset_line.find("--resource-group <resource-group> --server-name <server-name>"),
             std::string::npos);
-  EXPECT_EQ(setup.ca, kCaPem) << "the certificates of [server] tls_cert, never its key";
+  EXPECT_EQ(setup.ca, ca_pem_) << "the certificates of [server] tls_cert, never its key";
+  EXPECT_EQ(setup.ca.find("PRIVATE KEY"), std::string::npos);
   EXPECT_EQ(setup.procedure, "mysql.az_replication_change_master_with_gtid");
   EXPECT_EQ(setup.args,
             (std::vector<std::string>{"relay.example.com", "azure", "it's\\secret", "3307", "@ca"}));
@@ -141,7 +179,7 @@ TEST_F(AzureSetupTest, FilePositionSetupFromTheStoreAndFromFrom) {
   EXPECT_EQ(setup.args, (std::vector<std::string>{"relay.example.com", "azure", "it's\\secret", "13306",
                                                   std::string(kGtidFixture), "1283", "@ca"}));
   EXPECT_FALSE(setup.gtid_reset_set);
-  EXPECT_EQ(setup.ca, kCaPem);
+  EXPECT_EQ(setup.ca, ca_pem_);
   o.from = std::string(kGtidFixture) + ":378";
   setup = printed(o, config());
   ASSERT_EQ(setup.args.size(), 7u);
@@ -216,6 +254,27 @@ TEST_F(AzureSetupTest, TlsChecksSayWhatToFix) {
   ASSERT_TRUE(testing::write_file(dir_->file("key-only.pem"), "-----BEGIN PRIVATE KEY-----\nx\n"));
   o.ca_file = dir_->file("key-only.pem");
   EXPECT_NE(failure(o, config()).find("holds no PEM certificate"), std::string::npos);
+  // A relay certificate signed by a CA: its chain alone does not verify; the right CA does, a wrong one not.
+  auto pki = testing::TlsTestDir::create("azure-setup-pki");
+  ASSERT_TRUE(pki) << pki.error().message();
+  const testing::TlsTestDir& tls_ = **pki;
+  o.ca_file.clear();
+  EXPECT_NE(failure(o, config(signed_server_tls(tls_))).find("would not accept the relay's certificate"),
+            std::string::npos);
+  o.ca_file = tls_.certs().other_ca_cert;
+  EXPECT_NE(failure(o, config(signed_server_tls(tls_))).find("Give the CA that issued it with --ca"),
+            std::string::npos);
+  o.ca_file = tls_.certs().ca_cert;
+  auto setup = prepare_azure_setup(config(signed_server_tls(tls_)), *store_, o);
+  ASSERT_TRUE(setup) << setup.error().message();
+  EXPECT_EQ(testing::parse_printed_azure_setup(setup->text)->ca,
+            testing::read_file(tls_.certs().ca_cert).value());
+  ASSERT_EQ(setup->notes.size(), 1u);
+  EXPECT_NE(setup->notes[0].find("does not name 'relay.example.com'"), std::string::npos) << setup->notes[0];
+  o.host = "127.0.0.1";  // the test server certificate's subjectAltName
+  setup = prepare_azure_setup(config(signed_server_tls(tls_)), *store_, o);
+  ASSERT_TRUE(setup) << setup.error().message();
+  EXPECT_TRUE(setup->notes.empty());
   o.ca_file.clear();
   o.no_tls = true;
   o.user = "tls-only";
