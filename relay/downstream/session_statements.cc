@@ -215,7 +215,15 @@ void SessionStatements::execute(net::ServerSession& session, ByteView payload) {
     switch (parameter.kind) {
       case net::BoundParameter::Kind::kNull: literals.emplace_back("NULL"); break;
       case net::BoundParameter::Kind::kNumber: literals.push_back(parameter.text); break;
-      case net::BoundParameter::Kind::kString: literals.push_back(sql_string_literal(parameter.text)); break;
+      case net::BoundParameter::Kind::kString: {
+        auto literal = sql_string_literal(parameter.text);
+        if (!literal) {
+          refuse(literal.error());
+          return;
+        }
+        literals.push_back(std::move(*literal));
+        break;
+      }
     }
     bound_bytes += literals.back().size();
   }
