@@ -14,9 +14,9 @@ namespace {
 // `bytes` as a single-quoted string for a connection with sql_mode '' (backslash escapes).
 std::string escaped_literal(std::string_view bytes);
 
-constexpr std::uint16_t kNoDatabaseSelected = 1046;   // ER_NO_DB_ERROR, 3D000
-constexpr std::uint16_t kTooManyPlaceholders = 1390;  // ER_PS_MANY_PARAM, HY000
-constexpr std::uint16_t kWrongArguments = 1210;       // ER_WRONG_ARGUMENTS, HY000
+constexpr std::uint16_t kNoDatabaseSelected = 1046;      // ER_NO_DB_ERROR, 3D000
+constexpr std::uint16_t kTooManyPlaceholders = 1390;     // ER_PS_MANY_PARAM, HY000
+constexpr std::uint16_t kWrongArguments = 1210;          // ER_WRONG_ARGUMENTS, HY000
 constexpr std::uint16_t kInvalidCharacterString = 1300;  // ER_INVALID_CHARACTER_STRING, HY000
 constexpr std::size_t kMaxParenthesisDepth = 16;
 // FROM and at most one JOIN, on column equalities (join_condition()): bounded work on the source,
@@ -32,7 +32,7 @@ constexpr std::array<std::string_view, 27> kKeywords = {
     "null",     "like",   "escape", "between", "order", "group", "by",  "asc",   "desc",
     "limit",    "offset", "join",   "inner",   "left",  "outer", "on",  "using", "having"};
 // Words that end a table reference instead of naming its alias.
-constexpr std::array<std::string_view, 10> kAfterTable = {"where", "join",  "inner", "left",   "on",
+constexpr std::array<std::string_view, 10> kAfterTable = {"where", "join",  "inner", "left",  "on",
                                                           "using", "order", "group", "limit", "having"};
 // Words that are never forwarded, also not as aliases.
 constexpr std::array<std::string_view, 17> kDenied = {
@@ -249,8 +249,8 @@ class Checker {
     const Token& previous = tokens_[i - 1];
     if (previous.kind == TokenKind::kSymbol) return previous.text != ")" && previous.text != "?";
     if (previous.kind != TokenKind::kWord) return false;
-    for (std::string_view keyword :
-         {"in", "and", "or", "not", "on", "using", "where", "by", "having", "distinct", "like", "between", "select"})
+    for (std::string_view keyword : {"in", "and", "or", "not", "on", "using", "where", "by", "having",
+                                     "distinct", "like", "between", "select"})
       if (previous.is_word(keyword)) return true;
     return false;
   }
@@ -353,7 +353,8 @@ class Checker {
       i += 7;
       if (!at(i).is_word("and")) break;
     }
-    if (i >= end_ || (at(i).kind == TokenKind::kWord && in_list(kAfterTable, at(i).text) && !at(i).is_word("on")))
+    if (i >= end_ ||
+        (at(i).kind == TokenKind::kWord && in_list(kAfterTable, at(i).text) && !at(i).is_word("on")))
       return {};
     return refusal;
   }

@@ -133,10 +133,11 @@ void SessionStatements::forward(net::ServerSession& session, std::string sql, bo
   }
   std::weak_ptr<bool> alive = alive_;
   net::ServerSession* target = &session;
-  services_.schema->forward(std::move(sql), [alive, target, binary](Result<net::QueryResult> result) {
-    if (alive.expired()) return;
-    reply(*target, std::move(result), binary);
-  });
+  services_.schema->forward(session.user(), std::move(sql),
+                            [alive, target, binary](Result<net::QueryResult> result) {
+                              if (alive.expired()) return;
+                              reply(*target, std::move(result), binary);
+                            });
 }
 
 void SessionStatements::prepare(net::ServerSession& session, ByteView payload) {

@@ -145,11 +145,12 @@ TEST(SchemaQuery, ParametersStayInsideTheirLiteral) {
 // Security review finding 2: at most one JOIN, and only on column equalities between the two tables
 // or USING: no cartesian products of information_schema tables on the source.
 TEST(SchemaQuery, JoinsNeedAConditionBetweenTheirTables) {
-  EXPECT_EQ(rendered("SELECT t.TABLE_NAME FROM information_schema.TABLES t LEFT JOIN information_schema.COLUMNS c "
-                     "USING (TABLE_SCHEMA, TABLE_NAME) WHERE t.TABLE_SCHEMA = 'd'"),
-            "SELECT `t`.`TABLE_NAME` FROM `information_schema`.`TABLES` `t` LEFT JOIN "
-            "`information_schema`.`COLUMNS` `c` USING ( `TABLE_SCHEMA` , `TABLE_NAME` ) WHERE "
-            "`t`.`TABLE_SCHEMA` = 'd'");
+  EXPECT_EQ(
+      rendered("SELECT t.TABLE_NAME FROM information_schema.TABLES t LEFT JOIN information_schema.COLUMNS c "
+               "USING (TABLE_SCHEMA, TABLE_NAME) WHERE t.TABLE_SCHEMA = 'd'"),
+      "SELECT `t`.`TABLE_NAME` FROM `information_schema`.`TABLES` `t` LEFT JOIN "
+      "`information_schema`.`COLUMNS` `c` USING ( `TABLE_SCHEMA` , `TABLE_NAME` ) WHERE "
+      "`t`.`TABLE_SCHEMA` = 'd'");
   EXPECT_TRUE(recognize_schema_query(
       "SELECT t.TABLE_NAME FROM information_schema.TABLES t JOIN information_schema.COLUMNS c ON "
       "c.TABLE_SCHEMA = t.TABLE_SCHEMA AND c.TABLE_NAME = t.TABLE_NAME ORDER BY t.TABLE_NAME",
@@ -181,10 +182,10 @@ TEST(SchemaQuery, JoinsNeedAConditionBetweenTheirTables) {
 // no multi-byte character can swallow an escaping backslash.
 TEST(SchemaQuery, TextThatIsNotUtf8IsRefused) {
   EXPECT_TRUE(is_valid_utf8("plain \xc3\xa9t\xc3\xa9 \xf0\x9f\x98\x80"));
-  for (std::string_view bad : {std::string_view("\xbf'"), std::string_view("\xc0\xa7"),
-                               std::string_view("\xe0\x80\xaf"), std::string_view("\xed\xa0\x80"),
-                               std::string_view("\xf4\x90\x80\x80"), std::string_view("\xc3"),
-                               std::string_view("\xf8\x88\x80\x80\x80")})
+  for (std::string_view bad :
+       {std::string_view("\xbf'"), std::string_view("\xc0\xa7"), std::string_view("\xe0\x80\xaf"),
+        std::string_view("\xed\xa0\x80"), std::string_view("\xf4\x90\x80\x80"), std::string_view("\xc3"),
+        std::string_view("\xf8\x88\x80\x80\x80")})
     EXPECT_FALSE(is_valid_utf8(bad)) << bad.size();
   // A GBK-style 0xbf 0x5c (which a GBK connection reads as one character) is not UTF-8 at all.
   auto literal = sql_string_literal("\xbf\\' OR 1=1 -- ");
