@@ -24,6 +24,16 @@ Error server_error(const ErrPacket& err) {
   return make_error_code(err.code, "{} (server error {}, SQLSTATE {})", err.message, err.code, err.sql_state);
 }
 
+std::size_t held_bytes(const TextRow& row) {
+  constexpr std::size_t kAllocationOverhead = 16;  // glibc malloc's header and rounding, roughly
+  constexpr std::size_t kInlineChars = 15;         // libstdc++'s short string buffer
+  std::size_t bytes = sizeof(TextRow) + kAllocationOverhead + row.capacity() * sizeof(TextRow::value_type);
+  for (const auto& value : row) {
+    if (value && value->capacity() > kInlineChars) bytes += value->capacity() + 1 + kAllocationOverhead;
+  }
+  return bytes;
+}
+
 struct MySqlClient::Resolver {
   uv_getaddrinfo_t request{};
   MySqlClient* owner = nullptr;
@@ -344,6 +354,9 @@ void MySqlClient::start_next_operation() {
   reply_step_ = ReplyStep::kFirst;
   first_result_done_ = false;
   result_bytes_ = 0;
+  result_rows_ = 0;
+  result_held_ = 0;
+  result_dropped_ = false;
   column_count_ = 0;
   stream_paused_ = false;
   state_ = operation.kind == Operation::Kind::kStream ? State::kStreaming : State::kAwaitReply;
@@ -454,20 +467,27 @@ bool MySqlClient::handle_row_packet(ByteView payload, bool deprecate_eof) {
       reply_step_ = ReplyStep::kFirst;
       return true;
     }
-    if (options_.max_result_bytes > 0 && result_bytes_ > options_.max_result_bytes) {
+    if (result_dropped_) {
       return finish_operation(
-          make_error("the result set is larger than {} bytes", options_.max_result_bytes));
+          make_error("the result set is larger than {} bytes ({} in memory) or has more than {} rows",
+                     options_.max_result_bytes, options_.max_result_memory, options_.max_result_rows));
     }
     return finish_operation(std::move(reply_));
   }
   result_bytes_ += payload.size();
-  if (options_.max_result_bytes > 0 && result_bytes_ > options_.max_result_bytes) {
-    reply_.result_set.rows.clear();  // read to the end, keep nothing
-    return true;
-  }
+  if (result_dropped_ || first_result_done_) return true;  // read to the end, keep nothing
   auto row = decode_text_row(payload, static_cast<std::size_t>(column_count_));
   if (!row) return protocol_failure(row.error());
-  if (!first_result_done_) reply_.result_set.rows.push_back(std::move(*row));
+  ++result_rows_;
+  result_held_ += held_bytes(*row) + sizeof(TextRow);  // and its slot in the rows vector
+  const auto over = [](std::size_t value, std::size_t bound) { return bound > 0 && value > bound; };
+  if (over(result_bytes_, options_.max_result_bytes) || over(result_rows_, options_.max_result_rows) ||
+      over(result_held_, options_.max_result_memory)) {
+    result_dropped_ = true;
+    reply_.result_set.rows = {};  // frees the memory at once
+    return true;
+  }
+  reply_.result_set.rows.push_back(std::move(*row));
   return true;
 }
 

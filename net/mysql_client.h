@@ -56,6 +56,12 @@ struct ClientOptions {
   // A query whose result set holds more bytes (column definitions and rows as received) fails with
   // an error once it has been read to its end; 0 = no bound.
   std::size_t max_result_bytes = 0;
+  // Bounds on what a query's result set holds in memory: rows, and bytes counted as held (each
+  // value's allocation plus the per-row and per-value bookkeeping, see held_bytes()), so that many
+  // tiny rows cannot cost far more than their wire bytes. Past either, the rest is read and
+  // dropped and the query fails with an error; 0 = no bound.
+  std::size_t max_result_rows = 0;
+  std::size_t max_result_memory = 0;
 };
 
 // A reply to a query: an OK (no rows) or a result set.
@@ -64,6 +70,10 @@ struct QueryResult {
   OkPacket ok;
   ResultSet result_set;
 };
+
+// The memory a decoded text row holds: the row's vector, one std::optional<std::string> per value,
+// the heap blocks of values too long for the string's inline buffer, and the allocator's overhead.
+std::size_t held_bytes(const TextRow& row);
 
 // An ERR packet as an Error value.
 Error server_error(const ErrPacket& err);
@@ -199,6 +209,9 @@ class MySqlClient final : private PacketChannel::Listener {
   QueryResult reply_;
   bool first_result_done_ = false;
   std::size_t result_bytes_ = 0;  // of the running query's result set, against max_result_bytes
+  std::size_t result_rows_ = 0;   // against max_result_rows
+  std::size_t result_held_ = 0;   // held_bytes() of its rows, against max_result_memory
+  bool result_dropped_ = false;   // past a bound: the rest is read and dropped
   bool stream_paused_ = false;
   bool processing_ = false;
   LifetimeGuard lifetime_;

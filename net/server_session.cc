@@ -110,6 +110,12 @@ void ServerSession::process_packets() {
       channel_.pause_reading();
       break;
     }
+    if (state_ == State::kCommand && !streaming_ && channel_.pending_bytes() > kMaxPendingReplyBytes) {
+      // The client does not read its answers: read nothing more until they drain (on_drained()).
+      output_blocked_ = true;
+      channel_.pause_reading();
+      break;
+    }
     auto next = channel_.next_packet();
     if (!next) {
       const bool too_large = next.error().code() == error_code::kNetPacketTooLarge;
@@ -463,6 +469,15 @@ void ServerSession::on_channel_failed(const Status& why) {
 }
 
 void ServerSession::on_drained() {
+  if (output_blocked_ && state_ == State::kCommand && !streaming_ && !awaiting_reply_) {
+    output_blocked_ = false;
+    if (Status resumed = channel_.resume_reading(); !resumed) {
+      fail(resumed.error(), std::nullopt);
+      return;
+    }
+    schedule_processing();
+    return;
+  }
   if (handler_ && state_ == State::kCommand && streaming_) handler_->on_drained(*this);
 }
 

@@ -51,6 +51,11 @@ struct SessionSettings {
 
 class ServerSession final : private PacketChannel::Listener {
  public:
+  // Between commands, while more than this many reply bytes wait for the client to read them, the
+  // session reads no further command (and resumes once they are out): a client that never reads
+  // cannot make the relay buffer one reply after the other.
+  static constexpr std::size_t kMaxPendingReplyBytes = 4 * 1024 * 1024;
+
   // Called by MySqlServer; starts with the greeting.
   ServerSession(MySqlServer& server, uv_loop_t* loop, std::uint32_t connection_id,
                 std::unique_ptr<TcpConnection> connection, SessionSettings settings,
@@ -180,6 +185,7 @@ class ServerSession final : private PacketChannel::Listener {
   bool counted_ = false;                        // the server counts it as logged in
   std::unique_ptr<SessionHandler> handler_;
   bool awaiting_reply_ = false;
+  bool output_blocked_ = false;  // reading stopped until the pending replies drain
   bool streaming_ = false;
   bool processing_ = false;
   Status close_reason_;

@@ -11,23 +11,29 @@
 namespace brelay::relay::downstream {
 namespace {
 
-constexpr std::uint16_t kNoDatabaseSelected = 1046;   // ER_NO_DB_ERROR, 3D000
-constexpr std::uint16_t kTooManyPlaceholders = 1390;  // ER_PS_MANY_PARAM, HY000
-constexpr std::uint16_t kWrongArguments = 1210;       // ER_WRONG_ARGUMENTS, HY000
+// `bytes` as a single-quoted string for a connection with sql_mode '' (backslash escapes).
+std::string escaped_literal(std::string_view bytes);
+
+constexpr std::uint16_t kNoDatabaseSelected = 1046;      // ER_NO_DB_ERROR, 3D000
+constexpr std::uint16_t kTooManyPlaceholders = 1390;     // ER_PS_MANY_PARAM, HY000
+constexpr std::uint16_t kWrongArguments = 1210;          // ER_WRONG_ARGUMENTS, HY000
+constexpr std::uint16_t kInvalidCharacterString = 1300;  // ER_INVALID_CHARACTER_STRING, HY000
 constexpr std::size_t kMaxParenthesisDepth = 16;
-constexpr std::size_t kMaxTables = 3;  // FROM and at most two JOINs: bounded work on the source
+// FROM and at most one JOIN, on column equalities (join_condition()): bounded work on the source,
+// no cartesian products of the information_schema tables.
+constexpr std::size_t kMaxTables = 2;
 
 constexpr std::array<std::string_view, 5> kTables = {"columns", "tables", "statistics", "schemata",
                                                      "key_column_usage"};
 constexpr std::array<std::string_view, 7> kFunctions = {"lower",    "upper", "concat", "ifnull",
                                                         "coalesce", "count", "length"};
-constexpr std::array<std::string_view, 26> kKeywords = {
+constexpr std::array<std::string_view, 27> kKeywords = {
     "distinct", "from",   "as",     "where",   "and",   "or",    "not", "in",    "is",
     "null",     "like",   "escape", "between", "order", "group", "by",  "asc",   "desc",
-    "limit",    "offset", "join",   "inner",   "left",  "outer", "on",  "having"};
+    "limit",    "offset", "join",   "inner",   "left",  "outer", "on",  "using", "having"};
 // Words that end a table reference instead of naming its alias.
-constexpr std::array<std::string_view, 9> kAfterTable = {"where", "join",  "inner", "left",  "on",
-                                                         "order", "group", "limit", "having"};
+constexpr std::array<std::string_view, 10> kAfterTable = {"where", "join",  "inner", "left",  "on",
+                                                          "using", "order", "group", "limit", "having"};
 // Words that are never forwarded, also not as aliases.
 constexpr std::array<std::string_view, 17> kDenied = {
     "select", "into",      "union",  "for",    "lock",   "procedure", "window",   "except", "intersect",
@@ -90,6 +96,13 @@ bool is_space(char c) {
 
 bool only_spaces(std::string_view text) {
   return std::all_of(text.begin(), text.end(), is_space);
+}
+
+Error invalid_utf8(std::string_view what) {
+  return Error(fmt::format("Invalid utf8mb4 character string in {}: binlog-relay forwards only UTF-8 text to "
+                           "its source",
+                           what),
+               kInvalidCharacterString);
 }
 
 bool is_name(const Token& token) {
@@ -176,7 +189,7 @@ class Checker {
     switch (token.kind) {
       case TokenKind::kUserVariable:
       case TokenKind::kSystemVariable: return refused("variables are not forwarded");
-      case TokenKind::kString: out_.append(sql_string_literal(token.text)); break;
+      case TokenKind::kString: out_.append(escaped_literal(token.text)); break;
       case TokenKind::kNumber:
         if (!std::all_of(token.text.begin(), token.text.end(), [](char c) {
               return (c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-';
@@ -236,8 +249,8 @@ class Checker {
     const Token& previous = tokens_[i - 1];
     if (previous.kind == TokenKind::kSymbol) return previous.text != ")" && previous.text != "?";
     if (previous.kind != TokenKind::kWord) return false;
-    for (std::string_view keyword :
-         {"in", "and", "or", "not", "on", "where", "by", "having", "distinct", "like", "between", "select"})
+    for (std::string_view keyword : {"in", "and", "or", "not", "on", "using", "where", "by", "having",
+                                     "distinct", "like", "between", "select"})
       if (previous.is_word(keyword)) return true;
     return false;
   }
@@ -313,7 +326,44 @@ class Checker {
       out_.append(quoted_name(alias.text));
       ++next;
     }
+    if (tokens_[i].is_word("join")) BRELAY_TRY(join_condition(next));
     return next;
+  }
+
+  // What follows a JOIN's table: USING (column, ...) or ON a.x = b.y [AND c.z = d.w ...], each
+  // equality between columns of two different tables, up to the next clause. Anything else (no
+  // condition, ON 1 = 1, ON a.x = a.x, OR) could make the source build a cartesian product.
+  Status join_condition(std::size_t i) const {
+    const Error refusal = refused(
+        "a JOIN needs USING (column, ...) or an ON condition that compares columns of both tables "
+        "(ON a.x = b.x [AND a.y = b.y])");
+    if (at(i).is_word("using")) {
+      if (!at(i + 1).is_symbol("(")) return refusal;
+      for (i += 2; is_name(at(i)) && i < end_; i += 2) {
+        if (at(i + 1).is_symbol(")")) return {};
+        if (!at(i + 1).is_symbol(",")) break;
+      }
+      return refusal;
+    }
+    if (!at(i).is_word("on")) return refusal;
+    for (++i;; ++i) {
+      const std::optional<std::string> left = qualifier(i);
+      const std::optional<std::string> right = qualifier(i + 4);
+      if (!left || !right || !at(i + 3).is_symbol("=") || *left == *right) return refusal;
+      i += 7;
+      if (!at(i).is_word("and")) break;
+    }
+    if (i >= end_ ||
+        (at(i).kind == TokenKind::kWord && in_list(kAfterTable, at(i).text) && !at(i).is_word("on")))
+      return {};
+    return refusal;
+  }
+
+  // The table name or alias of the column reference `qualifier.column` at `i`.
+  std::optional<std::string> qualifier(std::size_t i) const {
+    if (i + 2 >= end_ || !is_name(at(i)) || !at(i + 1).is_symbol(".") || !is_name(at(i + 2)))
+      return std::nullopt;
+    return to_lower(at(i).text);
   }
 
   const std::vector<Token>& tokens_;
@@ -398,6 +448,7 @@ class ShowChecker {
 
   Result<std::string> default_database() const {
     if (database_.empty()) return Error("No database selected", kNoDatabaseSelected);
+    if (!is_valid_utf8(database_)) return invalid_utf8("the session's default database");
     return std::string(database_);
   }
 
@@ -449,7 +500,7 @@ class ShowChecker {
       if (pattern.is_symbol("?")) {
         out_.placeholder();
       } else if (pattern.kind == TokenKind::kString) {
-        out_.append(sql_string_literal(pattern.text));
+        out_.append(escaped_literal(pattern.text));
       } else {
         return parse_error_at(i + 1);
       }
@@ -502,6 +553,9 @@ bool looks_like_schema_query(std::string_view sql) {
 Result<SchemaQuery> recognize_schema_query(std::string_view sql, std::string_view database) {
   if (sql.size() > kMaxSchemaQueryBytes)
     return refused(fmt::format("the statement is longer than {} bytes", kMaxSchemaQueryBytes));
+  // The forwarding connection runs SET NAMES utf8mb4: names and strings must be UTF-8 there (no
+  // byte of a multi-byte UTF-8 character is a quote or a backslash, so escaping stays exact).
+  if (!is_valid_utf8(sql)) return invalid_utf8("the statement");
   BRELAY_ASSIGN_OR_RETURN(std::vector<Token> tokens, tokenize(sql));
   BRELAY_ASSIGN_OR_RETURN(std::size_t end, statement_end(sql, tokens));
   if (end == 0) return Error("Query was empty", mysql_error::kEmptyQuery);
@@ -535,7 +589,47 @@ Result<std::string> bind_schema_query(const SchemaQuery& query, const std::vecto
   return text;
 }
 
-std::string sql_string_literal(std::string_view bytes) {
+bool is_valid_utf8(std::string_view text) {
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+  for (std::size_t i = 0; i < text.size();) {
+    const unsigned char lead = byte(i);
+    std::size_t length = 0;
+    unsigned char low = 0x80;  // the range of the byte after the lead (overlongs, surrogates, > U+10FFFF)
+    unsigned char high = 0xbf;
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    }
+    if (lead >= 0xc2 && lead <= 0xdf) {
+      length = 2;
+    } else if (lead >= 0xe0 && lead <= 0xef) {
+      length = 3;
+      if (lead == 0xe0) low = 0xa0;
+      if (lead == 0xed) high = 0x9f;
+    } else if (lead >= 0xf0 && lead <= 0xf4) {
+      length = 4;
+      if (lead == 0xf0) low = 0x90;
+      if (lead == 0xf4) high = 0x8f;
+    } else {
+      return false;
+    }
+    if (text.size() - i < length) return false;
+    if (byte(i + 1) < low || byte(i + 1) > high) return false;
+    for (std::size_t k = 2; k < length; ++k)
+      if (byte(i + k) < 0x80 || byte(i + k) > 0xbf) return false;
+    i += length;
+  }
+  return true;
+}
+
+Result<std::string> sql_string_literal(std::string_view bytes) {
+  if (!is_valid_utf8(bytes)) return invalid_utf8("a parameter");
+  return escaped_literal(bytes);
+}
+
+namespace {
+
+std::string escaped_literal(std::string_view bytes) {
   std::string out = "'";
   for (char c : bytes) {
     switch (c) {
@@ -551,5 +645,7 @@ std::string sql_string_literal(std::string_view bytes) {
   out.push_back('\'');
   return out;
 }
+
+}  // namespace
 
 }  // namespace brelay::relay::downstream

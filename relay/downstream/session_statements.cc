@@ -133,10 +133,11 @@ void SessionStatements::forward(net::ServerSession& session, std::string sql, bo
   }
   std::weak_ptr<bool> alive = alive_;
   net::ServerSession* target = &session;
-  services_.schema->forward(std::move(sql), [alive, target, binary](Result<net::QueryResult> result) {
-    if (alive.expired()) return;
-    reply(*target, std::move(result), binary);
-  });
+  services_.schema->forward(session.user(), std::move(sql),
+                            [alive, target, binary](Result<net::QueryResult> result) {
+                              if (alive.expired()) return;
+                              reply(*target, std::move(result), binary);
+                            });
 }
 
 void SessionStatements::prepare(net::ServerSession& session, ByteView payload) {
@@ -215,7 +216,15 @@ void SessionStatements::execute(net::ServerSession& session, ByteView payload) {
     switch (parameter.kind) {
       case net::BoundParameter::Kind::kNull: literals.emplace_back("NULL"); break;
       case net::BoundParameter::Kind::kNumber: literals.push_back(parameter.text); break;
-      case net::BoundParameter::Kind::kString: literals.push_back(sql_string_literal(parameter.text)); break;
+      case net::BoundParameter::Kind::kString: {
+        auto literal = sql_string_literal(parameter.text);
+        if (!literal) {
+          refuse(literal.error());
+          return;
+        }
+        literals.push_back(std::move(*literal));
+        break;
+      }
     }
     bound_bytes += literals.back().size();
   }

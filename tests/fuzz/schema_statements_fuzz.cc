@@ -23,7 +23,10 @@ void check(bool ok) {
 }
 
 std::string render(const SchemaQuery& query, std::string_view literal) {
-  std::vector<std::string> literals(query.parameter_count(), sql_string_literal(literal));
+  // Parameters that are not UTF-8 are refused (the forwarding connection is utf8mb4).
+  auto quoted = sql_string_literal(literal);
+  check(quoted.ok() == is_valid_utf8(literal));
+  std::vector<std::string> literals(query.parameter_count(), quoted ? *quoted : std::string("''"));
   auto bound = bind_schema_query(query, literals);
   check(bound.ok());
   return *bound;

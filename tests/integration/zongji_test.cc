@@ -255,6 +255,9 @@ TEST_F(ZongjiThroughTheRelay, WithTheSourceDownTheReaderHearsSoAndItsStreamGoesO
   EXPECT_EQ(answer[0][0], "ERROR");
   EXPECT_NE(answer[0].back().find("could not reach its source"), std::string::npos) << answer[0].back();
   EXPECT_NE(answer[0].back().find("1429"), std::string::npos) << answer[0].back();
+  // The source's address stays in the relay's log (security review finding 8).
+  EXPECT_EQ(answer[0].back().find(std::to_string(source_->port())), std::string::npos) << answer[0].back();
+  EXPECT_NE(relay_->log().find(std::to_string(source_->port())), std::string::npos);
   const std::string first_file = start_.substr(0, start_.find(':'));
   auto binlog = run_command({"mariadb-binlog", "--read-from-remote-server", "--protocol=TCP",
                              "--host=127.0.0.1", "--port=" + std::to_string(relay_port_), "--user=cdc",

@@ -136,6 +136,22 @@ Status RawMysqlClient::write_packet(ByteView payload, std::uint8_t sequence) {
   return {};
 }
 
+Result<std::size_t> RawMysqlClient::send_some(ByteView bytes, std::chrono::milliseconds wait) {
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::send(fd_, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      done += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return make_error("send: {}", std::strerror(errno));
+    pollfd p{fd_, POLLOUT, 0};
+    if (::poll(&p, 1, static_cast<int>(wait.count())) <= 0) break;
+  }
+  return done;
+}
+
 Status RawMysqlClient::send_command(ByteView payload) {
   return write_packet(payload, 0);
 }

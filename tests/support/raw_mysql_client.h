@@ -28,6 +28,9 @@ class RawMysqlClient {
 
   // Sends a command packet (sequence id 0).
   Status send_command(ByteView payload);
+  // Writes as much of `bytes` as the socket takes, waiting at most `wait` for room each time it is
+  // full; how many bytes it took (for clients that do not read their answers).
+  Result<std::size_t> send_some(ByteView bytes, std::chrono::milliseconds wait);
   // The next packet's payload; an error on timeout or a closed connection.
   Result<Bytes> read_packet(std::chrono::milliseconds timeout = std::chrono::seconds(20));
   // COM_QUERY and every packet of its reply: one OK or ERR, or a result set up to its final EOF or

@@ -21,6 +21,7 @@
 #include "net/mysql_constants.h"
 #include "net/mysql_server.h"
 #include "net/packet_framer.h"
+#include "tests/support/raw_mysql_client.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_certs.h"
 #include "tests/support/threaded_mysql_server.h"
@@ -195,6 +196,46 @@ TEST_F(ServerSessionTest, PingInitDbAndUnknownCommands) {
   ASSERT_FALSE(dump);
   EXPECT_EQ(dump.error().code(), error_code::kUnknownCommand);
   expect_served(*client);
+}
+
+// Security review finding 1: a client that sends commands and never reads the answers makes the
+// session stop reading once ServerSession::kMaxPendingReplyBytes wait for it, instead of buffering
+// one answer after the other; once the client reads, the session goes on with the rest.
+TEST_F(ServerSessionTest, AClientThatDoesNotReadItsAnswersIsNotReadEither) {
+  start();
+  auto client = testing::RawMysqlClient::connect(server_->port(), "app", "secret");
+  ASSERT_TRUE(client) << client.error().message();
+  constexpr std::size_t kQueries = 1000;
+  Bytes query{command::kQuery};
+  const std::string sql = "SELECT " + std::string(60'000, 'x');  // echoed back: ~60 KB per answer
+  query.insert(query.end(), sql.begin(), sql.end());
+  Bytes stream;
+  for (std::size_t i = 0; i < kQueries; ++i) {
+    std::uint8_t sequence_id = 0;
+    const Bytes packet = encode_packet(query, sequence_id);
+    stream.insert(stream.end(), packet.begin(), packet.end());
+  }
+  auto queries = [&] {
+    std::lock_guard lock(log_->mutex);
+    return log_->queries.size();
+  };
+  auto sent = (*client)->send_some(stream, std::chrono::seconds(1));
+  ASSERT_TRUE(sent) << sent.error().message();
+  EXPECT_LT(*sent, stream.size()) << "the session kept reading commands whose answers nobody read";
+  EXPECT_LT(queries(), kQueries);
+  std::size_t offset = *sent;
+  std::size_t eofs = 0;  // two per answer: after the columns and after the row (no DEPRECATE_EOF)
+  while (eofs < 2 * kQueries) {
+    if (offset < stream.size()) {
+      auto more = (*client)->send_some(ByteView(stream).subspan(offset), std::chrono::milliseconds(0));
+      ASSERT_TRUE(more) << more.error().message();
+      offset += *more;
+    }
+    auto packet = (*client)->read_packet();
+    ASSERT_TRUE(packet) << packet.error().message() << " after " << eofs / 2 << " answers";
+    if (testing::is_eof_packet(*packet)) ++eofs;
+  }
+  EXPECT_EQ(queries(), kQueries);
 }
 
 TEST_F(ServerSessionTest, ResultSetsWithAndWithoutDeprecateEof) {

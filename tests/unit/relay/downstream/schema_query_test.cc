@@ -26,7 +26,7 @@ TEST(SchemaQuery, ZongjisPreparedColumnsQueryIsRecognizedWithItsPlaceholders) {
   auto query = recognize_schema_query(sql, "");
   ASSERT_TRUE(query) << query.error().message();
   EXPECT_EQ(query->parameter_count(), 2u);
-  auto bound = bind_schema_query(*query, {sql_string_literal("sbtest"), sql_string_literal("cdc")});
+  auto bound = bind_schema_query(*query, {*sql_string_literal("sbtest"), *sql_string_literal("cdc")});
   ASSERT_TRUE(bound);
   EXPECT_EQ(
       *bound,
@@ -129,7 +129,9 @@ TEST(SchemaQuery, ParametersStayInsideTheirLiteral) {
   const std::vector<std::string> hostiles = {
       "x' OR 1=1 -- ", "x\\' UNION SELECT 1 #", std::string("a\0b';", 5), "\\", "'", "x\x1a\n\r"};
   for (const std::string& hostile : hostiles) {
-    auto bound = bind_schema_query(*query, {sql_string_literal(hostile)});
+    auto literal = sql_string_literal(hostile);
+    ASSERT_TRUE(literal) << literal.error().message();
+    auto bound = bind_schema_query(*query, {*literal});
     ASSERT_TRUE(bound);
     // The bound text reads back as the same statement with one string literal.
     auto again = recognize_schema_query(*bound, "");
@@ -137,7 +139,69 @@ TEST(SchemaQuery, ParametersStayInsideTheirLiteral) {
     EXPECT_EQ(again->parameter_count(), 0u);
     EXPECT_EQ(again->pieces[0], *bound);
   }
-  EXPECT_EQ(sql_string_literal(std::string_view("a'b\\c\0", 6)), "'a\\'b\\\\c\\0'");
+  EXPECT_EQ(*sql_string_literal(std::string_view("a'b\\c\0", 6)), "'a\\'b\\\\c\\0'");
+}
+
+// Security review finding 2: at most one JOIN, and only on column equalities between the two tables
+// or USING: no cartesian products of information_schema tables on the source.
+TEST(SchemaQuery, JoinsNeedAConditionBetweenTheirTables) {
+  EXPECT_EQ(
+      rendered("SELECT t.TABLE_NAME FROM information_schema.TABLES t LEFT JOIN information_schema.COLUMNS c "
+               "USING (TABLE_SCHEMA, TABLE_NAME) WHERE t.TABLE_SCHEMA = 'd'"),
+      "SELECT `t`.`TABLE_NAME` FROM `information_schema`.`TABLES` `t` LEFT JOIN "
+      "`information_schema`.`COLUMNS` `c` USING ( `TABLE_SCHEMA` , `TABLE_NAME` ) WHERE "
+      "`t`.`TABLE_SCHEMA` = 'd'");
+  EXPECT_TRUE(recognize_schema_query(
+      "SELECT t.TABLE_NAME FROM information_schema.TABLES t JOIN information_schema.COLUMNS c ON "
+      "c.TABLE_SCHEMA = t.TABLE_SCHEMA AND c.TABLE_NAME = t.TABLE_NAME ORDER BY t.TABLE_NAME",
+      ""));
+  for (std::string_view sql : {
+           "SELECT a.TABLE_NAME FROM information_schema.TABLES a JOIN information_schema.TABLES b",
+           "SELECT a.TABLE_NAME FROM information_schema.TABLES a JOIN information_schema.TABLES b WHERE 1",
+           "SELECT a.TABLE_NAME FROM information_schema.TABLES a CROSS JOIN information_schema.TABLES b",
+           "SELECT a.TABLE_NAME FROM information_schema.TABLES a JOIN information_schema.TABLES b ON 1 = 1",
+           "SELECT a.TABLE_NAME FROM information_schema.TABLES a JOIN information_schema.TABLES b ON "
+           "a.TABLE_NAME = a.TABLE_NAME",
+           "SELECT a.TABLE_NAME FROM information_schema.TABLES a JOIN information_schema.TABLES b ON "
+           "a.TABLE_NAME = b.TABLE_NAME OR 1 = 1",
+           "SELECT a.TABLE_NAME FROM information_schema.TABLES a JOIN information_schema.TABLES b ON "
+           "a.TABLE_NAME <> b.TABLE_NAME",
+           "SELECT a.TABLE_NAME FROM information_schema.TABLES a JOIN information_schema.TABLES b USING ()",
+           "SELECT a.TABLE_NAME FROM information_schema.TABLES a JOIN information_schema.COLUMNS b ON "
+           "a.TABLE_NAME = b.TABLE_NAME JOIN information_schema.STATISTICS c ON c.TABLE_NAME = b.TABLE_NAME",
+       }) {
+    auto query = recognize_schema_query(sql, "d");
+    EXPECT_FALSE(query) << sql << " was accepted";
+    if (!query) {
+      EXPECT_EQ(query.error().code(), 1235) << sql;
+    }
+  }
+}
+
+// Security review finding 3: what is forwarded is UTF-8 (the forwarding connection is utf8mb4), so
+// no multi-byte character can swallow an escaping backslash.
+TEST(SchemaQuery, TextThatIsNotUtf8IsRefused) {
+  EXPECT_TRUE(is_valid_utf8("plain \xc3\xa9t\xc3\xa9 \xf0\x9f\x98\x80"));
+  for (std::string_view bad :
+       {std::string_view("\xbf'"), std::string_view("\xc0\xa7"), std::string_view("\xe0\x80\xaf"),
+        std::string_view("\xed\xa0\x80"), std::string_view("\xf4\x90\x80\x80"), std::string_view("\xc3"),
+        std::string_view("\xf8\x88\x80\x80\x80")})
+    EXPECT_FALSE(is_valid_utf8(bad)) << bad.size();
+  // A GBK-style 0xbf 0x5c (which a GBK connection reads as one character) is not UTF-8 at all.
+  auto literal = sql_string_literal("\xbf\\' OR 1=1 -- ");
+  ASSERT_FALSE(literal);
+  EXPECT_EQ(literal.error().code(), 1300);
+  auto statement = recognize_schema_query(
+      "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_NAME = '\xbf\\' OR 1=1", "");
+  ASSERT_FALSE(statement);
+  EXPECT_EQ(statement.error().code(), 1300);
+  auto name = recognize_schema_query("SELECT `\xff` FROM information_schema.TABLES", "");
+  ASSERT_FALSE(name);
+  EXPECT_EQ(name.error().code(), 1300);
+  auto database = recognize_schema_query("SHOW TABLES", "db\xc0");
+  ASSERT_FALSE(database);
+  EXPECT_EQ(database.error().code(), 1300);
+  EXPECT_TRUE(sql_string_literal("\xc3\xa9'"));
 }
 
 TEST(SchemaQuery, PlaceholdersAndLengthAreBounded) {
