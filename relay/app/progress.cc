@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <ostream>
 
 #include <fmt/format.h>
@@ -38,7 +39,7 @@ std::string format_progress(std::uint64_t done, std::uint64_t total, std::chrono
   const double rate = static_cast<double>(done) * 1000.0 / static_cast<double>(elapsed.count());
   text += fmt::format(", {}/s", bytes_text(rate));
   if (total > 0 && rate > 0 && done < total) {
-    const auto left = static_cast<std::uint64_t>(static_cast<double>(total - done) / rate + 0.5);
+    const auto left = static_cast<std::uint64_t>(std::llround(static_cast<double>(total - done) / rate));
     text += fmt::format(", {} left", seconds_text(left));
   }
   return text;

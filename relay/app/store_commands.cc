@@ -149,7 +149,7 @@ int run_import(const ImportCommandOptions& options, std::ostream& out, std::ostr
   std::uint64_t file_bytes = 0;
   for (const std::string& path : options.files) {
     const auto size = std::filesystem::file_size(path, ec);
-    if (!ec) file_bytes += size;
+    if (!ec && size > 4) file_bytes += size - 4;  // the events, without the magic
   }
   // Each file is read twice: checked, then written.
   ProgressMeter progress(
