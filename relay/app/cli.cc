@@ -27,11 +27,24 @@ struct CommandLine {
   AzureCommandOptions azure;
 };
 
+// --quiet, and the hidden --progress-interval-ms that tests shorten.
+void add_progress_options(CLI::App& command, bool& quiet, int& interval_ms) {
+  command.add_flag("--quiet", quiet,
+                   "Print no progress (bytes done, rate, time left) on a terminal's stderr");
+  command.add_option("--progress-interval-ms", interval_ms, "How often progress is redrawn")
+      ->check(CLI::Range(0, 60'000))
+      ->group("");
+}
+
 CLI::App* add_run_command(CLI::App& app, CommandLine& line) {
   CLI::App* run = app.add_subcommand("run", "Run the relay in the foreground until SIGTERM or SIGINT");
   run->add_option("--config", line.config_path, "The configuration file (TOML)")->required();
   run->add_option("--log-level", line.daemon.log_level,
                   "Override [log] level: trace, debug, info, warn, error, critical or off");
+  run->add_option("--log-format", line.daemon.log_format,
+                  "Override [log] format: text, or json (one JSON object per line: time, level, component, "
+                  "message)")
+      ->check(CLI::IsMember({"text", "json"}));
   run->add_flag("--allow-insecure-config", line.daemon.allow_insecure_config,
                 "Start even though the configuration file holds plain-text passwords and others may read it");
   return run;
@@ -69,6 +82,7 @@ CLI::App* add_export_command(CLI::App& app, CommandLine& line) {
   export_files->add_option("--out", options.out_dir, "The directory to write the files into")->required();
   export_files->add_option("--file", options.files, "Export only this file (repeatable)");
   export_files->add_flag("--overwrite", options.overwrite, "Replace files that exist in --out");
+  add_progress_options(*export_files, options.quiet, options.progress_interval_ms);
   return export_files;
 }
 
@@ -96,6 +110,7 @@ CLI::App* add_import_command(CLI::App& app, CommandLine& line) {
       "continuity and checksums; the relay must be stopped");
   import->add_option("--config", line.import.config_path, "The configuration file (TOML)")->required();
   import->add_option("binlogs", line.import.files, "Binlog files, oldest first")->required();
+  add_progress_options(*import, line.import.quiet, line.import.progress_interval_ms);
   return import;
 }
 

@@ -32,6 +32,8 @@ struct ExportCommandOptions {
   std::vector<std::string> files;  // empty: every stored file
   std::string out_dir;
   bool overwrite = false;
+  bool quiet = false;               // no progress on stderr (progress.h)
+  int progress_interval_ms = 1000;  // hidden --progress-interval-ms, for tests
 };
 // Writes stored files as binlog files into out_dir (binlog_export.h), one line per file. Refuses
 // to replace existing files unless `overwrite`. 0, or 1 when any file failed.
@@ -49,7 +51,9 @@ int run_check(const CheckCommandOptions& options, std::ostream& out, std::ostrea
 
 struct ImportCommandOptions {
   std::string config_path;
-  std::vector<std::string> files;  // oldest first
+  std::vector<std::string> files;   // oldest first
+  bool quiet = false;               // no progress on stderr (progress.h)
+  int progress_interval_ms = 1000;  // hidden --progress-interval-ms, for tests
 };
 // Seeds the store of [storage] data_dir from binlog files (binlog_import.h), one line per file. The
 // relay must not be running (one writer per store). 0, 1 on errors, 2 when the configuration does

@@ -84,8 +84,9 @@ class Daemon {
 
  private:
   Status start() {
-    LogSettings log{config_.log.level, config_.log.file};
+    LogSettings log{config_.log.level, config_.log.file, config_.log.format};
     if (!options_.log_level.empty()) log.level = options_.log_level;
+    if (!options_.log_format.empty()) log.format = options_.log_format;
     BRELAY_TRY(configure_logging(log));
     spdlog::info("binlog-relay starting with {}", config_.path);
     warn_about_hygiene();
@@ -290,8 +291,9 @@ class Daemon {
 
   void reload() {
     notify_systemd("RELOADING=1");
-    LogSettings log{config_.log.level, config_.log.file};
+    LogSettings log{config_.log.level, config_.log.file, config_.log.format};
     if (!options_.log_level.empty()) log.level = options_.log_level;
+    if (!options_.log_format.empty()) log.format = options_.log_format;
     if (auto reopened = configure_logging(log); !reopened) {
       spdlog::error("SIGHUP: could not reopen the log: {}", reopened.error().message());
     }

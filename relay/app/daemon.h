@@ -13,7 +13,8 @@
 namespace brelay::relay {
 
 struct DaemonOptions {
-  std::string log_level;  // overrides [log] level when not empty (--log-level)
+  std::string log_level;   // overrides [log] level when not empty (--log-level)
+  std::string log_format;  // overrides [log] format when not empty (--log-format: text or json)
   // --allow-insecure-config: the CLI let a configuration file that leaks plain-text secrets
   // through (config_access.h); the daemon logs a warning about it.
   bool allow_insecure_config = false;

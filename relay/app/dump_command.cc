@@ -1,10 +1,12 @@
 // `binlog-relay dump` and `binlog-relay export`: stored binlogs out of a store opened read-only.
+#include <algorithm>
 #include <filesystem>
 #include <ostream>
 
 #include <fmt/format.h>
 
 #include "relay/app/commands.h"
+#include "relay/app/progress.h"
 #include "relay/tools/binlog_dump.h"
 #include "relay/tools/binlog_export.h"
 #include "storage/binlog_store.h"
@@ -20,6 +22,17 @@ Result<std::unique_ptr<storage::BinlogStore>> open_read_only(const std::string& 
   storage::StoreOptions options;
   options.read_only = true;
   return storage::BinlogStore::open(data_dir, options);
+}
+
+// What exporting `names` reads: their stored bytes (0 when the list cannot be read).
+std::uint64_t stored_bytes(storage::BinlogStore& store, const std::vector<std::string>& names) {
+  auto files = store.list_files();
+  if (!files) return 0;
+  std::uint64_t total = 0;
+  for (const storage::FileInfo& file : *files) {
+    if (std::find(names.begin(), names.end(), file.name) != names.end()) total += file.stored_bytes();
+  }
+  return total;
 }
 
 }  // namespace
@@ -73,21 +86,28 @@ int run_export(const ExportCommandOptions& options, std::ostream& out, std::ostr
     err << fmt::format("binlog-relay export: cannot create {}: {}\n", options.out_dir, ec.message());
     return 1;
   }
+  ProgressMeter progress(
+      err, "export: ", stored_bytes(**store, names),
+      {progress_wanted(options.quiet), std::chrono::milliseconds(options.progress_interval_ms)});
   int status = 0;
   for (const std::string& name : names) {
     if (name.find('/') != std::string::npos || name == "." || name == "..") {
+      progress.break_line();
       err << fmt::format("binlog-relay export: {} is not a plain file name; skipped\n", name);
       status = 1;
       continue;
     }
     const std::string path = (std::filesystem::path(options.out_dir) / name).string();
     if (!options.overwrite && std::filesystem::exists(path)) {
+      progress.break_line();
       err << fmt::format("binlog-relay export: {} exists; not replaced (use --overwrite)\n", path);
       status = 1;
       continue;
     }
-    auto exported = export_file(**store, name, path);
+    auto exported =
+        export_file(**store, name, path, [&progress](std::uint64_t bytes) { progress.add(bytes); });
     if (!exported) {
+      progress.break_line();
       err << "binlog-relay export: " << exported.error().message() << "\n";
       status = 1;
       continue;
@@ -98,6 +118,7 @@ int run_export(const ExportCommandOptions& options, std::ostream& out, std::ostr
                                                 "events (offsets differ from the source's)"
                                               : ""));
   }
+  progress.finish();
   return status;
 }
 

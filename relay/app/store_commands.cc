@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "relay/app/commands.h"
+#include "relay/app/progress.h"
 #include "relay/core/config.h"
 #include "relay/core/config_to_layers.h"
 #include "relay/http/relay_status.h"
@@ -145,7 +146,19 @@ int run_import(const ImportCommandOptions& options, std::ostream& out, std::ostr
         << " (stop the relay first: only one process may write the store)\n";
     return 1;
   }
-  auto report = import_files(**store, options.files);
+  std::uint64_t file_bytes = 0;
+  for (const std::string& path : options.files) {
+    const auto size = std::filesystem::file_size(path, ec);
+    if (!ec && size > 4) file_bytes += size - 4;  // the events, without the magic
+  }
+  // Each file is read twice: checked, then written.
+  ProgressMeter progress(
+      err, "import: ", 2 * file_bytes,
+      {progress_wanted(options.quiet), std::chrono::milliseconds(options.progress_interval_ms)});
+  ImportOptions import_options;
+  import_options.on_bytes = [&progress](std::uint64_t bytes) { progress.add(bytes); };
+  auto report = import_files(**store, options.files, import_options);
+  progress.finish();
   if (!report) {
     err << "binlog-relay import: " << report.error().message() << "\n";
     return 1;

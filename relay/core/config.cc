@@ -18,6 +18,8 @@ namespace {
 
 constexpr std::uint32_t kMaxServerId = 4294967295u;
 
+thread_local ConfigKeyRecorder* active_key_recorder = nullptr;
+
 std::string lower(std::string_view s) {
   std::string out(s);
   std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -45,7 +47,10 @@ class SectionReader {
                 const std::filesystem::path& base_dir)
       : table_(table), section_(std::move(section)), path_(path), base_dir_(base_dir) {}
 
-  bool has(std::string_view key) const { return table_.contains(key); }
+  bool has(std::string_view key) const {
+    if (active_key_recorder != nullptr) active_key_recorder->note(section_ + "." + std::string(key));
+    return table_.contains(key);
+  }
 
   Error error(std::string_view key, std::string_view message) const {
     const toml::node* node = table_.get(key);
@@ -173,6 +178,7 @@ class SectionReader {
 
  private:
   const toml::node* use(std::string_view key) {
+    if (active_key_recorder != nullptr) active_key_recorder->note(section_ + "." + std::string(key));
     used_.insert(std::string(key));
     return table_.get(key);
   }
@@ -467,6 +473,9 @@ Status read_log(SectionReader& r, LogConfig& log) {
         fmt::format("'{}' is not a level: use trace, debug, info, warn, error, critical or off", log.level));
   }
   BRELAY_TRY(r.get_path("file", log.file));
+  BRELAY_TRY(r.get("format", log.format));
+  if (log.format != "text" && log.format != "json")
+    return r.error("format", fmt::format("'{}' is not a log format: use \"text\" or \"json\"", log.format));
   return r.finish();
 }
 
@@ -638,6 +647,14 @@ Result<net::HostPort> parse_listen_address(std::string_view text) {
       return make_error("'{}' is not an address: write \"host:port\" (IPv6 as \"[::1]:3306\")", text);
   }
   return make_error("'{}' is not an address: write \"host:port\" with a port from 1 to 65535", text);
+}
+
+ConfigKeyRecorder::ConfigKeyRecorder() : previous_(active_key_recorder) {
+  active_key_recorder = this;
+}
+
+ConfigKeyRecorder::~ConfigKeyRecorder() {
+  active_key_recorder = previous_;
 }
 
 std::string_view to_string(Role role) {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -84,8 +85,9 @@ struct MetricsConfig {
 };
 
 struct LogConfig {
-  std::string level = "info";  // trace | debug | info | warn | error | critical | off
-  std::string file;            // "" = stderr; SIGHUP reopens it
+  std::string level = "info";   // trace | debug | info | warn | error | critical | off
+  std::string file;             // "" = stderr; SIGHUP reopens it
+  std::string format = "text";  // text | json (one JSON object per line)
 };
 
 struct Config {
@@ -117,5 +119,22 @@ Result<std::uint64_t> parse_size(std::string_view text);
 Result<net::HostPort> parse_listen_address(std::string_view text);
 
 std::string_view to_string(Role role);
+
+// For tests (the man page test): while one lives, parse_config() and load_config() on this thread
+// record every key they look up as "section.key" ("users.name" for [[users]]), whether or not the
+// file has it. Not thread-safe across threads; nests.
+class ConfigKeyRecorder {
+ public:
+  ConfigKeyRecorder();
+  ~ConfigKeyRecorder();
+  ConfigKeyRecorder(const ConfigKeyRecorder&) = delete;
+  ConfigKeyRecorder& operator=(const ConfigKeyRecorder&) = delete;
+  const std::set<std::string>& keys() const { return keys_; }
+  void note(std::string key) { keys_.insert(std::move(key)); }
+
+ private:
+  std::set<std::string> keys_;
+  ConfigKeyRecorder* previous_;
+};
 
 }  // namespace brelay::relay

@@ -14,7 +14,8 @@ namespace {
 constexpr std::size_t kReadBytes = std::size_t{1} << 20;
 
 Result<ExportedFile> write_file(storage::BinlogStore& store, const storage::FileInfo& info,
-                                const std::string& partial_path, const std::string& path) {
+                                const std::string& partial_path, const std::string& path,
+                                const std::function<void(std::uint64_t)>& on_bytes) {
   BRELAY_ASSIGN_OR_RETURN(storage::StoreReader reader, storage::StoreReader::open(store));
   BRELAY_TRY(reader.seek(info.name, info.first_position));
   BRELAY_ASSIGN_OR_RETURN(binlog::BinlogFileWriter writer, binlog::BinlogFileWriter::create(partial_path));
@@ -39,6 +40,7 @@ Result<ExportedFile> write_file(storage::BinlogStore& store, const storage::File
     }
     reader.consume(batch.bytes);
     reader.release();
+    if (on_bytes) on_bytes(batch.bytes);
     if (batch.at_durable_end) break;
   }
   reader.release();
@@ -50,13 +52,14 @@ Result<ExportedFile> write_file(storage::BinlogStore& store, const storage::File
 }  // namespace
 
 Result<ExportedFile> export_file(storage::BinlogStore& store, std::string_view file_name,
-                                 const std::string& path) {
+                                 const std::string& path,
+                                 const std::function<void(std::uint64_t)>& on_bytes) {
   BRELAY_ASSIGN_OR_RETURN(std::optional<storage::FileInfo> info, store.find_file(file_name));
   if (!info)
     return make_error("{} is not stored in {}: see `binlog-relay dump` for what is", file_name,
                       store.directory());
   const std::string partial_path = path + ".partial";
-  auto exported = write_file(store, *info, partial_path, path);
+  auto exported = write_file(store, *info, partial_path, path, on_bytes);
   if (!exported) {
     std::remove(partial_path.c_str());
     return std::move(exported).error();

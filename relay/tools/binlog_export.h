@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -30,7 +31,9 @@ struct ExportedFile {
 // so `path` never holds half a file; an existing `path` is replaced). Errors: the file is not
 // stored, a stored event fails its CRC32 check or cannot be read (the error names the file and the
 // event's position; nothing is written to `path`), or I/O errors naming the path.
+// `on_bytes`, when set, is told the stored bytes of each batch written (progress output).
 Result<ExportedFile> export_file(storage::BinlogStore& store, std::string_view file_name,
-                                 const std::string& path);
+                                 const std::string& path,
+                                 const std::function<void(std::uint64_t bytes)>& on_bytes = {});
 
 }  // namespace brelay::relay

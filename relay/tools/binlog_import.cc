@@ -74,6 +74,9 @@ class FileImporter {
                ImportReport& report, Observed& observed)
       : store_(store), writer_(writer), progress_(progress), report_(report), observed_(observed) {}
 
+  // Told the size of each event read (ImportOptions::on_bytes); may be empty.
+  void set_on_bytes(std::function<void(std::uint64_t)> on_bytes) { on_bytes_ = std::move(on_bytes); }
+
   Result<std::string> import(const std::string& path, const std::string& expected_name) {
     const std::string name = std::filesystem::path(path).filename().string();
     BRELAY_TRY(check_new_file(path, name, expected_name));
@@ -215,6 +218,7 @@ class FileImporter {
     if (boundary.ends_transaction) ++report_.transactions;
     ++report_.events;
     report_.bytes += event.size();
+    if (on_bytes_) on_bytes_(event.size());
     if (writer_ == nullptr) return {};
     batch_.append(append);
     if (batch_.byte_size() >= kBatchBytes) BRELAY_TRY(flush());
@@ -249,6 +253,7 @@ class FileImporter {
   binlog::ChecksumAlgorithm algorithm_ = binlog::ChecksumAlgorithm::kUndefined;
   binlog::TransactionBoundaryTracker tracker_;
   storage::WriteBatch batch_;
+  std::function<void(std::uint64_t)> on_bytes_;
 };
 
 SourceIdentity derive_identity(const Observed& observed) {
@@ -288,10 +293,12 @@ Result<std::string> expected_first_file(storage::BinlogStore& store, const std::
 }
 
 // Reads and checks every file (and that the first continues the store) without writing anything.
-Status check_all(storage::BinlogStore& store, const std::vector<std::string>& paths) {
+Status check_all(storage::BinlogStore& store, const std::vector<std::string>& paths,
+                 const ImportOptions& options) {
   ImportReport report;
   Observed observed;
   FileImporter checker(store, nullptr, nullptr, report, observed);
+  checker.set_on_bytes(options.on_bytes);
   // A file the store already holds gets FileImporter's own message; any other first file must be
   // the one the store's newest file hands over to.
   const std::string first_name = std::filesystem::path(paths.front()).filename().string();
@@ -321,7 +328,7 @@ Status check_all(storage::BinlogStore& store, const std::vector<std::string>& pa
 Result<ImportReport> import_files(storage::BinlogStore& store, const std::vector<std::string>& paths,
                                   const ImportOptions& options) {
   if (paths.empty()) return make_error("no binlog files to import");
-  BRELAY_TRY(check_all(store, paths));
+  BRELAY_TRY(check_all(store, paths, options));
   auto progress = std::make_shared<WriterProgress>();
   BRELAY_ASSIGN_OR_RETURN(
       auto writer,
@@ -329,6 +336,7 @@ Result<ImportReport> import_files(storage::BinlogStore& store, const std::vector
   ImportReport report;
   Observed observed;
   FileImporter importer(store, writer.get(), progress.get(), report, observed);
+  importer.set_on_bytes(options.on_bytes);
   std::string expected;
   for (const std::string& path : paths) {
     auto rotates_to = importer.import(path, expected);

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,6 +32,9 @@ struct ImportOptions {
   bool record_source_identity = true;
   bool replace_source_identity = false;
   storage::StoreWriter::Options writer;
+  // Called on the calling thread with the size of each event read (progress output). Every file
+  // is read twice, checked and then written, so the sizes add up to twice the files' sizes.
+  std::function<void(std::uint64_t bytes)> on_bytes;
 };
 
 struct ImportedFile {
