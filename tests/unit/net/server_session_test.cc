@@ -21,6 +21,7 @@
 #include "net/mysql_constants.h"
 #include "net/mysql_server.h"
 #include "net/packet_framer.h"
+#include "tests/support/raw_mysql_client.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_certs.h"
 #include "tests/support/threaded_mysql_server.h"
@@ -586,6 +587,26 @@ TEST_F(ConnectionLimitsTest, FailedLoginsBlockTheAddressUntilFlushHosts) {
   const std::vector<std::string> expected = {"bad_password", "bad_password", "unknown_account",
                                              "bad_password", "blocked",      "blocked"};
   EXPECT_EQ(reasons(), expected);
+}
+
+// A table full of blocked addresses forgets none of them: a new address is refused (1129) rather
+// than counted in a blocked one's place, until FLUSH HOSTS.
+TEST_F(ConnectionLimitsTest, ATableFullOfBlockedAddressesRefusesNewOnesInsteadOfForgetting) {
+  ServerSettings settings;
+  settings.max_connect_errors = 1;
+  settings.connect_error_capacity = 1;
+  start_with(settings);
+  auto attacker = testing::RawMysqlClient::connect(server_->port(), "app", "wrong", "127.0.0.2");
+  ASSERT_FALSE(attacker);
+  EXPECT_EQ(attacker.error().code(), error_code::kAccessDenied) << attacker.error().message();
+  for (const char* from : {"127.0.0.3", "127.0.0.2"}) {
+    auto refused = testing::RawMysqlClient::connect(server_->port(), "app", "secret", from);
+    ASSERT_FALSE(refused) << from;
+    EXPECT_EQ(refused.error().code(), error_code::kHostIsBlocked)
+        << from << ": " << refused.error().message();
+  }
+  EXPECT_EQ(server_->call([](MySqlServer& server) { return server.flush_hosts(); }), 1u);
+  EXPECT_TRUE(testing::RawMysqlClient::connect(server_->port(), "app", "secret", "127.0.0.3"));
 }
 
 // Wrong passwords for one account spend its budget whatever the address: then even the right
