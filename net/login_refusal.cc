@@ -11,6 +11,7 @@ std::string_view login_refusal_name(LoginRefusal reason) {
     case LoginRefusal::kBlocked: return "blocked";
     case LoginRefusal::kMalformed: return "malformed";
     case LoginRefusal::kTimeout: return "timeout";
+    case LoginRefusal::kAccountThrottled: return "account_throttled";
     case LoginRefusal::kMaxConnections: return "max_connections";
     case LoginRefusal::kMaxUserConnections: return "max_user_connections";
     case LoginRefusal::kUnauthenticatedLimit: return "unauthenticated_limit";

@@ -8,7 +8,7 @@
 
 namespace brelay::net {
 
-// Why a login failed (the first seven: authentication failures, counted per address except
+// Why a login failed (the first eight: authentication failures, counted per address except
 // kBlocked) or was refused by a connection limit.
 enum class LoginRefusal {
   kBadPassword,           // a known account, a wrong password
@@ -18,6 +18,7 @@ enum class LoginRefusal {
   kBlocked,               // the address has too many failures (ERR 1129)
   kMalformed,             // packets that are not a login (bad handshake, out of order, too large)
   kTimeout,               // no login within the handshake timeout
+  kAccountThrottled,      // the account's failure budget is spent (answered as unknown)
   kMaxConnections,        // ERR 1040 after the password was checked
   kMaxUserConnections,    // ERR 1226
   kUnauthenticatedLimit,  // a handshake ended to make room for a new connection

@@ -19,7 +19,8 @@ MySqlServer::MySqlServer(EventLoop& loop, ServerSettings settings, SessionHandle
       settings_(std::move(settings)),
       handler_factory_(std::move(handler_factory)),
       next_id_(settings_.first_connection_id == 0 ? 1 : settings_.first_connection_id),
-      connect_errors_(settings_.max_connect_errors, settings_.connect_error_capacity) {}
+      connect_errors_(settings_.max_connect_errors, settings_.connect_error_capacity),
+      account_failures_(settings_.account_failure_burst, settings_.account_failure_refill) {}
 
 MySqlServer::~MySqlServer() {
   listeners_.clear();
@@ -50,7 +51,8 @@ std::uint32_t MySqlServer::next_connection_id() {
 
 void MySqlServer::accept(std::unique_ptr<TcpConnection> connection) {
   const std::string host = connection->peer_host();
-  if (connect_errors_.blocked(host)) {
+  // A group the table cannot count (it is full of blocked groups) is refused as a blocked one.
+  if (connect_errors_.blocked(host) || !connect_errors_.admits(host)) {
     report(LoginRefusal::kBlocked, "", host);
     refuse(std::move(connection), host_blocked_error(canonical_ip(host)));
     return;
@@ -80,14 +82,15 @@ void MySqlServer::accept(std::unique_ptr<TcpConnection> connection) {
 void MySqlServer::make_room_for_handshake() {
   const std::size_t limit = std::max<std::size_t>(settings_.max_unauthenticated, 1);
   if (unauthenticated_count() < limit) return;  // closing ones included: room without looking
-  // Handshakes still going (not closing), per address; the victim is the oldest of the address
-  // holding the most, so that one address's burst never pushes out another's client.
+  // Handshakes still going (not closing), per address group (IPv6 /64: ConnectErrorTable's); the
+  // victim is the oldest of the group holding the most, so that one group's burst, from however
+  // many of its addresses, never pushes out another's client.
   std::unordered_map<std::string, std::size_t> per_address;
   std::size_t pending = 0;
   for (const auto& [id, session] : sessions_) {
     if (session->counted_ || session->closing()) continue;
     ++pending;
-    ++per_address[canonical_ip(session->peer_host())];
+    ++per_address[address_group(session->peer_host())];
   }
   if (pending < limit) return;
   std::string busiest;
@@ -100,7 +103,7 @@ void MySqlServer::make_room_for_handshake() {
   }
   ServerSession* victim = nullptr;
   for (const auto& [id, session] : sessions_) {
-    if (session->counted_ || session->closing() || canonical_ip(session->peer_host()) != busiest) continue;
+    if (session->counted_ || session->closing() || address_group(session->peer_host()) != busiest) continue;
     if (victim == nullptr || session->accept_sequence_ < victim->accept_sequence_) victim = session.get();
   }
   if (victim == nullptr) return;
@@ -127,6 +130,8 @@ std::chrono::milliseconds MySqlServer::login_failed(LoginRefusal reason, std::st
   std::chrono::milliseconds delay{0};
   if (is_auth_failure(reason) && reason != LoginRefusal::kBlocked)
     delay = connect_errors_.record_failure(address);
+  if (reason == LoginRefusal::kBadPassword)
+    account_failures_.record_failure(user, AccountFailureBudget::Clock::now());
   report(reason, user, address);
   return delay;
 }
@@ -140,6 +145,7 @@ ErrPacket MySqlServer::host_blocked_error(std::string_view address) {
 
 std::optional<ErrPacket> MySqlServer::admit_login(ServerSession& session, const Account& account) {
   connect_errors_.record_success(session.peer_host());
+  account_failures_.record_success(session.user(), session.peer_host());
   const std::size_t allowed = settings_.max_connections + (account.reserved_connection ? 1 : 0);
   if (authenticated_ >= allowed) {
     report(LoginRefusal::kMaxConnections, session.user(), session.peer_host());

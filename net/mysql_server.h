@@ -10,9 +10,13 @@
 //   handshake_timeout: when they are all taken, a new connection takes the place of the oldest
 //   handshake of the address holding the most, so a burst of silent connections never keeps
 //   another client (a replica) from logging in.
-// - failed logins per address (ConnectErrorTable): the answer to a failed password is held back
-//   for a growing delay (a timer; sessions meanwhile wait without reading), and an address with
-//   max_connect_errors failures in a row gets ERR 1129 until flush_hosts() or a success resets it.
+// - failed logins per address group (ConnectErrorTable: IPv4 address, IPv6 /64): the answer to a
+//   failed password is held back for a growing delay (a timer; sessions meanwhile wait without
+//   reading), and a group with max_connect_errors failures in a row gets ERR 1129 until
+//   flush_hosts() or a success resets it; blocked groups are never forgotten to make room (when the
+//   table holds nothing else, new groups get ERR 1129 too).
+// - failed passwords per account (AccountFailureBudget): with the account's budget spent, logins
+//   to it from groups that never logged in to it are answered as for an unknown account.
 // Every refused or failed login is reported to on_login_refused (for logs and metrics).
 //
 // Settings that change at run time (set_*) apply to sessions that start afterwards; sessions keep
@@ -60,8 +64,10 @@ struct ServerSettings {
   std::size_t max_connections = 151;          // logged-in sessions (one more for reserved_connection)
   std::size_t max_unauthenticated = 64;       // sessions still in the handshake
   std::uint64_t max_connect_errors = 100;     // failed logins in a row before an address is blocked
-  std::size_t connect_error_capacity = ConnectErrorTable::kDefaultCapacity;  // addresses remembered
-  LoginRefusalObserver on_login_refused;                                     // may be empty
+  std::size_t connect_error_capacity = ConnectErrorTable::kDefaultCapacity;   // addresses remembered
+  std::uint64_t account_failure_burst = AccountFailureBudget::kDefaultBurst;  // wrong passwords per account
+  std::chrono::milliseconds account_failure_refill = AccountFailureBudget::kDefaultRefill;  // one given back
+  LoginRefusalObserver on_login_refused;                                                    // may be empty
   std::uint32_t first_connection_id = 1;
   std::uint8_t charset = charset::kUtf8mb4GeneralCi;
 };
@@ -97,7 +103,10 @@ class MySqlServer {
   std::size_t unauthenticated_count() const { return sessions_.size() - authenticated_; }
 
   // FLUSH HOSTS: forgets every address's failed logins (unblocks them). Returns how many were blocked.
-  std::size_t flush_hosts() { return connect_errors_.flush(); }
+  std::size_t flush_hosts() {
+    account_failures_.flush();
+    return connect_errors_.flush();
+  }
   const ConnectErrorTable& connect_errors() const { return connect_errors_; }
 
   // Stops listening and closes every session (their handlers hear on_closed()).
@@ -116,6 +125,9 @@ class MySqlServer {
   std::chrono::milliseconds login_failed(LoginRefusal reason, std::string_view user,
                                          std::string_view address);
   bool address_blocked(std::string_view address) const { return connect_errors_.blocked(address); }
+  bool account_login_allowed(std::string_view user, std::string_view address) {
+    return account_failures_.allows(user, address, AccountFailureBudget::Clock::now());
+  }
   static ErrPacket host_blocked_error(std::string_view address);
   std::optional<ErrPacket> admit_login(ServerSession& session, const Account& account);
   void report(LoginRefusal reason, std::string_view user, std::string_view address);
@@ -130,6 +142,7 @@ class MySqlServer {
   std::size_t authenticated_ = 0;                               // sessions_ counted as logged in
   std::unordered_map<std::string, std::size_t> user_sessions_;  // logged-in sessions per account
   ConnectErrorTable connect_errors_;
+  AccountFailureBudget account_failures_;
   std::uint64_t accepted_ = 0;  // connections accepted, to order handshakes by age
   std::shared_ptr<std::size_t> refusing_ = std::make_shared<std::size_t>(0);  // refusals being sent
 };

@@ -1,5 +1,10 @@
 #include "net/server_auth.h"
 
+#include <openssl/rand.h>
+
+#include <random>
+
+#include "net/digests.h"
 #include "net/mysql_handshake.h"
 
 namespace brelay::net {
@@ -7,7 +12,39 @@ namespace {
 
 constexpr std::size_t kCachingSha2ScrambleSize = 32;
 
+// 32 random bytes drawn once per process.
+const Sha256Digest& decoy_secret() {
+  static const Sha256Digest secret = [] {
+    Sha256Digest bytes{};
+    if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
+      std::random_device device;
+      for (auto& byte : bytes)
+        byte = static_cast<std::uint8_t>(device());
+    }
+    return bytes;
+  }();
+  return secret;
+}
+
 }  // namespace
+
+Account decoy_account(std::string_view user) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  const Sha256Digest key = sha256({ByteView(decoy_secret()), as_bytes(user)});
+  std::string password;
+  for (std::uint8_t byte : key) {
+    password.push_back(kHex[byte >> 4]);
+    password.push_back(kHex[byte & 0x0f]);
+  }
+  return Account::from_password(password, "");
+}
+
+ServerAuthExchange::ServerAuthExchange(Params params) : params_(std::move(params)) {
+  if (!params_.account) {
+    params_.account = decoy_account(params_.user);
+    decoy_ = true;
+  }
+}
 
 std::string_view auth_method_name(AuthMethod method) {
   switch (method) {
@@ -31,7 +68,6 @@ AuthStep AuthStep::send_and_continue(Bytes payload) {
 AuthStep ServerAuthExchange::begin(std::string_view client_plugin, ByteView auth_response) {
   if (state_ != State::kStart) return reject_with({error_code::kHandshakeError, "08S01", "Bad handshake"});
   plugin_ = client_plugin.empty() ? kNativePasswordPlugin : std::string(client_plugin);
-  if (!params_.account) return reject(!auth_response.empty());
   const Account& account = *params_.account;
   // A client whose own plugin differs from the one the greeting proposed has no scramble for it
   // (Connector/C drops the greeting's data then) and answers with nothing: restart the exchange
@@ -150,6 +186,7 @@ AuthStep ServerAuthExchange::switch_to(std::string plugin) {
 }
 
 AuthStep ServerAuthExchange::accept(AuthMethod method, std::vector<Bytes> send) {
+  if (decoy_) return reject(true);
   state_ = State::kDone;
   method_ = method;
   AuthStep step;

@@ -15,7 +15,12 @@
 //                                                    caching_sha2_password when that is native and
 //                                                    the account has no native hash; to
 //                                                    mysql_native_password for a native-only account)
-// An unknown user and a wrong password get the same ERR 1045 (28000).
+// An unknown user and a wrong password get the same ERR 1045 (28000), after the same exchange: an
+// unknown user (or one answered as unknown: host not allowed, TLS required, budget spent) goes
+// through a decoy account shaped as a [[users]] password account is (both hashes), whose password
+// is derived from a per-process secret and the user name (so a user's exchanges stay alike from
+// one try to the next) and which never logs in. Accounts configured with one hash only differ
+// from the decoy as they differ from password accounts (which plugin they switch to).
 #pragma once
 
 #include <memory>
@@ -42,6 +47,9 @@ enum class AuthMethod {
 };
 std::string_view auth_method_name(AuthMethod method);
 
+// The decoy account for an unknown `user` (see above): the same for the same user in one process.
+Account decoy_account(std::string_view user);
+
 struct AuthStep {
   enum class Outcome { kContinue, kAccept, kReject };
   std::vector<Bytes> send;  // payloads to send before anything else (AuthSwitchRequest, AuthMoreData)
@@ -63,7 +71,7 @@ class ServerAuthExchange {
     std::string greeting_plugin = kNativePasswordPlugin;
   };
 
-  explicit ServerAuthExchange(Params params) : params_(std::move(params)) {}
+  explicit ServerAuthExchange(Params params);
 
   // The HandshakeResponse's plugin name (empty: pre-plugin client, taken as native) and auth response.
   AuthStep begin(std::string_view client_plugin, ByteView auth_response);
@@ -89,6 +97,7 @@ class ServerAuthExchange {
   AuthStep reject_with(ErrPacket err);
 
   Params params_;
+  bool decoy_ = false;  // params_.account is decoy_account(user): never accepted
   State state_ = State::kStart;
   std::string plugin_;
   AuthMethod method_ = AuthMethod::kNone;

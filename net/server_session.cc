@@ -276,6 +276,11 @@ std::optional<Account> ServerSession::account_for_login() {
     hidden_refusal_ = LoginRefusal::kTlsRequired;
     return std::nullopt;
   }
+  // Too many wrong passwords for this account lately, from addresses it never logged in from.
+  if (!server_.account_login_allowed(user_, channel_.peer_host())) {
+    hidden_refusal_ = LoginRefusal::kAccountThrottled;
+    return std::nullopt;
+  }
   return account;
 }
 

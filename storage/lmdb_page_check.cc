@@ -4,10 +4,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <optional>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "storage/lmdb_txn.h"
@@ -38,6 +40,14 @@ constexpr std::uint64_t kInvalidPage = ~std::uint64_t{0};
 constexpr std::uint64_t kMetaPages = 2;
 constexpr std::size_t kDbRecordSize = 48;  // MDB_db
 constexpr int kMaxDepth = 32;              // LMDB's cursor stack
+// Pages per chunk of the set of pages reached, and page-list entries read at once from an overflow
+// run: memory follows the pages actually read, never a page count the file names.
+constexpr std::uint64_t kSeenChunkPages = 4096;
+constexpr std::uint64_t kPageListBatch = 8192;
+
+// Which tree a page belongs to: only the main tree holds database records (F_SUBDATA), only the
+// free list holds page lists.
+enum class Tree { kFreeList, kMain, kNamed };
 
 std::uint16_t u16(const std::uint8_t* at) {
   std::uint16_t value = 0;
@@ -64,6 +74,22 @@ DbRecord db_record(const std::uint8_t* at) {
   return DbRecord{u16(at + 6), u64(at + 40)};
 }
 
+// The pages reached so far, in chunks allocated as pages in them are reached.
+class PageSet {
+ public:
+  // False when `page` was already in the set.
+  bool insert(std::uint64_t page) {
+    std::vector<bool>& chunk = chunks_[page / kSeenChunkPages];
+    if (chunk.empty()) chunk.resize(kSeenChunkPages, false);
+    if (chunk[page % kSeenChunkPages]) return false;
+    chunk[page % kSeenChunkPages] = true;
+    return true;
+  }
+
+ private:
+  std::unordered_map<std::uint64_t, std::vector<bool>> chunks_;
+};
+
 class PageChecker {
  public:
   PageChecker(int fd, std::string path, std::size_t page_size)
@@ -77,29 +103,36 @@ class PageChecker {
     return make_error_code(MDB_CORRUPTED, "the store's index {} is damaged: page {} ({}) {}; {}", path_, page,
                            database_, what, damaged_index_advice());
   }
-  Status read(std::uint64_t page, std::size_t pages, std::vector<std::uint8_t>& out) const;
-  Status check_tree(const DbRecord& db, std::string_view name, bool free_list);
-  Status check_page(std::uint64_t page, int depth, const DbRecord& db, bool free_list);
-  Status check_leaf_node(std::uint64_t page, const std::uint8_t* node, std::size_t room, bool free_list);
-  Status check_overflow(std::uint64_t page, std::uint64_t first, std::uint64_t size, bool free_list);
+  Status read(std::uint64_t page, std::size_t pages, std::vector<std::uint8_t>& out) const {
+    return read_at(page, page * page_size_, pages * page_size_, out);
+  }
+  // `length` bytes from `offset`, which lie in `page` or the overflow run starting there.
+  Status read_at(std::uint64_t page, std::uint64_t offset, std::size_t length,
+                 std::vector<std::uint8_t>& out) const;
+  Status check_tree(const DbRecord& db, std::string_view name, Tree tree);
+  Status check_page(std::uint64_t page, int depth, const DbRecord& db, Tree tree);
+  Status check_leaf_node(std::uint64_t page, const std::uint8_t* node, std::size_t room, Tree tree);
+  Status check_overflow(std::uint64_t page, std::uint64_t first, std::uint64_t size, Tree tree);
   Status check_page_list(std::uint64_t page, const std::uint8_t* data, std::uint64_t size) const;
+  Status check_overflow_page_list(std::uint64_t first, std::uint64_t size) const;
+  Status check_listed_pages(std::uint64_t page, const std::uint8_t* ids, std::uint64_t count) const;
   bool in_use(std::uint64_t page) const { return page >= kMetaPages && page <= last_page_; }
 
   int fd_;
   std::string path_;
   std::size_t page_size_;
   std::uint64_t last_page_ = 0;
-  std::vector<bool> seen_;
+  PageSet seen_;
   std::string database_;
   std::uint64_t pages_ = 0;
 };
 
-Status PageChecker::read(std::uint64_t page, std::size_t pages, std::vector<std::uint8_t>& out) const {
-  out.resize(pages * page_size_);
+Status PageChecker::read_at(std::uint64_t page, std::uint64_t offset, std::size_t length,
+                            std::vector<std::uint8_t>& out) const {
+  out.resize(length);
   std::size_t done = 0;
   while (done < out.size()) {
-    const ssize_t n =
-        ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(page * page_size_ + done));
+    const ssize_t n = ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return make_error_code(errno, "reading {}: {}", path_, std::strerror(errno));
     if (n == 0) return damaged(page, "lies beyond the end of the file");
@@ -127,6 +160,8 @@ Result<std::optional<PageCheckReport>> PageChecker::check(std::uint64_t txnid) {
     return damaged(0, "is not an LMDB meta page");
   }
   last_page_ = u64(chosen + 136);
+  // Every page the walk may reach is below last_page_, which must lie in the file: a damaged
+  // meta page naming more pages than the file holds is refused before anything is read.
   const auto file_pages = static_cast<std::uint64_t>(st.st_size) / page_size_;
   if (last_page_ < kMetaPages - 1 || last_page_ >= file_pages) {
     return damaged(0, fmt::format("names {} as the last page in use but the file holds {} pages", last_page_,
@@ -136,24 +171,22 @@ Result<std::optional<PageCheckReport>> PageChecker::check(std::uint64_t txnid) {
     return damaged(0,
                    fmt::format("says its pages have {} bytes, LMDB uses {}", u32(chosen + 40), page_size_));
   }
-  seen_.assign(last_page_ + 1, false);
-  BRELAY_TRY(check_tree(db_record(chosen + 40), "free list", true));
-  BRELAY_TRY(check_tree(db_record(chosen + 88), "main", false));
+  BRELAY_TRY(check_tree(db_record(chosen + 40), "free list", Tree::kFreeList));
+  BRELAY_TRY(check_tree(db_record(chosen + 88), "main", Tree::kMain));
   return std::optional<PageCheckReport>(PageCheckReport{pages_, txnid});
 }
 
-Status PageChecker::check_tree(const DbRecord& db, std::string_view name, bool free_list) {
+Status PageChecker::check_tree(const DbRecord& db, std::string_view name, Tree tree) {
   if (db.root == kInvalidPage) return {};
   database_ = fmt::format("'{}' database", name);
   if (!in_use(db.root))
     return damaged(db.root, fmt::format("is the root, outside the pages in use (2 to {})", last_page_));
   if (db.depth < 1 || db.depth > kMaxDepth) return damaged(db.root, fmt::format("has depth {}", db.depth));
-  return check_page(db.root, 1, db, free_list);
+  return check_page(db.root, 1, db, tree);
 }
 
-Status PageChecker::check_page(std::uint64_t page, int depth, const DbRecord& db, bool free_list) {
-  if (seen_[page]) return damaged(page, "is reached twice");
-  seen_[page] = true;
+Status PageChecker::check_page(std::uint64_t page, int depth, const DbRecord& db, Tree tree) {
+  if (!seen_.insert(page)) return damaged(page, "is reached twice");
   ++pages_;
   std::vector<std::uint8_t> bytes;
   BRELAY_TRY(read(page, 1, bytes));
@@ -180,19 +213,19 @@ Status PageChecker::check_page(std::uint64_t page, int depth, const DbRecord& db
     if (u16(node + 6) > room)
       return damaged(page, fmt::format("gives node {} a key of {} bytes", i, u16(node + 6)));
     if (leaf) {
-      BRELAY_TRY(check_leaf_node(page, node, room, free_list));
+      BRELAY_TRY(check_leaf_node(page, node, room, tree));
       continue;
     }
     const std::uint64_t child =
         std::uint64_t{u16(node)} | std::uint64_t{u16(node + 2)} << 16 | std::uint64_t{u16(node + 4)} << 32;
     if (!in_use(child)) return damaged(page, fmt::format("points to page {}, not in use", child));
-    BRELAY_TRY(check_page(child, depth + 1, db, free_list));
+    BRELAY_TRY(check_page(child, depth + 1, db, tree));
   }
   return {};
 }
 
 Status PageChecker::check_leaf_node(std::uint64_t page, const std::uint8_t* node, std::size_t room,
-                                    bool free_list) {
+                                    Tree tree) {
   const std::uint16_t flags = u16(node + 4);
   const std::size_t key_size = u16(node + 6);
   const std::uint64_t data_size = std::uint64_t{u16(node)} | std::uint64_t{u16(node + 2)} << 16;
@@ -202,40 +235,61 @@ Status PageChecker::check_leaf_node(std::uint64_t page, const std::uint8_t* node
     return damaged(page, "holds sorted duplicates, which a binlog-relay store never writes");
   if ((flags & kBigData) != 0) {
     if (room < 8) return damaged(page, "has an overflow node cut by the page's end");
-    return check_overflow(page, u64(data), data_size, free_list);
+    return check_overflow(page, u64(data), data_size, tree);
   }
   if (data_size > room)
     return damaged(page, fmt::format("has a value of {} bytes past the page's end", data_size));
   if ((flags & kSubData) != 0) {
-    if (free_list || data_size != kDbRecordSize) return damaged(page, "has a malformed database record");
+    // Database records live in the main tree alone (a store never nests databases): one elsewhere
+    // would let a damaged file send the walk down trees within trees.
+    if (tree != Tree::kMain) return damaged(page, "has a database record outside the main tree");
+    if (data_size != kDbRecordSize) return damaged(page, "has a malformed database record");
     const std::string saved = database_;
     BRELAY_TRY(check_tree(db_record(data),
                           std::string_view(reinterpret_cast<const char*>(node + kNodeHeader), key_size),
-                          false));
+                          Tree::kNamed));
     database_ = saved;
     return {};
   }
-  if (free_list) return check_page_list(page, data, data_size);
+  if (tree == Tree::kFreeList) return check_page_list(page, data, data_size);
   return {};
 }
 
-Status PageChecker::check_overflow(std::uint64_t page, std::uint64_t first, std::uint64_t size,
-                                   bool free_list) {
+Status PageChecker::check_overflow(std::uint64_t page, std::uint64_t first, std::uint64_t size, Tree tree) {
   const std::uint64_t needed = (kPageHeader - 1 + size) / page_size_ + 1;
   if (!in_use(first) || needed > last_page_ - first + 1)
     return damaged(page, fmt::format("points to {} overflow pages from page {}, not in use", needed, first));
-  for (std::uint64_t i = first; i < first + needed; ++i) {
-    if (seen_[i]) return damaged(i, "is reached twice");
-    seen_[i] = true;
-  }
-  ++pages_;
+  // Its header first: a run that is not one is refused before its pages are counted or read.
   std::vector<std::uint8_t> bytes;
-  BRELAY_TRY(read(first, free_list ? static_cast<std::size_t>(needed) : 1, bytes));
+  BRELAY_TRY(read(first, 1, bytes));
   const std::uint8_t* p = bytes.data();
   if (u64(p) != first) return damaged(first, fmt::format("carries the page number {}", u64(p)));
   if ((u16(p + 10) & kKindMask) != kOverflow || u32(p + 12) < needed)
     return damaged(first, fmt::format("is not the start of {} overflow pages", needed));
-  if (free_list) return check_page_list(first, p + kPageHeader, size);
+  for (std::uint64_t i = first; i < first + needed; ++i) {
+    if (!seen_.insert(i)) return damaged(i, "is reached twice");
+  }
+  ++pages_;
+  if (tree == Tree::kFreeList) return check_overflow_page_list(first, size);
+  return {};
+}
+
+// A free-list value in an overflow run, read a batch of page numbers at a time (a run may span
+// many pages; nothing it claims is read at once).
+Status PageChecker::check_overflow_page_list(std::uint64_t first, std::uint64_t size) const {
+  if (size < 8) return damaged(first, "has a free-page list too short for its count");
+  const std::uint64_t start = first * page_size_ + kPageHeader;
+  std::vector<std::uint8_t> bytes;
+  BRELAY_TRY(read_at(first, start, 8, bytes));
+  const std::uint64_t count = u64(bytes.data());
+  if (count > (size - 8) / 8)
+    return damaged(first, fmt::format("has a free-page list of {} pages in {} bytes", count, size));
+  for (std::uint64_t done = 0; done < count;) {
+    const std::uint64_t batch = std::min(count - done, kPageListBatch);
+    BRELAY_TRY(read_at(first, start + 8 + 8 * done, static_cast<std::size_t>(8 * batch), bytes));
+    BRELAY_TRY(check_listed_pages(first, bytes.data(), batch));
+    done += batch;
+  }
   return {};
 }
 
@@ -245,8 +299,13 @@ Status PageChecker::check_page_list(std::uint64_t page, const std::uint8_t* data
   const std::uint64_t count = u64(data);
   if (count > (size - 8) / 8)
     return damaged(page, fmt::format("has a free-page list of {} pages in {} bytes", count, size));
+  return check_listed_pages(page, data + 8, count);
+}
+
+Status PageChecker::check_listed_pages(std::uint64_t page, const std::uint8_t* ids,
+                                       std::uint64_t count) const {
   for (std::uint64_t i = 0; i < count; ++i) {
-    const std::uint64_t free_page = u64(data + 8 + 8 * i);
+    const std::uint64_t free_page = u64(ids + 8 * i);
     if (!in_use(free_page)) return damaged(page, fmt::format("lists page {} as free, not in use", free_page));
   }
   return {};

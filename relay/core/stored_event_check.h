@@ -20,8 +20,10 @@ namespace brelay::relay {
 // when it has none or names none).
 binlog::ChecksumAlgorithm stored_file_checksum(const storage::FileInfo& file);
 
-// Verifies the CRC32 of `event`, stored at `position` of `file`, when `algorithm` is kCrc32. A
-// mismatch (or an event too short to carry one) is reported to the store
+// Verifies the CRC32 of `event`, stored at `position` of `file`, when `algorithm` is kCrc32 (else
+// reads one byte of each memory page it spans); this is the first read of the event's mapped bytes
+// and runs inside read_guarded (common/fault_guard.h). A mismatch, bytes that can no longer be read
+// (an event file cut short under its map), or an event too short to carry a CRC32, is reported to the store
 // (BinlogStore::report_damage) and returned as an Error naming the file (the source's name, never
 // a path) and the position; the caller logs it (stored_damage_advice() says what to do).
 Status verify_stored_event(storage::BinlogStore& store, const std::string& file, std::uint64_t position,

@@ -21,6 +21,7 @@ constexpr net::LoginRefusal kAllReasons[] = {
     net::LoginRefusal::kBlocked,
     net::LoginRefusal::kMalformed,
     net::LoginRefusal::kTimeout,
+    net::LoginRefusal::kAccountThrottled,
     net::LoginRefusal::kMaxConnections,
     net::LoginRefusal::kMaxUserConnections,
     net::LoginRefusal::kUnauthenticatedLimit,

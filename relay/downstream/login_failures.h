@@ -1,6 +1,6 @@
 // LoginFailureReporter: what the relay makes of the logins net/'s server fails or refuses
 // (net/login_refusal.h): counted in binlog_relay_auth_failures_total{reason} (bad_password,
-// unknown_account, host_not_allowed, tls_required, blocked, malformed, timeout) and
+// unknown_account, host_not_allowed, tls_required, blocked, malformed, timeout, account_throttled) and
 // binlog_relay_connections_refused_total{reason} (max_connections, max_user_connections,
 // unauthenticated_limit), and logged with account, address and reason, at most `burst` lines per
 // window so that a flood cannot fill the disk (the number left out is logged with the next line).

@@ -47,17 +47,70 @@ void reply(net::ServerSession& session, Result<net::QueryResult> result, bool bi
 
 }  // namespace
 
+std::size_t SessionStatements::statement_bytes(const Prepared& statement) {
+  std::size_t bytes = sizeof(Prepared) + statement.sql.size() +
+                      statement.parameter_count * sizeof(std::uint16_t) +
+                      statement.schema.pieces.size() * sizeof(std::string);
+  for (const std::string& piece : statement.schema.pieces)
+    bytes += piece.size();
+  return bytes;
+}
+
 bool schema_allowed_for(const std::vector<UserConfig>& users, std::string_view user) {
   for (const UserConfig& config : users)
     if (config.name == user) return config.schema;
   return false;
 }
 
-SessionStatements::SessionStatements(DownstreamServices& services, UserVariables& variables,
-                                     bool schema_allowed)
-    : services_(services), variables_(variables), schema_allowed_(schema_allowed) {}
+PreparedStatementBudget& PreparedStatementBudget::process() {
+  static PreparedStatementBudget budget;
+  return budget;
+}
 
-SessionStatements::~SessionStatements() = default;
+bool PreparedStatementBudget::take(std::size_t bytes) {
+  std::lock_guard lock(mutex_);
+  if (count_ >= max_count_ || bytes > max_bytes_ - std::min(bytes_, max_bytes_)) return false;
+  ++count_;
+  bytes_ += bytes;
+  return true;
+}
+
+void PreparedStatementBudget::give_back(std::size_t bytes) {
+  std::lock_guard lock(mutex_);
+  if (count_ > 0) --count_;
+  bytes_ -= std::min(bytes, bytes_);
+}
+
+std::size_t PreparedStatementBudget::count() const {
+  std::lock_guard lock(mutex_);
+  return count_;
+}
+std::size_t PreparedStatementBudget::bytes() const {
+  std::lock_guard lock(mutex_);
+  return bytes_;
+}
+std::size_t PreparedStatementBudget::max_count() const {
+  std::lock_guard lock(mutex_);
+  return max_count_;
+}
+std::size_t PreparedStatementBudget::max_bytes() const {
+  std::lock_guard lock(mutex_);
+  return max_bytes_;
+}
+void PreparedStatementBudget::set_limits(std::size_t max_count, std::size_t max_bytes) {
+  std::lock_guard lock(mutex_);
+  max_count_ = max_count;
+  max_bytes_ = max_bytes;
+}
+
+SessionStatements::SessionStatements(DownstreamServices& services, UserVariables& variables,
+                                     bool schema_allowed, PreparedStatementBudget& budget)
+    : services_(services), variables_(variables), schema_allowed_(schema_allowed), budget_(budget) {}
+
+SessionStatements::~SessionStatements() {
+  for (const auto& [id, statement] : statements_)
+    budget_.give_back(statement.bytes);
+}
 
 bool SessionStatements::handles(std::uint8_t command) {
   return command == net::command::kStmtPrepare || command == net::command::kStmtExecute ||
@@ -77,7 +130,10 @@ void SessionStatements::on_command(net::ServerSession& session, std::uint8_t com
   auto id = net::decode_statement_id(payload);
   auto found = id ? statements_.find(*id) : statements_.end();
   if (command == net::command::kStmtClose) {
-    if (found != statements_.end()) statements_.erase(found);
+    if (found != statements_.end()) {
+      budget_.give_back(found->second.bytes);
+      statements_.erase(found);
+    }
     session.finish_without_reply();  // COM_STMT_CLOSE has no answer
     return;
   }
@@ -174,6 +230,15 @@ void SessionStatements::prepare(net::ServerSession& session, ByteView payload) {
     statement.schema = std::move(*query);
   } else {
     refuse(parsed.error());
+    return;
+  }
+  statement.bytes = statement_bytes(statement);
+  if (!budget_.take(statement.bytes)) {
+    refuse(
+        Error(fmt::format("Can't create more than max_prepared_stmt_count statements (current value: {}; "
+                          "binlog-relay also holds at most {} bytes of prepared statements across sessions)",
+                          budget_.max_count(), budget_.max_bytes()),
+              kMaxPreparedReached));
     return;
   }
   const std::uint32_t id = next_id_++;

@@ -6,10 +6,12 @@
 // result sets for COM_QUERY and binary ones for COM_STMT_EXECUTE, with the parameters bound as
 // literals into the rendered statement.
 //
-// At most kMaxPrepared statements per session (as MySQL's max_prepared_stmt_count bounds them per
-// server), each with at most kMaxSchemaQueryParameters placeholders and kMaxSchemaQueryBytes of
-// text. Prepare answers with no column definitions: each execution sends its own (clients read
-// those; MySQL does the same for statements whose columns it cannot know before running them).
+// At most kMaxPrepared statements per session, and across every session of the process at most
+// PreparedStatementBudget's (MySQL's max_prepared_stmt_count, 16382, and a bound on the bytes they
+// hold); beyond either, ERR 1461 (ER_MAX_PREPARED_STMT_COUNT_REACHED). Each statement has at most
+// kMaxSchemaQueryParameters placeholders and kMaxSchemaQueryBytes of text. Prepare answers with no column
+// definitions: each execution sends its own (clients read those; MySQL does the same for statements whose
+// columns it cannot know before running them).
 //
 // Owned by the DownstreamSession; loop thread only. Answers that arrive after the session ended
 // are dropped.
@@ -18,6 +20,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,12 +34,43 @@
 
 namespace brelay::relay::downstream {
 
+// The prepared statements of every session of the process: how many, and about how many bytes
+// they hold (text, rendered pieces, parameter types, bookkeeping). Thread-safe (relays in one
+// process, as in tests, share it).
+class PreparedStatementBudget {
+ public:
+  static constexpr std::size_t kMaxCount = 16382;                  // mysqld's max_prepared_stmt_count default
+  static constexpr std::size_t kMaxBytes = std::size_t{64} << 20;  // 16382 statements of 4 KiB
+
+  // The one the sessions use.
+  static PreparedStatementBudget& process();
+
+  // Takes one statement of `bytes`; false (nothing taken) when the count or the bytes would exceed
+  // the limits.
+  bool take(std::size_t bytes);
+  void give_back(std::size_t bytes);
+  std::size_t count() const;
+  std::size_t bytes() const;
+  std::size_t max_count() const;
+  std::size_t max_bytes() const;
+  // For tests.
+  void set_limits(std::size_t max_count, std::size_t max_bytes);
+
+ private:
+  mutable std::mutex mutex_;
+  std::size_t count_ = 0;
+  std::size_t bytes_ = 0;
+  std::size_t max_count_ = kMaxCount;
+  std::size_t max_bytes_ = kMaxBytes;
+};
+
 class SessionStatements {
  public:
   static constexpr std::size_t kMaxPrepared = 128;
 
   // `user` is the session's account; `schema_allowed` its [[users]] schema flag.
-  SessionStatements(DownstreamServices& services, UserVariables& variables, bool schema_allowed);
+  SessionStatements(DownstreamServices& services, UserVariables& variables, bool schema_allowed,
+                    PreparedStatementBudget& budget = PreparedStatementBudget::process());
   ~SessionStatements();
 
   // Whether `command` is one of the COM_STMT_* commands handled here.
@@ -55,8 +89,11 @@ class SessionStatements {
     std::size_t parameter_count = 0;
     std::vector<std::uint16_t> types;  // parameter types of the last execution
     bool long_data = false;            // COM_STMT_SEND_LONG_DATA arrived (not supported)
+    std::size_t bytes = 0;             // taken from the budget
   };
 
+  // About how many bytes a statement holds (what the budget counts).
+  static std::size_t statement_bytes(const Prepared& statement);
   void prepare(net::ServerSession& session, ByteView payload);
   void execute(net::ServerSession& session, ByteView payload);
   void execute_local(net::ServerSession& session, const Prepared& statement);
@@ -69,6 +106,7 @@ class SessionStatements {
   DownstreamServices& services_;
   UserVariables& variables_;
   bool schema_allowed_;
+  PreparedStatementBudget& budget_;
   std::map<std::uint32_t, Prepared> statements_;
   std::uint32_t next_id_ = 1;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

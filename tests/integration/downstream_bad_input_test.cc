@@ -10,6 +10,7 @@
 #include "net/blocking_client.h"
 #include "net/replication_commands.h"
 #include "relay/binlog/event_types.h"
+#include "tests/support/login_helpers.h"
 #include "tests/support/mysql_replica_client.h"
 #include "tests/support/served_store.h"
 #include "tests/support/test_certs.h"
@@ -38,13 +39,10 @@ class BadInput : public ::testing::Test {
   }
 
   static net::ClientOptions tls_client(const std::string& user, const std::string& password) {
-    net::ClientOptions options;
-    options.port = served_->port;
-    options.user = user;
-    options.password = password;
-    options.tls_mode = net::TlsMode::kVerifyCa;
-    options.tls_ca_file = tls_->certs().ca_cert;
-    return options;
+    return tls_login_options(served_->port, user, password, tls_->certs().ca_cert);
+  }
+  static MysqlReplicaOptions tls_replica() {
+    return tls_replica_options(served_->port, "replpw", tls_->certs().ca_cert);
   }
 
   // Sends `command` on a fresh TLS session and returns the server's error.
@@ -66,13 +64,7 @@ ServedStore* BadInput::served_ = nullptr;
 
 TEST_F(BadInput, EachGetsTheServersErrorWhileAReplicaOverTlsStreamsOn) {
   // A replica over TLS (VERIFY_CA against the test CA), idle at the end, getting heartbeats.
-  MysqlReplicaOptions options;
-  options.port = served_->port;
-  options.password = "replpw";
-  options.tls_mode = net::TlsMode::kVerifyCa;
-  options.tls_ca_file = tls_->certs().ca_cert;
-  options.heartbeat_period = std::chrono::milliseconds(100);
-  auto replica = MysqlReplicaClient::connect(options);
+  auto replica = MysqlReplicaClient::connect(tls_replica());
   ASSERT_TRUE(replica) << replica.error().message();
   ASSERT_TRUE((*replica)->client().async().tls());
   ASSERT_TRUE((*replica)->dump_from(kMysql80, 4, net::dump_flag::kHeartbeatV2OrAnnotateRows));
@@ -128,11 +120,8 @@ TEST_F(BadInput, EachGetsTheServersErrorWhileAReplicaOverTlsStreamsOn) {
   {
     // Inside the GTID event at 197: the fake ROTATE and the FDE first, then the error, as the
     // source sends them (issue 14 item 4).
-    MysqlReplicaOptions inside_options;
-    inside_options.port = served_->port;
-    inside_options.password = "replpw";
-    inside_options.tls_mode = net::TlsMode::kVerifyCa;
-    inside_options.tls_ca_file = tls_->certs().ca_cert;
+    MysqlReplicaOptions inside_options = tls_replica();
+    inside_options.heartbeat_period = MysqlReplicaOptions().heartbeat_period;
     // An identity of its own: a dump with the canary's would take the canary's place.
     inside_options.server_id = 102;
     inside_options.uuid = "a1b2c3d4-0000-4000-8000-000000000102";
@@ -184,13 +173,7 @@ TEST_F(BadInput, EachGetsTheServersErrorWhileAReplicaOverTlsStreamsOn) {
 }
 
 TEST_F(BadInput, SighupReloadsAccountsWithoutDroppingReplicas) {
-  MysqlReplicaOptions options;
-  options.port = served_->port;
-  options.password = "replpw";
-  options.tls_mode = net::TlsMode::kVerifyCa;
-  options.tls_ca_file = tls_->certs().ca_cert;
-  options.heartbeat_period = std::chrono::milliseconds(100);
-  auto replica = MysqlReplicaClient::connect(options);
+  auto replica = MysqlReplicaClient::connect(tls_replica());
   ASSERT_TRUE(replica) << replica.error().message();
   ASSERT_TRUE((*replica)->dump_from(kMysql80, 4, net::dump_flag::kHeartbeatV2OrAnnotateRows));
   ASSERT_TRUE((*replica)->receive([&](const ReceivedEvent&) { return (*replica)->heartbeats() >= 1; }));

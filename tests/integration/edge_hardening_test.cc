@@ -11,10 +11,7 @@
 //    a TLS session opened before keeps working; a bad new key keeps the old certificate;
 //    tls_ciphers and tls_min_version are honoured.
 // The relay's source is a closed port: it keeps reconnecting, which leaves it serving (healthy).
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,7 +20,9 @@
 #include <thread>
 
 #include "net/blocking_client.h"
+#include "tests/support/http_client.h"
 #include "tests/support/process.h"
+#include "tests/support/raw_tcp_client.h"
 #include "tests/support/relay_process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_certs.h"
@@ -33,57 +32,6 @@ namespace brelay::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-// A blocking TCP client of 127.0.0.1.
-class RawClient {
- public:
-  explicit RawClient(std::uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    timeval timeout{10, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
-  }
-  ~RawClient() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  RawClient(const RawClient&) = delete;
-  RawClient& operator=(const RawClient&) = delete;
-
-  bool connected() const { return connected_; }
-  bool send(std::string_view bytes) {
-    return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
-  }
-  std::string read_all() {
-    std::string out;
-    char buffer[4096];
-    while (true) {
-      const ssize_t n = ::recv(fd_, buffer, sizeof(buffer), 0);
-      if (n <= 0) break;
-      out.append(buffer, static_cast<std::size_t>(n));
-    }
-    return out;
-  }
-
- private:
-  int fd_ = -1;
-  bool connected_ = false;
-};
-
-std::string http_get(std::uint16_t port, std::string_view path, std::string_view extra_fields = {}) {
-  RawClient client(port);
-  if (!client.connected()) return "not connected";
-  client.send(fmt::format("GET {} HTTP/1.1\r\nHost: 127.0.0.1\r\n{}\r\n", path, extra_fields));
-  return client.read_all();
-}
-
-int status_of(const std::string& response) {
-  if (response.size() < 12 || response.compare(0, 9, "HTTP/1.1 ") != 0) return -1;
-  return std::stoi(response.substr(9, 3));
-}
 
 std::size_t count_of(const std::string& text, std::string_view needle) {
   std::size_t count = 0;
@@ -120,28 +68,29 @@ TEST_F(EdgeHardeningTest, HealthAnswersWhileIdleConnectionsFillTheMetricsEndpoin
   ASSERT_TRUE(relay) << relay.error().message();
 
   // More idle connections than the general limit (64) and the /health reserve (8) together.
-  std::vector<std::unique_ptr<RawClient>> idle;
+  std::vector<std::unique_ptr<RawTcpClient>> idle;
   for (int i = 0; i < 90; ++i) {
-    idle.push_back(std::make_unique<RawClient>(metrics_port));
+    idle.push_back(std::make_unique<RawTcpClient>(metrics_port));
     ASSERT_TRUE(idle.back()->connected()) << i;
   }
   // Each probe is answered before the idle connections' 5 s header timeout could free a place.
   const auto started = std::chrono::steady_clock::now();
   for (int probe = 0; probe < 3; ++probe) {
     const std::string response = http_get(metrics_port, "/health");
-    EXPECT_EQ(status_of(response), 200) << response;
+    EXPECT_EQ(http_status_of(response), 200) << response;
   }
   const auto took = std::chrono::steady_clock::now() - started;
   EXPECT_LT(took, 4s) << "the /health probes waited for the idle connections to time out";
   // Other paths are not served past the limit.
-  EXPECT_EQ(status_of(http_get(metrics_port, "/metrics")), 503);
+  EXPECT_EQ(http_status_of(http_get(metrics_port, "/metrics")), 503);
 
   // The idle connections are shed (closed by the relay) within the header timeout; then /metrics
   // is served again.
   for (auto& client : idle)
     (void)client->read_all();
   idle.clear();
-  const bool served = wait_until([&] { return status_of(http_get(metrics_port, "/metrics")) == 200; }, 15s);
+  const bool served =
+      wait_until([&] { return http_status_of(http_get(metrics_port, "/metrics")) == 200; }, 15s);
   EXPECT_TRUE(served);
   EXPECT_TRUE((*relay)->running());
 }
@@ -155,16 +104,16 @@ TEST_F(EdgeHardeningTest, StatusNeedsTheBearerTokenWhenOneIsConfigured) {
   ASSERT_TRUE(relay) << relay.error().message();
 
   std::string response = http_get(metrics_port, "/status");
-  EXPECT_EQ(status_of(response), 401) << response;
+  EXPECT_EQ(http_status_of(response), 401) << response;
   EXPECT_NE(response.find("WWW-Authenticate: Bearer"), std::string::npos) << response;
-  EXPECT_EQ(status_of(http_get(metrics_port, "/status", "Authorization: Bearer wrong\r\n")), 401);
-  EXPECT_EQ(status_of(http_get(metrics_port, "/status", "Authorization: Basic dDB rZW4tNDI=\r\n")), 401);
+  EXPECT_EQ(http_status_of(http_get(metrics_port, "/status", "Authorization: Bearer wrong\r\n")), 401);
+  EXPECT_EQ(http_status_of(http_get(metrics_port, "/status", "Authorization: Basic dDB rZW4tNDI=\r\n")), 401);
   response = http_get(metrics_port, "/status", "Authorization: Bearer t0ken-42\r\n");
-  EXPECT_EQ(status_of(response), 200) << response;
+  EXPECT_EQ(http_status_of(response), 200) << response;
   EXPECT_NE(response.find("Upstream"), std::string::npos) << response;
   // Prometheus and probes need no token.
-  EXPECT_EQ(status_of(http_get(metrics_port, "/metrics")), 200);
-  EXPECT_EQ(status_of(http_get(metrics_port, "/health")), 200);
+  EXPECT_EQ(http_status_of(http_get(metrics_port, "/metrics")), 200);
+  EXPECT_EQ(http_status_of(http_get(metrics_port, "/health")), 200);
 
   // `binlog-relay status` sends the token from the configuration.
   auto status = run_command({binlog_relay_path(), "status", "--config", (*relay)->config_path()});
@@ -181,10 +130,10 @@ TEST_F(EdgeHardeningTest, StatusIsDisabledBeyondLoopbackWithoutAToken) {
   auto relay = RelayProcess::start(config);
   ASSERT_TRUE(relay) << relay.error().message();
   const std::string response = http_get(metrics_port, "/status");
-  EXPECT_EQ(status_of(response), 403) << response;
+  EXPECT_EQ(http_status_of(response), 403) << response;
   EXPECT_NE(response.find("status_token"), std::string::npos) << response;
-  EXPECT_EQ(status_of(http_get(metrics_port, "/metrics")), 200);
-  EXPECT_EQ(status_of(http_get(metrics_port, "/health")), 200);
+  EXPECT_EQ(http_status_of(http_get(metrics_port, "/metrics")), 200);
+  EXPECT_EQ(http_status_of(http_get(metrics_port, "/health")), 200);
 }
 
 TEST_F(EdgeHardeningTest, AConfigOthersMayReadWithPlainPasswordsIsRefusedUnlessAllowed) {

@@ -21,10 +21,7 @@
 // attacks, 29 MiB after them; with max_allowed_packet = 1 GiB the 24 MiB statement alone takes
 // it to 165 MiB; the issue's regression reached 1.39 GB). The lag's bound is the issue's: 1 s
 // (measured: 100-150 ms, i.e. the 100 ms between inserts and the 50 ms between polls).
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -37,8 +34,11 @@
 
 #include "net/blocking_client.h"
 #include "net/replication_commands.h"
+#include "tests/support/http_client.h"
+#include "tests/support/login_helpers.h"
 #include "tests/support/mariadb_server.h"
 #include "tests/support/raw_mysql_client.h"
+#include "tests/support/raw_tcp_client.h"
 #include "tests/support/relay_process.h"
 #include "tests/support/served_store.h"
 #include "tests/support/temp_dir.h"
@@ -55,82 +55,9 @@ constexpr std::size_t kRssBoundKib = (64 * 1024 * 1024 + kMaxAllowedPacket + 48 
 constexpr int kMaxConnectErrors = 5;
 constexpr auto kLagBound = 1000ms;
 
-std::string repeat(std::string_view piece, std::size_t count) {
-  std::string out;
-  out.reserve(piece.size() * count);
-  for (std::size_t i = 0; i < count; ++i)
-    out += piece;
-  return out;
-}
-
-std::size_t status_kib(pid_t pid, std::string_view field) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(std::string(field) + ":", 0) == 0) return std::stoul(line.substr(field.size() + 1));
-  }
-  ADD_FAILURE() << "no " << field << " for pid " << pid;
-  return 0;
-}
-
-// A TCP connection to 127.0.0.1:`port` from `from`, that says nothing unless asked to.
-class RawConnection {
- public:
-  RawConnection(std::uint16_t port, const char* from)
-      : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-    timeval timeout{10, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-    sockaddr_in local{};
-    local.sin_family = AF_INET;
-    ::inet_pton(AF_INET, from, &local.sin_addr);
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof(local)) != 0) return;
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
-  }
-  ~RawConnection() { ::close(fd_); }
-  RawConnection(const RawConnection&) = delete;
-  RawConnection& operator=(const RawConnection&) = delete;
-  bool connected() const { return connected_; }
-  bool send(std::string_view bytes) {
-    return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
-  }
-  std::string read_all() {
-    std::string out;
-    char buffer[4096];
-    ssize_t n = 0;
-    while ((n = ::recv(fd_, buffer, sizeof(buffer), 0)) > 0)
-      out.append(buffer, static_cast<std::size_t>(n));
-    return out;
-  }
-
- private:
-  int fd_;
-  bool connected_ = false;
-};
-
-int http_status(std::uint16_t port, std::string_view path) {
-  RawConnection client(port, "127.0.0.1");
-  if (!client.connected()) return -1;
-  client.send(fmt::format("GET {} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", path));
-  const std::string response = client.read_all();
-  if (response.size() < 12 || response.compare(0, 9, "HTTP/1.1 ") != 0) return -1;
-  return std::stoi(response.substr(9, 3));
-}
-
 std::unique_ptr<net::BlockingClient> login(std::uint16_t port, const std::string& user,
                                            const std::string& password) {
-  net::ClientOptions options;
-  options.port = port;
-  options.user = user;
-  options.password = password;
-  options.tls_mode = net::TlsMode::kDisabled;
-  options.connect_timeout = 20s;
-  auto client = net::BlockingClient::connect(options);
-  EXPECT_TRUE(client) << user << "@" << port << ": " << client.error().message();
-  return client ? std::move(*client) : nullptr;
+  return plain_login(port, user, password, 20s);
 }
 
 std::string single_value(net::BlockingClient& client, const std::string& sql) {
@@ -363,9 +290,9 @@ void brute_force(std::uint16_t port, const std::function<void()>& while_blocked)
 }
 
 void silent_burst(std::uint16_t port) {
-  std::vector<std::unique_ptr<RawConnection>> silent;
+  std::vector<std::unique_ptr<RawTcpClient>> silent;
   for (int i = 0; i < 40; ++i) {
-    silent.push_back(std::make_unique<RawConnection>(port, "127.0.0.3"));
+    silent.push_back(std::make_unique<RawTcpClient>(port, "127.0.0.3"));
     ASSERT_TRUE(silent.back()->connected()) << i;
   }
   auto client = login(port, "repl", "replpw");
@@ -395,9 +322,9 @@ void oversized(std::uint16_t port, const std::string& binlog_file) {
 }
 
 void idle_metrics_connections(std::uint16_t metrics_port) {
-  std::vector<std::unique_ptr<RawConnection>> idle;
+  std::vector<std::unique_ptr<RawTcpClient>> idle;
   for (int i = 0; i < 90; ++i) {
-    idle.push_back(std::make_unique<RawConnection>(metrics_port, "127.0.0.1"));
+    idle.push_back(std::make_unique<RawTcpClient>(metrics_port, "127.0.0.1"));
     ASSERT_TRUE(idle.back()->connected()) << i;
   }
   for (int probe = 0; probe < 3; ++probe)

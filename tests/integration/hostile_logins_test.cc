@@ -7,16 +7,14 @@
 // admin session opened before (the blocked address cannot log in any more).
 #include <gtest/gtest.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "net/blocking_client.h"
 #include "net/replication_commands.h"
+#include "tests/support/login_helpers.h"
 #include "tests/support/mysql_replica_client.h"
 #include "tests/support/prometheus_text.h"
+#include "tests/support/raw_tcp_client.h"
 #include "tests/support/served_store.h"
 #include "tests/support/test_certs.h"
 #include "tests/support/wait_until.h"
@@ -26,26 +24,6 @@ namespace {
 
 constexpr const char* kMysql80 = "apecloud-mysql80-gtid-zstd-compressed.000057";
 constexpr int kMaxConnectErrors = 5;
-
-// A TCP connection that says nothing.
-class SilentConnection {
- public:
-  explicit SilentConnection(std::uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
-  }
-  ~SilentConnection() { ::close(fd_); }
-  SilentConnection(const SilentConnection&) = delete;
-  SilentConnection& operator=(const SilentConnection&) = delete;
-  bool connected() const { return connected_; }
-
- private:
-  int fd_;
-  bool connected_ = false;
-};
 
 class HostileLogins : public ::testing::Test {
  protected:
@@ -91,13 +69,7 @@ require_tls = true
   }
 
   static net::ClientOptions client(const std::string& user, const std::string& password) {
-    net::ClientOptions options;
-    options.port = served_->port;
-    options.user = user;
-    options.password = password;
-    options.tls_mode = net::TlsMode::kDisabled;
-    options.connect_timeout = std::chrono::seconds(20);
-    return options;
+    return plain_login_options(served_->port, user, password, std::chrono::seconds(20));
   }
   static Result<CommandOutput> mariadb(const std::string& user, const std::string& password,
                                        const std::string& sql,
@@ -125,13 +97,8 @@ require_tls = true
 
 TEST_F(HostileLogins, EachIsMetAsMysqldMeetsItWhileAReplicaStreamsOn) {
   // The canary: a replica over TLS at the end of the stored binlog, getting heartbeats.
-  MysqlReplicaOptions canary_options;
-  canary_options.port = served_->port;
-  canary_options.password = "replpw";
-  canary_options.tls_mode = net::TlsMode::kVerifyCa;
-  canary_options.tls_ca_file = tls_->certs().ca_cert;
-  canary_options.heartbeat_period = std::chrono::milliseconds(100);
-  auto canary = MysqlReplicaClient::connect(canary_options);
+  auto canary =
+      MysqlReplicaClient::connect(tls_replica_options(served_->port, "replpw", tls_->certs().ca_cert));
   ASSERT_TRUE(canary) << canary.error().message();
   ASSERT_TRUE((*canary)->dump_from(kMysql80, 4, net::dump_flag::kHeartbeatV2OrAnnotateRows));
   ASSERT_TRUE((*canary)->receive([&](const ReceivedEvent&) { return (*canary)->heartbeats() >= 1; }));
@@ -194,9 +161,9 @@ TEST_F(HostileLogins, EachIsMetAsMysqldMeetsItWhileAReplicaStreamsOn) {
 
   // 40 silent connections, five times the handshake limit: a replica still logs in and dumps.
   {
-    std::vector<std::unique_ptr<SilentConnection>> silent;
+    std::vector<std::unique_ptr<RawTcpClient>> silent;
     for (int i = 0; i < 40; ++i) {
-      silent.push_back(std::make_unique<SilentConnection>(served_->port));
+      silent.push_back(std::make_unique<RawTcpClient>(served_->port));
       ASSERT_TRUE(silent.back()->connected());
     }
     auto replica = net::BlockingClient::connect(client("repl", "replpw"));

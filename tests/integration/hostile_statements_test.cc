@@ -18,6 +18,7 @@
 
 #include "net/blocking_client.h"
 #include "net/replication_commands.h"
+#include "tests/support/login_helpers.h"
 #include "tests/support/served_store.h"
 
 namespace brelay::testing {
@@ -25,25 +26,6 @@ namespace {
 
 constexpr const char* kMysql80 = "apecloud-mysql80-gtid-zstd-compressed.000057";
 constexpr std::size_t kMaxAllowedPacket = 20 * 1024 * 1024;
-
-std::string repeat(std::string_view piece, std::size_t count) {
-  std::string out;
-  out.reserve(piece.size() * count);
-  for (std::size_t i = 0; i < count; ++i)
-    out += piece;
-  return out;
-}
-
-// A field of /proc/<pid>/status in KiB (VmRSS, VmHWM).
-std::size_t status_kib(pid_t pid, std::string_view field) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(std::string(field) + ":", 0) == 0) return std::stoul(line.substr(field.size() + 1));
-  }
-  ADD_FAILURE() << "no " << field << " for pid " << pid;
-  return 0;
-}
 
 class HostileStatements : public ::testing::Test {
  protected:
@@ -57,14 +39,7 @@ class HostileStatements : public ::testing::Test {
   static void TearDownTestSuite() { delete served_; }
 
   static std::unique_ptr<net::BlockingClient> connect() {
-    net::ClientOptions options;
-    options.port = served_->port;
-    options.user = "repl";
-    options.password = "replpw";
-    options.tls_mode = net::TlsMode::kDisabled;
-    auto client = net::BlockingClient::connect(options);
-    EXPECT_TRUE(client) << client.error().message();
-    return client ? std::move(*client) : nullptr;
+    return plain_login(served_->port, "repl", "replpw");
   }
 
   static void expect_stays_up() {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -48,6 +49,31 @@ TEST(FaultGuard, AReadPastTheEndOfACutFileIsFalseAndTheProcessGoesOn) {
   ::munmap(map, size);
   ::close(fd);
   ::unlink(path);
+}
+
+void send_sigbus(void* /*context*/) {
+  ::kill(::getpid(), SIGBUS);
+}
+
+void queue_sigbus(void* /*context*/) {
+  ::sigqueue(::getpid(), SIGBUS, sigval{});
+}
+
+// A SIGBUS sent by kill() or sigqueue() (si_code <= 0) during a guarded read is not a fault of the
+// read: it is not swallowed, and has its default effect.
+TEST(FaultGuard, ASigbusSentByAnotherProcessIsNotTakenForAFault) {
+  EXPECT_EXIT(
+      {
+        (void)read_guarded(&send_sigbus, nullptr);
+        std::_Exit(0);
+      },
+      ::testing::KilledBySignal(SIGBUS), "");
+  EXPECT_EXIT(
+      {
+        (void)read_guarded(&queue_sigbus, nullptr);
+        std::_Exit(0);
+      },
+      ::testing::KilledBySignal(SIGBUS), "");
 }
 
 }  // namespace

@@ -106,6 +106,7 @@ struct Login {
   AuthMethod method = AuthMethod::kNone;
   std::string client_plugin;
   int round_trips = 0;
+  std::vector<Bytes> sent;  // every payload the server sent, in order
 };
 
 Login run_login(std::optional<Account> account, const std::string& password, const std::string& client_plugin,
@@ -126,6 +127,7 @@ Login run_login(std::optional<Account> account, const std::string& password, con
   AuthStep step = server.begin(client_plugin, client.initial_response(client_plugin, nonce));
   for (int guard = 0; guard < 10; ++guard) {
     ++login.round_trips;
+    login.sent.insert(login.sent.end(), step.send.begin(), step.send.end());
     std::optional<Bytes> reply;
     for (const Bytes& packet : step.send) {
       auto answer = client.on_server_packet(packet);
@@ -203,6 +205,67 @@ TEST_F(RsaTest, WrongPasswordsAndUnknownUsersAreDeniedAlike) {
     EXPECT_EQ(login.final_step.rejection.sql_state, "28000");
     EXPECT_EQ(login.final_step.rejection.message,
               "Access denied for user 'u'@'10.0.0.9' (using password: YES)");
+  }
+}
+
+// An unknown user goes through the exchange a password account gets (same plugin, same switch,
+// same AuthMoreData, same RSA key), ending in the same 1045: nothing on the wire tells them apart.
+TEST_F(RsaTest, AnUnknownUserGetsTheExchangeOfAKnownOneOnTheWire) {
+  for (const std::string& greeting : {std::string(kNativePasswordPlugin), std::string(kCachingSha2Plugin)}) {
+    for (const std::string& plugin : {std::string(kNativePasswordPlugin), std::string(kCachingSha2Plugin)}) {
+      for (const bool tls : {false, true}) {
+        for (const std::string& password : {std::string("wrong"), std::string()}) {
+          for (const bool key_request : {true, false}) {
+            const std::string what =
+                greeting + " " + plugin + (tls ? " tls " : " plain ") + "'" + password + "'";
+            const Login known = run_login(Account::from_password("pw", "r"), password, plugin, tls, keys_,
+                                          key_request, greeting);
+            const Login unknown =
+                run_login(std::nullopt, password, plugin, tls, keys_, key_request, greeting);
+            ASSERT_EQ(known.final_step.outcome, AuthStep::Outcome::kReject) << what;
+            EXPECT_EQ(unknown.final_step.outcome, AuthStep::Outcome::kReject) << what;
+            EXPECT_EQ(unknown.sent, known.sent) << what;
+            EXPECT_EQ(unknown.round_trips, known.round_trips) << what;
+            EXPECT_EQ(unknown.server_plugin, known.server_plugin) << what;
+            EXPECT_EQ(unknown.final_step.rejection.code, known.final_step.rejection.code) << what;
+            EXPECT_EQ(unknown.final_step.rejection.message, known.final_step.rejection.message) << what;
+          }
+        }
+      }
+    }
+  }
+  // A client whose plugin the server does not speak, answering nothing: switched alike.
+  std::vector<std::vector<Bytes>> switches;
+  for (const std::optional<Account>& account :
+       {std::optional<Account>(Account::from_password("pw", "r")), std::optional<Account>()}) {
+    ServerAuthExchange::Params params;
+    params.user = "u";
+    params.account = account;
+    params.nonce = nonce_1_to_20();
+    params.greeting_plugin = kCachingSha2Plugin;
+    ServerAuthExchange server(std::move(params));
+    const AuthStep step = server.begin("client_ed25519", {});
+    EXPECT_EQ(step.outcome, AuthStep::Outcome::kContinue) << account.has_value();
+    switches.push_back(step.send);
+  }
+  ASSERT_EQ(switches[0].size(), 1u);
+  EXPECT_TRUE(decode_auth_switch_request(switches[0][0]));
+  EXPECT_EQ(switches[1], switches[0]);
+}
+
+TEST(ServerAuthExchange, TheDecoyOfAUserIsStableAndItsOwnAndNeverLogsIn) {
+  const Account first = decoy_account("nobody");
+  const Account again = decoy_account("nobody");
+  const Account other = decoy_account("somebody");
+  ASSERT_TRUE(first.native_hash && first.sha2_hash);
+  EXPECT_EQ(*first.native_hash, *again.native_hash);
+  EXPECT_EQ(*first.sha2_hash, *again.sha2_hash);
+  EXPECT_NE(*first.native_hash, *other.native_hash);
+  EXPECT_FALSE(first.has_empty_password());
+  for (const std::string& password : {std::string(), std::string("nobody"), std::string("pw")}) {
+    const Login login = run_login(std::nullopt, password, kCachingSha2Plugin, true, nullptr);
+    EXPECT_EQ(login.final_step.outcome, AuthStep::Outcome::kReject) << password;
+    EXPECT_EQ(login.final_step.rejection.code, 1045) << password;
   }
 }
 

@@ -111,17 +111,97 @@ TEST(ConnectErrorTable, SuccessResetsAndFlushUnblocks) {
 }
 
 TEST(ConnectErrorTable, MemoryIsBoundedByEvictingTheLeastRecentlyTouched) {
-  ConnectErrorTable table(2, 100);
-  table.record_failure("10.0.0.1");
+  ConnectErrorTable table(3, 100);
   table.record_failure("10.0.0.1");
   for (int i = 0; i < 10'000; ++i) {
-    table.record_failure(fmt::format("2001:db8::{:x}", i));
-    if (i % 50 == 0) table.record_failure("10.0.0.1");  // kept alive by its own failures
+    table.record_failure(fmt::format("2001:db8:{:x}::1", i));
+    if (i % 50 == 0) table.record_failure("10.0.0.9");  // kept by its own failures
   }
   EXPECT_EQ(table.size(), 100u);
-  EXPECT_TRUE(table.blocked("10.0.0.1"));
-  EXPECT_EQ(table.errors("2001:db8::0"), 0u);  // evicted long ago
-  EXPECT_EQ(table.errors("2001:db8::270f"), 1u);
+  EXPECT_EQ(table.errors("10.0.0.9"), 3u);  // blocked after 3
+  EXPECT_TRUE(table.blocked("10.0.0.9"));
+  EXPECT_EQ(table.errors("10.0.0.1"), 0u);       // evicted long ago
+  EXPECT_EQ(table.errors("2001:db8:0::1"), 0u);  // likewise
+  EXPECT_EQ(table.errors("2001:db8:270f::1"), 1u);
+}
+
+TEST(ConnectErrorTable, AnIpv6Slash64IsOneClientAndIpv4IsByAddress) {
+  EXPECT_EQ(address_group("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+  EXPECT_EQ(address_group("2001:DB8:1:2::ffff"), "2001:db8:1:2::/64");
+  EXPECT_EQ(address_group("::ffff:198.51.100.7"), "198.51.100.7");
+  EXPECT_EQ(address_group("198.51.100.7"), "198.51.100.7");
+  EXPECT_EQ(address_group("::1"), "0:0:0:0::/64");
+  EXPECT_EQ(address_group("not-an-ip"), "not-an-ip");
+
+  ConnectErrorTable table(5);
+  for (int i = 0; i < 5; ++i)  // an attacker rotating through its /64
+    table.record_failure(fmt::format("2001:db8:1:2:{:x}:{:x}::1", i * 7919, i));
+  EXPECT_TRUE(table.blocked("2001:db8:1:2::9"));
+  EXPECT_FALSE(table.blocked("2001:db8:1:3::1"));  // the next /64 is someone else
+  EXPECT_EQ(table.size(), 1u);
+  for (int i = 0; i < 4; ++i)  // IPv4 neighbours are not one client
+    table.record_failure(fmt::format("198.51.100.{}", i));
+  EXPECT_FALSE(table.blocked("198.51.100.0"));
+  for (int i = 0; i < 4; ++i)
+    table.record_failure("::ffff:198.51.100.0");
+  EXPECT_TRUE(table.blocked("198.51.100.0"));
+}
+
+TEST(ConnectErrorTable, BlockedClientsAreNeverEvictedAndAFullTableOfThemAdmitsNoNewcomer) {
+  ConnectErrorTable table(2, 10);
+  for (int i = 0; i < 9; ++i) {
+    table.record_failure(fmt::format("10.0.0.{}", i));
+    table.record_failure(fmt::format("10.0.0.{}", i));
+  }
+  EXPECT_EQ(table.blocked_count(), 9u);
+  // Newcomers take the one free place in turn: the oldest that is not blocked goes.
+  for (int i = 0; i < 50; ++i)
+    table.record_failure(fmt::format("192.0.2.{}", i));
+  EXPECT_EQ(table.size(), 10u);
+  for (int i = 0; i < 9; ++i)
+    EXPECT_TRUE(table.blocked(fmt::format("10.0.0.{}", i))) << i;
+  EXPECT_EQ(table.errors("192.0.2.49"), 1u);
+  EXPECT_TRUE(table.admits("203.0.113.1"));
+  // The last place blocked too: newcomers are refused, every block is kept.
+  table.record_failure("192.0.2.49");
+  EXPECT_EQ(table.blocked_count(), 10u);
+  EXPECT_FALSE(table.admits("203.0.113.1"));
+  EXPECT_TRUE(table.admits("10.0.0.3"));  // known (and blocked: refused as such)
+  EXPECT_EQ(table.record_failure("203.0.113.1"), ConnectErrorTable::kMaxDelay);
+  EXPECT_EQ(table.size(), 10u);
+  for (int i = 0; i < 9; ++i)
+    EXPECT_TRUE(table.blocked(fmt::format("10.0.0.{}", i))) << i;
+  // A success frees a place; FLUSH HOSTS frees them all.
+  table.record_success("10.0.0.0");
+  EXPECT_TRUE(table.admits("203.0.113.1"));
+  EXPECT_EQ(table.flush(), 9u);
+  EXPECT_EQ(table.size(), 0u);
+}
+
+TEST(AccountFailureBudget, RotatingAddressesSpendOneAccountsBudget) {
+  using Clock = AccountFailureBudget::Clock;
+  AccountFailureBudget budget(3, std::chrono::seconds(2));
+  const Clock::time_point t0 = Clock::now();
+  budget.record_success("repl", "10.1.1.1");  // the replica's own address
+  for (int i = 0; i < 3; ++i) {
+    const std::string address = fmt::format("2001:db8:{:x}::1", i);
+    EXPECT_TRUE(budget.allows("repl", address, t0)) << i;
+    budget.record_failure("repl", t0);
+  }
+  EXPECT_EQ(budget.left("repl", t0), 0u);
+  EXPECT_FALSE(budget.allows("repl", "2001:db8:99::1", t0));
+  EXPECT_FALSE(budget.allows("repl", "192.0.2.1", t0));
+  EXPECT_TRUE(budget.allows("repl", "10.1.1.1", t0));         // a group that logged in to it
+  EXPECT_TRUE(budget.allows("other", "2001:db8:99::1", t0));  // other accounts are not touched
+  // One failure given back per refill period.
+  EXPECT_FALSE(budget.allows("repl", "192.0.2.1", t0 + std::chrono::milliseconds(1999)));
+  EXPECT_TRUE(budget.allows("repl", "192.0.2.1", t0 + std::chrono::seconds(2)));
+  budget.record_failure("repl", t0 + std::chrono::seconds(2));
+  EXPECT_FALSE(budget.allows("repl", "192.0.2.1", t0 + std::chrono::seconds(3)));
+  EXPECT_EQ(budget.left("repl", t0 + std::chrono::seconds(60)), 3u);
+  budget.record_failure("repl", t0 + std::chrono::seconds(60));
+  budget.flush();
+  EXPECT_EQ(budget.left("repl", t0 + std::chrono::seconds(60)), 3u);
 }
 
 }  // namespace

@@ -629,6 +629,57 @@ TEST_F(ConnectionLimitsTest, FailedLoginsBlockTheAddressUntilFlushHosts) {
   EXPECT_EQ(reasons(), expected);
 }
 
+// A table full of blocked addresses forgets none of them: a new address is refused (1129) rather
+// than counted in a blocked one's place, until FLUSH HOSTS.
+TEST_F(ConnectionLimitsTest, ATableFullOfBlockedAddressesRefusesNewOnesInsteadOfForgetting) {
+  ServerSettings settings;
+  settings.max_connect_errors = 1;
+  settings.connect_error_capacity = 1;
+  start_with(settings);
+  auto attacker = testing::RawMysqlClient::connect(server_->port(), "app", "wrong", "127.0.0.2");
+  ASSERT_FALSE(attacker);
+  EXPECT_EQ(attacker.error().code(), error_code::kAccessDenied) << attacker.error().message();
+  for (const char* from : {"127.0.0.3", "127.0.0.2"}) {
+    auto refused = testing::RawMysqlClient::connect(server_->port(), "app", "secret", from);
+    ASSERT_FALSE(refused) << from;
+    EXPECT_EQ(refused.error().code(), error_code::kHostIsBlocked)
+        << from << ": " << refused.error().message();
+  }
+  EXPECT_EQ(server_->call([](MySqlServer& server) { return server.flush_hosts(); }), 1u);
+  EXPECT_TRUE(testing::RawMysqlClient::connect(server_->port(), "app", "secret", "127.0.0.3"));
+}
+
+// Wrong passwords for one account spend its budget whatever the address: then even the right
+// password is answered 1045 (no password checked), except from an address it logged in from before.
+TEST_F(ConnectionLimitsTest, AnAccountsFailureBudgetThrottlesItsLoginsFromNewAddresses) {
+  ServerSettings settings;
+  settings.account_failure_burst = 2;
+  settings.account_failure_refill = std::chrono::hours(1);
+  start_with(settings);
+  for (int i = 0; i < 2; ++i) {
+    auto wrong = BlockingClient::connect(options("wrong"));
+    ASSERT_FALSE(wrong);
+    EXPECT_EQ(wrong.error().code(), error_code::kAccessDenied);
+  }
+  auto right = BlockingClient::connect(options());
+  ASSERT_FALSE(right);
+  EXPECT_EQ(right.error().code(), error_code::kAccessDenied) << right.error().message();
+  EXPECT_NE(right.error().message().find("Access denied for user 'app'@'127.0.0.1' (using password: YES)"),
+            std::string::npos)
+      << right.error().message();
+  EXPECT_TRUE(login(as("boss", "boss")));  // another account is not throttled
+  // FLUSH HOSTS gives the budget back; 127.0.0.1 then logs in, and is trusted for the account.
+  server_->call([](MySqlServer& server) { return server.flush_hosts(); });
+  EXPECT_TRUE(login());
+  for (int i = 0; i < 3; ++i)
+    EXPECT_FALSE(BlockingClient::connect(options("wrong")));
+  EXPECT_TRUE(login());
+  const std::vector<std::string> seen = reasons();
+  const std::vector<std::string> expected = {"bad_password", "bad_password", "account_throttled",
+                                             "bad_password", "bad_password", "bad_password"};
+  EXPECT_EQ(seen, expected);
+}
+
 TEST_F(ConnectionLimitsTest, HostsAndRequireTlsAnswerAsForAnUnknownAccount) {
   Account app = Account::from_password("secret", "replica");
   app.hosts = {IpRange::parse("10.0.0.0/8").value(), IpRange::parse("2001:db8::/32").value()};
