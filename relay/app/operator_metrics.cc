@@ -16,7 +16,7 @@ double source_lag_bytes(const UpstreamStatus& status) {
 }
 
 void register_operator_metrics(MetricsRegistry& metrics, const Config& config,
-                               std::function<const UpstreamStatus*()> upstream_status) {
+                               const std::function<const UpstreamStatus*()>& upstream_status) {
   metrics.callback_gauge("binlog_relay_retention_max_bytes",
                          "[storage] retention_size: the store's size limit in bytes (0: unlimited).", {},
                          [&config] { return static_cast<double>(config.storage.retention_size); });

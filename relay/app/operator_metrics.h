@@ -16,7 +16,7 @@ namespace brelay::relay {
 // `config` and whatever `upstream_status` returns (nullptr while there is no upstream) must outlive
 // `metrics`' rendering.
 void register_operator_metrics(MetricsRegistry& metrics, const Config& config,
-                               std::function<const UpstreamStatus*()> upstream_status);
+                               const std::function<const UpstreamStatus*()>& upstream_status);
 
 // Bytes the stream is behind the newest source position it showed: the gap within one file, or,
 // once the source has moved to a newer file, at least that file's bytes so far.
