@@ -27,9 +27,9 @@ add_custom_target(packaging_files ALL DEPENDS ${brelay_gzipped})
 install(FILES ${PROJECT_BINARY_DIR}/packaging/binlog-relay.8.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
 install(FILES ${PROJECT_BINARY_DIR}/packaging/binlog-relay.toml.5.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man5)
 install(FILES ${PROJECT_BINARY_DIR}/packaging/changelog.Debian.gz DESTINATION ${CMAKE_INSTALL_DOCDIR})
-# The Grafana dashboard and Prometheus rules: whatever packaging/monitoring holds when the package is
-# built (the directory may not exist yet in a checkout without them).
-install(DIRECTORY ${PROJECT_SOURCE_DIR}/packaging/monitoring/ DESTINATION share/binlog-relay OPTIONAL)
+# The Grafana dashboard, the Prometheus alert rules and their README (not their CI tests).
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/packaging/monitoring/ DESTINATION share/binlog-relay OPTIONAL
+        FILES_MATCHING PATTERN "*.json" PATTERN "*.yml" PATTERN "README.md" PATTERN "tests" EXCLUDE)
 
 set(CPACK_GENERATOR "DEB")
 set(CPACK_PACKAGE_NAME "binlog-relay")

@@ -12,6 +12,7 @@
 #include "common/hex.h"
 #include "net/signal_watcher.h"
 #include "relay/app/logging.h"
+#include "relay/app/operator_metrics.h"
 #include "relay/app/retention_scheduler.h"
 #include "relay/app/sd_notify.h"
 #include "relay/app/version.h"
@@ -173,6 +174,8 @@ class Daemon {
         .set(static_cast<double>(std::chrono::duration_cast<std::chrono::seconds>(
                                      std::chrono::system_clock::now().time_since_epoch())
                                      .count()));
+    register_operator_metrics(metrics_, config_,
+                              [this] { return upstream_ ? &upstream_->status() : nullptr; });
     if (!config_.metrics.listen) return {};
     MetricsHttpServer::Options options;
     options.status_access = {config_.metrics.status_token, is_loopback_host(config_.metrics.listen->host)};

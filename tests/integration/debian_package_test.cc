@@ -344,10 +344,13 @@ TEST(DebianPackageLintian, PassesLintianAndShipsManPagesChangelogAndCopyright) {
   for (const char* path :
        {"./usr/share/man/man8/binlog-relay.8.gz", "./usr/share/man/man5/binlog-relay.toml.5.gz",
         "./usr/share/doc/binlog-relay/changelog.Debian.gz", "./usr/share/doc/binlog-relay/copyright",
-        "./usr/bin/binlog-relay"}) {
+        "./usr/bin/binlog-relay", "./usr/share/binlog-relay/binlog-relay-dashboard.json",
+        "./usr/share/binlog-relay/binlog-relay-alerts.yml", "./usr/share/binlog-relay/README.md"}) {
     EXPECT_NE(contents->out.find(std::string(" ") + path + "\n"), std::string::npos) << path << "\n"
                                                                                      << contents->out;
   }
+  // The monitoring files' own CI tests stay out of the package.
+  EXPECT_EQ(contents->out.find("./usr/share/binlog-relay/tests"), std::string::npos) << contents->out;
   // The files, as installed.
   const std::string root = dir->file("root");
   auto extracted = run_command({"dpkg-deb", "-x", deb, root});
