@@ -37,7 +37,7 @@ std::string TargetHazard::azure_error() const {
 }
 
 std::string TargetHazard::mitigation() const {
-  const std::string skip =
+  std::string skip =
       gtid.empty() || gtid.find(':') == std::string::npos
           ? "then CALL mysql.az_replication_skip_counter; (it skips this one transaction, already applied by "
             "hand) and CALL mysql.az_replication_start;"
