@@ -231,6 +231,7 @@ class DdlParser {
         if (current_.is_word("column") || current_.is_word("index") || current_.is_word("key")) continue;
         if (!accept("to")) accept("as");
         table_name(ddl_.renamed_to);
+        if (ddl_.renamed_to.size() > 1) ddl_.renamed_to.pop_back();  // the first RENAME counts
         if (current_.kind == Token::Kind::kEnd) break;
         if (current_.is_symbol(',')) spec_start = true;
       }

@@ -80,7 +80,8 @@ class AzureGuards : public ::testing::Test {
 
   Status start_relay(const std::string& server_extra) {
     config_.source_port = source_->port();
-    config_.source_extra = fmt::format("start_file = \"{}\"\nstart_position = {}\n", start_.first, start_.second);
+    config_.source_extra =
+        fmt::format("start_file = \"{}\"\nstart_position = {}\n", start_.first, start_.second);
     config_.data_dir = dir_->file("data");
     BRELAY_ASSIGN_OR_RETURN(listen_port_, free_loopback_port());
     config_.listen = fmt::format("127.0.0.1:{}", listen_port_);
@@ -113,8 +114,8 @@ class AzureGuards : public ::testing::Test {
 
   std::string curl(const std::string& path) {
     auto output = run_command(
-        {"curl", "--silent", "--max-time", "20", fmt::format("http://127.0.0.1:{}{}", metrics_port_, path)}, {},
-        60s);
+        {"curl", "--silent", "--max-time", "20", fmt::format("http://127.0.0.1:{}{}", metrics_port_, path)},
+        {}, 60s);
     EXPECT_TRUE(output) << output.error().message();
     return output ? output->out : std::string();
   }
@@ -124,9 +125,11 @@ class AzureGuards : public ::testing::Test {
     static const std::regex row(
         R"(Target_Hazard_\d+[:\t]\s*(\S+) on (\S+) at (\S+):(\d+) \(GTID ([0-9-]+)\)[^\n]*)");
     std::vector<Hazard> out;
-    for (auto it = std::sregex_iterator(status.begin(), status.end(), row); it != std::sregex_iterator(); ++it) {
+    for (auto it = std::sregex_iterator(status.begin(), status.end(), row); it != std::sregex_iterator();
+         ++it) {
       const std::smatch& m = *it;
-      out.push_back({m[1], m[2], m[3], std::stoull(m[4]), m[5], m[0].str().find("[released]") != std::string::npos});
+      out.push_back(
+          {m[1], m[2], m[3], std::stoull(m[4]), m[5], m[0].str().find("[released]") != std::string::npos});
     }
     return out;
   }
@@ -174,17 +177,17 @@ class AzureGuards : public ::testing::Test {
 
 TEST_F(AzureGuards, HazardsAreFlaggedAndAHeldReplicaContinuesAfterEachRelease) {
   ASSERT_TRUE(start_relay("hold_on_hazard = true\n"));
-  ASSERT_TRUE(source_->execute(
-      "USE app; INSERT INTO k VALUES (1, 1); "
-      "ALTER TABLE k ADD COLUMN c INT; "
-      "ALTER TABLE seeded ADD COLUMN n INT AUTO_INCREMENT UNIQUE; "
-      "CREATE TABLE t (a INT); INSERT INTO t VALUES (1); "
-      "ALTER TABLE t ADD PRIMARY KEY (a); "
-      "INSERT INTO k VALUES (2, 2, NULL); "
-      "CREATE TABLE t2 (a INT); ALTER TABLE t2 ADD COLUMN id INT AUTO_INCREMENT UNIQUE; "
-      "INSERT INTO k VALUES (3, 3, NULL); "
-      "CREATE TABLE p (a INT) PARTITION BY HASH(a) PARTITIONS 2; "
-      "INSERT INTO k VALUES (4, 4, NULL)"));
+  ASSERT_TRUE(
+      source_->execute("USE app; INSERT INTO k VALUES (1, 1); "
+                       "ALTER TABLE k ADD COLUMN c INT; "
+                       "ALTER TABLE seeded ADD COLUMN n INT AUTO_INCREMENT UNIQUE; "
+                       "CREATE TABLE t (a INT); INSERT INTO t VALUES (1); "
+                       "ALTER TABLE t ADD PRIMARY KEY (a); "
+                       "INSERT INTO k VALUES (2, 2, NULL); "
+                       "CREATE TABLE t2 (a INT); ALTER TABLE t2 ADD COLUMN id INT AUTO_INCREMENT UNIQUE; "
+                       "INSERT INTO k VALUES (3, 3, NULL); "
+                       "CREATE TABLE p (a INT) PARTITION BY HASH(a) PARTITIONS 2; "
+                       "INSERT INTO k VALUES (4, 4, NULL)"));
   ASSERT_TRUE(wait_for_catch_up(*source_, config_.data_dir, 60s, relay_.get()));
   ASSERT_TRUE(start_replica("repl", "replpw"));
 
@@ -241,8 +244,8 @@ TEST_F(AzureGuards, HazardsAreFlaggedAndAHeldReplicaContinuesAfterEachRelease) {
   ASSERT_EQ(relay_sql("admin", "adminpw", "RELEASE HAZARD '" + hazards[2].gtid + "'").exit_status, 0);
 
   const std::string source_position = single_value(*source_, "SELECT @@gtid_binlog_pos");
-  EXPECT_TRUE(wait_until([&] { return single_value(*replica_, "SELECT @@gtid_slave_pos") == source_position; },
-                         60s, 100ms));
+  EXPECT_TRUE(wait_until(
+      [&] { return single_value(*replica_, "SELECT @@gtid_slave_pos") == source_position; }, 60s, 100ms));
   EXPECT_EQ(single_value(*replica_, "SELECT COUNT(*) FROM app.k"), "4");
   std::map<std::string, std::string> replica_status = slave_status(*replica_);
   EXPECT_EQ(replica_status["Last_SQL_Errno"], "0") << replica_status["Last_SQL_Error"];
@@ -272,7 +275,8 @@ TEST_F(AzureGuards, ADelayedAccountGetsEachRowNoEarlierThanTheDelayAndCatchesUp)
   const auto deadline = std::chrono::steady_clock::now() + 120s;
   while (static_cast<int>(arrived.size()) < kDelayedRows && std::chrono::steady_clock::now() < deadline) {
     auto rows = replica_->query("SELECT id, written FROM app.d");
-    const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    const double now =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     if (rows) {
       for (const auto& row : *rows) {
         const int id = std::stoi(row.at(0));
@@ -295,8 +299,8 @@ TEST_F(AzureGuards, ADelayedAccountGetsEachRowNoEarlierThanTheDelayAndCatchesUp)
   // (a generous bound: the event timestamps' second, polling and a busy machine).
   EXPECT_LT(most, kDelaySeconds + 15) << "least " << least;
   const std::string source_position = single_value(*source_, "SELECT @@gtid_binlog_pos");
-  EXPECT_TRUE(wait_until([&] { return single_value(*replica_, "SELECT @@gtid_slave_pos") == source_position; },
-                         30s, 100ms));
+  EXPECT_TRUE(wait_until(
+      [&] { return single_value(*replica_, "SELECT @@gtid_slave_pos") == source_position; }, 30s, 100ms));
   std::map<std::string, std::string> status = slave_status(*replica_);
   EXPECT_EQ(status["Slave_IO_Running"], "Yes") << status["Last_IO_Error"];
   EXPECT_EQ(status["Last_SQL_Errno"], "0") << status["Last_SQL_Error"];
