@@ -63,7 +63,7 @@ struct SourceSetupResult {
   std::int64_t clock_offset_seconds = 0;
   // Step 8's answer (nullopt: not asked, or the query failed).
   std::optional<std::vector<SourceTableKey>> table_keys;
-  static constexpr std::size_t kMaxTableKeys = 200'000;
+  static constexpr std::size_t kMaxTableKeys = 100'000;
 };
 
 class SourceSetup {
