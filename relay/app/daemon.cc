@@ -25,6 +25,7 @@
 #include "relay/core/store_metrics.h"
 #include "relay/core/stored_event_check.h"
 #include "relay/downstream/downstream_server.h"
+#include "relay/http/hazard_status.h"
 #include "relay/http/health.h"
 #include "relay/http/metrics_http.h"
 #include "relay/http/relay_status.h"
@@ -228,7 +229,9 @@ class Daemon {
       inputs.retention = "keep everything";
     }
     if (retention_) inputs.retention_last = retention_->last_outcome();
-    return relay_status_rows(inputs);
+    StatusRows rows = relay_status_rows(inputs);
+    if (context_) add_hazard_rows(rows, context_->hazards, config_.server.hold_on_hazard);
+    return rows;
   }
 
   // Per-replica series (bytes sent, lag) and sessions by state, refreshed at each scrape; the series

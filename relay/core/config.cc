@@ -381,6 +381,7 @@ Status read_server(SectionReader& r, ServerConfig& server) {
                    "needs tls_cert and tls_key: without a certificate no session could connect");
   }
   BRELAY_TRY(read_server_limits(r, server));
+  BRELAY_TRY(r.get("hold_on_hazard", server.hold_on_hazard));
   return r.finish();
 }
 
@@ -438,6 +439,11 @@ Status read_user(SectionReader& r, UserConfig& user, const ServerConfig& server)
   }
   BRELAY_TRY(read_user_limits(r, user, server));
   BRELAY_TRY(r.get("schema", user.schema));
+  BRELAY_TRY(r.get("delay", user.delay));
+  if (user.delay > std::chrono::hours(24 * 365)) {
+    return r.error(
+        "delay", fmt::format("user '{}': a delay of more than a year (365d) is surely a mistake", user.name));
+  }
   return r.finish();
 }
 

@@ -63,6 +63,9 @@ struct ServerConfig {
   // max_allowed_packet: 1 KiB to 1 GiB, a multiple of 1 KiB; bigger ones get 1153 and the
   // connection is closed. Applies at start.
   std::uint64_t max_allowed_packet = std::uint64_t{64} << 20;
+  // Dumps stop just before a transaction flagged as a hazard for an Azure (GIPK) replica until an
+  // admin runs RELEASE HAZARD (relay/core/target_hazards.h).
+  bool hold_on_hazard = false;
 };
 
 struct UserConfig {
@@ -77,6 +80,9 @@ struct UserConfig {
   bool require_tls = false;           // plain-connection logins are refused (ERR 1045)
   std::uint32_t max_connections = 0;  // sessions at once; 0 = no limit of its own
   bool schema = false;  // may ask schema metadata, forwarded read-only to the source (CDC readers)
+  // Delayed serving: the account gets only events at least this old (relay/downstream/dump_gate.h);
+  // 0 = none.
+  Duration delay{0};
 };
 
 struct MetricsConfig {

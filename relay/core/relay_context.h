@@ -14,6 +14,7 @@
 #include "relay/core/config.h"
 #include "relay/core/metrics.h"
 #include "relay/core/source_identity.h"
+#include "relay/core/target_hazards.h"
 #include "storage/binlog_store.h"
 #include "storage/store_writer.h"
 
@@ -32,6 +33,9 @@ struct RelayContext {
   // The relay's status as (name, value) rows (relay_status.h), for SHOW RELAY STATUS; set by the
   // Daemon once every component exists (empty before).
   std::function<std::vector<std::pair<std::string, std::string>>()> status_rows;
+  // Transactions flagged as hazards for Azure (GIPK) replicas: the upstream records, dumps hold
+  // before unreleased ones ([server] hold_on_hazard), admins release them.
+  TargetHazards hazards{};
 };
 
 }  // namespace brelay::relay

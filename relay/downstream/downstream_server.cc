@@ -37,6 +37,8 @@ DownstreamServer::DownstreamServer(RelayContext& context)
       schema_(std::make_unique<SchemaForwarder>(context.loop, context.config.source)),
       login_failures_(context.metrics) {
   services_.schema = schema_.get();
+  dump_services_.config = &context.config;
+  dump_services_.hazards = &context.hazards;
 }
 
 DownstreamServer::~DownstreamServer() {

@@ -53,7 +53,8 @@ DumpSession::DumpSession(DumpServices& services, net::ServerSession& session, Du
     : services_(services),
       session_(session),
       request_(std::move(request)),
-      heartbeat_timer_(services.loop.raw()) {
+      heartbeat_timer_(services.loop.raw()),
+      gate_timer_(services.loop.raw()) {
   bytes_counter_ = &services_.metrics.counter("binlog_relay_downstream_sent_bytes_total",
                                               "Binlog bytes sent to replicas and readers");
   events_counter_ = &services_.metrics.counter("binlog_relay_downstream_sent_events_total",
@@ -100,6 +101,7 @@ Status DumpSession::start() {
   if (request_.mariadb_connect_state && !mariadb_skipper_)
     mariadb_skipper_.emplace(binlog::MariadbGtidPosition(), request_.mariadb_gtid_strict_mode);
   heartbeats_ = HeartbeatPolicy(request_.heartbeat_period);
+  gate_ = make_dump_gate(services_.config, services_.hazards, session_.user());
   track_transactions_ = request_.semi_sync || (mariadb_skipper_ && mariadb_skipper_->needs_boundaries());
 
   ActiveDump dump;
@@ -346,6 +348,7 @@ void DumpSession::pump() {
       if (sent && !watch.expired()) fail(added.error());
       return;
     }
+    const std::optional<DumpGate::Verdict> gated = added->gated;
     const bool at_end = read->at_durable_end && added->whole_batch;
     if (at_end && mysql_skipper_ && mysql_skipper_->unannounced_end() != 0) {
       add_heartbeat(out, mysql_skipper_->unannounced_end());
@@ -356,6 +359,10 @@ void DumpSession::pump() {
     reader_->consume(consumed);
     reader_->release();
     if (!sent || watch.expired() || state_ == State::kFinished) return;
+    if (gated) {
+      wait_for_gate(*gated);
+      return;
+    }
     if (at_end) {
       if (request_.non_blocking()) {
         finish_non_blocking();
@@ -388,6 +395,15 @@ Result<DumpSession::AddedEvents> DumpSession::add_events(const storage::ReadBatc
         return added;
       }
       const ByteView event = run.event(i);
+      if (gate_.active()) {
+        const DumpGate::Verdict verdict = gate_.decide(
+            file_name_, run.event_position(i), event_timestamp(event), std::chrono::system_clock::now());
+        if (!verdict.send) {
+          added.whole_batch = false;
+          added.gated = verdict;
+          return added;
+        }
+      }
       BRELAY_TRY(add_event(event, run.event_position(i), out));
       added.bytes += event.size();
     }
@@ -566,6 +582,23 @@ void DumpSession::wait_for_commit() {
   arm_heartbeat();
 }
 
+void DumpSession::wait_for_gate(const DumpGate::Verdict& verdict) {
+  state_ = State::kWaitingForGate;
+  if (verdict.held && logged_hold_ != fmt::format("{}:{}", file_name_, position_)) {
+    logged_hold_ = fmt::format("{}:{}", file_name_, position_);
+    spdlog::warn(
+        "dump for {} (server_id {}) holds before the target hazard at {} ([server] hold_on_hazard): "
+        "RELEASE HAZARD '{}' (or its GTID) lets it continue",
+        session_.peer_address(), request_.server_id, logged_hold_, logged_hold_);
+  }
+  arm_heartbeat();
+  gate_timer_.start(verdict.retry_after, [this] {
+    if (state_ != State::kWaitingForGate) return;
+    heartbeat_timer_.stop();
+    pump();
+  });
+}
+
 void DumpSession::arm_heartbeat() {
   if (!heartbeats_.enabled()) return;
   heartbeat_timer_.start(heartbeats_.idle_delay(std::chrono::steady_clock::now() - last_send_time_),
@@ -573,7 +606,7 @@ void DumpSession::arm_heartbeat() {
 }
 
 void DumpSession::on_heartbeat_timer() {
-  if (state_ != State::kWaitingForCommit) return;
+  if (state_ != State::kWaitingForCommit && state_ != State::kWaitingForGate) return;
   const auto elapsed = std::chrono::steady_clock::now() - last_send_time_;
   // Never between a ROTATE and the next file's FDE (MDEV-29981): wait for the next file instead.
   if (heartbeats_.due_while_idle(elapsed, last_sent_rotate_)) {
@@ -588,6 +621,7 @@ void DumpSession::on_heartbeat_timer() {
 void DumpSession::finish_non_blocking() {
   state_ = State::kFinished;
   heartbeat_timer_.stop();
+  gate_timer_.stop();
   if (subscription_) {
     services_.commits.unsubscribe(*subscription_);
     subscription_.reset();
@@ -625,6 +659,7 @@ void DumpSession::fail(Error error) {
   if (state_ == State::kFinished) return;
   state_ = State::kFinished;
   heartbeat_timer_.stop();
+  gate_timer_.stop();
   if (subscription_) {
     services_.commits.unsubscribe(*subscription_);
     subscription_.reset();

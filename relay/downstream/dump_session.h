@@ -17,6 +17,8 @@
 //    never between a ROTATE and the next file's FDE (dump_extras.h);
 //  - semi-sync: every packet in the envelope 0x00, 0xEF, flag (net::encode_dump_envelope_prefix),
 //    the flag asking for an acknowledgement at each transaction's end; acknowledgements are recorded.
+//  - the gate (dump_gate.h): the account's [[users]] delay and [server] hold_on_hazard may make
+//    the dump wait before a stored event; heartbeats go on meanwhile;
 //  - NON_BLOCK (or server_id 0): an EOF packet at the durable end, and the session goes back to the
 //    command phase; otherwise the live tail: at the durable end the session waits for the writer's
 //    next commit notification (no polling), then streams on.
@@ -57,6 +59,7 @@
 #include "relay/core/metrics.h"
 #include "relay/downstream/binlog_positioning.h"
 #include "relay/downstream/dump_extras.h"
+#include "relay/downstream/dump_gate.h"
 #include "relay/downstream/dump_request.h"
 #include "relay/downstream/loop_spare_time.h"
 #include "relay/downstream/mariadb_gtid_skipper.h"
@@ -82,6 +85,9 @@ struct DumpServices {
   // Ends the dump running on another connection (a newer dump of the same replica started).
   std::function<void(std::uint32_t connection_id)> end_dump;
   LoopSpareTime spare_time{loop};
+  // Set by the DownstreamServer: [server] hold_on_hazard and the [[users]] delays (dump_gate.h).
+  const Config* config = nullptr;          // not owned
+  const TargetHazards* hazards = nullptr;  // not owned
 };
 
 class DumpSession {
@@ -120,7 +126,7 @@ class DumpSession {
   const std::pair<std::string, std::uint64_t>& acknowledged() const { return acknowledged_; }
 
  private:
-  enum class State { kIdle, kStreaming, kWaitingForDrain, kWaitingForCommit, kFinished };
+  enum class State { kIdle, kStreaming, kWaitingForDrain, kWaitingForCommit, kWaitingForGate, kFinished };
   // An event parsed once, when a decision first needs its fields (defined in the .cc).
   struct LazyEvent;
 
@@ -134,6 +140,7 @@ class DumpSession {
   struct AddedEvents {
     std::size_t bytes = 0;
     bool whole_batch = true;
+    std::optional<DumpGate::Verdict> gated;  // the gate stopped the batch before an event
   };
   // Limits the socket's unsent bytes while the loop has time to spare and lifts the limit when it
   // has not (see the class comment); sets batch_bytes_ to match.
@@ -159,6 +166,7 @@ class DumpSession {
   void add_heartbeat(net::PacketBatch& out, std::uint64_t position);
   bool send(net::PacketBatch& batch);
   void wait_for_commit();
+  void wait_for_gate(const DumpGate::Verdict& verdict);
   void arm_heartbeat();
   void on_heartbeat_timer();
   void finish_non_blocking();
@@ -190,6 +198,9 @@ class DumpSession {
   std::optional<storage::StoreReader> reader_;
   std::optional<CommitNotifier::SubscriptionId> subscription_;
   net::Timer heartbeat_timer_;
+  DumpGate gate_;
+  net::Timer gate_timer_;
+  std::string logged_hold_;  // "file:pos" of the last hold logged (each hold is logged once)
   std::deque<Bytes> synthesized_;
 
   // Where the stream is.

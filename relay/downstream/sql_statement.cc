@@ -68,6 +68,12 @@ class Parser {
       advance();
       return Statement(FlushHostsStatement{});
     }
+    if (first.is_word("release") && peek(1).is_word("hazard")) {
+      advance();
+      advance();
+      BRELAY_ASSIGN_OR_RETURN(std::string key, string_literal("a GTID or 'file:position'"));
+      return Statement(ReleaseHazardStatement{key});
+    }
     if (first.is_word("use")) {
       advance();
       BRELAY_ASSIGN_OR_RETURN(std::string name, identifier("a database name"));

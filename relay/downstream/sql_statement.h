@@ -3,7 +3,8 @@
 // @@variables, a few functions) without tables, SHOW VARIABLES / STATUS with LIKE or WHERE
 // Variable_name = | IN | LIKE, SHOW MASTER STATUS / BINARY LOG STATUS / BINLOG STATUS, SHOW BINARY
 // LOGS, SHOW BINLOG EVENTS [IN] [FROM] [LIMIT], SHOW REPLICAS / SLAVE HOSTS, SHOW GRANTS, SHOW
-// WARNINGS, KILL, PURGE BINARY LOGS TO / BEFORE, FLUSH HOSTS, USE, and transaction no-ops (BEGIN, COMMIT,
+// WARNINGS, KILL, PURGE BINARY LOGS TO / BEFORE, FLUSH HOSTS, RELEASE HAZARD, USE, and transaction no-ops
+// (BEGIN, COMMIT,
 // ...).
 //
 // parse_statement() returns an Error with a MySQL code for everything else: ER_PARSE_ERROR (1064)
@@ -96,6 +97,11 @@ struct UseStatement {
 };
 // FLUSH HOSTS: unblocks the addresses blocked for failed logins (admins).
 struct FlushHostsStatement {};
+// RELEASE HAZARD '<gtid or file:pos>': dumps held before that target hazard go on (admins;
+// relay/core/target_hazards.h).
+struct ReleaseHazardStatement {
+  std::string key;
+};
 // Statements that change nothing on a relay: BEGIN, COMMIT, ROLLBACK, START TRANSACTION, DO ...
 struct NoOpStatement {};
 
@@ -103,7 +109,7 @@ using Statement =
     std::variant<SelectStatement, SetStatement, ShowVariablesStatement, ShowMasterStatusStatement,
                  ShowBinaryLogsStatement, ShowBinlogEventsStatement, ShowReplicasStatement,
                  ShowRelayStatusStatement, ShowGrantsStatement, ShowWarningsStatement, KillStatement,
-                 PurgeStatement, UseStatement, NoOpStatement, FlushHostsStatement>;
+                 PurgeStatement, UseStatement, NoOpStatement, FlushHostsStatement, ReleaseHazardStatement>;
 
 // Parses one statement (a trailing ';' is allowed).
 Result<Statement> parse_statement(std::string_view sql);

@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/cut_for_log.h"
 #include "relay/downstream/downstream_accounts.h"
 #include "relay/downstream/mysql_errors.h"
 #include "relay/downstream/show_answers.h"
@@ -146,6 +147,7 @@ Result<QueryReply> StatementExecutor::execute(const Statement& statement) {
   if (std::holds_alternative<UseStatement>(statement) || std::holds_alternative<NoOpStatement>(statement))
     return QueryReply(net::OkPacket());
   if (std::holds_alternative<FlushHostsStatement>(statement)) return flush_hosts();
+  if (auto* release = std::get_if<ReleaseHazardStatement>(&statement)) return release_hazard(release->key);
   return Error("PURGE runs on the storage writer, not here", mysql_error::kUnknownError);
 }
 
@@ -201,6 +203,17 @@ Result<QueryReply> StatementExecutor::flush_hosts() {
   spdlog::info("FLUSH HOSTS by {} from {}: failed-login counts cleared, {} blocked address(es) unblocked",
                session_.user(), session_.peer_address(), unblocked);
   return QueryReply(net::OkPacket());
+}
+
+Result<QueryReply> StatementExecutor::release_hazard(const std::string& key) {
+  if (session_.role() != kAdminRole) return access_denied("SUPER");
+  auto released = services_.context.hazards.release(key);
+  if (!released) return Error(released.error().message(), mysql_error::kUnknownError);
+  spdlog::info("RELEASE HAZARD '{}' by {} from {}: held dumps continue", cut_for_log(key), session_.user(),
+               session_.peer_address());
+  net::OkPacket ok;
+  ok.affected_rows = *released;
+  return QueryReply(ok);
 }
 
 Result<QueryReply> StatementExecutor::kill(const KillStatement& kill) {

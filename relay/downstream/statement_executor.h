@@ -42,6 +42,7 @@ class StatementExecutor {
   Result<QueryReply> set(const SetStatement& set);
   Result<QueryReply> kill(const KillStatement& kill);
   Result<QueryReply> flush_hosts();
+  Result<QueryReply> release_hazard(const std::string& key);
   Result<Value> call(const Expression& call);
 
   DownstreamServices& services_;

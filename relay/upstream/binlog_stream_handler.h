@@ -137,6 +137,8 @@ class BinlogStreamHandler {
   std::uint64_t file_ordinal() const { return file_ordinal_; }
   bool in_transaction() const { return !tracker_.at_boundary(); }
   const binlog::TransactionGtid& last_gtid() const { return tracker_.current_gtid(); }
+  // The checksum algorithm of the events now arriving.
+  binlog::ChecksumAlgorithm checksum_algorithm() const { return checksum_; }
   // The executed GTID state as of the last boundary.
   const binlog::MariadbGtidPosition& mariadb_state() const { return mariadb_state_; }
   const binlog::GtidSet& mysql_executed() const { return mysql_executed_; }

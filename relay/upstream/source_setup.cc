@@ -5,6 +5,8 @@
 #include <charconv>
 #include <chrono>
 
+#include <spdlog/spdlog.h>
+
 #include "common/ascii.h"
 #include "net/replication_commands.h"
 #include "relay/binlog/format_description.h"
@@ -263,7 +265,7 @@ void SourceSetup::register_replica() {
 
 void SourceSetup::enable_semi_sync() {
   if (!options_.semi_sync) {
-    finish(std::move(result_));
+    query_table_keys();
     return;
   }
   const auto& vars = result_.identity.variables;
@@ -273,7 +275,7 @@ void SourceSetup::enable_semi_sync() {
   };
   if (!enabled("rpl_semi_sync_master_enabled") && !enabled("rpl_semi_sync_source_enabled")) {
     result_.semi_sync = false;
-    finish(std::move(result_));
+    query_table_keys();
     return;
   }
   const std::string sql = result_.identity.flavor == Flavor::kMariadb
@@ -285,6 +287,40 @@ void SourceSetup::enable_semi_sync() {
       return;
     }
     result_.semi_sync = true;
+    query_table_keys();
+  });
+}
+
+void SourceSetup::query_table_keys() {
+  if (!options_.table_keys) {
+    finish(std::move(result_));
+    return;
+  }
+  const std::string sql = fmt::format(
+      "SELECT t.TABLE_SCHEMA, t.TABLE_NAME, c.CONSTRAINT_NAME IS NOT NULL FROM information_schema.TABLES t "
+      "LEFT JOIN information_schema.TABLE_CONSTRAINTS c ON c.TABLE_SCHEMA = t.TABLE_SCHEMA AND "
+      "c.TABLE_NAME = t.TABLE_NAME AND c.CONSTRAINT_TYPE = 'PRIMARY KEY' WHERE t.TABLE_TYPE = 'BASE TABLE' "
+      "AND t.TABLE_SCHEMA NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys') LIMIT {}",
+      SourceSetupResult::kMaxTableKeys);
+  client_.query(sql, [this](Result<net::QueryResult> reply) {
+    if (!reply) {
+      if (!client_.connected()) {
+        fail(false, std::move(reply).error().with_context("reading the tables' primary keys"));
+        return;
+      }
+      spdlog::warn(
+          "upstream: the source's tables could not be read from information_schema ({}): the GIPK "
+          "hazard guard treats tables it has not seen created as tables without a primary key",
+          reply.error().message());
+      finish(std::move(result_));
+      return;
+    }
+    std::vector<SourceTableKey> keys;
+    for (const net::TextRow& row : reply->result_set.rows) {
+      if (row.size() < 3 || !row[0] || !row[1]) continue;
+      keys.push_back({*row[0], *row[1], row[2].value_or("0") == "1"});
+    }
+    result_.table_keys = std::move(keys);
     finish(std::move(result_));
   });
 }

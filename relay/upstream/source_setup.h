@@ -14,7 +14,9 @@
 //  5. MariaDB GTID dump: SET @slave_connect_state, @slave_gtid_strict_mode = 0,
 //     @slave_gtid_ignore_duplicates = 0;
 //  6. COM_REGISTER_SLAVE with the relay's server_id;
-//  7. semi-sync, when wanted and the source has it enabled: SET @rpl_semi_sync_slave = 1.
+//  7. semi-sync, when wanted and the source has it enabled: SET @rpl_semi_sync_slave = 1;
+//  8. with `table_keys`: which tables have a primary key (information_schema, one query; a failure
+//     only leaves them unknown), for the GIPK hazard guard (gipk_hazard_tracker.h).
 // Then the caller sends the dump command. Errors say which step failed; fatal() tells whether
 // retrying can help (a refused configuration) or not.
 //
@@ -43,6 +45,14 @@ struct SourceSetupOptions {
   bool semi_sync = false;             // [source] semi_sync
   bool gtid_dump = false;             // the dump will be by GTID
   std::string mariadb_connect_state;  // MariaDB GTID dump: @slave_connect_state
+  bool table_keys = false;            // step 8
+};
+
+// A base table of the source and whether it has a primary key (step 8).
+struct SourceTableKey {
+  std::string schema;
+  std::string table;
+  bool primary_key = false;
 };
 
 struct SourceSetupResult {
@@ -51,6 +61,9 @@ struct SourceSetupResult {
   bool semi_sync = false;  // the source will ask for acknowledgements
   // The source's clock minus the relay's, in seconds, as measured at connect.
   std::int64_t clock_offset_seconds = 0;
+  // Step 8's answer (nullopt: not asked, or the query failed).
+  std::optional<std::vector<SourceTableKey>> table_keys;
+  static constexpr std::size_t kMaxTableKeys = 100'000;
 };
 
 class SourceSetup {
@@ -78,6 +91,7 @@ class SourceSetup {
   void set_gtid_state();
   void register_replica();
   void enable_semi_sync();
+  void query_table_keys();
   void finish(Result<SourceSetupResult> result);
   void fail(bool fatal, Error error);
 

@@ -104,6 +104,7 @@ struct Upstream::Connection final : net::MySqlClient::StreamReceiver {
 Upstream::Upstream(RelayContext& context)
     : context_(context),
       config_(context.config.source),
+      hazard_guard_(context.hazards, context.metrics),
       backoff_(kFirstRetryDelay, context.config.source.reconnect_max_delay),
       retire_timer_(context.loop.raw()),
       reconnect_timer_(context.loop.raw()),
@@ -227,6 +228,7 @@ void Upstream::on_connected(Connection* connection, const Status& status) {
   options.semi_sync = config_.semi_sync;
   options.gtid_dump = request_.kind == DumpRequest::Kind::kGtid;
   options.mariadb_connect_state = request_.mariadb_state.to_string();
+  options.table_keys = true;
   connection->setup = std::make_unique<SourceSetup>(*connection->client, std::move(options));
   connection->setup->run(
       [this, connection](Result<SourceSetupResult> result) { on_setup_done(connection, std::move(result)); });
@@ -245,6 +247,8 @@ void Upstream::on_setup_done(Connection* connection, Result<SourceSetupResult> r
   }
   setup_ = std::move(result).value();
   keep_source_identity(setup_.identity);
+  if (setup_.table_keys) hazard_guard_.seed(*setup_.table_keys);
+  setup_.table_keys.reset();
   handler_.begin_connection(request_, setup_.announced, setup_.identity.flavor);
 
   Bytes dump;
@@ -310,6 +314,7 @@ void Upstream::on_stream_packet(Connection* connection, ByteView payload) {
   ++unreported_events_;
   unreported_bytes_ += event.size();
   const bool had_file = !handler_.empty();
+  const std::uint64_t transaction_start = handler_.boundary_position();
   auto outcome = handler_.handle_event(event, batch_);
   if (!outcome) {
     const StreamFault fault = handler_.last_fault();
@@ -342,6 +347,10 @@ void Upstream::on_stream_packet(Connection* connection, ByteView payload) {
         backoff_.reset();
       }
       if (outcome->header.timestamp != 0) last_event_timestamp_ = outcome->header.timestamp;
+      hazard_guard_.on_stored_event(
+          event, handler_.checksum_algorithm(),
+          {handler_.file(), outcome->began_file ? handler_.file_first_position() : transaction_start,
+           handler_.last_gtid().to_string()});
       caught_up_ = false;
       status_.source_position = outcome->source_position;
       break;

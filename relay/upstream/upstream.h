@@ -29,6 +29,7 @@
 #include "relay/core/relay_context.h"
 #include "relay/upstream/binlog_stream_handler.h"
 #include "relay/upstream/dump_refusal.h"
+#include "relay/upstream/hazard_guard.h"
 #include "relay/upstream/reconnect_backoff.h"
 #include "relay/upstream/semi_sync_acknowledger.h"
 #include "relay/upstream/source_setup.h"
@@ -103,6 +104,7 @@ class Upstream {
   RelayContext& context_;
   const SourceConfig& config_;
   BinlogStreamHandler handler_;
+  HazardGuard hazard_guard_;
   SemiSyncAcknowledger acknowledger_;
   ReconnectBackoff backoff_;
   UpstreamStatus status_;

@@ -220,6 +220,25 @@ TEST(Config, SchemaFlagOfUsers) {
               HasSubstr("[users] schema"));
 }
 
+TEST(Config, DelayOfUsersAndHoldOnHazard) {
+  auto config = parse(replace(replace(kValid, "role = \"replica\"", "role = \"replica\"\ndelay = \"5s\""),
+                              "server_id = 4002", "server_id = 4002\nhold_on_hazard = true"));
+  ASSERT_TRUE(config) << config.error().message();
+  EXPECT_EQ(config->users[0].delay, std::chrono::seconds(5));
+  EXPECT_EQ(config->users[1].delay, Duration(0)) << "no delay unless asked for";
+  EXPECT_TRUE(config->server.hold_on_hazard);
+  auto defaults = parse(kValid);
+  ASSERT_TRUE(defaults);
+  EXPECT_FALSE(defaults->server.hold_on_hazard);
+  EXPECT_THAT(error_of(parse(replace(kValid, "role = \"replica\"", "role = \"replica\"\ndelay = \"5 sec\""))),
+              HasSubstr("[users] delay"));
+  EXPECT_THAT(error_of(parse(replace(kValid, "role = \"replica\"", "role = \"replica\"\ndelay = \"400d\""))),
+              HasSubstr("more than a year"));
+  EXPECT_THAT(
+      error_of(parse(replace(kValid, "server_id = 4002", "server_id = 4002\nhold_on_hazard = \"yes\""))),
+      HasSubstr("[server] hold_on_hazard"));
+}
+
 TEST(Config, TlsSettingsAreChecked) {
   EXPECT_THAT(error_of(parse(replace(kValid, "tls = \"disabled\"", "tls = \"verify_ca\""))),
               HasSubstr("[source] tls_ca: is required with tls = \"verify_ca\""));
