@@ -186,7 +186,7 @@ TEST_F(Monitoring, PromtoolDashboardAndAPrometheusServerAgreeWithTheLiveRelay) {
   EXPECT_EQ(first_value(prometheus_url_, "binlog_relay_store_writer_accepting"), "1");
   EXPECT_EQ(first_value(prometheus_url_, "count(binlog_relay_replica_lag_bytes)"), "1");
   EXPECT_EQ(first_value(prometheus_url_, "binlog_relay_sessions{state=\"dumping\"}"), "1");
-  EXPECT_EQ(first_value(prometheus_url_, "binlog_relay_auth_failures_total"), "1");
+  EXPECT_EQ(first_value(prometheus_url_, "binlog_relay_auth_failures_total{reason=\"bad_password\"}"), "1");
   EXPECT_GT(std::atof(first_value(prometheus_url_, "binlog_relay_store_bytes").c_str()), 2000.0);
   const double expiry = std::atof(
       first_value(prometheus_url_, "binlog_relay_tls_certificate_expiry_timestamp_seconds").c_str());
