@@ -22,11 +22,7 @@ import urllib.parse
 import urllib.request
 
 # Names a panel may query before the relay exports them. Keep this list short and say why.
-EXPECTED_LATER = {
-    # Issue 16's target hazards (the Azure workflow's GIPK guard), added by another change; the panel
-    # is ready for it.
-    "binlog_relay_target_hazards_total",
-}
+EXPECTED_LATER: set[str] = set()
 
 # Names whose queries may return no data from the live test's relay. The relay creates some series
 # only at their first event (upstream errors, auth failures, refused connections); the live test
