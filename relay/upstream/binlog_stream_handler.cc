@@ -280,13 +280,10 @@ Result<EventOutcome> BinlogStreamHandler::begin_dump_at(std::string_view name, s
     pending_file_ = PendingFile{std::string(name), position, {}, position};
     return outcome;
   }
+  // The same name: the relay already follows this server (it switched before a restart), and the
+  // dump resumes in the stored file as usual ([source] hosts need distinct log_bin base names).
+  if (by_gtid && joining_new_source_ && name == file_) joining_new_source_ = false;
   if (by_gtid && joining_new_source_) {
-    if (name == file_) {
-      return fail(StreamFault::kPosition,
-                  make_error("the new source's binlog {} has the name of the relay's last stored file: give "
-                             "the servers of [source] hosts distinct log_bin base names",
-                             name));
-    }
     pending_file_ = PendingFile{std::string(name), position, {}, position};
     joining_file_ = true;
     return outcome;

@@ -132,7 +132,8 @@ Result<MariadbCandidateAnswers> parse_mariadb_answers(const std::vector<std::opt
   MariadbCandidateAnswers answers;
   BRELAY_ASSIGN_OR_RETURN(answers.read_only, parse_read_only(row[0]));
   BRELAY_ASSIGN_OR_RETURN(answers.binlog_pos, binlog::MariadbGtidPosition::parse(row[1].value_or("")));
-  std::string_view rest = row[2].value_or("");
+  const std::string state = row[2].value_or("");
+  std::string_view rest = state;
   while (!rest.empty()) {
     const std::size_t comma = rest.find(',');
     const std::string_view item = rest.substr(0, comma);
