@@ -124,7 +124,6 @@ TEST(RelayPair, AFilePositionReplicaMovesFromOneRelayToTheOtherWithItsCoordinate
   EXPECT_EQ(status["Last_IO_Errno"], "0") << status["Last_IO_Error"];
   EXPECT_EQ(status["Last_SQL_Errno"], "0") << status["Last_SQL_Error"];
   EXPECT_EQ(single_value(**replica, "SELECT @@gtid_slave_pos"), end);
-  EXPECT_EQ(single_value(**replica, "CHECKSUM TABLE app.t"), single_value(**source, "CHECKSUM TABLE app.t"));
   auto mine = (*replica)->query("CHECKSUM TABLE app.t");
   auto theirs = (*source)->query("CHECKSUM TABLE app.t");
   ASSERT_TRUE(mine && theirs);
