@@ -107,7 +107,16 @@ int run_check(const CheckCommandOptions& options, std::ostream& out, std::ostrea
   }
   Checklist checklist;
   checklist.ok("config", fmt::format("{} is valid", config->path));
-  if (!options.config_only) check_source_server(*config, options, checklist);
+  if (!options.config_only) {
+    // Every server of [source] hosts, each as the source it may become.
+    if (config->source.hosts.size() <= 1) check_source_server(*config, options, checklist);
+    for (std::size_t i = 0; config->source.hosts.size() > 1 && i < config->source.hosts.size(); ++i) {
+      Config one = *config;
+      one.source.host = config->source.hosts[i].host;
+      one.source.port = config->source.hosts[i].port;
+      check_source_server(one, options, checklist);
+    }
+  }
   check_certificate(*config, static_cast<std::int64_t>(std::time(nullptr)), checklist);
   check_free_disk(*config, checklist);
   check_config_access(*config, checklist);

@@ -200,12 +200,46 @@ Result<net::TlsMode> parse_tls_setting(std::string_view text) {
   return mode;
 }
 
+// `hosts = ["db1:3306", "db2:3306"]`, or `host` and `port`; not both.
+Status read_source_hosts(SectionReader& r, SourceConfig& source) {
+  std::vector<std::string> hosts;
+  BRELAY_TRY(r.get("hosts", hosts));
+  const bool has_hosts = r.has("hosts");
+  if (has_hosts && (r.has("host") || r.has("port")))
+    return r.error("hosts", "give either hosts = [\"db1:3306\", ...] or host and port, not both");
+  if (!has_hosts) {
+    BRELAY_TRY(r.get("host", source.host));
+    if (source.host.empty())
+      return r.error("host", "is required: the source server's host name or address (or hosts = [...])");
+    std::uint64_t port = source.port;
+    BRELAY_TRY(r.get_uint("port", port, 1, 65535));
+    source.port = static_cast<std::uint16_t>(port);
+    source.hosts = {net::HostPort{source.host, source.port}};
+    return {};
+  }
+  if (hosts.empty()) return r.error("hosts", "is empty: list at least one \"host:port\"");
+  source.hosts.clear();
+  for (const std::string& entry : hosts) {
+    auto parsed = net::parse_host_port(entry);
+    if (!parsed || parsed->port == 0) {
+      return r.error("hosts",
+                     fmt::format("'{}' is not a source address: write \"host:port\" with a port from "
+                                 "1 to 65535 (IPv6 as \"[::1]:3306\")",
+                                 entry));
+    }
+    for (const net::HostPort& seen : source.hosts) {
+      if (seen.host == parsed->host && seen.port == parsed->port)
+        return r.error("hosts", fmt::format("'{}' is listed twice", entry));
+    }
+    source.hosts.push_back(*parsed);
+  }
+  source.host = source.hosts.front().host;
+  source.port = source.hosts.front().port;
+  return {};
+}
+
 Status read_source(SectionReader& r, SourceConfig& source) {
-  BRELAY_TRY(r.get("host", source.host));
-  if (source.host.empty()) return r.error("host", "is required: the source server's host name or address");
-  std::uint64_t port = source.port;
-  BRELAY_TRY(r.get_uint("port", port, 1, 65535));
-  source.port = static_cast<std::uint16_t>(port);
+  BRELAY_TRY(read_source_hosts(r, source));
   BRELAY_TRY(r.get("user", source.user));
   if (source.user.empty()) return r.error("user", "is required: the replication account on the source");
   if (r.has("password") && r.has("password_file")) {
@@ -249,6 +283,15 @@ Status read_source(SectionReader& r, SourceConfig& source) {
   BRELAY_TRY(r.get("reconnect_max_delay", source.reconnect_max_delay));
   if (source.reconnect_max_delay < std::chrono::milliseconds(100)) {
     return r.error("reconnect_max_delay", "must be at least 100ms");
+  }
+  source.failover_after = source.heartbeat_period * 3;
+  BRELAY_TRY(r.get("failover_after", source.failover_after));
+  if (source.failover_after < std::chrono::milliseconds(100))
+    return r.error("failover_after", "must be at least 100ms");
+  if (source.hosts.size() > 1 && !source.gtid) {
+    return r.error("hosts",
+                   "lists several servers, which needs gtid = true: the relay follows a failover "
+                   "by GTID (list one server, or set gtid = true)");
   }
   return r.finish();
 }

@@ -22,8 +22,14 @@ enum class SyncMode { kCommit, kNone };
 enum class Role { kReplica, kAdmin };
 
 struct SourceConfig {
-  std::string host;
+  std::string host;  // the first of `hosts` when the file lists several
   std::uint16_t port = 3306;
+  // Every server the relay may pull from, in the order given: `hosts = ["db1:3306", ...]`, or the
+  // one `host`/`port`. Several require gtid = true (the relay follows a failover by GTID).
+  std::vector<net::HostPort> hosts;
+  // How long the current source must stay unreachable before the relay probes the other hosts;
+  // default three heartbeat periods. Only used with several hosts.
+  Duration failover_after = std::chrono::seconds(3);
   std::string user;
   std::string password;  // from `password` or `password_file`
   std::uint32_t server_id = 0;

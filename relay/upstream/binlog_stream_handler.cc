@@ -3,6 +3,7 @@
 #include "relay/binlog/format_description.h"
 #include "relay/binlog/gtid_list_event.h"
 #include "relay/binlog/heartbeat_event.h"
+#include "relay/binlog/mariadb_gtid_event.h"
 #include "relay/binlog/previous_gtids_event.h"
 #include "relay/binlog/rotate_event.h"
 #include "relay/core/stored_gtids.h"
@@ -103,7 +104,7 @@ DumpRequest BinlogStreamHandler::plan_dump(bool prefer_gtid, Flavor flavor, cons
   }
   const bool state_usable =
       gtid_state_known_ && (flavor == Flavor::kMariadb ? !mariadb_state_.empty() : !mysql_executed_.empty());
-  if (prefer_gtid && state_usable && !file_closed_) {
+  if (prefer_gtid && state_usable && (!file_closed_ || joining_new_source_)) {
     request.kind = DumpRequest::Kind::kGtid;
     if (flavor == Flavor::kMariadb) {
       request.mariadb_state = mariadb_state_;
@@ -133,6 +134,7 @@ void BinlogStreamHandler::begin_connection(const DumpRequest& request, binlog::C
   expect_fake_rotate_ = true;
   already_stored_until_ = 0;
   pending_file_.reset();
+  joining_file_ = false;
   tracker_.reset();
   last_fault_ = StreamFault::kNone;
 }
@@ -144,6 +146,7 @@ void BinlogStreamHandler::end_connection(storage::WriteBatch& batch) {
   }
   tracker_.reset();
   pending_file_.reset();
+  joining_file_ = false;
   already_stored_until_ = 0;
   expect_fake_rotate_ = true;
 }
@@ -206,7 +209,46 @@ Result<EventOutcome> BinlogStreamHandler::handle_event(ByteView event, storage::
   } else {
     position = view->header.log_pos - event.size();
   }
+  if (joining_file_) return join_new_source(*view, position, outcome, batch);
   return store_event(*view, position, outcome, batch);
+}
+
+Result<EventOutcome> BinlogStreamHandler::join_new_source(const binlog::EventView& view,
+                                                          std::uint64_t position, EventOutcome outcome,
+                                                          storage::WriteBatch& batch) {
+  const EventType type = view.header.type;
+  if (type != EventType::kGtid && type != EventType::kMariadbGtid) {
+    outcome.kind = EventOutcome::Kind::kArtificial;  // before the first new transaction: not stored
+    outcome.source_position = position + view.bytes.size();
+    return outcome;
+  }
+  if (type == EventType::kMariadbGtid) {
+    auto gtid = binlog::parse_mariadb_gtid(view);
+    if (!gtid) return fail(StreamFault::kMalformed, std::move(gtid).error());
+    const binlog::MariadbGtid id = gtid->gtid;
+    if (mariadb_state_.has_reached(id)) {
+      return fail(StreamFault::kTransaction,
+                  make_error("the new source sent {}, which the relay has stored already (at {})",
+                             id.to_string(), mariadb_state_.to_string()));
+    }
+  }
+  if (pending_file_->format_description.empty()) {
+    return fail(StreamFault::kPosition, make_error("the new source sent a transaction of {} before its "
+                                                   "FORMAT_DESCRIPTION",
+                                                   pending_file_->name));
+  }
+  joining_previous_gtids_ = encode_mysql_gtid_set(mysql_executed_);
+  if (flavor_ == Flavor::kMariadb) {
+    std::vector<binlog::MariadbGtid> list;
+    for (const auto& [domain, gtid] : mariadb_state_.gtids())
+      list.push_back(gtid);
+    joining_previous_gtids_ = encode_mariadb_gtid_list(list);
+  }
+  pending_file_->first_position = position;
+  pending_file_->next_position = position;
+  joining_file_ = false;
+  joining_new_source_ = false;
+  return store_event(view, position, outcome, batch);
 }
 
 Result<EventOutcome> BinlogStreamHandler::handle_fake_rotate(const binlog::EventView& view,
@@ -236,6 +278,14 @@ Result<EventOutcome> BinlogStreamHandler::begin_dump_at(std::string_view name, s
   }
   if (file_.empty()) {
     pending_file_ = PendingFile{std::string(name), position, {}, position};
+    return outcome;
+  }
+  // The same name: the relay already follows this server (it switched before a restart), and the
+  // dump resumes in the stored file as usual ([source] hosts need distinct log_bin base names).
+  if (by_gtid && joining_new_source_ && name == file_) joining_new_source_ = false;
+  if (by_gtid && joining_new_source_) {
+    pending_file_ = PendingFile{std::string(name), position, {}, position};
+    joining_file_ = true;
     return outcome;
   }
   if (name == file_) {
@@ -357,6 +407,7 @@ Status BinlogStreamHandler::begin_pending_file(std::optional<binlog::EventView> 
     BRELAY_ASSIGN_OR_RETURN(binlog::GtidListEvent list, binlog::parse_gtid_list(*second_event));
     previous_gtids = encode_mariadb_gtid_list(list.gtids);
   }
+  if (!joining_previous_gtids_.empty()) previous_gtids = std::exchange(joining_previous_gtids_, Bytes{});
   batch.begin_file(
       storage::FileStart{pending.name, pending.first_position, pending.format_description, previous_gtids});
   std::uint64_t position = pending.first_position;

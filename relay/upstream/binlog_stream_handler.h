@@ -113,6 +113,13 @@ class BinlogStreamHandler {
   // relay announced (@master_binlog_checksum), which the first artificial events use.
   void begin_connection(const DumpRequest& request, binlog::ChecksumAlgorithm announced, Flavor flavor);
 
+  // The next connections are to another server, after a failover ([source] hosts): plan_dump asks
+  // by GTID even after a closed file, and the dump may begin in a file of another name, which the
+  // relay stores from the new server's first transaction it lacks (FileStart at that position,
+  // the stored GTID state as the file's previous GTIDs). Ends once that file has begun.
+  void expect_new_source() { joining_new_source_ = true; }
+  bool joining_new_source() const { return joining_new_source_; }
+
   // Handles one event (the packet without its 0x00 and semi-sync prefix). The event is appended to
   // `batch` when it belongs to the store. Errors: the event was not stored; last_fault() says why.
   Result<EventOutcome> handle_event(ByteView event, storage::WriteBatch& batch);
@@ -161,6 +168,10 @@ class BinlogStreamHandler {
   // A later fake ROTATE: the dump moved on to the next file, the current one is complete.
   Result<EventOutcome> continue_with_file(std::string_view name, std::uint64_t position, EventOutcome outcome,
                                           storage::WriteBatch& batch);
+  // While joining a new source: drops what precedes its first new transaction (its file's header
+  // events, replays), then begins the file at that transaction.
+  Result<EventOutcome> join_new_source(const binlog::EventView& view, std::uint64_t position,
+                                       EventOutcome outcome, storage::WriteBatch& batch);
   Result<EventOutcome> handle_format_description(const binlog::EventView& view, EventOutcome outcome);
   Result<EventOutcome> store_event(const binlog::EventView& view, std::uint64_t position,
                                    EventOutcome outcome, storage::WriteBatch& batch);
@@ -195,6 +206,9 @@ class BinlogStreamHandler {
   // position are already stored and are dropped.
   std::uint64_t already_stored_until_ = 0;
   std::optional<PendingFile> pending_file_;
+  bool joining_new_source_ = false;  // expect_new_source() until the new file began
+  bool joining_file_ = false;        // pending_file_ is the new source's, awaiting its first transaction
+  Bytes joining_previous_gtids_;     // the previous-GTID blob of that file
   binlog::TransactionBoundaryTracker tracker_;
   StreamFault last_fault_ = StreamFault::kNone;
 

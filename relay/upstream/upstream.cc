@@ -10,6 +10,7 @@
 
 #include "net/replication_commands.h"
 #include "relay/core/source_identity.h"
+#include "relay/upstream/upstream_connection.h"
 #include "storage/store_format.h"
 
 namespace brelay::relay {
@@ -84,23 +85,6 @@ std::string_view to_string(UpstreamState state) {
   return "unknown";
 }
 
-// One connection to the source: the client, its setup, and the stream receiver. Callbacks from a
-// connection the upstream has retired are ignored.
-struct Upstream::Connection final : net::MySqlClient::StreamReceiver {
-  Connection(Upstream& owner, net::ClientOptions options)
-      : upstream(owner),
-        client(std::make_unique<net::MySqlClient>(owner.context_.loop, std::move(options))) {}
-
-  void on_stream_packet(ByteView payload) override { upstream.on_stream_packet(this, payload); }
-  void on_stream_end(const Status& status) override { upstream.on_stream_end(this, status); }
-
-  Upstream& upstream;
-  // Declared before the client so that the client goes first (its callbacks reach the setup).
-  std::unique_ptr<SourceSetup> setup;
-  std::unique_ptr<net::MySqlClient> client;
-  bool streaming = false;
-};
-
 Upstream::Upstream(RelayContext& context)
     : context_(context),
       config_(context.config.source),
@@ -123,8 +107,12 @@ Upstream::Upstream(RelayContext& context)
                                                   "Connections to the source after the first")),
       acknowledgements_counter_(
           context.metrics.counter("binlog_relay_semi_sync_acknowledgements_total",
-                                  "Semi-sync acknowledgements sent to the source after the durable commit")) {
+                                  "Semi-sync acknowledgements sent to the source after the durable commit")),
+      switches_counter_(
+          context.metrics.counter("binlog_relay_source_switches_total",
+                                  "Failovers: the relay continued from another [source] hosts server")) {
   status_.source_address = fmt::format("{}:{}", config_.host, config_.port);
+  if (failover_configured()) set_source_label(current_host().to_string());
 }
 
 Upstream::~Upstream() {
@@ -150,6 +138,7 @@ Status Upstream::start() {
                      : fmt::format("{}:{}", config_.start_file, config_.start_position),
                  status_.source_address);
   }
+  source_alive_ms_ = uv_now(context_.loop.raw());
   connect();
   return {};
 }
@@ -183,9 +172,14 @@ Status Upstream::restore_from_store(const std::optional<storage::ResumePoint>& e
 }
 
 net::ClientOptions Upstream::client_options() const {
+  if (config_.hosts.empty()) return client_options(net::HostPort{config_.host, config_.port});
+  return client_options(current_host());
+}
+
+net::ClientOptions Upstream::client_options(const net::HostPort& host) const {
   net::ClientOptions options;
-  options.host = config_.host;
-  options.port = config_.port;
+  options.host = host.host;
+  options.port = host.port;
   options.user = config_.user;
   options.password = config_.password;
   options.tls_mode = config_.tls;
@@ -304,6 +298,7 @@ void Upstream::keep_source_identity(const SourceIdentity& identity) {
 void Upstream::on_stream_packet(Connection* connection, ByteView payload) {
   if (connection != connection_.get()) return;
   last_activity_ms_ = uv_now(context_.loop.raw());
+  source_alive_ms_ = last_activity_ms_;
   auto envelope = net::decode_dump_envelope(payload, setup_.semi_sync);
   if (!envelope) {
     connection_failed("malformed_event", envelope.error());
@@ -339,6 +334,14 @@ void Upstream::on_stream_packet(Connection* connection, ByteView payload) {
         } else {
           spdlog::info("upstream: storing {} from position {}", handler_.file(),
                        handler_.file_first_position());
+        }
+        if (lost_source_ms_ != 0) {
+          spdlog::info(
+              "upstream: the first event from the new source {} is stored ({}:{}), {} ms after "
+              "the previous source was lost",
+              status_.source_address, handler_.file(), handler_.file_first_position(),
+              last_activity_ms_ - lost_source_ms_);
+          lost_source_ms_ = 0;
         }
       }
       if (status_.source_file != handler_.file()) status_.source_file = handler_.file();
@@ -600,7 +603,21 @@ void Upstream::connection_failed(std::string_view kind, const Error& error, bool
   if (writer_stopped_) return;  // drop_connection's submit found the writer stopped
   count_error(kind);
   status_.last_error = error.message();
-  const milliseconds delay = retry_at_once ? milliseconds(0) : backoff_.next_delay();
+  if (failover_due()) {
+    spdlog::warn(
+        "upstream: lost the source {}: {} ({}); it has been gone for {} ms ([source] failover_after "
+        "{} ms): looking for another of [source] hosts",
+        status_.source_address, error.message(), kind, uv_now(context_.loop.raw()) - source_alive_ms_,
+        config_.failover_after.count());
+    start_failover();
+    return;
+  }
+  milliseconds delay = retry_at_once ? milliseconds(0) : backoff_.next_delay();
+  if (failover_configured()) {
+    // Not past failover_after: try the current source again, at the latest when it is due.
+    const auto gone = static_cast<std::int64_t>(uv_now(context_.loop.raw()) - source_alive_ms_);
+    delay = std::clamp(config_.failover_after - milliseconds(gone), milliseconds(0), delay);
+  }
   if (retry_at_once) {
     spdlog::info("upstream: {}", error.message());
   } else {
@@ -634,6 +651,7 @@ void Upstream::stop() {
   if (started_) {
     drop_connection();
     retire(std::move(probe_));
+    retire(std::move(candidate_));
     submit_batch();
   }
   flush_timer_.stop();

@@ -29,6 +29,7 @@
 #include "relay/core/relay_context.h"
 #include "relay/upstream/binlog_stream_handler.h"
 #include "relay/upstream/dump_refusal.h"
+#include "relay/upstream/failover_candidate.h"
 #include "relay/upstream/hazard_guard.h"
 #include "relay/upstream/reconnect_backoff.h"
 #include "relay/upstream/semi_sync_acknowledger.h"
@@ -64,6 +65,7 @@ class Upstream {
 
   Status restore_from_store(const std::optional<storage::ResumePoint>& end);
   net::ClientOptions client_options() const;
+  net::ClientOptions client_options(const net::HostPort& host) const;
   void connect();
   void on_connected(Connection* connection, const Status& status);
   void on_setup_done(Connection* connection, Result<SourceSetupResult> result);
@@ -101,6 +103,19 @@ class Upstream {
   void count_error(std::string_view kind);
   void keep_source_identity(const SourceIdentity& identity);
 
+  // Failover ([source] hosts, upstream_failover.cc): once the current source has been gone for
+  // failover_after, asks each listed server in turn (candidate_probe_query) and continues from the
+  // first one judge_*_candidate accepts; refused ones are logged with the GTIDs that differ.
+  bool failover_configured() const;
+  const net::HostPort& current_host() const;
+  // How long to wait before the next attempt, and whether that attempt is a failover round.
+  bool failover_due() const;
+  void start_failover();
+  void probe_candidate(std::size_t index, std::size_t remaining);
+  CandidateJudgement judge_candidate(bool mariadb, const net::QueryResult& reply);
+  void switch_to(std::size_t index);
+  void set_source_label(const std::string& address);
+
   RelayContext& context_;
   const SourceConfig& config_;
   BinlogStreamHandler handler_;
@@ -111,7 +126,12 @@ class Upstream {
   StateListener state_listener_;
 
   std::unique_ptr<Connection> connection_;
-  std::unique_ptr<Connection> probe_;  // asks SHOW BINARY LOGS after the source refused the dump
+  std::unique_ptr<Connection> probe_;      // asks SHOW BINARY LOGS after the source refused the dump
+  std::unique_ptr<Connection> candidate_;  // a failover candidate being asked its role and GTIDs
+  std::size_t host_index_ = 0;             // the current source in [source] hosts
+  std::uint64_t source_alive_ms_ = 0;      // uv_now() when the current source last sent a packet
+  std::uint64_t lost_source_ms_ = 0;       // set by a switch until the new source's first event is stored
+  std::string source_label_;               // binlog_relay_source_info's source label
   std::vector<std::unique_ptr<Connection>> retired_;  // destroyed on the next loop iteration
   net::Timer retire_timer_;
   net::Timer reconnect_timer_;
@@ -142,6 +162,7 @@ class Upstream {
   Counter& received_events_counter_;
   Counter& reconnects_counter_;
   Counter& acknowledgements_counter_;
+  Counter& switches_counter_;
 };
 
 }  // namespace brelay::relay

@@ -46,6 +46,8 @@ struct UpstreamStatus {
   std::uint64_t received_events = 0;   // events received (heartbeats and artificial events included)
   std::uint64_t reconnects = 0;        // connection attempts after the first
   std::uint64_t acknowledgements = 0;  // semi-sync acknowledgements sent
+  std::uint64_t source_switches = 0;   // failovers to another [source] hosts server
+  std::string last_switch;             // "from db1:3306 to db2:3306 at 0-1-57"; "" = none
 };
 
 }  // namespace brelay::relay

@@ -208,6 +208,30 @@ TEST_F(CheckTest, AnUnreachableSourceFailsWithWhatToDo) {
   EXPECT_NE(run.out.find("-> check [source] host, port"), std::string::npos) << run.out;
 }
 
+TEST_F(CheckTest, EveryServerOfSourceHostsIsChecked) {
+  auto source = MariaDbServer::start({.server_id = 25});
+  ASSERT_TRUE(source) << source.error().message();
+  const std::uint16_t unreachable = free_loopback_port().value_or(1);
+  std::string toml = config_for(**source).to_toml();
+  const std::string single = fmt::format("host = \"127.0.0.1\"\nport = {}\n", (*source)->port());
+  const auto at = toml.find(single);
+  ASSERT_NE(at, std::string::npos) << toml;
+  toml.replace(at, single.size(),
+               fmt::format("hosts = [\"127.0.0.1:{}\", \"127.0.0.1:{}\"]\ngtid = true\n", (*source)->port(),
+                           unreachable));
+  const std::string path = dir_->file("relay.toml");
+  ASSERT_TRUE(write_file(path, toml));
+  auto output = run_command({binlog_relay_path(), "check", "--config", path}, {}, std::chrono::seconds(60));
+  ASSERT_TRUE(output) << output.error().message();
+  EXPECT_EQ(output->exit_status, 1) << output->out;
+  EXPECT_NE(output->out.find(fmt::format("source: connected to 127.0.0.1:{} as root", (*source)->port())),
+            std::string::npos)
+      << output->out;
+  EXPECT_NE(output->out.find(fmt::format("FAIL  source: cannot log in to 127.0.0.1:{}", unreachable)),
+            std::string::npos)
+      << output->out;
+}
+
 TEST_F(CheckTest, AConfigurationErrorExitsWith2NamingTheLineAndKey) {
   TestRelayConfig config;
   config.data_dir = dir_->file("data");

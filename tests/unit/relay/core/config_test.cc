@@ -347,5 +347,41 @@ TEST(Config, MaxAllowedPacketDefaultsToMysqlsAndIsChecked) {
       HasSubstr("[server] max_allowed_packet: 2147483648 bytes is out of range"));
 }
 
+TEST(Config, SourceHostsListsThePrimaryAndItsStandbys) {
+  const std::string hosts = replace(kValid, "host = \"10.0.0.5\"\nport = 3307",
+                                    "hosts = [\"db1:3306\", \"[::1]:3307\"]\nfailover_after = \"5s\"");
+  auto config = parse(hosts);
+  ASSERT_TRUE(config) << config.error().message();
+  ASSERT_EQ(config->source.hosts.size(), 2U);
+  EXPECT_EQ(config->source.hosts[1].to_string(), "[::1]:3307");
+  EXPECT_EQ(config->source.host, "db1") << "host/port name the first, for single-server code";
+  EXPECT_EQ(config->source.port, 3306);
+  EXPECT_EQ(config->source.failover_after, std::chrono::seconds(5));
+
+  auto single = parse(kValid);
+  ASSERT_TRUE(single) << single.error().message();
+  ASSERT_EQ(single->source.hosts.size(), 1U);
+  EXPECT_EQ(single->source.hosts[0].to_string(), "10.0.0.5:3307");
+  EXPECT_EQ(single->source.failover_after, std::chrono::milliseconds(1500)) << "three heartbeat periods";
+}
+
+TEST(Config, SourceHostsErrors) {
+  const auto with_hosts = [](std::string_view value) {
+    return replace(kValid, "host = \"10.0.0.5\"\nport = 3307", value);
+  };
+  EXPECT_THAT(
+      error_of(parse(replace(kValid, "port = 3307", "port = 3307\nhosts = [\"a:1\"]"))),
+      HasSubstr("[source] hosts: give either hosts = [\"db1:3306\", ...] or host and port, not both"));
+  EXPECT_THAT(error_of(parse(with_hosts("hosts = [\"db1\"]"))),
+              HasSubstr("[source] hosts: 'db1' is not a source address"));
+  EXPECT_THAT(error_of(parse(with_hosts("hosts = []"))), HasSubstr("[source] hosts: is empty"));
+  EXPECT_THAT(error_of(parse(with_hosts("hosts = [\"a:1\", \"a:1\"]"))), HasSubstr("'a:1' is listed twice"));
+  EXPECT_THAT(
+      error_of(parse(replace(with_hosts("hosts = [\"a:1\", \"b:1\"]"), "gtid = true", "gtid = false"))),
+      HasSubstr("[source] hosts: lists several servers, which needs gtid = true"));
+  EXPECT_THAT(error_of(parse(with_hosts("hosts = [\"a:1\"]\nfailover_after = \"10ms\""))),
+              HasSubstr("[source] failover_after: must be at least 100ms"));
+}
+
 }  // namespace
 }  // namespace brelay::relay

@@ -412,6 +412,64 @@ TEST_F(StreamHandlerTest, AGtidDumpThatStartsInAnotherFileAsksForAFilePositionDu
   EXPECT_EQ(fallback.describe(), fmt::format("bin.000001:{}", image.bytes.size()));
 }
 
+// After a failover the new source's GTID dump begins in a file of another name: the relay stores it
+// from the first transaction it lacks (the file's earlier events are dropped), with the stored state
+// as its previous GTIDs; a transaction the relay holds already ends the stream.
+TEST_F(StreamHandlerTest, AfterAFailoverStoresTheNewSourcesFileFromItsFirstNewTransaction) {
+  const BinlogImage image = BinlogImage::load("old.000001", fixture(kMariadb));
+  std::vector<std::size_t> gtid_events;
+  for (std::size_t i = 0; i < image.events.size(); ++i) {
+    auto header = binlog::parse_event_header(image.events[i].second);
+    ASSERT_TRUE(header);
+    if (header->type == EventType::kMariadbGtid) gtid_events.push_back(i);
+  }
+  ASSERT_EQ(gtid_events.size(), 2U);
+  const std::uint64_t second_gtid = image.events[gtid_events[1]].first;
+  BinlogStreamHandler handler;
+  restore(handler);
+  handler.begin_connection(handler.plan_dump(true, Flavor::kMariadb, "", 4), ChecksumAlgorithm::kCrc32,
+                           Flavor::kMariadb);
+  const std::vector<Bytes> old_stream = dump_stream(image, 4, ChecksumAlgorithm::kCrc32);
+  // The fake ROTATE and the FDE, then the events up to the second transaction: 0-1-1 is stored.
+  ASSERT_TRUE(feed(handler, old_stream, gtid_events[1] + 1));
+  end_connection(handler);
+  ASSERT_EQ(handler.mariadb_state().to_string(), "0-1-1");
+
+  BinlogImage renamed = image;
+  renamed.name = "new.000001";
+  const std::vector<Bytes> full = dump_stream(renamed, 4, ChecksumAlgorithm::kCrc32);
+  // A new source that resends 0-1-1 (what a real one skips) is refused.
+  handler.expect_new_source();
+  DumpRequest request = handler.plan_dump(true, Flavor::kMariadb, "", 4);
+  ASSERT_EQ(request.kind, DumpRequest::Kind::kGtid);
+  handler.begin_connection(request, ChecksumAlgorithm::kCrc32, Flavor::kMariadb);
+  const Status resent = feed(handler, full);
+  ASSERT_FALSE(resent);
+  EXPECT_NE(resent.error().message().find("0-1-1"), std::string::npos) << resent.error().message();
+  end_connection(handler);
+
+  // The new source's dump: its file's header events, then (0-1-1 skipped) the second transaction.
+  std::vector<Bytes> stream(full.begin(), full.begin() + static_cast<std::ptrdiff_t>(gtid_events[0] + 1));
+  stream.insert(stream.end(), full.begin() + static_cast<std::ptrdiff_t>(gtid_events[1] + 1), full.end());
+  ASSERT_TRUE(handler.joining_new_source());
+  handler.begin_connection(handler.plan_dump(true, Flavor::kMariadb, "", 4), ChecksumAlgorithm::kCrc32,
+                           Flavor::kMariadb);
+  const Status fed = feed(handler, stream);
+  ASSERT_TRUE(fed) << fed.error().message();
+  EXPECT_FALSE(handler.joining_new_source());
+  EXPECT_EQ(handler.file(), "new.000001");
+  EXPECT_EQ(handler.file_first_position(), second_gtid);
+  EXPECT_EQ(handler.mariadb_state().to_string(), "0-1-2");
+  settle();
+  auto file = store_->find_file("new.000001");
+  ASSERT_TRUE(file && *file);
+  EXPECT_EQ((*file)->first_position, second_gtid);
+  EXPECT_EQ(as_text((*file)->previous_gtids), "0-1-1");
+  auto old_file = store_->find_file("old.000001");
+  ASSERT_TRUE(old_file && *old_file) << "the old source's file stays";
+  EXPECT_EQ(std::string(as_text(store_->durable_end()->executed_gtid_set)), "0-1-2");
+}
+
 TEST_F(StreamHandlerTest, StartsAtAStartPositionOnAnEmptyStore) {
   const BinlogImage image = BinlogImage::load("bin.000080", fixture(kMysql57));
   // The first transaction after the FDE and PREVIOUS_GTIDS.

@@ -1,0 +1,270 @@
+// The relay follows its source through a failover ([source] hosts): a MariaDB primary and a
+// standby replicating from it by GTID (log_slave_updates); the relay lists both. Under an insert
+// load the primary is killed (SIGKILL) and the standby promoted; the relay continues from the
+// standby, a GTID replica and a file/position replica of the relay end with the standby's
+// checksum, and the relay's binlogs hold every GTID exactly once. Candidates that are behind the
+// relay or hold an errant transaction are refused with the GTIDs named, and nothing of theirs is
+// stored.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "tests/support/mariadb_server.h"
+#include "tests/support/relay_process.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/wait_until.h"
+
+namespace brelay::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+std::string single_value(MariaDbServer& server, const std::string& sql) {
+  auto rows = server.query(sql);
+  EXPECT_TRUE(rows) << sql << ": " << rows.error().message();
+  return rows && !rows->empty() && !rows->front().empty() ? rows->front()[0] : "";
+}
+
+std::unique_ptr<MariaDbServer> start_server(std::uint32_t server_id, const std::string& basename,
+                                            bool log_bin = true) {
+  MariaDbOptions options;
+  options.server_id = server_id;
+  options.gtid_domain_id = 0;
+  options.log_bin = log_bin;
+  options.log_bin_basename = basename;
+  options.extra_args = {"--log-slave-updates=ON"};
+  auto server = MariaDbServer::start(options);
+  EXPECT_TRUE(server) << server.error().message();
+  return server ? std::move(*server) : nullptr;
+}
+
+Status replicate_from(MariaDbServer& replica, const std::string& host, std::uint16_t port,
+                      const std::string& user, const std::string& password, const std::string& position) {
+  return replica.execute(
+      fmt::format("CHANGE MASTER TO MASTER_HOST='{}', MASTER_PORT={}, MASTER_USER='{}', "
+                  "MASTER_PASSWORD='{}', {}, MASTER_CONNECT_RETRY=1; START SLAVE",
+                  host, port, user, password, position));
+}
+
+bool caught_up(MariaDbServer& replica, const std::string& gtid_pos) {
+  auto rows = replica.query("SELECT @@gtid_slave_pos");
+  return rows && !rows->empty() && (*rows)[0][0] == gtid_pos;
+}
+
+// A relay listing `hosts`, pulling by GTID, with a short failover_after.
+struct FailoverRelay {
+  std::unique_ptr<TempDir> dir;
+  std::unique_ptr<RelayProcess> process;
+  std::uint16_t port = 0;
+
+  // `sql` run on the relay as its admin account; rows of tab-separated text.
+  Result<std::string> query(const std::string& sql) const {
+    BRELAY_ASSIGN_OR_RETURN(
+        auto out, run_command({"mariadb", "--protocol=TCP", "-h127.0.0.1", "-P" + std::to_string(port),
+                               "-uadmin", "-padminpw", "--batch", "--skip-column-names", "-e", sql}));
+    if (out.exit_status != 0) return make_error("{}: {}", sql, out.err);
+    return out.out;
+  }
+};
+
+std::unique_ptr<FailoverRelay> start_relay(const std::vector<const MariaDbServer*>& hosts) {
+  auto relay = std::make_unique<FailoverRelay>();
+  auto dir = TempDir::create("failover-relay");
+  EXPECT_TRUE(dir) << dir.error().message();
+  if (!dir) return nullptr;
+  relay->dir = std::make_unique<TempDir>(std::move(*dir));
+  relay->port = free_loopback_port().value_or(0);
+  TestRelayConfig config;
+  config.data_dir = relay->dir->file("data");
+  config.listen = fmt::format("127.0.0.1:{}", relay->port);
+  config.source_port = hosts.front()->port();
+  std::string list;
+  for (const MariaDbServer* server : hosts)
+    list += fmt::format("{}\"127.0.0.1:{}\"", list.empty() ? "" : ", ", server->port());
+  std::string toml = config.to_toml();
+  const std::string single = fmt::format("host = \"127.0.0.1\"\nport = {}\n", hosts.front()->port());
+  toml.replace(toml.find(single), single.size(),
+               fmt::format("hosts = [{}]\ngtid = true\nheartbeat_period = \"500ms\"\nfailover_after = "
+                           "\"2s\"\nreconnect_max_delay = \"1s\"\n",
+                           list));
+  const std::string path = relay->dir->file("relay.toml");
+  EXPECT_TRUE(write_file(path, toml));
+  auto process = RelayProcess::launch(path);
+  EXPECT_TRUE(process) << process.error().message();
+  if (!process) return nullptr;
+  relay->process = std::move(*process);
+  auto ready = relay->process->wait_for_notification("READY=1", seconds(60));
+  EXPECT_TRUE(ready) << ready.error().message();
+  return relay;
+}
+
+// The GTIDs of every stored transaction, as the relay's SHOW BINLOG EVENTS lists them.
+std::multiset<std::string> stored_gtids(const FailoverRelay& relay, std::vector<std::string>& files) {
+  std::multiset<std::string> gtids;
+  auto listing = relay.query("SHOW BINARY LOGS");
+  EXPECT_TRUE(listing) << listing.error().message();
+  if (!listing) return gtids;
+  std::istringstream lines(*listing);
+  for (std::string line; std::getline(lines, line);)
+    files.push_back(line.substr(0, line.find('\t')));
+  for (const std::string& file : files) {
+    auto events = relay.query(fmt::format("SHOW BINLOG EVENTS IN '{}'", file));
+    EXPECT_TRUE(events) << events.error().message();
+    if (!events) continue;
+    std::istringstream rows(*events);
+    for (std::string row; std::getline(rows, row);) {
+      const auto at = row.find("GTID ");
+      if (row.find("\tGtid\t") != std::string::npos && at != std::string::npos)
+        gtids.insert(row.substr(at + 5));
+    }
+  }
+  return gtids;
+}
+
+TEST(UpstreamFailover, FollowsThePromotedStandbyUnderLoad) {
+  auto primary = start_server(1, "primary-bin");
+  auto standby = start_server(2, "standby-bin");
+  ASSERT_TRUE(primary && standby);
+  ASSERT_TRUE(
+      primary->execute("CREATE DATABASE app; CREATE TABLE app.t (id INT AUTO_INCREMENT PRIMARY KEY, "
+                       "v INT) ENGINE=InnoDB"));
+  ASSERT_TRUE(
+      replicate_from(*standby, "127.0.0.1", primary->port(), "root", "", "MASTER_USE_GTID=slave_pos"));
+  ASSERT_TRUE(standby->execute("SET GLOBAL read_only = 1"));
+  auto relay = start_relay({primary.get(), standby.get()});
+  ASSERT_TRUE(relay && relay->process);
+
+  // A GTID replica and a file/position replica of the relay, from the primary's first binlog.
+  auto gtid_replica = start_server(11, "r1", false);
+  auto file_replica = start_server(12, "r2", false);
+  ASSERT_TRUE(gtid_replica && file_replica);
+  ASSERT_TRUE(
+      replicate_from(*gtid_replica, "127.0.0.1", relay->port, "repl", "replpw", "MASTER_USE_GTID=slave_pos"));
+  ASSERT_TRUE(replicate_from(*file_replica, "127.0.0.1", relay->port, "repl", "replpw",
+                             "MASTER_LOG_FILE='primary-bin.000001', MASTER_LOG_POS=4"));
+
+  // The load: one insert after the other, on whichever server is the primary.
+  std::atomic<MariaDbServer*> target{primary.get()};
+  std::atomic<bool> stop{false};
+  std::atomic<int> inserted{0};
+  std::thread load([&] {
+    while (!stop) {
+      MariaDbServer* server = target.load();
+      if (server != nullptr && server->execute("INSERT INTO app.t (v) VALUES (1)")) ++inserted;
+    }
+  });
+  ASSERT_TRUE(wait_until([&] { return inserted >= 30; }, seconds(120), milliseconds(20)));
+  // The standby must hold what the relay stored for the switch to be possible: pause the load
+  // until it caught up, then kill the primary.
+  target = nullptr;
+  const std::string primary_pos = single_value(*primary, "SELECT @@gtid_binlog_pos");
+  ASSERT_TRUE(wait_until([&] { return caught_up(*standby, primary_pos); }, seconds(60), milliseconds(50)));
+  const auto killed_at = std::chrono::steady_clock::now();
+  primary->kill();
+  ASSERT_TRUE(standby->execute("STOP SLAVE; RESET SLAVE ALL; SET GLOBAL read_only = 0"));
+  target = standby.get();
+  const int before = inserted;
+  ASSERT_TRUE(wait_until([&] { return inserted >= before + 30; }, seconds(120), milliseconds(20)));
+  ASSERT_TRUE(wait_until(
+      [&] { return relay->process->log().find("first event from the new source") != std::string::npos; },
+      seconds(60), milliseconds(20)))
+      << relay->process->log();
+  const auto switched_ms =
+      std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - killed_at).count();
+  std::printf(
+      "failover: first event from the new primary stored within %lld ms of the primary's SIGKILL "
+      "(failover_after 2 s)\n",
+      static_cast<long long>(switched_ms));
+  stop = true;
+  load.join();
+
+  const std::string standby_pos = single_value(*standby, "SELECT @@gtid_binlog_pos");
+  const std::string standby_sum = single_value(*standby, "SELECT COUNT(*) FROM app.t");
+  for (MariaDbServer* replica : {gtid_replica.get(), file_replica.get()}) {
+    EXPECT_TRUE(wait_until([&] { return caught_up(*replica, standby_pos); }, seconds(60), milliseconds(50)))
+        << single_value(*replica, "SELECT @@gtid_slave_pos") << " vs " << standby_pos;
+    auto mine = replica->query("CHECKSUM TABLE app.t");
+    auto theirs = standby->query("CHECKSUM TABLE app.t");
+    ASSERT_TRUE(mine && theirs);
+    EXPECT_EQ(*mine, *theirs);
+  }
+  std::vector<std::string> files;
+  const auto gtids = stored_gtids(*relay, files);
+  ASSERT_GE(files.size(), 2U);
+  EXPECT_EQ(files.front(), "primary-bin.000001");
+  EXPECT_EQ(files.back().rfind("standby-bin.", 0), 0U) << files.back();
+  std::set<std::string> unique(gtids.begin(), gtids.end());
+  EXPECT_EQ(unique.size(), gtids.size()) << "a GTID stored twice";
+  // Every GTID the standby executed: 0-1-1..0-1-n from the primary, then 0-2-(n+1)..m of its own.
+  const std::string last = standby_pos.substr(standby_pos.rfind('-') + 1);
+  EXPECT_EQ(gtids.size(), std::stoul(last)) << standby_pos;
+  auto status = relay->query("SHOW RELAY STATUS");
+  ASSERT_TRUE(status);
+  EXPECT_NE(status->find(fmt::format("Source\t127.0.0.1:{}", standby->port())), std::string::npos) << *status;
+  EXPECT_NE(status->find("Source_Switches\t1"), std::string::npos) << *status;
+  (void)standby_sum;
+}
+
+TEST(UpstreamFailover, RefusesCandidatesThatAreBehindOrHoldErrantTransactions) {
+  auto primary = start_server(1, "primary-bin");
+  auto behind = start_server(2, "behind-bin");
+  auto errant = start_server(3, "errant-bin");
+  ASSERT_TRUE(primary && behind && errant);
+  ASSERT_TRUE(primary->execute("CREATE DATABASE app; CREATE TABLE app.t (id INT PRIMARY KEY) ENGINE=InnoDB"));
+  for (MariaDbServer* standby : {behind.get(), errant.get()}) {
+    ASSERT_TRUE(
+        replicate_from(*standby, "127.0.0.1", primary->port(), "root", "", "MASTER_USE_GTID=slave_pos"));
+  }
+  const std::string created = single_value(*primary, "SELECT @@gtid_binlog_pos");
+  for (MariaDbServer* standby : {behind.get(), errant.get()})
+    ASSERT_TRUE(wait_until([&] { return caught_up(*standby, created); }, seconds(60), milliseconds(50)));
+  // `behind` stops replicating; `errant` gets a write of its own, then keeps replicating.
+  ASSERT_TRUE(behind->execute("STOP SLAVE"));
+  ASSERT_TRUE(errant->execute("INSERT INTO app.t VALUES (1000)"));
+  const std::string errant_gtid = single_value(*errant, "SELECT @@gtid_binlog_pos");
+  ASSERT_EQ(errant_gtid.rfind("0-3-", 0), 0U) << errant_gtid;
+  auto relay = start_relay({primary.get(), behind.get(), errant.get()});
+  ASSERT_TRUE(relay && relay->process);
+  for (int i = 1; i <= 5; ++i)
+    ASSERT_TRUE(primary->execute(fmt::format("INSERT INTO app.t VALUES ({})", i)));
+  const std::string primary_pos = single_value(*primary, "SELECT @@gtid_binlog_pos");
+  ASSERT_TRUE(wait_until([&] { return caught_up(*errant, primary_pos); }, seconds(60), milliseconds(50)));
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto gtid = relay->query("SELECT @@gtid_binlog_pos");
+        return gtid && gtid->find(primary_pos) != std::string::npos;
+      },
+      seconds(60), milliseconds(50)));
+  ASSERT_TRUE(behind->execute("SET GLOBAL read_only = 0"));
+  ASSERT_TRUE(errant->execute("STOP SLAVE; RESET SLAVE ALL; SET GLOBAL read_only = 0"));
+  primary->kill();
+
+  const std::string seq_created = created.substr(created.rfind('-') + 1);
+  const std::string seq_last = primary_pos.substr(primary_pos.rfind('-') + 1);
+  const std::string behind_message =
+      fmt::format("behind: lacks 0-1-{}..0-1-{}", std::stoul(seq_created) + 1, seq_last);
+  const std::string errant_message = fmt::format("errant: has {}", errant_gtid);
+  EXPECT_TRUE(wait_until(
+      [&] {
+        const std::string log = relay->process->log();
+        return log.find(behind_message) != std::string::npos && log.find(errant_message) != std::string::npos;
+      },
+      seconds(60), milliseconds(50)))
+      << "expected '" << behind_message << "' and '" << errant_message << "' in\n"
+      << relay->process->log();
+  std::vector<std::string> files;
+  stored_gtids(*relay, files);
+  for (const std::string& file : files)
+    EXPECT_EQ(file.rfind("primary-bin.", 0), 0U) << "nothing of a refused candidate is stored: " << file;
+  auto status = relay->query("SHOW RELAY STATUS");
+  ASSERT_TRUE(status);
+  EXPECT_NE(status->find("Source_Switches\t0"), std::string::npos) << *status;
+}
+
+}  // namespace
+}  // namespace brelay::testing
