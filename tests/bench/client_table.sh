@@ -1,0 +1,161 @@
+#!/bin/bash
+# Issue 20's table, measured with the users' own clients (not part of ctest: timings, not checks).
+#   tests/bench/client_table.sh [--big] [--rows N] [--rounds N] [--readers "1 8 16"] [--relay PATH]
+# A MariaDB source gets a sysbench insert history (8 tables; default 65k rows each, about 200 MB of
+# binlog; --big: 400k rows, about 1.2 GB as in the issue). Then, alternating relay and source in every round and
+# keeping the best of --rounds:
+#   - ingest from process start: `binlog-relay run` on an empty store until its SHOW MASTER STATUS
+#     equals the source's, against a MariaDB replica's IO thread from START SLAVE IO_THREAD until
+#     Read_Master_Log_Pos reaches the source's end (sync = commit for the relay);
+#   - serve: N concurrent `mariadb-binlog --read-from-remote-server --raw --to-last-log`, files
+#     symlinked to /dev/null, from the relay and from the source; for 1 reader also the client's
+#     CPU and voluntary context switches (/usr/bin/time).
+# Starts its own servers on loopback ports in a temp dir and stops exactly those, by pid.
+set -euo pipefail
+ROWS=65000; ROUNDS=2; READERS="1 8 16"
+HERE=$(cd "$(dirname "$0")/../.." && pwd)
+RELAY="$HERE/build/relay/binlog-relay"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --big) ROWS=400000 ;;
+    --rows) ROWS=$2; shift ;;
+    --rounds) ROUNDS=$2; shift ;;
+    --readers) READERS=$2; shift ;;
+    --relay) RELAY=$2; shift ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+[ -x "$RELAY" ] || { echo "no binlog-relay at $RELAY: build it or pass --relay" >&2; exit 2; }
+for tool in mariadbd mariadb-install-db mariadb mariadb-binlog sysbench; do
+  command -v $tool >/dev/null || { echo "$tool is missing (scripts/install-deps)" >&2; exit 2; }
+done
+
+D=$(mktemp -d /tmp/brelay-client-table.XXXXXX)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$D"; }
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+now() { date +%s.%N; }
+ROOT_USER=(); [ "$(id -u)" = 0 ] && ROOT_USER=(--user=root)
+
+start_mariadb() {  # name port server_id extra...
+  local name=$1 port=$2 id=$3; shift 3
+  mkdir -p "$D/$name/tmp"
+  mariadb-install-db --no-defaults --datadir="$D/$name/data" --auth-root-authentication-method=normal \
+    --skip-test-db --tmpdir="$D/$name/tmp" "${ROOT_USER[@]}" >"$D/$name/install.log" 2>&1
+  mariadbd --no-defaults --datadir="$D/$name/data" --socket="$D/$name/sock" --port="$port" \
+    --bind-address=127.0.0.1 --pid-file="$D/$name/pid" --log-error="$D/$name/err.log" \
+    --tmpdir="$D/$name/tmp" --server-id="$id" --skip-name-resolve --innodb-flush-log-at-trx-commit=2 \
+    --innodb-buffer-pool-size=256M --innodb-log-file-size=256M --max-allowed-packet=1G "${ROOT_USER[@]}" "$@" \
+    >/dev/null 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 200); do mariadb -S "$D/$name/sock" -uroot -e 'select 1' >/dev/null 2>&1 && return; sleep 0.1; done
+  echo "mariadbd $name did not start; see $D/$name/err.log" >&2; exit 1
+}
+src() { mariadb -S "$D/source/sock" -uroot -N -e "$1"; }
+rep() { mariadb -S "$D/replica/sock" -uroot -N -e "$1"; }
+
+SP=$(free_port); RP=$(free_port); start_mariadb source "$SP" 1 --log-bin="$D/source/data/mysql-bin" \
+  --binlog-format=ROW --max-binlog-size=256M
+src "CREATE USER r@'%' IDENTIFIED BY 'r'; GRANT ALL ON *.* TO r@'%'; CREATE DATABASE sbtest;"
+echo "history: sysbench oltp_insert prepare, 8 tables x $ROWS rows ..." >&2
+sysbench oltp_insert --db-driver=mysql --mysql-socket="$D/source/sock" --mysql-user=root --tables=8 \
+  --table-size="$ROWS" --threads=2 prepare >"$D/sysbench.log" 2>&1
+read -r END_FILE END_POS < <(src 'SHOW MASTER STATUS' | awk '{print $1, $2}')
+FIRST=$(src 'SHOW BINARY LOGS' | awk 'NR==1{print $1}')
+BYTES=$(src 'SHOW BINARY LOGS' | awk '{s+=$2} END{print s}')
+start_mariadb replica "$RP" 2 --skip-log-bin --relay-log="$D/replica/data/relay"
+
+relay_config() {  # store listen_port
+  cat <<CONF
+[source]
+host = "127.0.0.1"
+port = $SP
+user = "r"
+password = "r"
+server_id = 4001
+tls = "disabled"
+[storage]
+data_dir = "$1"
+sync = "commit"
+[server]
+listen = "127.0.0.1:$2"
+server_id = 4002
+[[users]]
+name = "repl"
+password = "replpw"
+role = "replica"
+[[users]]
+name = "admin"
+password = "adminpw"
+role = "admin"
+[log]
+level = "warn"
+CONF
+}
+LP=$(free_port); RELAY_PID=
+ingest_relay() {  # sets T to the seconds taken; leaves the relay running (not in a subshell)
+  [ -n "$RELAY_PID" ] && { kill "$RELAY_PID"; wait "$RELAY_PID" 2>/dev/null || true; }
+  rm -rf "$D/store"; relay_config "$D/store" "$LP" >"$D/relay.toml"; chmod 600 "$D/relay.toml"
+  local t0; t0=$(now)
+  "$RELAY" run --config "$D/relay.toml" >>"$D/relay.log" 2>&1 &
+  RELAY_PID=$!; PIDS+=($RELAY_PID)
+  while true; do
+    local s; s=$(mariadb -h127.0.0.1 -P"$LP" -uadmin -padminpw -N -e 'SHOW MASTER STATUS' 2>/dev/null | awk '{print $1, $2}') || true
+    [ "$s" = "$END_FILE $END_POS" ] && break
+    kill -0 "$RELAY_PID" 2>/dev/null || { echo "the relay exited; see $D/relay.log" >&2; exit 1; }
+    sleep 0.02
+  done
+  T=$(echo "$(now) - $t0" | bc)
+}
+ingest_replica() {
+  rep "STOP SLAVE; RESET SLAVE ALL; CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$SP, \
+MASTER_USER='r', MASTER_PASSWORD='r', MASTER_LOG_FILE='$FIRST', MASTER_LOG_POS=4, MASTER_USE_GTID=no;" 2>/dev/null
+  local t0; t0=$(now)
+  rep 'START SLAVE IO_THREAD'
+  while true; do
+    local s; s=$(mariadb -S "$D/replica/sock" -uroot -e 'SHOW SLAVE STATUS\G' | awk '/ Master_Log_File:/{f=$2} / Read_Master_Log_Pos:/{p=$2} END{print f, p}')
+    [ "$s" = "$END_FILE $END_POS" ] && break
+    sleep 0.02
+  done
+  local t; t=$(echo "$(now) - $t0" | bc); rep 'STOP SLAVE IO_THREAD'; echo "$t"
+}
+serve() {  # port user password readers; prints seconds
+  local port=$1 user=$2 pw=$3 n=$4 t0 pids=()
+  t0=$(now)
+  for i in $(seq "$n"); do
+    mariadb-binlog --read-from-remote-server --raw --to-last-log -h127.0.0.1 -P"$port" -u"$user" -p"$pw" \
+      --result-file="$D/out/$i/" "$FIRST" &
+    pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait "$p"; done
+  echo "$(now) - $t0" | bc
+}
+client_cpu() {  # port user password; prints "user+sys s, N vcs"
+  /usr/bin/time -f '%U %S %w' -o "$D/time.txt" mariadb-binlog --read-from-remote-server --raw --to-last-log \
+    -h127.0.0.1 -P"$1" -u"$2" -p"$3" --result-file="$D/out/1/" "$FIRST"
+  tail -1 "$D/time.txt" | awk '{printf "%.2f s cpu, %d vcs", $1 + $2, $3}'
+}
+best() { printf '%s\n' "$@" | sort -g | head -1; }
+ratio() { echo "scale=2; $1 / $2" | bc; }
+
+for i in $(seq 16); do
+  mkdir -p "$D/out/$i"
+  src 'SHOW BINARY LOGS' | awk '{print $1}' | while read -r f; do ln -s /dev/null "$D/out/$i/$f"; done
+done
+
+declare -a RI SI
+for _ in $(seq "$ROUNDS"); do ingest_relay; RI+=("$T"); SI+=("$(ingest_replica)"); done
+printf '\n%s bytes of binlog (%s .. %s:%s), best of %s rounds, relay and source alternating\n\n' \
+  "$BYTES" "$FIRST" "$END_FILE" "$END_POS" "$ROUNDS"
+printf '| what | MariaDB source | relay | relay / source |\n|---|---|---|---|\n'
+for n in $READERS; do
+  declare -a R=() S=()
+  for _ in $(seq "$ROUNDS"); do R+=("$(serve "$LP" repl replpw "$n")"); S+=("$(serve "$SP" r r "$n")"); done
+  r=$(best "${R[@]}"); s=$(best "${S[@]}")
+  printf '| mariadb-binlog --raw, %s reader(s) | %.2f s | %.2f s | %sx |\n' "$n" "$s" "$r" "$(ratio "$r" "$s")"
+done
+printf '| mariadb-binlog --raw, 1 reader, client | %s | %s | |\n' "$(client_cpu "$SP" r r)" "$(client_cpu "$LP" repl replpw)"
+r=$(best "${RI[@]}"); s=$(best "${SI[@]}")
+printf '| ingest from start (source: replica IO thread) | %.2f s | %.2f s | %sx |\n' "$s" "$r" "$(ratio "$r" "$s")"
