@@ -9,8 +9,8 @@
 //   CALL mysql.az_replication_start;
 // Before printing it checks what it can (the account is a [[users]] entry with role replica, TLS
 // is offered when a CA is given and the CA verifies the relay's certificate (azure_tls.h), the
-// coordinates are stored and not purged) and otherwise says what to fix. Pure functions but prepare_azure_setup(), which reads files and the store; any
-// thread but a libuv loop's.
+// coordinates are stored and not purged) and otherwise says what to fix. Pure functions but
+// prepare_azure_setup(), which reads files and the store; any thread but a libuv loop's.
 #pragma once
 
 #include <cstdint>
