@@ -70,10 +70,14 @@ void queue_sigbus(void* /*context*/) {
 #endif
 #endif
 #ifdef BRELAY_ASAN
-bool ended_by_sigbus(int status) { return WIFEXITED(status) && WEXITSTATUS(status) != 0; }
+bool ended_by_sigbus(int status) {
+  return WIFEXITED(status) && WEXITSTATUS(status) != 0;
+}
 constexpr const char* kSigbusReport = "AddressSanitizer: BUS";
 #else
-bool ended_by_sigbus(int status) { return WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS; }
+bool ended_by_sigbus(int status) {
+  return WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS;
+}
 constexpr const char* kSigbusReport = "";
 #endif
 
