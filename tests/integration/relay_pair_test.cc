@@ -28,11 +28,7 @@ struct PairedRelay {
   std::uint16_t port = 0;
 
   Result<std::string> query(const std::string& sql) const {
-    BRELAY_ASSIGN_OR_RETURN(
-        auto out, run_command({"mariadb", "--protocol=TCP", "-h127.0.0.1", "-P" + std::to_string(port),
-                               "-uadmin", "-padminpw", "--batch", "--skip-column-names", "-e", sql}));
-    if (out.exit_status != 0) return make_error("{}: {}", sql, out.err);
-    return out.out;
+    return mariadb_cli_query(port, "admin", "adminpw", sql);
   }
 };
 

@@ -152,4 +152,13 @@ Result<int> RelayProcess::wait(std::chrono::milliseconds timeout) {
   return process_->wait(timeout);
 }
 
+Result<std::string> mariadb_cli_query(std::uint16_t port, const std::string& user,
+                                      const std::string& password, const std::string& sql) {
+  BRELAY_ASSIGN_OR_RETURN(
+      auto out, run_command({"mariadb", "--protocol=TCP", "-h127.0.0.1", "-P" + std::to_string(port),
+                             "-u" + user, "-p" + password, "--batch", "--skip-column-names", "-e", sql}));
+  if (out.exit_status != 0) return make_error("{}: {}", sql, out.err);
+  return out.out;
+}
+
 }  // namespace brelay::testing

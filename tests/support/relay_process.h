@@ -21,6 +21,11 @@ namespace brelay::testing {
 // The path of the binlog-relay executable in the build tree ($BRELAY_BINARY_DIR/relay/binlog-relay).
 std::string binlog_relay_path();
 
+// `sql` run with the real `mariadb` client on 127.0.0.1:`port` as `user`; its rows as tab-separated
+// text without column names, or an error naming the statement and the client's message.
+Result<std::string> mariadb_cli_query(std::uint16_t port, const std::string& user,
+                                      const std::string& password, const std::string& sql);
+
 // A relay configuration with test defaults, rendered as TOML. Sections are optional text blocks so
 // that tests can add any key; `extra` is appended verbatim.
 struct TestRelayConfig {
