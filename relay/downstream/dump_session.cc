@@ -12,11 +12,11 @@
 #include "relay/binlog/gtid_event.h"
 #include "relay/binlog/mariadb_gtid_event.h"
 #include "relay/core/stored_event_check.h"
+#include "relay/core/stored_file_walk.h"
 #include "relay/downstream/binlog_positioning.h"
 #include "relay/downstream/mariadb_compatibility.h"
 #include "relay/downstream/mysql_errors.h"
 #include "relay/downstream/sql_tokenizer.h"
-#include "relay/downstream/stored_file_walk.h"
 
 namespace brelay::relay::downstream {
 namespace {

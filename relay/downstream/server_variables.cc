@@ -7,8 +7,8 @@
 
 #include "relay/binlog/format_description.h"
 #include "relay/core/source_identity.h"
+#include "relay/core/stored_file_walk.h"
 #include "relay/downstream/sql_tokenizer.h"
-#include "relay/downstream/stored_file_walk.h"
 
 namespace brelay::relay::downstream {
 namespace {

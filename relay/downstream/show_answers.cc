@@ -3,8 +3,8 @@
 #include "relay/binlog/event_header.h"
 #include "relay/binlog/event_info.h"
 #include "relay/binlog/format_description.h"
+#include "relay/core/stored_file_walk.h"
 #include "relay/downstream/mysql_errors.h"
-#include "relay/downstream/stored_file_walk.h"
 
 namespace brelay::relay::downstream {
 namespace {

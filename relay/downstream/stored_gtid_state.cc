@@ -5,7 +5,7 @@
 #include "relay/binlog/event_header.h"
 #include "relay/binlog/gtid_event.h"
 #include "relay/binlog/mariadb_gtid_event.h"
-#include "relay/downstream/stored_file_walk.h"
+#include "relay/core/stored_file_walk.h"
 
 namespace brelay::relay::downstream {
 namespace {

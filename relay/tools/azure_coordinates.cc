@@ -8,13 +8,11 @@
 #include "relay/binlog/format_description.h"
 #include "relay/binlog/transaction_boundary.h"
 #include "relay/core/stored_event_check.h"
+#include "relay/core/stored_file_walk.h"
 #include "relay/core/stored_gtids.h"
-#include "storage/store_reader.h"
 
 namespace brelay::relay {
 namespace {
-
-constexpr std::size_t kWalkReadBytes = 256 * 1024;
 
 // Called with each stored event and its position; false stops the walk.
 using EventVisitor = std::function<Result<bool>(ByteView event, std::uint64_t position)>;
@@ -24,35 +22,12 @@ using EventVisitor = std::function<Result<bool>(ByteView event, std::uint64_t po
 Result<std::uint64_t> walk_file(storage::BinlogStore& store, const storage::FileInfo& file,
                                 std::uint64_t until, const EventVisitor& visit) {
   std::uint64_t reached = file.first_position;
-  if (until <= file.first_position) return reached;
-  BRELAY_ASSIGN_OR_RETURN(storage::StoreReader reader, storage::StoreReader::open(store));
-  BRELAY_TRY(reader.seek(file.name, file.first_position));
-  const binlog::ChecksumAlgorithm checksum = stored_file_checksum(reader.file());
-  bool stop = false;
-  while (!stop && reader.position() < until) {
-    BRELAY_ASSIGN_OR_RETURN(storage::ReadBatch batch, reader.read(kWalkReadBytes));
-    if (batch.file_changed || batch.runs.empty()) break;  // the file ended
-    std::size_t consumed = 0;
-    for (const storage::EventRun& run : batch.runs) {
-      for (std::size_t i = 0; i < run.event_count() && !stop; ++i) {
-        const std::uint64_t position = run.event_position(i);
-        if (position >= until) {
-          stop = true;
-          break;
-        }
-        const ByteView event = run.event(i);
-        BRELAY_TRY(verify_stored_event(store, file.name, position, event, checksum));
-        BRELAY_ASSIGN_OR_RETURN(bool go_on, visit(event, position));
-        consumed += event.size();
-        reached = position + event.size();
-        if (!go_on) stop = true;
-      }
-      if (stop) break;
-    }
-    reader.consume(consumed);
-    reader.release();
-    if (batch.at_durable_end) break;
-  }
+  BRELAY_TRY(walk_stored_file(store, file.name, file.first_position, until,
+                              [&](ByteView event, std::uint64_t position) -> Result<WalkStep> {
+                                BRELAY_ASSIGN_OR_RETURN(bool go_on, visit(event, position));
+                                reached = position + event.size();
+                                return go_on ? WalkStep::kContinue : WalkStep::kStop;
+                              }));
   return reached;
 }
 

@@ -1,4 +1,4 @@
-#include "relay/downstream/stored_file_walk.h"
+#include "relay/core/stored_file_walk.h"
 
 #include <spdlog/spdlog.h>
 #include "relay/binlog/event_header.h"
@@ -7,7 +7,7 @@
 #include "relay/core/stored_event_check.h"
 #include "storage/store_reader.h"
 
-namespace brelay::relay::downstream {
+namespace brelay::relay {
 namespace {
 
 constexpr std::size_t kWalkReadBytes = 256 * 1024;
@@ -89,4 +89,4 @@ Result<PreviousGtids> file_previous_gtids(storage::BinlogStore& store, const sto
   return decode_previous_gtids(*found);
 }
 
-}  // namespace brelay::relay::downstream
+}  // namespace brelay::relay

@@ -15,7 +15,7 @@
 #include "storage/binlog_store.h"
 #include "storage/store_types.h"
 
-namespace brelay::relay::downstream {
+namespace brelay::relay {
 
 enum class WalkStep { kContinue, kStop };
 
@@ -33,4 +33,4 @@ binlog::ChecksumAlgorithm file_checksum_algorithm(const storage::FileInfo& file)
 // from position 4, the PREVIOUS_GTIDS / GTID_LIST event after its FDE. Kind::kNone when neither.
 Result<PreviousGtids> file_previous_gtids(storage::BinlogStore& store, const storage::FileInfo& file);
 
-}  // namespace brelay::relay::downstream
+}  // namespace brelay::relay
