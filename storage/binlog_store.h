@@ -105,8 +105,13 @@ class BinlogStore {
   std::size_t registered_readers() const;
 
   // The remembered replicas (replica_record.h), by server_id. A damaged record is an Error naming
-  // it, unless `damaged` is given: then it is skipped and its Error appended there.
-  Result<std::vector<ReplicaRecord>> replica_records(std::vector<Error>* damaged = nullptr) const;
+  // it, unless `damaged` is given: then it is skipped and appended there.
+  struct DamagedReplicaRecord {
+    std::optional<std::uint32_t> server_id;  // nullopt: the key itself is damaged
+    Error error;
+  };
+  Result<std::vector<ReplicaRecord>> replica_records(
+      std::vector<DamagedReplicaRecord>* damaged = nullptr) const;
   // Puts `records` and deletes the records of `forget` in one transaction, then syncs. Blocks while
   // another write transaction runs: the relay calls it on the writer thread
   // (StoreWriter::request_replica_update).

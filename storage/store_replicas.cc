@@ -6,7 +6,8 @@
 
 namespace brelay::storage {
 
-Result<std::vector<ReplicaRecord>> BinlogStore::replica_records(std::vector<Error>* damaged) const {
+Result<std::vector<ReplicaRecord>> BinlogStore::replica_records(
+    std::vector<DamagedReplicaRecord>* damaged) const {
   std::vector<ReplicaRecord> records;
   const std::optional<MDB_dbi> dbi = internals_->dbs().replicas;
   if (!dbi) return records;
@@ -18,7 +19,8 @@ Result<std::vector<ReplicaRecord>> BinlogStore::replica_records(std::vector<Erro
     if (record) {
       records.push_back(std::move(*record));
     } else if (damaged != nullptr) {
-      damaged->push_back(std::move(record).error());
+      auto id = decode_replica_key(entry->key);
+      damaged->push_back({id ? std::optional<std::uint32_t>(*id) : std::nullopt, std::move(record).error()});
     } else {
       return std::move(record).error();
     }

@@ -42,6 +42,8 @@ class StatementExecutor {
   Result<QueryReply> set(const SetStatement& set);
   Result<QueryReply> kill(const KillStatement& kill);
   Result<QueryReply> flush_hosts();
+  // SHOW RELAY REPLICAS and FORGET REPLICA (admins).
+  Result<QueryReply> remembered_replicas(const Statement& statement);
   Result<Value> call(const Expression& call);
 
   DownstreamServices& services_;

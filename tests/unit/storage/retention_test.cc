@@ -313,11 +313,12 @@ TEST_F(RetentionTest, ADamagedReplicaRecordFailsAProtectedPurgeAndNamesTheFix) {
       << report.error().message();
   EXPECT_NE(report.error().message().find("FORGET REPLICA 7"), std::string::npos);
   EXPECT_EQ(remaining().size(), 4u);
-  std::vector<Error> damaged;
+  std::vector<BinlogStore::DamagedReplicaRecord> damaged;
   auto records = store_->replica_records(&damaged);
   ASSERT_TRUE(records);
   EXPECT_TRUE(records->empty());
-  EXPECT_EQ(damaged.size(), 1u);
+  ASSERT_EQ(damaged.size(), 1u);
+  EXPECT_EQ(damaged[0].server_id, std::optional<std::uint32_t>(7));
 }
 
 TEST_F(RetentionTest, AReplicaUpdateRequestedBeforeAPurgeIsWrittenBeforeItRuns) {
