@@ -54,9 +54,9 @@ Status check_format_version(LmdbTxn& txn, const StoreDatabases& dbs, const std::
   }
   if (!writable)
     return make_error("the store in {} has no format version: it was never opened for writing", data_dir);
-  const std::set<std::string_view> ours = {db_name::kEvents,   db_name::kFiles,         db_name::kFileNames,
-                                           db_name::kGtids,    db_name::kGtidPositions, db_name::kMeta,
-                                           db_name::kRelayMeta};
+  const std::set<std::string_view> ours = {db_name::kEvents,    db_name::kFiles,         db_name::kFileNames,
+                                           db_name::kGtids,     db_name::kGtidPositions, db_name::kMeta,
+                                           db_name::kRelayMeta, db_name::kReplicas};
   BRELAY_ASSIGN_OR_RETURN(MDB_dbi main, txn.open_database(nullptr, 0));
   BRELAY_ASSIGN_OR_RETURN(LmdbCursor cursor, LmdbCursor::open(txn, main));
   BRELAY_ASSIGN_OR_RETURN(auto entry, cursor.first());

@@ -46,6 +46,7 @@
 #include "common/bytes.h"
 #include "common/result.h"
 #include "storage/directory_lock.h"
+#include "storage/replica_record.h"
 #include "storage/store_types.h"
 
 namespace brelay::storage {
@@ -102,6 +103,20 @@ class BinlogStore {
   Status put_meta(std::string_view key, ByteView value);
 
   std::size_t registered_readers() const;
+
+  // The remembered replicas (replica_record.h), by server_id. A damaged record is an Error naming
+  // it, unless `damaged` is given: then it is skipped and appended there.
+  struct DamagedReplicaRecord {
+    std::optional<std::uint32_t> server_id;  // nullopt: the key itself is damaged
+    Error error;
+  };
+  Result<std::vector<ReplicaRecord>> replica_records(
+      std::vector<DamagedReplicaRecord>* damaged = nullptr) const;
+  // Puts `records` and deletes the records of `forget` in one transaction, then syncs. Blocks while
+  // another write transaction runs: the relay calls it on the writer thread
+  // (StoreWriter::request_replica_update).
+  Status update_replica_records(const std::vector<ReplicaRecord>& records,
+                                const std::vector<std::uint32_t>& forget);
 
   // Readers that find damaged stored data (the store does not parse events: relay/ checks their
   // CRC32s) report it here, naming the source's file and position; damage() is what was reported

@@ -53,6 +53,27 @@ Result<std::size_t> requested_count(const std::vector<FileInfo>& files, const Pu
   return count;
 }
 
+// The oldest stored file a remembered replica last seen at or after `since` continues in, with the
+// replica's server_id; nullopt when none needs a stored file.
+struct ReplicaNeed {
+  std::uint32_t file_seq = 0;
+  std::uint32_t server_id = 0;
+  std::string file;
+};
+Result<std::optional<ReplicaNeed>> oldest_replica_need(const BinlogStore& store,
+                                                       const std::vector<FileInfo>& files,
+                                                       std::int64_t since) {
+  BRELAY_ASSIGN_OR_RETURN(std::vector<ReplicaRecord> records, store.replica_records());
+  std::optional<ReplicaNeed> oldest;
+  for (const ReplicaRecord& record : records) {
+    if (record.last_seen < since) continue;
+    auto it = std::ranges::find(files, record.file, &FileInfo::name);
+    if (it == files.end()) continue;  // no longer stored: nothing left to keep for it
+    if (!oldest || it->seq < oldest->file_seq) oldest = ReplicaNeed{it->seq, record.server_id, it->name};
+  }
+  return oldest;
+}
+
 Status purge_file(const LmdbEnv& env, const StoreDatabases& dbs, std::uint32_t seq) {
   BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_write(env));
   const EventKey from{seq, 0};
@@ -99,6 +120,11 @@ Result<PurgeReport> Retention::purge(BinlogStore& store, const PurgeRequest& req
   BRELAY_ASSIGN_OR_RETURN(std::size_t count, requested_count(files, request, now));
   // The newest file is the one being written (or the next to be): it always stays.
   if (!files.empty()) count = std::min(count, files.size() - 1);
+  std::optional<ReplicaNeed> replica_need;
+  if (count > 0 && request.protect_replicas_seen_since) {
+    BRELAY_ASSIGN_OR_RETURN(replica_need,
+                            oldest_replica_need(store, files, *request.protect_replicas_seen_since));
+  }
 
   Status purged_all = ok_status();
   std::vector<std::uint32_t> purged_seqs;
@@ -110,6 +136,11 @@ Result<PurgeReport> Retention::purge(BinlogStore& store, const PurgeRequest& req
         report.kept_for_reader = file.name;
         break;
       }
+    }
+    if (replica_need && replica_need->file_seq <= file.seq) {
+      report.kept_for_replica = replica_need->server_id;
+      report.kept_for_replica_file = replica_need->file;
+      break;
     }
     if (auto purged = purge_file(internals.env(), internals.dbs(), file.seq); !purged) {
       purged_all = std::move(purged).error().with_context(fmt::format("purging binary log {}", file.name));

@@ -14,6 +14,12 @@ Result<StoreDatabases> StoreDatabases::open(LmdbTxn& txn, bool create) {
   BRELAY_ASSIGN_OR_RETURN(dbs.gtid_positions, txn.open_database(db_name::kGtidPositions, flags));
   BRELAY_ASSIGN_OR_RETURN(dbs.meta, txn.open_database(db_name::kMeta, flags));
   BRELAY_ASSIGN_OR_RETURN(dbs.relay_meta, txn.open_database(db_name::kRelayMeta, flags));
+  auto replicas = txn.open_database(db_name::kReplicas, flags);
+  if (replicas) {
+    dbs.replicas = *replicas;
+  } else if (create || replicas.error().code() != MDB_NOTFOUND) {
+    return std::move(replicas).error();
+  }
   return dbs;
 }
 

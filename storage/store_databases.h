@@ -4,6 +4,8 @@
 
 #include <lmdb.h>
 
+#include <optional>
+
 #include "common/result.h"
 #include "storage/lmdb_txn.h"
 
@@ -17,6 +19,8 @@ struct StoreDatabases {
   MDB_dbi gtid_positions = 0;
   MDB_dbi meta = 0;
   MDB_dbi relay_meta = 0;
+  // Absent only in a read-only open of a store written before the database existed.
+  std::optional<MDB_dbi> replicas;
 
   // Opens every database in `txn` (creating them when `create`, which needs a write transaction);
   // `txn` must commit for the handles to stay valid.

@@ -11,6 +11,8 @@
 //   gtid_positions  EventKey of a transaction's first event -> its GTID key bytes (to trim and purge)
 //   meta            "format_version" -> u32 LE; "resume_point" -> ResumeRecord
 //   relay_meta      the relay's own durable key/values (source identity, server_uuid, ...)
+//   replicas        server_id u32 BE -> ReplicaRecord (replica_record.h): the replicas that
+//                   dumped from the relay; added without a format version change (see there)
 //
 // Big-endian keys sort numerically under LMDB's default memcmp order, so appends arrive in key
 // order (MDB_APPEND). Values are little-endian, like the binlog itself. Decoding never trusts a
@@ -43,6 +45,7 @@ inline constexpr const char* kGtids = "gtids";
 inline constexpr const char* kGtidPositions = "gtid_positions";
 inline constexpr const char* kMeta = "meta";
 inline constexpr const char* kRelayMeta = "relay_meta";
+inline constexpr const char* kReplicas = "replicas";
 }  // namespace db_name
 
 namespace meta_key {

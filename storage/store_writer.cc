@@ -128,6 +128,14 @@ void StoreWriter::request_purge(PurgeRequest request, PurgeCallback done) {
   wake_.notify_all();
 }
 
+void StoreWriter::request_replica_update(ReplicaUpdate update, std::function<void(Status)> done) {
+  {
+    std::lock_guard lock(mutex_);
+    replica_jobs_.push_back(ReplicaJob{std::move(update), std::move(done)});
+  }
+  wake_.notify_all();
+}
+
 Status StoreWriter::stop() {
   {
     std::lock_guard lock(mutex_);
@@ -151,6 +159,14 @@ void StoreWriter::notify() {
 }
 
 void StoreWriter::run_purges(std::unique_lock<std::mutex>& lock) {
+  while (!replica_jobs_.empty()) {
+    ReplicaJob job = std::move(replica_jobs_.front());
+    replica_jobs_.pop_front();
+    lock.unlock();
+    Status updated = store_.update_replica_records(job.update.records, job.update.forget);
+    if (job.done) job.done(std::move(updated));
+    lock.lock();
+  }
   while (!purge_jobs_.empty()) {
     PurgeJob job = std::move(purge_jobs_.front());
     purge_jobs_.pop_front();
@@ -164,8 +180,8 @@ void StoreWriter::run_purges(std::unique_lock<std::mutex>& lock) {
 void StoreWriter::run() {
   std::unique_lock lock(mutex_);
   while (true) {
-    if (pending_txn_ && !purge_jobs_.empty()) {
-      // A purge writes in its own transaction: the pending one commits first.
+    if (pending_txn_ && has_jobs()) {
+      // A purge or a replica update writes in its own transaction: the pending one commits first.
       lock.unlock();
       Status finished = finish_pending();
       if (!finished) fail(std::move(finished).error());
@@ -179,7 +195,7 @@ void StoreWriter::run() {
     }
     if (queue_.empty()) {
       if (stopping_) break;
-      wake_.wait(lock, [&] { return stopping_ || !queue_.empty() || !purge_jobs_.empty(); });
+      wake_.wait(lock, [&] { return stopping_ || !queue_.empty() || has_jobs(); });
       continue;
     }
     bool release_producer = false;

@@ -134,6 +134,14 @@ class StoreWriter {
   // Runs a purge on the writer thread, between commits (also while stopped: purging is how a full
   // map makes room); `done` gets the report on the writer thread.
   void request_purge(PurgeRequest request, PurgeCallback done);
+  // Puts and forgets remembered replica records (BinlogStore::update_replica_records) on the
+  // writer thread, between commits and before any purge queued by then, so that a purge never
+  // runs on records older than the ones asked for before it; `done` gets the outcome there.
+  struct ReplicaUpdate {
+    std::vector<ReplicaRecord> records;
+    std::vector<std::uint32_t> forget;
+  };
+  void request_replica_update(ReplicaUpdate update, std::function<void(Status)> done);
   // Commits what is queued (unless stopped by an error), stops the thread and returns the error that
   // stopped the writer, if any. Idempotent.
   Status stop();
@@ -168,6 +176,10 @@ class StoreWriter {
     PurgeRequest request;
     PurgeCallback done;
   };
+  struct ReplicaJob {
+    ReplicaUpdate update;
+    std::function<void(Status)> done;
+  };
 
   StoreWriter(BinlogStore& store, Options options, ProgressCallback on_progress, CommitObserver on_commit);
 
@@ -181,7 +193,9 @@ class StoreWriter {
   void write_round(std::deque<WriteBatch>& batches);
   // Keeps a round's cleared batches for take_batch() (mutex_ held).
   void keep_spare_batches(std::deque<WriteBatch>& batches);
+  // Runs the replica updates, then the purges (mutex_ held, released while each runs).
   void run_purges(std::unique_lock<std::mutex>& lock);
+  bool has_jobs() const { return !purge_jobs_.empty() || !replica_jobs_.empty(); }  // mutex_ held
   void notify();
 
   // writer_admission.cc: the rules of write_batch.h, checked in submit().
@@ -237,10 +251,11 @@ class StoreWriter {
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<WriteBatch> queue_;     // guarded by mutex_
-  std::size_t queued_bytes_ = 0;     // guarded by mutex_
-  AdmissionState admission_;         // guarded by mutex_: state after everything queued
-  std::deque<PurgeJob> purge_jobs_;  // guarded by mutex_
+  std::deque<WriteBatch> queue_;         // guarded by mutex_
+  std::size_t queued_bytes_ = 0;         // guarded by mutex_
+  AdmissionState admission_;             // guarded by mutex_: state after everything queued
+  std::deque<PurgeJob> purge_jobs_;      // guarded by mutex_
+  std::deque<ReplicaJob> replica_jobs_;  // guarded by mutex_
   // Committed batches kept for take_batch(), their capacity bounded by queue_limit_bytes.
   std::vector<WriteBatch> spare_batches_;  // guarded by mutex_
   std::size_t spare_bytes_ = 0;            // guarded by mutex_

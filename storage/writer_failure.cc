@@ -81,11 +81,11 @@ void StoreWriter::fail(const Error& error) {
 
 void StoreWriter::wait_to_resume(std::unique_lock<std::mutex>& lock) {
   if (fatal_) {
-    wake_.wait(lock, [&] { return stopping_ || !purge_jobs_.empty(); });
+    wake_.wait(lock, [&] { return stopping_ || has_jobs(); });
     return;
   }
-  wake_.wait_for(lock, options_.retry_interval, [&] { return stopping_ || !purge_jobs_.empty(); });
-  if (stopping_ || !purge_jobs_.empty()) return;
+  wake_.wait_for(lock, options_.retry_interval, [&] { return stopping_ || has_jobs(); });
+  if (stopping_ || has_jobs()) return;
   lock.unlock();
   const bool resumed = ready_to_resume() && resume();
   lock.lock();

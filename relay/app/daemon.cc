@@ -276,6 +276,7 @@ class Daemon {
         metrics_.remove_series(name, labels);
     }
     replica_series_ = std::move(current);
+    if (downstream_) downstream_->remembered().collect_metrics();
   }
 
   void on_signal(int signal_number) {

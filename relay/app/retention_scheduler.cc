@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "relay/core/replica_headroom.h"
+
 namespace brelay::relay {
 namespace {
 
@@ -28,7 +30,10 @@ RetentionScheduler::RetentionScheduler(RelayContext& context)
       purged_bytes_(context.metrics.counter("binlog_relay_retention_purged_bytes_total",
                                             "Event bytes removed by retention.")),
       purge_errors_(
-          context.metrics.counter("binlog_relay_errors_total", "Errors by kind.", {{"kind", "retention"}})) {}
+          context.metrics.counter("binlog_relay_errors_total", "Errors by kind.", {{"kind", "retention"}})),
+      guard_overrides_(context.metrics.counter("binlog_relay_retention_disk_guard_total",
+                                               "Policy purges that ignored remembered replicas because the "
+                                               "disk was nearly full or the writer stopped.")) {}
 
 RetentionScheduler::~RetentionScheduler() {
   stop();
@@ -83,6 +88,25 @@ void RetentionScheduler::request_purge() {
   in_flight_ = true;
   storage::PurgeRequest request =
       storage::PurgeRequest::by_policy(*policy_, context_.config.storage.protect_replicas);
+  // Remembered replicas keep what they need for replica_grace, unless the disk guard trips: the
+  // relay must go on storing (replica_headroom.h).
+  if (context_.config.storage.protect_replicas) {
+    auto stats = context_.store.stats();
+    const bool accepting = context_.commits.latest().accepting;
+    if (disk_guard_trips(stats ? stats->filesystem_free_bytes : kDiskGuardFreeBytes, accepting)) {
+      guard_overrides_.add();
+      spdlog::error(
+          "retention: {}: purging by the retention limits alone, files that disconnected remembered replicas "
+          "need may go (protect_replicas yields to the disk guard)",
+          accepting ? fmt::format("less than {} MiB free on the data directory's filesystem",
+                                  kDiskGuardFreeBytes >> 20)
+                    : std::string("the storage writer has stopped"));
+    } else {
+      const auto grace =
+          std::chrono::duration_cast<std::chrono::seconds>(context_.config.storage.replica_grace);
+      request.protect_replicas_seen_since = context_.store.now() - grace.count();
+    }
+  }
   std::weak_ptr<bool> alive = alive_;
   net::EventLoop& loop = context_.loop;
   context_.writer.request_purge(std::move(request),
@@ -117,6 +141,13 @@ void RetentionScheduler::on_purged(Result<storage::PurgeReport> report) {
           *report->kept_for_reader);
     }
     last_kept_for_ = report->kept_for_reader.value_or("");
+    if (report->kept_for_replica && report->kept_for_replica_file != last_kept_for_replica_) {
+      spdlog::warn(
+          "retention: keeping {} and later files beyond the retention limits for the remembered replica with "
+          "server_id {} (protect_replicas, replica_grace); FORGET REPLICA {} lets them go",
+          report->kept_for_replica_file, *report->kept_for_replica, *report->kept_for_replica);
+    }
+    last_kept_for_replica_ = report->kept_for_replica ? report->kept_for_replica_file : std::string();
   }
   if (again_) {
     again_ = false;

@@ -60,6 +60,8 @@ class RetentionScheduler {
   Counter& purged_files_;
   Counter& purged_bytes_;
   Counter& purge_errors_;
+  Counter& guard_overrides_;
+  std::string last_kept_for_replica_;  // the file last logged as kept for a remembered replica
 };
 
 }  // namespace brelay::relay

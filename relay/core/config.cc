@@ -313,6 +313,9 @@ Status read_storage(SectionReader& r, StorageConfig& storage) {
   BRELAY_TRY(r.get("retention_time", storage.retention_time));
   BRELAY_TRY(r.get_size("retention_size", storage.retention_size));
   BRELAY_TRY(r.get("protect_replicas", storage.protect_replicas));
+  BRELAY_TRY(r.get("replica_grace", storage.replica_grace));
+  if (storage.replica_grace < std::chrono::seconds(1))
+    return r.error("replica_grace", "must be at least 1s (how long a disconnected replica's files are kept)");
   return r.finish();
 }
 

@@ -48,7 +48,10 @@ struct StorageConfig {
   SyncMode sync = SyncMode::kCommit;
   Duration retention_time = std::chrono::hours(24 * 7);     // 0 = keep regardless of age
   std::uint64_t retention_size = std::uint64_t{100} << 30;  // bytes; 0 = unlimited
+  // Never purge what a replica still needs: a connected dump's file, and what a remembered replica
+  // (one that dumped from the relay) needs for replica_grace since it was last seen.
   bool protect_replicas = true;
+  Duration replica_grace = std::chrono::hours(24 * 7);
 };
 
 struct ServerConfig {

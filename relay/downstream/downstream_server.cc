@@ -24,6 +24,7 @@ DownstreamServer::DownstreamServer(RelayContext& context)
     : context_(context),
       gtids_(context.store),
       variables_(context, gtids_),
+      remembered_(context),
       dump_services_{context.loop,
                      context.store,
                      context.commits,
@@ -39,15 +40,19 @@ DownstreamServer::DownstreamServer(RelayContext& context)
   services_.schema = schema_.get();
   dump_services_.config = &context.config;
   dump_services_.hazards = &context.hazards;
+  services_.remembered = &remembered_;
 }
 
 DownstreamServer::~DownstreamServer() {
+  registry_.set_observer(nullptr);
   alive_.reset();
   if (resolver_.joinable()) resolver_.join();
   if (subscription_) context_.commits.unsubscribe(*subscription_);
 }
 
 Status DownstreamServer::start() {
+  BRELAY_TRY(remembered_.load());
+  registry_.set_observer(&remembered_);
   net::ServerSettings settings;
   // At start nothing is served yet: host names may be resolved here, blocking.
   resolved_hosts_ = resolve_host_names(account_host_names(context_.config.users));
@@ -150,6 +155,8 @@ void DownstreamServer::shutdown() {
     subscription_.reset();
   }
   if (server_) server_->shutdown();
+  registry_.set_observer(nullptr);
+  remembered_.stop();
   schema_->shutdown();
 }
 

@@ -30,6 +30,7 @@
 #include "relay/downstream/downstream_accounts.h"
 #include "relay/downstream/downstream_services.h"
 #include "relay/downstream/login_failures.h"
+#include "relay/downstream/remembered_replicas.h"
 #include "relay/downstream/schema_forwarder.h"
 
 namespace brelay::relay::downstream {
@@ -53,6 +54,7 @@ class DownstreamServer {
 
   std::uint16_t port() const { return server_ ? server_->port() : 0; }
   ReplicaRegistry& registry() { return registry_; }
+  RememberedReplicas& remembered() { return remembered_; }
   std::size_t session_count() const { return server_ ? server_->session_count() : 0; }
 
  private:
@@ -64,6 +66,7 @@ class DownstreamServer {
   StoredGtidState gtids_;
   ServerVariables variables_;
   ReplicaRegistry registry_;
+  RememberedReplicas remembered_;
   DumpServices dump_services_;
   DownstreamServices services_;
   std::unique_ptr<SchemaForwarder> schema_;

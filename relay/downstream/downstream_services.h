@@ -14,6 +14,7 @@
 
 namespace brelay::relay::downstream {
 
+class RememberedReplicas;
 class SchemaForwarder;
 
 struct DownstreamServices {
@@ -22,8 +23,9 @@ struct DownstreamServices {
   ServerVariables& variables;
   ReplicaRegistry& registry;
   DumpServices& dumps;
-  net::MySqlServer* server = nullptr;  // not owned; set once the server exists
-  SchemaForwarder* schema = nullptr;   // not owned; the schema queries' connection to the source
+  net::MySqlServer* server = nullptr;        // not owned; set once the server exists
+  SchemaForwarder* schema = nullptr;         // not owned; the schema queries' connection to the source
+  RememberedReplicas* remembered = nullptr;  // not owned; SHOW RELAY REPLICAS, FORGET REPLICA
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 

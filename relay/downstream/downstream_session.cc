@@ -113,6 +113,11 @@ void DownstreamSession::purge(net::ServerSession& session, const PurgeStatement&
     }
     request = storage::PurgeRequest::to(purge.argument, protect);
   }
+  if (protect)
+    request.protect_replicas_seen_since =
+        services_.context.store.now() -
+        std::chrono::duration_cast<std::chrono::seconds>(services_.context.config.storage.replica_grace)
+            .count();
   std::weak_ptr<bool> alive = alive_;
   net::EventLoop& loop = services_.context.loop;
   net::ServerSession* target = &session;
@@ -138,6 +143,11 @@ void DownstreamSession::purge(net::ServerSession& session, const PurgeStatement&
         ok.warnings = 1;
         ok.info = fmt::format("file {} was not purged because it is being read by a replica",
                               *report->kept_for_reader);
+      } else if (report->kept_for_replica) {
+        ok.warnings = 1;
+        ok.info =
+            fmt::format("file {} was not purged because the remembered replica {} needs it (FORGET REPLICA)",
+                        report->kept_for_replica_file, *report->kept_for_replica);
       }
       (void)target->send_ok(ok);
     });

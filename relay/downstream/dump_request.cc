@@ -80,4 +80,10 @@ Status apply_dump_gtid_command(const net::BinlogDumpGtid& command, DumpRequest& 
   return {};
 }
 
+std::string DumpRequest::gtid_state_text() const {
+  if (mysql_auto_position()) return mysql_gtids.to_string();
+  if (mariadb_connect_state && !gtid_command) return mariadb_connect_state->to_string();
+  return {};
+}
+
 }  // namespace brelay::relay::downstream

@@ -54,6 +54,8 @@ struct DumpRequest {
   bool send_annotate_rows() const { return (flags & net::dump_flag::kHeartbeatV2OrAnnotateRows) != 0; }
   // MySQL auto-positioning: COM_BINLOG_DUMP_GTID without a file name.
   bool mysql_auto_position() const { return gtid_command && file.empty(); }
+  // The GTID state the replica asked from, as text ("" when it positions by file and position).
+  std::string gtid_state_text() const;
 };
 
 // The settings of the next dump from the session's user variables. Errors (ER_UNKNOWN_ERROR, as

@@ -112,6 +112,8 @@ Status DumpSession::start() {
   dump.peer = session_.peer_address();
   dump.file = start_file_;
   dump.position = start_position_;
+  dump.remember = !request_.non_blocking();  // remembered_replicas.h
+  dump.gtid_state = request_.gtid_state_text();
   for (std::uint32_t older : services_.registry.start_dump(dump)) {
     if (services_.end_dump) services_.end_dump(older);
   }

@@ -16,7 +16,7 @@ void ReplicaRegistry::register_replica(RegisteredReplica replica) {
 
 void ReplicaRegistry::forget_connection(std::uint32_t connection_id) {
   registered_.erase(connection_id);
-  dumps_.erase(connection_id);
+  end_dump(connection_id);
 }
 
 std::vector<RegisteredReplica> ReplicaRegistry::replicas() const {
@@ -38,6 +38,7 @@ std::vector<std::uint32_t> ReplicaRegistry::start_dump(const ActiveDump& dump) {
     if (same) older.push_back(id);
   }
   dumps_[dump.connection_id] = dump;
+  if (observer_ != nullptr) observer_->on_dump_started(dump);
   return older;
 }
 
@@ -50,6 +51,7 @@ void ReplicaRegistry::update_dump(std::uint32_t connection_id, const std::string
   it->second.position = position;
   it->second.bytes_sent = bytes_sent;
   it->second.pending_bytes = pending_bytes;
+  if (observer_ != nullptr) observer_->on_dump_moved(it->second);
 }
 
 void ReplicaRegistry::acknowledge(std::uint32_t connection_id, const std::string& file,
@@ -61,7 +63,11 @@ void ReplicaRegistry::acknowledge(std::uint32_t connection_id, const std::string
 }
 
 void ReplicaRegistry::end_dump(std::uint32_t connection_id) {
-  dumps_.erase(connection_id);
+  const auto it = dumps_.find(connection_id);
+  if (it == dumps_.end()) return;
+  const ActiveDump ended = std::move(it->second);
+  dumps_.erase(it);
+  if (observer_ != nullptr) observer_->on_dump_ended(ended);
 }
 
 std::vector<ActiveDump> ReplicaRegistry::dumps() const {

@@ -37,6 +37,19 @@ struct ActiveDump {
   // Semi-sync: the last position the replica acknowledged.
   std::string acknowledged_file;
   std::uint64_t acknowledged_position = 0;
+  // Remembered (remembered_replicas.h): a dump that follows the stream (not NON_BLOCK, server_id
+  // not 0), with the GTID state it asked from ("" for a dump by file and position).
+  bool remember = false;
+  std::string gtid_state;
+};
+
+// Told about dumps as they start, move and end (the RememberedReplicas); loop thread.
+class DumpObserver {
+ public:
+  virtual ~DumpObserver() = default;
+  virtual void on_dump_started(const ActiveDump& dump) = 0;
+  virtual void on_dump_moved(const ActiveDump& dump) = 0;
+  virtual void on_dump_ended(const ActiveDump& dump) = 0;
 };
 
 class ReplicaRegistry {
@@ -57,8 +70,11 @@ class ReplicaRegistry {
   void end_dump(std::uint32_t connection_id);
   std::vector<ActiveDump> dumps() const;
   std::size_t dump_count() const { return dumps_.size(); }
+  // The observer of dumps (null: none); not owned, must outlive the registry or be reset first.
+  void set_observer(DumpObserver* observer) { observer_ = observer; }
 
  private:
+  DumpObserver* observer_ = nullptr;
   std::map<std::uint32_t, RegisteredReplica> registered_;  // by connection id
   std::map<std::uint32_t, ActiveDump> dumps_;              // by connection id
 };

@@ -74,6 +74,12 @@ class Parser {
       BRELAY_ASSIGN_OR_RETURN(std::string key, string_literal("a GTID or 'file:position'"));
       return Statement(ReleaseHazardStatement{key});
     }
+    if (first.is_word("forget") && peek(1).is_word("replica")) {
+      advance();
+      advance();
+      BRELAY_ASSIGN_OR_RETURN(std::uint64_t server_id, unsigned_number("a server_id"));
+      return Statement(ForgetReplicaStatement{server_id});
+    }
     if (first.is_word("use")) {
       advance();
       BRELAY_ASSIGN_OR_RETURN(std::string name, identifier("a database name"));
@@ -411,6 +417,7 @@ class Parser {
     }
     if (accept_word("replicas")) return Statement(ShowReplicasStatement{true});
     if (accept_word("relay")) {
+      if (accept_word("replicas")) return Statement(ShowRelayReplicasStatement{});
       BRELAY_TRY(expect_word("status"));
       return Statement(ShowRelayStatusStatement{});
     }

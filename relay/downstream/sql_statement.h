@@ -4,8 +4,7 @@
 // Variable_name = | IN | LIKE, SHOW MASTER STATUS / BINARY LOG STATUS / BINLOG STATUS, SHOW BINARY
 // LOGS, SHOW BINLOG EVENTS [IN] [FROM] [LIMIT], SHOW REPLICAS / SLAVE HOSTS, SHOW GRANTS, SHOW
 // WARNINGS, KILL, PURGE BINARY LOGS TO / BEFORE, FLUSH HOSTS, RELEASE HAZARD, USE, and transaction no-ops
-// (BEGIN, COMMIT,
-// ...).
+// (BEGIN, COMMIT, ...); the relay's own SHOW RELAY STATUS, SHOW RELAY REPLICAS and FORGET REPLICA <server_id>.
 //
 // parse_statement() returns an Error with a MySQL code for everything else: ER_PARSE_ERROR (1064)
 // for text it cannot read, ER_NOT_SUPPORTED_YET (1235) for a statement the relay does not answer,
@@ -102,6 +101,12 @@ struct FlushHostsStatement {};
 struct ReleaseHazardStatement {
   std::string key;
 };
+// SHOW RELAY REPLICAS: every remembered replica, connected or not (remembered_replicas.h).
+struct ShowRelayReplicasStatement {};
+// FORGET REPLICA <server_id>: drops a remembered replica (admins).
+struct ForgetReplicaStatement {
+  std::uint64_t server_id = 0;
+};
 // Statements that change nothing on a relay: BEGIN, COMMIT, ROLLBACK, START TRANSACTION, DO ...
 struct NoOpStatement {};
 
@@ -109,7 +114,8 @@ using Statement =
     std::variant<SelectStatement, SetStatement, ShowVariablesStatement, ShowMasterStatusStatement,
                  ShowBinaryLogsStatement, ShowBinlogEventsStatement, ShowReplicasStatement,
                  ShowRelayStatusStatement, ShowGrantsStatement, ShowWarningsStatement, KillStatement,
-                 PurgeStatement, UseStatement, NoOpStatement, FlushHostsStatement, ReleaseHazardStatement>;
+                 PurgeStatement, UseStatement, NoOpStatement, FlushHostsStatement, ReleaseHazardStatement,
+                 ShowRelayReplicasStatement, ForgetReplicaStatement>;
 
 // Parses one statement (a trailing ';' is allowed).
 Result<Statement> parse_statement(std::string_view sql);

@@ -9,6 +9,7 @@
 #include "common/cut_for_log.h"
 #include "relay/downstream/downstream_accounts.h"
 #include "relay/downstream/mysql_errors.h"
+#include "relay/downstream/remembered_replicas.h"
 #include "relay/downstream/show_answers.h"
 
 namespace brelay::relay::downstream {
@@ -148,6 +149,9 @@ Result<QueryReply> StatementExecutor::execute(const Statement& statement) {
     return QueryReply(net::OkPacket());
   if (std::holds_alternative<FlushHostsStatement>(statement)) return flush_hosts();
   if (auto* release = std::get_if<ReleaseHazardStatement>(&statement)) return release_hazard(release->key);
+  if (std::holds_alternative<ShowRelayReplicasStatement>(statement) ||
+      std::holds_alternative<ForgetReplicaStatement>(statement))
+    return remembered_replicas(statement);
   return Error("PURGE runs on the storage writer, not here", mysql_error::kUnknownError);
 }
 
@@ -214,6 +218,19 @@ Result<QueryReply> StatementExecutor::release_hazard(const std::string& key) {
   net::OkPacket ok;
   ok.affected_rows = *released;
   return QueryReply(ok);
+}
+
+Result<QueryReply> StatementExecutor::remembered_replicas(const Statement& statement) {
+  if (services_.remembered == nullptr) return Error("the server is starting", mysql_error::kUnknownError);
+  if (std::holds_alternative<ShowRelayReplicasStatement>(statement))
+    return QueryReply(services_.remembered->show());
+  if (session_.role() != kAdminRole) return access_denied("SUPER");
+  const std::uint64_t server_id = std::get<ForgetReplicaStatement>(statement).server_id;
+  if (server_id > UINT32_MAX) return Error(fmt::format("{} is not a server_id", server_id), 1210);
+  BRELAY_TRY(services_.remembered->forget(static_cast<std::uint32_t>(server_id)));
+  spdlog::info("FORGET REPLICA {} by {} from {}: retention no longer keeps what it needs", server_id,
+               session_.user(), session_.peer_address());
+  return QueryReply(net::OkPacket());
 }
 
 Result<QueryReply> StatementExecutor::kill(const KillStatement& kill) {

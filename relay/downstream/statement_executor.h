@@ -43,6 +43,8 @@ class StatementExecutor {
   Result<QueryReply> kill(const KillStatement& kill);
   Result<QueryReply> flush_hosts();
   Result<QueryReply> release_hazard(const std::string& key);
+  // SHOW RELAY REPLICAS and FORGET REPLICA (admins).
+  Result<QueryReply> remembered_replicas(const Statement& statement);
   Result<Value> call(const Expression& call);
 
   DownstreamServices& services_;

@@ -4,6 +4,8 @@
 
 #include <atomic>
 
+#include "storage/lmdb_txn.h"
+#include "storage/store_internals.h"
 #include "storage/store_reader.h"
 #include "storage/store_writer.h"
 #include "tests/support/temp_dir.h"
@@ -214,6 +216,123 @@ TEST_F(RetentionTest, ThePurgeRequestRunsOnTheWriterThread) {
   std::condition_variable done;
   std::optional<Result<PurgeReport>> result;
   writer_->request_purge(PurgeRequest::to(name(2)), [&](Result<PurgeReport> report) {
+    std::lock_guard lock(mutex);
+    result = std::move(report);
+    done.notify_all();
+  });
+  std::unique_lock lock(mutex);
+  ASSERT_TRUE(done.wait_for(lock, std::chrono::seconds(20), [&] { return result.has_value(); }));
+  ASSERT_TRUE(*result);
+  EXPECT_EQ((*result)->purged_files, (std::vector<std::string>{name(1)}));
+}
+
+// [storage] protect_replicas with replica_grace: a remembered replica keeps the file its stream
+// continues in (and everything after it) while it was last seen within the grace, connected or not.
+ReplicaRecord remembered(std::uint32_t server_id, const std::string& file, std::int64_t last_seen) {
+  ReplicaRecord record;
+  record.server_id = server_id;
+  record.account = "repl";
+  record.host = "10.0.0.7:40000";
+  record.file = file;
+  record.position = 4;
+  record.first_seen = last_seen;
+  record.last_seen = last_seen;
+  return record;
+}
+
+TEST_F(RetentionTest, ARememberedReplicaKeepsWhatItNeedsUntilItsGraceEnds) {
+  ASSERT_TRUE(
+      store_->update_replica_records({remembered(7, name(2), 5000), remembered(9, name(3), 4000)}, {}));
+  RetentionPolicy policy;
+  policy.max_total_bytes = 1;  // everything but the newest file is over the limit
+  PurgeRequest request = PurgeRequest::by_policy(policy);
+  request.protect_replicas_seen_since = 4500;  // replica 9 (last seen 4000) is past its grace
+  auto report = Retention::purge(*store_, request);
+  ASSERT_TRUE(report) << report.error().message();
+  EXPECT_EQ(report->purged_files, (std::vector<std::string>{name(1)}));
+  EXPECT_EQ(report->kept_for_replica, std::optional<std::uint32_t>(7));
+  EXPECT_EQ(report->kept_for_replica_file, name(2));
+  EXPECT_EQ(remaining(), (std::vector<std::string>{name(2), name(3), name(4)}));
+
+  // Once replica 7's grace ends too, the size limit applies.
+  request.protect_replicas_seen_since = 6000;
+  report = Retention::purge(*store_, request);
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->purged_files, (std::vector<std::string>{name(2), name(3)}));
+  EXPECT_FALSE(report->kept_for_replica);
+}
+
+TEST_F(RetentionTest, WithoutReplicaProtectionRememberedReplicasKeepNothing) {
+  ASSERT_TRUE(store_->update_replica_records({remembered(7, name(1), 5000)}, {}));
+  RetentionPolicy policy;
+  policy.max_total_bytes = 1;
+  auto report = Retention::purge(*store_, PurgeRequest::by_policy(policy));  // the disk guard's request
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->purged_files, (std::vector<std::string>{name(1), name(2), name(3)}));
+  EXPECT_FALSE(report->kept_for_replica);
+}
+
+TEST_F(RetentionTest, AnExplicitPurgeStopsAtARememberedReplicaAndForgettingItLetsItThrough) {
+  ASSERT_TRUE(store_->update_replica_records({remembered(7, name(2), 5000)}, {}));
+  PurgeRequest request = PurgeRequest::to(name(4));
+  request.protect_replicas_seen_since = 0;
+  auto report = Retention::purge(*store_, request);
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->purged_files, (std::vector<std::string>{name(1)}));
+  EXPECT_EQ(report->kept_for_replica, std::optional<std::uint32_t>(7));
+
+  // FORGET REPLICA 7.
+  ASSERT_TRUE(store_->update_replica_records({}, {7}));
+  auto records = store_->replica_records();
+  ASSERT_TRUE(records);
+  EXPECT_TRUE(records->empty());
+  report = Retention::purge(*store_, request);
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->purged_files, (std::vector<std::string>{name(2), name(3)}));
+}
+
+TEST_F(RetentionTest, ADamagedReplicaRecordFailsAProtectedPurgeAndNamesTheFix) {
+  ASSERT_TRUE(store_->update_replica_records({remembered(7, name(2), 5000)}, {}));
+  {
+    // Damage the record in place (a flipped version byte).
+    auto txn = LmdbTxn::begin_write(store_->internals().env());
+    ASSERT_TRUE(txn);
+    ReplicaRecord record = remembered(7, name(2), 5000);
+    Bytes value = record.encode();
+    value[0] = 0x7f;
+    ASSERT_TRUE(txn->put(*store_->internals().dbs().replicas, record.key(), value));
+    ASSERT_TRUE(txn->commit());
+  }
+  RetentionPolicy policy;
+  policy.max_total_bytes = 1;
+  PurgeRequest request = PurgeRequest::by_policy(policy);
+  request.protect_replicas_seen_since = 0;
+  auto report = Retention::purge(*store_, request);
+  ASSERT_FALSE(report);
+  EXPECT_NE(report.error().message().find("server_id 7 is damaged"), std::string::npos)
+      << report.error().message();
+  EXPECT_NE(report.error().message().find("FORGET REPLICA 7"), std::string::npos);
+  EXPECT_EQ(remaining().size(), 4u);
+  std::vector<BinlogStore::DamagedReplicaRecord> damaged;
+  auto records = store_->replica_records(&damaged);
+  ASSERT_TRUE(records);
+  EXPECT_TRUE(records->empty());
+  ASSERT_EQ(damaged.size(), 1u);
+  EXPECT_EQ(damaged[0].server_id, std::optional<std::uint32_t>(7));
+}
+
+TEST_F(RetentionTest, AReplicaUpdateRequestedBeforeAPurgeIsWrittenBeforeItRuns) {
+  std::mutex mutex;
+  std::condition_variable done;
+  std::optional<Result<PurgeReport>> result;
+  StoreWriter::ReplicaUpdate update;
+  update.records.push_back(remembered(7, name(2), 5000));
+  writer_->request_replica_update(std::move(update), {});
+  RetentionPolicy policy;
+  policy.max_total_bytes = 1;
+  PurgeRequest request = PurgeRequest::by_policy(policy);
+  request.protect_replicas_seen_since = 0;
+  writer_->request_purge(request, [&](Result<PurgeReport> report) {
     std::lock_guard lock(mutex);
     result = std::move(report);
     done.notify_all();

@@ -92,6 +92,15 @@ TEST(Config, ValidFileParsesEveryKey) {
   EXPECT_EQ(config->metrics.listen->to_string(), "127.0.0.1:9104");
 }
 
+TEST(Config, ReplicaGraceIsADurationOfAtLeastOneSecond) {
+  auto config = parse(replace(kValid, "protect_replicas = false", "replica_grace = \"36h\""));
+  ASSERT_TRUE(config) << config.error().message();
+  EXPECT_EQ(config->storage.replica_grace, std::chrono::hours(36));
+  EXPECT_NE(error_of(parse(replace(kValid, "protect_replicas = false", "replica_grace = \"0\"")))
+                .find("replica_grace: must be at least 1s"),
+            std::string::npos);
+}
+
 TEST(Config, DefaultsApplyWhenKeysAreAbsent) {
   auto config = parse(R"([source]
 host = "db"
@@ -110,6 +119,7 @@ password = "x"
   EXPECT_EQ(config->source.start_position, 4u);
   EXPECT_EQ(config->storage.sync, SyncMode::kCommit);
   EXPECT_TRUE(config->storage.protect_replicas);
+  EXPECT_EQ(config->storage.replica_grace, std::chrono::hours(24 * 7));
   EXPECT_EQ(config->server.listen.to_string(), "0.0.0.0:3306");
   EXPECT_FALSE(config->metrics.listen);
   EXPECT_EQ(config->log.level, "info");

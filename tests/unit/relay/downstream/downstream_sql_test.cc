@@ -292,5 +292,12 @@ TEST(ReplicaRegistry, ANewDumpOfTheSameReplicaNamesTheOldOne) {
   EXPECT_EQ(registry.replicas().size(), 1u);
 }
 
+TEST(SqlStatement, RememberedReplicaStatements) {
+  parse_as<ShowRelayReplicasStatement>("SHOW RELAY REPLICAS");
+  EXPECT_EQ(parse_as<ForgetReplicaStatement>("forget replica 4005;").server_id, 4005u);
+  EXPECT_FALSE(parse_statement("FORGET REPLICA 'x'"));
+  EXPECT_FALSE(parse_statement("FORGET REPLICA"));
+}
+
 }  // namespace
 }  // namespace brelay::relay::downstream
