@@ -29,6 +29,7 @@
 #include "relay/http/health.h"
 #include "relay/http/metrics_http.h"
 #include "relay/http/relay_status.h"
+#include "relay/http/remembered_status.h"
 #include "relay/http/status_access.h"
 #include "relay/upstream/upstream.h"
 #include "storage/binlog_store.h"
@@ -231,6 +232,9 @@ class Daemon {
     if (retention_) inputs.retention_last = retention_->last_outcome();
     StatusRows rows = relay_status_rows(inputs);
     if (context_) add_hazard_rows(rows, context_->hazards, config_.server.hold_on_hazard);
+    if (downstream_)
+      add_remembered_replica_rows(rows, downstream_->remembered().list(), config_.storage.protect_replicas,
+                                  store_->now());
     return rows;
   }
 

@@ -49,7 +49,13 @@ void RetentionScheduler::start() {
   spdlog::info(
       "retention: keeping files written within {} s and at most {} bytes in all{}", policy_->max_age_seconds,
       policy_->max_total_bytes,
-      context_.config.storage.protect_replicas ? ", never what a connected replica still reads" : "");
+      context_.config.storage.protect_replicas
+          ? fmt::format(
+                ", never what a connected replica still reads nor, for {} s after it was last seen, "
+                "what a disconnected remembered replica needs",
+                std::chrono::duration_cast<std::chrono::seconds>(context_.config.storage.replica_grace)
+                    .count())
+          : std::string());
   subscription_ = context_.commits.subscribe([this](const CommitNotifier::Progress& p) { on_progress(p); });
   timer_.start(kFirstCheck, [this] {
     request_purge();

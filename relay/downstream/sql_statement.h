@@ -4,7 +4,8 @@
 // Variable_name = | IN | LIKE, SHOW MASTER STATUS / BINARY LOG STATUS / BINLOG STATUS, SHOW BINARY
 // LOGS, SHOW BINLOG EVENTS [IN] [FROM] [LIMIT], SHOW REPLICAS / SLAVE HOSTS, SHOW GRANTS, SHOW
 // WARNINGS, KILL, PURGE BINARY LOGS TO / BEFORE, FLUSH HOSTS, RELEASE HAZARD, USE, and transaction no-ops
-// (BEGIN, COMMIT, ...); the relay's own SHOW RELAY STATUS, SHOW RELAY REPLICAS and FORGET REPLICA <server_id>.
+// (BEGIN, COMMIT, ...); the relay's own SHOW RELAY STATUS, SHOW RELAY REPLICAS and FORGET REPLICA
+// <server_id>.
 //
 // parse_statement() returns an Error with a MySQL code for everything else: ER_PARSE_ERROR (1064)
 // for text it cannot read, ER_NOT_SUPPORTED_YET (1235) for a statement the relay does not answer,
