@@ -32,6 +32,8 @@ void add_upstream_rows(StatusRows& rows, const UpstreamStatus& upstream) {
   rows.emplace_back("Source", upstream.source_address.empty() ? "-" : upstream.source_address);
   rows.emplace_back("Source_Switches", std::to_string(upstream.source_switches));
   rows.emplace_back("Last_Source_Switch", upstream.last_switch.empty() ? "-" : upstream.last_switch);
+  rows.emplace_back("Source_Candidates_Refused",
+                    upstream.candidate_refusals.empty() ? "-" : upstream.candidate_refusals);
   rows.emplace_back("Source_Version", upstream.source_version.empty() ? "-" : upstream.source_version);
   rows.emplace_back("Source_TLS", upstream.tls ? "yes" : "no");
   rows.emplace_back("Source_Semi_Sync", upstream.semi_sync ? "yes" : "no");

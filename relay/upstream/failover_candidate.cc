@@ -6,10 +6,17 @@
 
 namespace brelay::relay {
 
+CandidateJudgement candidate_judgement(CandidateVerdict verdict, std::string detail) {
+  CandidateJudgement made;
+  made.verdict = verdict;
+  made.detail = std::move(detail);
+  return made;
+}
+
 namespace {
 
 CandidateJudgement judgement(CandidateVerdict verdict, std::string detail) {
-  return CandidateJudgement{verdict, std::move(detail)};
+  return candidate_judgement(verdict, std::move(detail));
 }
 
 void append(std::string& out, std::string_view text) {
@@ -32,9 +39,10 @@ const binlog::MariadbGtid* state_entry(const MariadbCandidateAnswers& candidate,
   return nullptr;
 }
 
-// GTIDs the candidate lacks: each stored domain's last GTID must be in its binlog state.
+// GTIDs the candidate lacks: each stored domain's last GTID must be in its binlog state. Clears
+// `relay_holds` when a lacked GTID is before the store's beginning (purged from the relay).
 std::string mariadb_missing(const MariadbStoredState& stored, const MariadbCandidateAnswers& candidate,
-                            std::string& diverged) {
+                            std::string& diverged, bool& relay_holds) {
   std::string missing;
   for (const auto& [domain, last] : stored.position.gtids()) {
     const binlog::MariadbGtid* reached = candidate.binlog_pos.find(domain);
@@ -42,6 +50,8 @@ std::string mariadb_missing(const MariadbStoredState& stored, const MariadbCandi
     if (own != nullptr && own->seq_no >= last.seq_no) continue;
     const std::uint64_t candidate_seq = reached != nullptr ? reached->seq_no : 0;
     if (candidate_seq < last.seq_no) {
+      const binlog::MariadbGtid* start = stored.start.find(domain);
+      if (start != nullptr && candidate_seq < start->seq_no) relay_holds = false;
       append(missing, gtid_range(domain, last.server_id, candidate_seq + 1, last.seq_no));
     } else {
       // The domain went as far, but not through the stored GTID: another history.
@@ -72,7 +82,8 @@ std::string CandidateJudgement::describe() const {
 CandidateJudgement judge_mariadb_candidate(const MariadbStoredState& stored,
                                            const MariadbCandidateAnswers& candidate) {
   std::string errant;
-  const std::string missing = mariadb_missing(stored, candidate, errant);
+  bool relay_holds = true;
+  const std::string missing = mariadb_missing(stored, candidate, errant, relay_holds);
   for (const binlog::MariadbGtid& gtid : candidate.binlog_state) {
     const binlog::MariadbGtid* last = stored.position.find(gtid.domain_id);
     if (last == nullptr || gtid.seq_no > last->seq_no) continue;  // a new domain, or after the relay
@@ -83,13 +94,19 @@ CandidateJudgement judge_mariadb_candidate(const MariadbStoredState& stored,
     append(errant, fmt::format("has {}, which the relay never received", gtid.to_string()));
   }
   if (!errant.empty()) return judgement(CandidateVerdict::kErrant, errant);
-  if (!missing.empty()) return judgement(CandidateVerdict::kBehind, "lacks " + missing);
+  if (!missing.empty()) {
+    CandidateJudgement behind = judgement(CandidateVerdict::kBehind, "lacks " + missing);
+    behind.relay_holds_missing = relay_holds;
+    behind.catch_up_to = stored.position.to_string();
+    return behind;
+  }
   if (candidate.read_only) return judgement(CandidateVerdict::kReadOnly, "@@read_only = 1");
   return judgement(CandidateVerdict::kAccepted, "");
 }
 
 CandidateJudgement judge_mysql_candidate(const binlog::GtidSet& stored,
-                                         const MysqlCandidateAnswers& candidate) {
+                                         const MysqlCandidateAnswers& candidate,
+                                         const binlog::GtidSet& purged) {
   const binlog::GtidSet missing = binlog::GtidSet::difference(stored, candidate.gtid_executed);
   // GTIDs of a stored source below its last stored gno that the relay never stored: holes the
   // old primary never filled (written on the candidate, or on its own source, not through the stream).
@@ -106,9 +123,27 @@ CandidateJudgement judge_mysql_candidate(const binlog::GtidSet& stored,
     return judgement(CandidateVerdict::kErrant,
                      fmt::format("has {}, which the relay never received", errant.to_single_line()));
   }
-  if (!missing.empty()) return judgement(CandidateVerdict::kBehind, "lacks " + missing.to_single_line());
+  if (!missing.empty()) {
+    CandidateJudgement behind = judgement(CandidateVerdict::kBehind, "lacks " + missing.to_single_line());
+    behind.relay_holds_missing = binlog::GtidSet::intersection(missing, purged).empty();
+    behind.catch_up_to = stored.to_single_line();
+    return behind;
+  }
   if (candidate.read_only) return judgement(CandidateVerdict::kReadOnly, "@@read_only = 1");
   return judgement(CandidateVerdict::kAccepted, "");
+}
+
+std::string catch_up_advice(bool mariadb, const CandidateJudgement& judgement, std::string_view relay_host,
+                            std::uint16_t relay_port) {
+  if (judgement.verdict != CandidateVerdict::kBehind || !judgement.relay_holds_missing) return "";
+  return fmt::format(
+      "the relay holds every transaction it lacks: let it catch up from the relay first (on the "
+      "candidate: STOP SLAVE; CHANGE MASTER TO MASTER_HOST='{}', MASTER_PORT={}, MASTER_USER='<a relay "
+      "user with REPLICATION SLAVE>', MASTER_PASSWORD='...', {}; START SLAVE; until {} contains {}), "
+      "then promote it (STOP SLAVE; RESET SLAVE ALL; SET GLOBAL read_only = 0) and the relay continues "
+      "from it",
+      relay_host, relay_port, mariadb ? "MASTER_USE_GTID=slave_pos" : "MASTER_AUTO_POSITION=1",
+      mariadb ? "@@gtid_slave_pos" : "@@gtid_executed", judgement.catch_up_to);
 }
 
 std::string_view candidate_probe_query(bool mariadb) {

@@ -16,6 +16,7 @@
 // A refusal names the GTIDs that differ. Value types; any thread.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -35,10 +36,18 @@ std::string_view to_string(CandidateVerdict verdict);
 struct CandidateJudgement {
   CandidateVerdict verdict = CandidateVerdict::kUnreadable;
   std::string detail;  // e.g. "lacks 0-1-57..0-1-60"; "" when accepted
+  // kBehind only: whether the relay holds every transaction the candidate lacks (none was purged
+  // from the store), so the candidate can catch up from the relay (catch_up_advice()); and the
+  // GTID state it has to reach (the relay's stored position, or its stored set for MySQL).
+  bool relay_holds_missing = false;
+  std::string catch_up_to;
   bool accepted() const { return verdict == CandidateVerdict::kAccepted; }
   // "behind: lacks 0-1-57..0-1-60"
   std::string describe() const;
 };
+
+// A judgement without catch-up details (unreadable answers, refusals made by the caller).
+CandidateJudgement candidate_judgement(CandidateVerdict verdict, std::string detail);
 
 // What the relay has stored, MariaDB flavour.
 struct MariadbStoredState {
@@ -63,9 +72,17 @@ struct MysqlCandidateAnswers {
 
 CandidateJudgement judge_mariadb_candidate(const MariadbStoredState& stored,
                                            const MariadbCandidateAnswers& candidate);
-// `stored`: every GTID the relay holds (the stored executed set).
+// `stored`: every GTID the relay holds (the stored executed set); `purged`: the GTIDs executed before
+// the store's first file (the part of `stored` the relay can no longer serve).
 CandidateJudgement judge_mysql_candidate(const binlog::GtidSet& stored,
-                                         const MysqlCandidateAnswers& candidate);
+                                         const MysqlCandidateAnswers& candidate,
+                                         const binlog::GtidSet& purged = {});
+
+// The fix for a candidate refused as behind whose missing transactions the relay holds (the relay
+// as the gap filler, like MHA's binlog server): replicate from the relay at relay_host:relay_port
+// until the candidate's GTID state contains judgement.catch_up_to, then promote it. "" otherwise.
+std::string catch_up_advice(bool mariadb, const CandidateJudgement& judgement, std::string_view relay_host,
+                            std::uint16_t relay_port);
 
 // The one-row query that asks a candidate what judge_*_candidate need.
 std::string_view candidate_probe_query(bool mariadb);

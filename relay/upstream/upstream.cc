@@ -112,7 +112,11 @@ Upstream::Upstream(RelayContext& context)
           context.metrics.counter("binlog_relay_source_switches_total",
                                   "Failovers: the relay continued from another [source] hosts server")) {
   status_.source_address = fmt::format("{}:{}", config_.host, config_.port);
-  if (failover_configured()) set_source_label(current_host().to_string());
+  if (failover_configured()) {
+    restore_followed_host();
+    status_.source_address = current_host().to_string();
+    set_source_label(current_host().to_string());
+  }
 }
 
 Upstream::~Upstream() {

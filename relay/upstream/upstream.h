@@ -111,6 +111,12 @@ class Upstream {
   // How long to wait before the next attempt, and whether that attempt is a failover round.
   bool failover_due() const;
   void start_failover();
+  // A restarted relay continues from the server it followed last (kept in relay_meta at each
+  // switch), not from the first listed one, which may be the dead or demoted old primary.
+  void restore_followed_host();
+  // Logs, counts and keeps for SHOW RELAY STATUS a refused candidate, with the catch-up advice when
+  // the relay holds what it lacks.
+  void refuse_candidate(const net::HostPort& host, bool mariadb, const CandidateJudgement& judgement);
   void probe_candidate(std::size_t index, std::size_t remaining);
   CandidateJudgement judge_candidate(bool mariadb, const net::QueryResult& reply);
   void switch_to(std::size_t index);
@@ -129,6 +135,7 @@ class Upstream {
   std::unique_ptr<Connection> probe_;      // asks SHOW BINARY LOGS after the source refused the dump
   std::unique_ptr<Connection> candidate_;  // a failover candidate being asked its role and GTIDs
   std::size_t host_index_ = 0;             // the current source in [source] hosts
+  std::string round_refusals_;             // the refusals of the failover round under way
   std::uint64_t source_alive_ms_ = 0;      // uv_now() when the current source last sent a packet
   std::uint64_t lost_source_ms_ = 0;       // set by a switch until the new source's first event is stored
   std::string source_label_;               // binlog_relay_source_info's source label

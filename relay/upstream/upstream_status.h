@@ -48,6 +48,9 @@ struct UpstreamStatus {
   std::uint64_t acknowledgements = 0;  // semi-sync acknowledgements sent
   std::uint64_t source_switches = 0;   // failovers to another [source] hosts server
   std::string last_switch;             // "from db1:3306 to db2:3306 at 0-1-57"; "" = none
+  // The last failover round's refused candidates ("db2:3306: behind: lacks 0-1-5..0-1-9; <fix>",
+  // joined by " | "); "" once a candidate was accepted or before any round.
+  std::string candidate_refusals;
 };
 
 }  // namespace brelay::relay

@@ -117,6 +117,40 @@ TEST(FailoverCandidate, MysqlCandidates) {
   EXPECT_EQ(judge_mysql_candidate(stored, candidate).verdict, CandidateVerdict::kReadOnly);
 }
 
+TEST(FailoverCandidate, BehindCandidateTheRelayCanFillGetsTheCatchUpFix) {
+  // The standby lacks 0-1-57..60, all stored (the store begins after 0-1-10).
+  const auto fillable = judge_mariadb_candidate(stored_from_primary_1(), answers(true, "0-1-56", {"0-1-56"}));
+  EXPECT_EQ(fillable.verdict, CandidateVerdict::kBehind);
+  EXPECT_TRUE(fillable.relay_holds_missing);
+  EXPECT_EQ(fillable.catch_up_to, "0-1-60");
+  const std::string advice = catch_up_advice(true, fillable, "10.0.0.5", 3307);
+  EXPECT_NE(advice.find("CHANGE MASTER TO MASTER_HOST='10.0.0.5', MASTER_PORT=3307"), std::string::npos)
+      << advice;
+  EXPECT_NE(advice.find("MASTER_USE_GTID=slave_pos; START SLAVE; until @@gtid_slave_pos contains 0-1-60"),
+            std::string::npos)
+      << advice;
+  EXPECT_NE(advice.find("RESET SLAVE ALL"), std::string::npos) << advice;
+  // It lacks 0-1-6..60, but the relay's store begins after 0-1-10: the relay cannot fill the gap.
+  const auto purged = judge_mariadb_candidate(stored_from_primary_1(), answers(true, "0-1-5", {"0-1-5"}));
+  EXPECT_EQ(purged.verdict, CandidateVerdict::kBehind);
+  EXPECT_FALSE(purged.relay_holds_missing);
+  EXPECT_EQ(catch_up_advice(true, purged, "10.0.0.5", 3307), "");
+  // Not behind: no advice.
+  const auto errant =
+      judge_mariadb_candidate(stored_from_primary_1(), answers(false, "0-1-60", {"0-2-41", "0-1-60"}));
+  EXPECT_EQ(catch_up_advice(true, errant, "10.0.0.5", 3307), "");
+
+  const auto stored = gtid_set(fmt::format("{}:1-60", kA));
+  MysqlCandidateAnswers candidate;
+  candidate.read_only = true;
+  candidate.gtid_executed = gtid_set(fmt::format("{}:1-56", kA));
+  const auto mysql = judge_mysql_candidate(stored, candidate, gtid_set(fmt::format("{}:1-10", kA)));
+  EXPECT_TRUE(mysql.relay_holds_missing);
+  EXPECT_NE(catch_up_advice(false, mysql, "relay", 3306).find("MASTER_AUTO_POSITION=1"), std::string::npos);
+  const auto mysql_purged = judge_mysql_candidate(stored, candidate, gtid_set(fmt::format("{}:1-58", kA)));
+  EXPECT_FALSE(mysql_purged.relay_holds_missing);
+}
+
 TEST(FailoverCandidate, ParsesTheProbeAnswers) {
   const auto mariadb = parse_mariadb_answers({"0", "0-2-64", "0-1-62,0-2-64"});
   ASSERT_TRUE(mariadb.ok()) << mariadb.error().message();
