@@ -167,6 +167,8 @@ Figures run_mode(MariaDbServer& source, const Options& options, bool semi_sync) 
   config.log_level = "warn";
   if (semi_sync) config.source_extra = "semi_sync = true\n";
   const std::uint16_t relay_port = must(free_loopback_port(), "a free port");
+  const std::uint16_t metrics_port = must(free_loopback_port(), "a free port");
+  config.metrics_listen = fmt::format("127.0.0.1:{}", metrics_port);
   config.listen = fmt::format("127.0.0.1:{}", relay_port);
   auto relay = must(RelayProcess::start(config), "starting the relay");
   const Position from = source_end(source);
@@ -201,6 +203,11 @@ Figures run_mode(MariaDbServer& source, const Options& options, bool semi_sync) 
   figures.p999 = percentile(added, 0.999);
   figures.max = added.back();
   figures.min = added.front();
+  if (std::getenv("LATENCY_BENCH_METRICS") != nullptr) {  // the relay's commit histograms, to stderr
+    const std::string command = fmt::format(
+        "curl -s http://127.0.0.1:{}/metrics | grep -E 'store_(commit|fsync)_seconds|commits' >&2", metrics_port);
+    if (std::system(command.c_str()) != 0) std::fprintf(stderr, "no metrics from the relay\n");
+  }
   must(relay->stop(), "stopping the relay");
   return figures;
 }
