@@ -2,17 +2,21 @@
 // transactions (default 1000 a second, autocommit INSERTs of one row from --loaders client threads,
 // each pacing its share); two readers speak to servers as a replica IO thread does
 // (tests/support/mysql_replica_client, net/'s client underneath), one directly on the source and one
-// through the relay, and both timestamp the arrival of each transaction (its XID event; both start at the
-// same position, so the n-th commit is the same transaction in both streams). It prints p50 / p99 / p99.9 / max of relay arrival minus
-// direct arrival, with [storage] sync = "commit", and again with semi-sync on (the source's
-// rpl_semi_sync_master_enabled = ON and the relay's [source] semi_sync = true: every commit on the
-// source waits for the relay's acknowledgement after its durable commit). Goal: p99 <= 2 ms with
-// sync = commit. The first --warmup transactions of each run are left out.
+// through the relay, and both timestamp the arrival of each transaction (its XID event; both start
+// at the same position, so the n-th commit is the same transaction in both streams). It prints
+// p50 / p99 / p99.9 / max of relay arrival minus direct arrival, with [storage] sync = "commit", and
+// again with semi-sync on (the source's rpl_semi_sync_master_enabled = ON and the relay's [source]
+// semi_sync = true: every commit on the source waits for the relay's acknowledgement after its
+// durable commit). Goal: p99 <= 2 ms with sync = commit. The first --warmup transactions of each
+// run are left out. The source itself does not sync (innodb_flush_log_at_trx_commit = 2,
+// sync_binlog = 0), so the figure includes all of the relay's durability: at least the event
+// files' fdatasync and the LMDB commit's before a transaction is served.
 //
 // Usage: latency_bench [--rate N] [--seconds S] [--loaders N] [--warmup N]
 //   Starts its own mariadbd and relays in $TMPDIR (put it on the disk you want to measure) and
 //   stops them by pid. Needs mariadbd and mariadb; run as root or a user who may run mariadbd.
-//   Not run by CTest (timings); tests/bench/CMakeLists.txt registers a short smoke run.
+//   LATENCY_BENCH_METRICS=1 also prints each relay's group-commit histograms (needs curl).
+//   Timings are not checked by CTest; latency_bench_smoke (label integration) makes a short run.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -205,7 +209,8 @@ Figures run_mode(MariaDbServer& source, const Options& options, bool semi_sync) 
   figures.min = added.front();
   if (std::getenv("LATENCY_BENCH_METRICS") != nullptr) {  // the relay's commit histograms, to stderr
     const std::string command = fmt::format(
-        "curl -s http://127.0.0.1:{}/metrics | grep -E 'store_(commit|fsync)_seconds|commits' >&2", metrics_port);
+        "curl -s http://127.0.0.1:{}/metrics | grep -E 'store_(commit|fsync)_seconds|commits' >&2",
+        metrics_port);
     if (std::system(command.c_str()) != 0) std::fprintf(stderr, "no metrics from the relay\n");
   }
   must(relay->stop(), "stopping the relay");
@@ -217,11 +222,16 @@ Options parse(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const char* value = argv[i + 1];
-    if (flag == "--rate") options.rate = std::atoi(value);
-    else if (flag == "--seconds") options.seconds = std::atof(value);
-    else if (flag == "--loaders") options.loaders = std::atoi(value);
-    else if (flag == "--warmup") options.warmup = std::atoi(value);
-    else die(fmt::format("unknown option {} (see the file's header)", flag));
+    if (flag == "--rate")
+      options.rate = std::atoi(value);
+    else if (flag == "--seconds")
+      options.seconds = std::atof(value);
+    else if (flag == "--loaders")
+      options.loaders = std::atoi(value);
+    else if (flag == "--warmup")
+      options.warmup = std::atoi(value);
+    else
+      die(fmt::format("unknown option {} (see the file's header)", flag));
   }
   if (options.rate <= 0 || options.seconds <= 0 || options.loaders <= 0 || options.warmup < 0)
     die("--rate, --seconds and --loaders must be positive");
@@ -241,9 +251,10 @@ int main(int argc, char** argv) {
   must(source->execute("CREATE DATABASE bench; CREATE TABLE bench.t (id BIGINT AUTO_INCREMENT PRIMARY KEY, "
                        "v BIGINT) ENGINE=InnoDB"),
        "creating the table");
-  std::printf("\n%d trx/s for %.0f s from %d client threads, the first %d left out; relay arrival minus "
-              "direct arrival (ms)\n\n",
-              options.rate, options.seconds, options.loaders, options.warmup);
+  std::printf(
+      "\n%d trx/s for %.0f s from %d client threads, the first %d left out; relay arrival minus "
+      "direct arrival (ms)\n\n",
+      options.rate, options.seconds, options.loaders, options.warmup);
   std::printf("| relay | achieved trx/s | matched | min | p50 | p99 | p99.9 | max |\n");
   std::printf("|---|---|---|---|---|---|---|---|\n");
   for (bool semi_sync : {false, true}) {
