@@ -109,7 +109,7 @@ ingest_relay() {  # sets T to the seconds taken; leaves the relay running (not i
   rm -rf "$D/store"; relay_config "$D/store" "$LP" >"$D/relay.toml"; chmod 600 "$D/relay.toml"
   local t0; t0=$(now)
   "$RELAY" run --config "$D/relay.toml" >>"$D/relay.log" 2>&1 &
-  RELAY_PID=$!; PIDS+=($RELAY_PID)
+  RELAY_PID=$!; PIDS+=("$RELAY_PID")
   while true; do
     local s; s=$(mariadb -h127.0.0.1 -P"$LP" -uadmin -padminpw -N -e 'SHOW MASTER STATUS' 2>/dev/null | awk '{print $1, $2}') || true
     [ "$s" = "$END_FILE $END_POS" ] && break

@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -55,7 +56,7 @@ T must(Result<T> result, std::string_view what) {
   return std::move(result).value();
 }
 
-void must(Status status, std::string_view what) {
+void must(const Status& status, std::string_view what) {
   if (!status) die(fmt::format("{}: {}", what, status.error().message()));
 }
 
@@ -113,6 +114,7 @@ class Reader {
 // Paced autocommit INSERTs from `loaders` threads; returns the achieved rate.
 double run_load(MariaDbServer& source, const Options& options, std::uint64_t total) {
   std::vector<std::thread> threads;
+  threads.reserve(static_cast<std::size_t>(options.loaders));
   const auto start = Clock::now() + 50ms;
   const auto period = std::chrono::duration_cast<Clock::duration>(
       std::chrono::duration<double>(static_cast<double>(options.loaders) / options.rate));
@@ -146,7 +148,7 @@ struct Figures {
 };
 
 double percentile(const std::vector<double>& sorted, double p) {
-  const auto index = static_cast<std::size_t>(p * static_cast<double>(sorted.size() - 1) + 0.5);
+  const auto index = static_cast<std::size_t>(std::lround(p * static_cast<double>(sorted.size() - 1)));
   return sorted[std::min(index, sorted.size() - 1)];
 }
 
@@ -241,7 +243,7 @@ Options parse(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   const Options options = parse(argc, argv);
   MariaDbOptions source_options;
   source_options.semi_sync_master = true;
@@ -265,4 +267,6 @@ int main(int argc, char** argv) {
   }
   std::printf("\ngoal: p99 <= 2 ms with sync = commit\n");
   return 0;
+} catch (const std::exception& e) {
+  die(e.what());
 }
