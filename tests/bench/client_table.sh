@@ -1,6 +1,8 @@
 #!/bin/bash
-# Issue 20's table, measured with the users' own clients (not part of ctest: timings, not checks).
-#   tests/bench/client_table.sh [--big] [--rows N] [--rounds N] [--readers "1 8 16"] [--relay PATH]
+# Issue 20's table, measured with the users' own clients (timings, not checks).
+#   tests/bench/client_table.sh [--big | --tiny] [--rows N] [--rounds N] [--readers "1 8 16"] [--relay PATH]
+# --tiny (8 x 300 rows, 1 round, 1 and 2 readers) is the smoke run CTest makes (client_table_smoke,
+# label integration): it checks that every row of the table is printed, not the figures.
 # A MariaDB source gets a sysbench insert history (8 tables; default 65k rows each, about 200 MB of
 # binlog; --big: 400k rows, about 1.2 GB as in the issue). Then, alternating relay and source in every round and
 # keeping the best of --rounds:
@@ -9,15 +11,18 @@
 #     Read_Master_Log_Pos reaches the source's end (sync = commit for the relay);
 #   - serve: N concurrent `mariadb-binlog --read-from-remote-server --raw --to-last-log`, files
 #     symlinked to /dev/null, from the relay and from the source; for 1 reader also the client's
-#     CPU and voluntary context switches (/usr/bin/time).
+#     CPU and voluntary context switches (/usr/bin/time);
+#   - a MariaDB replica's IO thread pulling the whole history from the relay and from the source;
+#   - the disk for reference: `dd bs=8M conv=fdatasync` of the same bytes.
 # Starts its own servers on loopback ports in a temp dir and stops exactly those, by pid.
 set -euo pipefail
-ROWS=65000; ROUNDS=2; READERS="1 8 16"
+ROWS=65000; ROUNDS=2; READERS="1 8 16"; TINY=0; LIMIT=3600
 HERE=$(cd "$(dirname "$0")/../.." && pwd)
 RELAY="$HERE/build/relay/binlog-relay"
 while [ $# -gt 0 ]; do
   case "$1" in
     --big) ROWS=400000 ;;
+    --tiny) ROWS=300; ROUNDS=1; READERS="1 2"; TINY=1; LIMIT=40 ;;
     --rows) ROWS=$2; shift ;;
     --rounds) ROUNDS=$2; shift ;;
     --readers) READERS=$2; shift ;;
@@ -37,6 +42,10 @@ cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 now() { date +%s.%N; }
+waited() {  # t0 what: fails the run when a wait passed LIMIT seconds (a stuck relay or replica)
+  [ "$(echo "$(now) - $1 > $LIMIT" | bc)" = 0 ] && return
+  echo "$2 did not finish within $LIMIT s; see $D" >&2; exit 1
+}
 ROOT_USER=(); [ "$(id -u)" = 0 ] && ROOT_USER=(--user=root)
 
 start_mariadb() {  # name port server_id extra...
@@ -100,23 +109,25 @@ ingest_relay() {  # sets T to the seconds taken; leaves the relay running (not i
   rm -rf "$D/store"; relay_config "$D/store" "$LP" >"$D/relay.toml"; chmod 600 "$D/relay.toml"
   local t0; t0=$(now)
   "$RELAY" run --config "$D/relay.toml" >>"$D/relay.log" 2>&1 &
-  RELAY_PID=$!; PIDS+=($RELAY_PID)
+  RELAY_PID=$!; PIDS+=("$RELAY_PID")
   while true; do
     local s; s=$(mariadb -h127.0.0.1 -P"$LP" -uadmin -padminpw -N -e 'SHOW MASTER STATUS' 2>/dev/null | awk '{print $1, $2}') || true
     [ "$s" = "$END_FILE $END_POS" ] && break
     kill -0 "$RELAY_PID" 2>/dev/null || { echo "the relay exited; see $D/relay.log" >&2; exit 1; }
+    waited "$t0" "the relay's ingest"
     sleep 0.02
   done
   T=$(echo "$(now) - $t0" | bc)
 }
-ingest_replica() {
-  rep "STOP SLAVE; RESET SLAVE ALL; CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$SP, \
-MASTER_USER='r', MASTER_PASSWORD='r', MASTER_LOG_FILE='$FIRST', MASTER_LOG_POS=4, MASTER_USE_GTID=no;" 2>/dev/null
+ingest_replica() {  # port user password: a replica IO thread pulling the history from that server
+  rep "STOP SLAVE; RESET SLAVE ALL; CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=${1:-$SP}, \
+MASTER_USER='${2:-r}', MASTER_PASSWORD='${3:-r}', MASTER_LOG_FILE='$FIRST', MASTER_LOG_POS=4, MASTER_USE_GTID=no;" 2>/dev/null
   local t0; t0=$(now)
   rep 'START SLAVE IO_THREAD'
   while true; do
     local s; s=$(mariadb -S "$D/replica/sock" -uroot -e 'SHOW SLAVE STATUS\G' | awk '/ Master_Log_File:/{f=$2} / Read_Master_Log_Pos:/{p=$2} END{print f, p}')
     [ "$s" = "$END_FILE $END_POS" ] && break
+    waited "$t0" "the replica IO thread (from port ${1:-$SP})"
     sleep 0.02
   done
   local t; t=$(echo "$(now) - $t0" | bc); rep 'STOP SLAVE IO_THREAD'; echo "$t"
@@ -159,3 +170,17 @@ done
 printf '| mariadb-binlog --raw, 1 reader, client | %s | %s | |\n' "$(client_cpu "$SP" r r)" "$(client_cpu "$LP" repl replpw)"
 r=$(best "${RI[@]}"); s=$(best "${SI[@]}")
 printf '| ingest from start (source: replica IO thread) | %.2f s | %.2f s | %sx |\n' "$s" "$r" "$(ratio "$r" "$s")"
+declare -a RP SP2
+for _ in $(seq "$ROUNDS"); do RP+=("$(ingest_replica "$LP" repl replpw)"); SP2+=("$(ingest_replica "$SP" r r)"); done
+r=$(best "${RP[@]}"); s=$(best "${SP2[@]}")
+printf '| replica IO thread pulling the history | %.2f s | %.2f s | %sx |\n' "$s" "$r" "$(ratio "$r" "$s")"
+declare -a DD
+for _ in $(seq "$ROUNDS"); do
+  t0=$(now)
+  src 'SHOW BINARY LOGS' | awk '{print $1}' | (cd "$D/source/data" && xargs cat) |
+    dd of="$D/dd.out" bs=8M iflag=fullblock conv=fdatasync status=none
+  DD+=("$(echo "$(now) - $t0" | bc)"); rm -f "$D/dd.out"
+done
+printf '| the disk: dd bs=8M conv=fdatasync of the same bytes | %.2f s | | |\n' "$(best "${DD[@]}")"
+[ "$TINY" = 1 ] && echo "client_table: every row printed (smoke run)"
+exit 0
