@@ -1,0 +1,264 @@
+#include "storage/at_rest_crypto.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <memory>
+
+namespace brelay::storage::crypto {
+namespace {
+
+struct CipherCtxFree {
+  void operator()(EVP_CIPHER_CTX* ctx) const { EVP_CIPHER_CTX_free(ctx); }
+};
+using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree>;
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
+  return s;
+}
+
+Result<MasterKey> parse_key_line(std::string_view line, std::size_t line_no) {
+  const auto space = line.find_first_of(" \t");
+  if (space == std::string_view::npos) {
+    return make_error("key file line {}: expected '<id> <64 hex characters>'", line_no);
+  }
+  const std::string_view id_text = line.substr(0, space);
+  const std::string_view hex = trim(line.substr(space));
+  MasterKey key;
+  const auto [end, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), key.id);
+  if (ec != std::errc() || end != id_text.data() + id_text.size() || key.id == 0) {
+    return make_error("key file line {}: the key id must be a decimal number from 1 to 4294967295", line_no);
+  }
+  if (hex.size() != 64) {
+    return make_error("key file line {}: key {} must be 64 hex characters (256 bits), found {}", line_no,
+                      key.id, hex.size());
+  }
+  for (std::size_t i = 0; i < 32; ++i) {
+    const int hi = hex_digit(hex[2 * i]);
+    const int lo = hex_digit(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return make_error("key file line {}: key {} is not hex", line_no, key.id);
+    key.key[i] = static_cast<std::uint8_t>(hi * 16 + lo);
+  }
+  return key;
+}
+
+}  // namespace
+
+MasterKeys::MasterKeys(std::vector<MasterKey> keys) : keys_(std::move(keys)) {
+  std::sort(keys_.begin(), keys_.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+}
+
+const MasterKey* MasterKeys::find(std::uint32_t id) const {
+  for (const auto& k : keys_) {
+    if (k.id == id) return &k;
+  }
+  return nullptr;
+}
+
+Result<MasterKeys> parse_key_file(std::string_view text) {
+  std::vector<MasterKey> keys;
+  std::size_t line_no = 0;
+  while (!text.empty()) {
+    ++line_no;
+    const auto nl = text.find('\n');
+    std::string_view line = trim(text.substr(0, nl));
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    if (line.empty() || line.front() == '#') continue;
+    BRELAY_ASSIGN_OR_RETURN(auto key, parse_key_line(line, line_no));
+    for (const auto& k : keys) {
+      if (k.id == key.id) return make_error("key file line {}: key id {} appears twice", line_no, key.id);
+    }
+    keys.push_back(key);
+  }
+  if (keys.empty()) return make_error("key file holds no key; add a line '<id> <64 hex characters>'");
+  return MasterKeys(std::move(keys));
+}
+
+Result<MasterKeys> load_key_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    return make_error_code(errno, "cannot open encryption key file {}: {}", path, std::strerror(errno));
+  }
+  struct stat st {};
+  std::string text;
+  const int stat_rc = ::fstat(fd, &st);
+  if (stat_rc == 0 && S_ISREG(st.st_mode) && st.st_uid == ::geteuid() && (st.st_mode & 077) == 0) {
+    char buf[4096];
+    ssize_t n = 0;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0 && text.size() < (1u << 20))
+      text.append(buf, n);
+    OPENSSL_cleanse(buf, sizeof buf);
+  }
+  ::close(fd);
+  if (stat_rc != 0 || !S_ISREG(st.st_mode)) {
+    return make_error("encryption key file {} is not a regular file", path);
+  }
+  if (st.st_uid != ::geteuid()) {
+    return make_error(
+        "encryption key file {} is owned by uid {}, not by the service user (uid {}); "
+        "run: chown {} {}",
+        path, st.st_uid, ::geteuid(), ::geteuid(), path);
+  }
+  if ((st.st_mode & 077) != 0) {
+    return make_error(
+        "encryption key file {} is accessible by group or others (mode {:o}); "
+        "run: chmod 600 {}",
+        path, st.st_mode & 0777, path);
+  }
+  auto keys = parse_key_file(text);
+  OPENSSL_cleanse(text.data(), text.size());
+  if (!keys) return std::move(keys).error().with_context(path);
+  return keys;
+}
+
+Result<Key256> random_key() {
+  Key256 k{};
+  if (RAND_bytes(k.data(), static_cast<int>(k.size())) != 1) return make_error("RAND_bytes failed");
+  return k;
+}
+
+Result<FileNonce> random_nonce() {
+  FileNonce n{};
+  if (RAND_bytes(n.data(), static_cast<int>(n.size())) != 1) return make_error("RAND_bytes failed");
+  return n;
+}
+
+Result<WrappedKey> wrap_data_key(const MasterKey& master, const Key256& data_key) {
+  WrappedKey w;
+  w.master_id = master.id;
+  std::uint8_t* iv = w.bytes.data();
+  std::uint8_t* ct = iv + 12;
+  std::uint8_t* tag = ct + 32;
+  if (RAND_bytes(iv, 12) != 1) return make_error("RAND_bytes failed");
+  const std::uint8_t aad[4] = {
+      static_cast<std::uint8_t>(master.id >> 24), static_cast<std::uint8_t>(master.id >> 16),
+      static_cast<std::uint8_t>(master.id >> 8), static_cast<std::uint8_t>(master.id)};
+  CipherCtx ctx(EVP_CIPHER_CTX_new());
+  int len = 0;
+  if (!ctx || EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, master.key.data(), iv) != 1 ||
+      EVP_EncryptUpdate(ctx.get(), nullptr, &len, aad, 4) != 1 ||
+      EVP_EncryptUpdate(ctx.get(), ct, &len, data_key.data(), 32) != 1 ||
+      EVP_EncryptFinal_ex(ctx.get(), ct + len, &len) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, 16, tag) != 1) {
+    return make_error("AES-256-GCM wrap of a data key failed");
+  }
+  return w;
+}
+
+Result<Key256> unwrap_data_key(const MasterKeys& keys, const WrappedKey& wrapped) {
+  const MasterKey* master = keys.find(wrapped.master_id);
+  if (master == nullptr) {
+    return make_error("the store needs master key id {}, which the encryption key file does not hold",
+                      wrapped.master_id);
+  }
+  const std::uint8_t* iv = wrapped.bytes.data();
+  const std::uint8_t* ct = iv + 12;
+  std::array<std::uint8_t, 16> tag{};
+  std::copy(ct + 32, ct + 48, tag.begin());
+  const std::uint8_t aad[4] = {
+      static_cast<std::uint8_t>(master->id >> 24), static_cast<std::uint8_t>(master->id >> 16),
+      static_cast<std::uint8_t>(master->id >> 8), static_cast<std::uint8_t>(master->id)};
+  Key256 out{};
+  CipherCtx ctx(EVP_CIPHER_CTX_new());
+  int len = 0;
+  if (!ctx || EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, master->key.data(), iv) != 1 ||
+      EVP_DecryptUpdate(ctx.get(), nullptr, &len, aad, 4) != 1 ||
+      EVP_DecryptUpdate(ctx.get(), out.data(), &len, ct, 32) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, 16, tag.data()) != 1 ||
+      EVP_DecryptFinal_ex(ctx.get(), out.data() + len, &len) != 1) {
+    OPENSSL_cleanse(out.data(), out.size());
+    return make_error(
+        "master key id {} in the encryption key file is not the key this store was "
+        "encrypted with (the data key does not authenticate); restore the right key "
+        "for id {}",
+        wrapped.master_id, wrapped.master_id);
+  }
+  return out;
+}
+
+Status ctr_apply(const Key256& data_key, const FileNonce& nonce, std::uint64_t offset,
+                 std::span<std::uint8_t> data) {
+  if (data.empty()) return ok_status();
+  std::array<std::uint8_t, 16> iv{};
+  std::copy(nonce.begin(), nonce.end(), iv.begin());
+  const std::uint64_t block = offset / 16;
+  for (int i = 0; i < 8; ++i)
+    iv[8 + i] = static_cast<std::uint8_t>(block >> (56 - 8 * i));
+  CipherCtx ctx(EVP_CIPHER_CTX_new());
+  if (!ctx || EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_ctr(), nullptr, data_key.data(), iv.data()) != 1) {
+    return make_error("AES-256-CTR init failed");
+  }
+  int len = 0;
+  std::array<std::uint8_t, 16> skip{};
+  const int skip_len = static_cast<int>(offset % 16);
+  if (skip_len > 0 && EVP_EncryptUpdate(ctx.get(), skip.data(), &len, skip.data(), skip_len) != 1) {
+    return make_error("AES-256-CTR failed");
+  }
+  std::size_t done = 0;
+  while (done < data.size()) {
+    const int chunk = static_cast<int>(std::min<std::size_t>(data.size() - done, 1u << 30));
+    if (EVP_EncryptUpdate(ctx.get(), data.data() + done, &len, data.data() + done, chunk) != 1) {
+      return make_error("AES-256-CTR failed");
+    }
+    done += static_cast<std::size_t>(chunk);
+  }
+  return ok_status();
+}
+
+Result<Mac256> run_mac(const Key256& data_key, std::uint64_t offset,
+                       std::span<const std::uint8_t> stored_bytes) {
+  static constexpr std::string_view kLabel = "brelay run mac v1";
+  Mac256 mac_key{};
+  unsigned int len = 0;
+  if (HMAC(EVP_sha256(), data_key.data(), 32, reinterpret_cast<const std::uint8_t*>(kLabel.data()),
+           kLabel.size(), mac_key.data(), &len) == nullptr) {
+    return make_error("HMAC-SHA256 key derivation failed");
+  }
+  std::array<std::uint8_t, 8> off{};
+  for (int i = 0; i < 8; ++i)
+    off[i] = static_cast<std::uint8_t>(offset >> (56 - 8 * i));
+  Mac256 out{};
+  std::size_t out_len = 0;
+  EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  EVP_MAC_CTX* ctx = mac ? EVP_MAC_CTX_new(mac) : nullptr;
+  char digest[] = "SHA256";
+  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0),
+                               OSSL_PARAM_construct_end()};
+  const bool ok = ctx != nullptr && EVP_MAC_init(ctx, mac_key.data(), 32, params) == 1 &&
+                  EVP_MAC_update(ctx, off.data(), off.size()) == 1 &&
+                  EVP_MAC_update(ctx, stored_bytes.data(), stored_bytes.size()) == 1 &&
+                  EVP_MAC_final(ctx, out.data(), &out_len, out.size()) == 1;
+  EVP_MAC_CTX_free(ctx);
+  EVP_MAC_free(mac);
+  OPENSSL_cleanse(mac_key.data(), mac_key.size());
+  if (!ok) return make_error("HMAC-SHA256 of a stored run failed");
+  return out;
+}
+
+bool mac_equal(const Mac256& a, const Mac256& b) {
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+}  // namespace brelay::storage::crypto

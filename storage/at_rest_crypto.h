@@ -1,0 +1,75 @@
+// At-rest encryption primitives for the store (issue 17): master keys from a key file, per-file
+// data keys wrapped by a master key (AES-256-GCM), event bytes under AES-256-CTR with the counter
+// derived from the byte offset (any position decrypts on its own, so readers can seek), and an
+// HMAC-SHA256 per committed run under a key derived from the data key. Pure functions over bytes;
+// the store decides where wrapped keys and MACs live (the LMDB index) and when they are checked.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+
+namespace brelay::storage::crypto {
+
+using Key256 = std::array<std::uint8_t, 32>;
+using Mac256 = std::array<std::uint8_t, 32>;
+using FileNonce = std::array<std::uint8_t, 8>;
+
+struct MasterKey {
+  std::uint32_t id = 0;
+  Key256 key{};
+};
+
+// The master keys of a key file; current() (the highest id) wraps new data keys.
+class MasterKeys {
+ public:
+  explicit MasterKeys(std::vector<MasterKey> keys);
+  const MasterKey& current() const { return keys_.back(); }
+  const MasterKey* find(std::uint32_t id) const;
+  std::size_t size() const { return keys_.size(); }
+
+ private:
+  std::vector<MasterKey> keys_;  // sorted by id, not empty
+};
+
+// Parses "<id> <64 hex chars>" lines; '#' comments and blank lines are skipped. Ids are decimal,
+// unique, 1..2^32-1. Errors name the line number and never echo key material.
+Result<MasterKeys> parse_key_file(std::string_view text);
+
+// Opens `path`, refuses it unless owned by the effective user with no group/other permission
+// bits (like ssh; the message names the file and the chmod/chown fix), then parses it.
+Result<MasterKeys> load_key_file(const std::string& path);
+
+// Fresh random key material (OpenSSL RAND_bytes).
+Result<Key256> random_key();
+Result<FileNonce> random_nonce();
+
+// A data key wrapped by a master key: 12-byte GCM IV, 32-byte ciphertext, 16-byte tag; the master
+// key id is authenticated as associated data.
+struct WrappedKey {
+  std::uint32_t master_id = 0;
+  std::array<std::uint8_t, 60> bytes{};
+};
+Result<WrappedKey> wrap_data_key(const MasterKey& master, const Key256& data_key);
+// Fails with a message naming the key id when the key is missing or does not authenticate.
+Result<Key256> unwrap_data_key(const MasterKeys& keys, const WrappedKey& wrapped);
+
+// AES-256-CTR over `data` in place, as if it sat at byte `offset` of the file: the 128-bit counter
+// block is nonce (8 bytes) || big-endian (offset / 16), and offset % 16 keystream bytes are skipped.
+// Encrypting and decrypting are the same operation.
+Status ctr_apply(const Key256& data_key, const FileNonce& nonce, std::uint64_t offset,
+                 std::span<std::uint8_t> data);
+
+// HMAC-SHA256 of a committed run: the MAC key is HMAC(data_key, "brelay run mac v1"), the message
+// is the big-endian offset followed by the (encrypted) run bytes, so a run moved elsewhere fails.
+Result<Mac256> run_mac(const Key256& data_key, std::uint64_t offset,
+                       std::span<const std::uint8_t> stored_bytes);
+// Constant-time comparison for MACs.
+bool mac_equal(const Mac256& a, const Mac256& b);
+
+}  // namespace brelay::storage::crypto
