@@ -64,6 +64,7 @@ void MySqlServer::accept(std::unique_ptr<TcpConnection> connection) {
   session_settings.require_tls = settings_.require_tls;
   session_settings.accounts = settings_.accounts;
   session_settings.rsa_keys = settings_.rsa_keys;
+  session_settings.rsa_key_source = settings_.rsa_key_source;
   session_settings.greeting_auth_plugin = settings_.greeting_auth_plugin;
   session_settings.handshake_timeout = settings_.handshake_timeout;
   session_settings.idle_timeout = settings_.idle_timeout;

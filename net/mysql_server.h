@@ -41,6 +41,7 @@
 #include "net/event_loop.h"
 #include "net/login_refusal.h"
 #include "net/mysql_constants.h"
+#include "net/rsa_key_source.h"
 #include "net/server_session.h"
 #include "net/session_handler.h"
 #include "net/tcp_listener.h"
@@ -55,6 +56,7 @@ struct ServerSettings {
   bool require_tls = false;                      // refuse logins without TLS (ERR 3159)
   std::shared_ptr<const AccountStore> accounts;  // null: nobody can log in
   std::shared_ptr<const RsaKeyPair> rsa_keys;    // null: caching_sha2 full authentication needs TLS
+  std::shared_ptr<RsaKeySource> rsa_key_source;  // when rsa_keys is null: a key being generated
   // The plugin the greeting proposes (MySQL 8 clients start with the greeting's plugin).
   std::string greeting_auth_plugin = kNativePasswordPlugin;
   std::chrono::milliseconds handshake_timeout{10'000};   // from connect to logged in (connect_timeout)

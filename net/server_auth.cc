@@ -159,6 +159,11 @@ AuthStep ServerAuthExchange::check_full_auth_data(ByteView data) {
   return check_cleartext(*password, AuthMethod::kSha2FullRsa);
 }
 
+bool ServerAuthExchange::needs_rsa_keys() const {
+  if (params_.rsa_keys) return false;
+  return (state_ == State::kAwaitFullAuth && !params_.secure_transport) || state_ == State::kAwaitRsaPassword;
+}
+
 bool ServerAuthExchange::needs_native_switch() const {
   const Account& account = *params_.account;
   return !params_.secure_transport && account.native_hash && !account.sha2_hash;

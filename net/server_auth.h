@@ -78,6 +78,11 @@ class ServerAuthExchange {
   // The next packet from the client.
   AuthStep on_client_data(ByteView data);
 
+  // True when the client's next packet needs the RSA key (full authentication without TLS) and
+  // the exchange has none yet; set_rsa_keys() gives it one (a key generated after the login began).
+  bool needs_rsa_keys() const;
+  void set_rsa_keys(std::shared_ptr<const RsaKeyPair> keys) { params_.rsa_keys = std::move(keys); }
+
   // The plugin the login finished with, and how the password was checked.
   const std::string& plugin() const { return plugin_; }
   AuthMethod method() const { return method_; }

@@ -104,7 +104,8 @@ void ServerSession::process_packets() {
   if (processing_) return;
   processing_ = true;
   auto watch = lifetime_.watch();
-  while (state_ != State::kClosing && state_ != State::kTlsHandshake && state_ != State::kRejecting) {
+  while (state_ != State::kClosing && state_ != State::kTlsHandshake && state_ != State::kRejecting &&
+         !waiting_for_rsa_key_) {
     if (state_ == State::kCommand && awaiting_reply_ && !streaming_) {
       // No pipelining: the next command waits (and the socket rests) until this one is answered.
       channel_.pause_reading();
@@ -157,7 +158,7 @@ void ServerSession::handle_packet(const Packet& packet) {
       sequence_id_ = static_cast<std::uint8_t>(packet.last_sequence_id + 1);
       if (state_ == State::kAwaitResponse)
         handle_first_packet(packet);
-      else
+      else if (!wait_for_rsa_key(packet.payload))
         handle_auth_step(auth_->on_client_data(packet.payload));
       return;
     case State::kCommand:
@@ -237,10 +238,38 @@ void ServerSession::handle_handshake_response(ByteView payload) {
   params.nonce = nonce_;
   params.secure_transport = channel_.tls_established();
   params.rsa_keys = settings_.rsa_keys;
+  if (!params.rsa_keys && settings_.rsa_key_source) params.rsa_keys = settings_.rsa_key_source->key();
   params.greeting_plugin = settings_.greeting_auth_plugin;
   auth_ = std::make_unique<ServerAuthExchange>(std::move(params));
   state_ = State::kAuthenticating;
   handle_auth_step(auth_->begin(response->auth_plugin_name, response->auth_response));
+}
+
+bool ServerSession::wait_for_rsa_key(ByteView payload) {
+  if (!settings_.rsa_key_source || !auth_->needs_rsa_keys()) return false;
+  if (!settings_.rsa_key_source->pending()) {
+    auth_->set_rsa_keys(settings_.rsa_key_source->key());  // null if generation failed: TLS needed
+    return false;
+  }
+  parked_auth_data_.assign(payload.begin(), payload.end());
+  waiting_for_rsa_key_ = true;
+  channel_.pause_reading();
+  settings_.rsa_key_source->when_ready([this, watch = lifetime_.watch()] {
+    if (watch.expired()) return;
+    waiting_for_rsa_key_ = false;
+    if (state_ != State::kAuthenticating) return;
+    auth_->set_rsa_keys(settings_.rsa_key_source->key());
+    const Bytes data = std::move(parked_auth_data_);
+    parked_auth_data_.clear();
+    handle_auth_step(auth_->on_client_data(data));
+    if (watch.expired() || state_ == State::kClosing) return;
+    if (Status resumed = channel_.resume_reading(); !resumed) {
+      fail(resumed.error(), std::nullopt);
+      return;
+    }
+    schedule_processing();
+  });
+  return true;
 }
 
 void ServerSession::handle_auth_step(AuthStep step) {

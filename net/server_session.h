@@ -24,6 +24,7 @@
 #include "net/mysql_packets.h"
 #include "net/packet_batch.h"
 #include "net/packet_channel.h"
+#include "net/rsa_key_source.h"
 #include "net/server_auth.h"
 #include "net/session_handler.h"
 #include "net/timer.h"
@@ -41,6 +42,7 @@ struct SessionSettings {
   bool require_tls = false;
   std::shared_ptr<const AccountStore> accounts;
   std::shared_ptr<const RsaKeyPair> rsa_keys;
+  std::shared_ptr<RsaKeySource> rsa_key_source;  // when rsa_keys is null (may be pending)
   std::string greeting_auth_plugin;
   std::chrono::milliseconds handshake_timeout{0};
   std::chrono::milliseconds idle_timeout{0};
@@ -145,6 +147,9 @@ class ServerSession final : private PacketChannel::Listener {
   void handle_first_packet(const Packet& packet);
   void handle_handshake_response(ByteView payload);
   void handle_auth_step(AuthStep step);
+  // The client's packet needs the RSA key, which is still being generated: keeps the packet, reads
+  // nothing more and goes on when the key is there (the loop is not blocked). False: go on now.
+  bool wait_for_rsa_key(ByteView payload);
   void handle_command(ByteView payload);
   void finish_login();
   void reply_sent();
@@ -188,6 +193,8 @@ class ServerSession final : private PacketChannel::Listener {
   bool output_blocked_ = false;  // reading stopped until the pending replies drain
   bool streaming_ = false;
   bool processing_ = false;
+  bool waiting_for_rsa_key_ = false;
+  Bytes parked_auth_data_;  // the client's packet that waits for the RSA key
   Status close_reason_;
   PacketBatch batch_;
   LifetimeGuard lifetime_;

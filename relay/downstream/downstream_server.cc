@@ -71,8 +71,15 @@ Status DownstreamServer::start() {
   if (settings.require_tls && !settings.tls) {
     return make_error("[server] require_tls is set but no tls_cert is configured: set tls_cert and tls_key");
   }
-  // caching_sha2_password's full authentication without TLS needs the server's RSA key.
-  BRELAY_ASSIGN_OR_RETURN(settings.rsa_keys, net::RsaKeyPair::generate());
+  // caching_sha2_password's full authentication without TLS needs the server's RSA key: made on a
+  // worker thread (a few hundred ms), logins that need it before then wait (net/rsa_key_source.h).
+  settings.rsa_key_source = net::RsaKeySource::generate(context_.loop);
+  settings.rsa_key_source->when_ready([source = std::weak_ptr<net::RsaKeySource>(settings.rsa_key_source)] {
+    auto ready = source.lock();
+    if (ready && !ready->error())
+      spdlog::warn("no RSA key for caching_sha2_password ({}): its full authentication needs TLS",
+                   ready->error().error().message());
+  });
   server_ = std::make_unique<net::MySqlServer>(
       context_.loop, std::move(settings), [this](net::ServerSession& session) {
         return std::make_unique<DownstreamSession>(services_, session);
