@@ -202,6 +202,22 @@ Result<std::shared_ptr<const EventFileMap>> EventFiles::map(std::uint32_t file_s
   return mapped;
 }
 
+void EventFileMap::populate(std::uint64_t offset, std::size_t size) const {
+#ifdef MADV_POPULATE_READ
+  static const std::uint64_t page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+  const std::uint64_t first = offset / page * page;
+  const std::uint64_t end = std::min<std::uint64_t>(length_, (offset + size + page - 1) / page * page);
+  // Advice only: an old kernel (EINVAL) or a failure leaves the pages to be faulted in on touch,
+  // where a damaged or missing page still surfaces as it always did.
+  if (end > first)
+    (void)::madvise(const_cast<std::uint8_t*>(base_) + first, static_cast<std::size_t>(end - first),
+                    MADV_POPULATE_READ);
+#else
+  (void)offset;
+  (void)size;
+#endif
+}
+
 Result<std::vector<std::uint32_t>> EventFiles::list() const {
   std::vector<std::uint32_t> seqs;
   std::error_code ec;

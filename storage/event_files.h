@@ -45,6 +45,11 @@ class EventFileMap {
   std::uint64_t length() const { return length_; }
   // Bytes [offset, offset + size); the caller checks the range against length() first.
   ByteView bytes(std::uint64_t offset, std::size_t size) const { return ByteView(base_ + offset, size); }
+  // Maps the pages of [offset, offset + size) in one call (MADV_POPULATE_READ) instead of one page
+  // fault per few pages on first touch: a serving read then costs about 20 % less CPU (issue 20:
+  // faults were most of the kernel time besides the socket copy). Page-cache pages only; the
+  // caller checks the range against length() first.
+  void populate(std::uint64_t offset, std::size_t size) const;
 
  private:
   friend class EventFiles;

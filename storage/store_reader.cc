@@ -279,6 +279,8 @@ Status StoreReader::collect_runs(std::uint64_t file_end, std::size_t max_bytes, 
   }
   BRELAY_ASSIGN_OR_RETURN(StoredRun stored, run_holding(file_.seq, position_));
   std::uint64_t position = position_;
+  if (file_end > position_)
+    map_->populate(position_, std::min<std::uint64_t>(max_bytes, file_end - position_));
   while (true) {
     const std::uint64_t run_end = stored.key.position + stored.run.payload_size();
     // The map covers the file up to file_end; a run reaching past it (a transaction not yet
