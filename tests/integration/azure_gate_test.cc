@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "tests/integration/upstream_harness.h"
+#include "tests/support/single_value.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait_until.h"
 
@@ -34,12 +35,6 @@ using namespace std::chrono_literals;
 constexpr double kDelaySeconds = 5.0;
 constexpr double kClockSlack = 0.05;
 constexpr int kDelayedRows = 20;
-
-std::string single_value(MariaDbServer& server, const std::string& sql) {
-  auto rows = server.query(sql);
-  EXPECT_TRUE(rows) << sql << ": " << rows.error().message();
-  return rows && !rows->empty() && !rows->front().empty() ? rows->front()[0] : "";
-}
 
 struct Hazard {
   std::string kind;

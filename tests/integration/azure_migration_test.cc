@@ -14,6 +14,7 @@
 
 #include "tests/integration/upstream_harness.h"
 #include "tests/support/azure_statements.h"
+#include "tests/support/single_value.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_certs.h"
 
@@ -25,12 +26,6 @@ using namespace std::chrono_literals;
 constexpr int kTables = 2;
 constexpr int kTableSize = 2000;
 constexpr int kLoadSeconds = 6;
-
-std::string single_value(MariaDbServer& server, const std::string& sql) {
-  auto rows = server.query(sql);
-  EXPECT_TRUE(rows) << sql << ": " << rows.error().message();
-  return rows && !rows->empty() && !rows->front().empty() ? rows->front()[0] : "";
-}
 
 Rows checksums(MariaDbServer& server) {
   auto rows = server.query("CHECKSUM TABLE sbtest.sbtest1, sbtest.sbtest2");

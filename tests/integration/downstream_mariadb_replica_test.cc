@@ -12,18 +12,13 @@
 
 #include "tests/support/mariadb_server.h"
 #include "tests/support/served_store.h"
+#include "tests/support/single_value.h"
 #include "tests/support/test_certs.h"
 
 namespace brelay::testing {
 namespace {
 
 constexpr int kLoadSeconds = 8;
-
-std::string single_value(MariaDbServer& server, const std::string& sql) {
-  auto rows = server.query(sql);
-  EXPECT_TRUE(rows) << sql << ": " << rows.error().message();
-  return rows && !rows->empty() && !rows->front().empty() ? rows->front()[0] : "";
-}
 
 Rows checksums(MariaDbServer& server) {
   auto rows = server.query("CHECKSUM TABLE sbtest.sbtest1, sbtest.sbtest2");

@@ -23,6 +23,7 @@
 
 #include "tests/integration/upstream_harness.h"
 #include "tests/support/served_store.h"
+#include "tests/support/single_value.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_certs.h"
 
@@ -42,12 +43,6 @@ constexpr int kTableSize = 5000;
 constexpr int kLoadSeconds = 60;
 constexpr int kLoadThreads = 2;
 constexpr int kLoadRate = 15;  // transactions per second, small enough for a 2-core machine
-
-std::string single_value(MariaDbServer& server, const std::string& sql) {
-  auto rows = server.query(sql);
-  EXPECT_TRUE(rows) << sql << ": " << rows.error().message();
-  return rows && !rows->empty() && !rows->front().empty() ? rows->front()[0] : "";
-}
 
 Rows checksums(MariaDbServer& server) {
   auto rows = server.query("CHECKSUM TABLE sbtest.sbtest1, sbtest.sbtest2");

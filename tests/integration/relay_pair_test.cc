@@ -7,6 +7,7 @@
 
 #include "tests/support/mariadb_server.h"
 #include "tests/support/relay_process.h"
+#include "tests/support/single_value.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait_until.h"
 
@@ -15,12 +16,6 @@ namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-
-std::string single_value(MariaDbServer& server, const std::string& sql) {
-  auto rows = server.query(sql);
-  EXPECT_TRUE(rows) << sql << ": " << rows.error().message();
-  return rows && !rows->empty() && !rows->front().empty() ? rows->front()[0] : "";
-}
 
 struct PairedRelay {
   std::unique_ptr<TempDir> dir;

@@ -18,6 +18,7 @@
 #include "tests/support/mariadb_server.h"
 #include "tests/support/process.h"
 #include "tests/support/relay_process.h"
+#include "tests/support/single_value.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait_until.h"
 
@@ -28,12 +29,6 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 constexpr std::uint32_t kReplicaServerId = 7;
-
-std::string single_value(MariaDbServer& server, const std::string& sql) {
-  auto rows = server.query(sql);
-  EXPECT_TRUE(rows) << sql << ": " << rows.error().message();
-  return rows && !rows->empty() && !rows->front().empty() ? rows->front()[0] : "";
-}
 
 // SHOW RELAY REPLICAS's row for `server_id`, split on tabs (empty when it is not listed).
 std::vector<std::string> remembered_row(std::uint16_t port, std::uint32_t server_id) {

@@ -18,6 +18,7 @@
 #include "tests/support/http_client.h"
 #include "tests/support/mariadb_server.h"
 #include "tests/support/relay_process.h"
+#include "tests/support/single_value.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait_until.h"
 
@@ -26,12 +27,6 @@ namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-
-std::string single_value(MariaDbServer& server, const std::string& sql) {
-  auto rows = server.query(sql);
-  EXPECT_TRUE(rows) << sql << ": " << rows.error().message();
-  return rows && !rows->empty() && !rows->front().empty() ? rows->front()[0] : "";
-}
 
 std::unique_ptr<MariaDbServer> start_server(std::uint32_t server_id, const std::string& basename,
                                             bool log_bin = true, const std::vector<std::string>& extra = {}) {
