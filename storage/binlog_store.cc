@@ -52,7 +52,8 @@ Status check_format_version(LmdbTxn& txn, const StoreDatabases& dbs, const std::
     }
     if (version != kStoreFormatVersion) {
       return make_error(
-          "the store in {} has format version {}, and this binlog-relay reads versions {} and {} only: run the "
+          "the store in {} has format version {}, and this binlog-relay reads versions {} and {} only: run "
+          "the "
           "binlog-relay release that wrote it, or move the directory away to start a new store",
           data_dir, version, kConvertibleStoreFormatVersion, kStoreFormatVersion);
     }
@@ -165,7 +166,8 @@ Status BinlogStore::load_file_ciphers() {
 
 Result<BinlogStore::EncryptionSummary> BinlogStore::encryption_summary() const {
   EncryptionSummary summary;
-  if (const crypto::MasterKeys* keys = internals_->ciphers().keys()) summary.current_master_id = keys->current().id;
+  if (const crypto::MasterKeys* keys = internals_->ciphers().keys())
+    summary.current_master_id = keys->current().id;
   BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_read(internals_->env()));
   BRELAY_ASSIGN_OR_RETURN(LmdbCursor cursor, LmdbCursor::open(txn, internals_->dbs().files));
   BRELAY_ASSIGN_OR_RETURN(auto entry, cursor.first());
@@ -180,7 +182,8 @@ Result<BinlogStore::EncryptionSummary> BinlogStore::encryption_summary() const {
 Result<std::size_t> BinlogStore::rewrap_data_keys() {
   if (read_only()) return make_error("the store in {} is open read-only", directory());
   const crypto::MasterKeys* keys = internals_->ciphers().keys();
-  if (keys == nullptr) return make_error("rekey needs the encryption key file ([storage] encryption_key_file)");
+  if (keys == nullptr)
+    return make_error("rekey needs the encryption key file ([storage] encryption_key_file)");
   const crypto::MasterKey& current = keys->current();
   BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_write(internals_->env()));
   std::vector<std::pair<std::array<std::uint8_t, 4>, Bytes>> rewrapped;

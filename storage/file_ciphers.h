@@ -7,6 +7,25 @@
 // Also here: the encoding of an encrypted file's record (its FDE and previous-GTID bytes are
 // encrypted under the file's data key, see FileEncryption) and the way back to a plain FileInfo.
 //
+// Design (the storage layout part of design.md, format version 3):
+//   - Encrypted: every event byte of an encrypted file (AES-256-CTR, counter = file nonce || offset/16,
+//     so any position decrypts alone), and the FDE and previous-GTID bytes of its file record (same
+//     key and nonce, counter offsets from FileEncryption::kMetadataDomain = 2^63, HMAC'd).
+//   - Plain (metadata, no source row data): file names, positions, run end tables, GTID keys and
+//     their positions, timestamps, the resume point (its last GTID and executed GTID set), relay_meta
+//     (source identity: version string, ids, variables), remembered replicas.
+//   - Tamper checks: each run of an encrypted file carries HMAC-SHA256 of its stored bytes at its
+//     position (in the run's LMDB value, written in the commit that indexes the run); readers check
+//     it before decrypting and report a mismatch as damage (kStoreDamagedCode), never serving it.
+//   - Runs of encrypted files end at transaction boundaries or hold part of one unfinished
+//     transaction (writer_index.cc), so no run is ever cut (its MAC stays right) and every run a
+//     reader reaches has bytes that no longer change, also where it reaches past the durable end.
+//   - Limits: the reader checks the MAC over the shared map, then copies and decrypts; someone who
+//     can write the event files while the relay reads them (not the disk/snapshot/backup reader this
+//     guards against) could swap bytes between the two. Rewriting a position after the durable end
+//     (abandoned transaction, recovery) reuses its keystream, which is harmless when the source
+//     sends the same bytes for the same file and position, as it does.
+//
 // Threads: every method may be called from any thread (the cache is locked).
 #pragma once
 

@@ -137,7 +137,8 @@ Status read_array(ByteReader& reader, std::array<std::uint8_t, N>& out, std::str
 
 Result<FileEncryption> decode_file_encryption(ByteReader& reader) {
   BRELAY_ASSIGN_OR_RETURN(std::uint8_t tag, reader.u8("file record encryption tag"));
-  if (tag != 1) return make_error("malformed file record: trailing byte {} is not an encryption part (1)", tag);
+  if (tag != 1)
+    return make_error("malformed file record: trailing byte {} is not an encryption part (1)", tag);
   FileEncryption encryption;
   BRELAY_ASSIGN_OR_RETURN(encryption.data_key.master_id, reader.u32("file record master key id"));
   if (encryption.data_key.master_id == 0) return make_error("malformed file record: master key id 0");

@@ -278,9 +278,9 @@ class StoreWriter {
 
   // Writer-thread state: the newest file and the durable-end bookkeeping.
   std::unique_ptr<FileState> file_;
-  EventFileAppender appender_;                         // the newest file's event file
-  std::optional<FileCipher> appender_cipher_;          // its data key, when it is encrypted
-  std::deque<NewFileCipher> new_file_ciphers_;         // files created, not yet indexed
+  EventFileAppender appender_;                  // the newest file's event file
+  std::optional<FileCipher> appender_cipher_;   // its data key, when it is encrypted
+  std::deque<NewFileCipher> new_file_ciphers_;  // files created, not yet indexed
   // Per batch of the round being written: its events' stored (encrypted) bytes at the offsets the
   // events have in the batch's payload (only events of encrypted files are filled in).
   std::vector<Bytes> ciphertexts_;

@@ -33,7 +33,7 @@ Status StoreWriter::encrypt_pieces(const std::deque<WriteBatch>& batches, std::v
 Status StoreWriter::write_event_bytes(const std::deque<WriteBatch>& batches) {
   const bool sync = store_.sync_mode() == SyncMode::kCommit;
   std::uint32_t next_seq = next_file_seq_;
-  std::vector<ByteView> pieces;     // contiguous in the file from write_position on
+  std::vector<ByteView> pieces;      // contiguous in the file from write_position on
   std::vector<std::size_t> sources;  // the batch each piece lies in
   std::uint64_t write_position = 0;
   if (ciphertexts_.size() < batches.size()) ciphertexts_.resize(batches.size());

@@ -64,8 +64,8 @@ Status write_run_part(LmdbCursor& events, const PendingRun& run, std::size_t fir
     BRELAY_ASSIGN_OR_RETURN(mac, crypto::run_mac(run.cipher->key, run.first_position + base, stored));
   }
   const auto key = EventKey{run.file_seq, run.first_position + base}.encode();
-  BRELAY_ASSIGN_OR_RETURN(auto value,
-                          events.reserve(key, RunView::encoded_size(ends.size(), mac.has_value()), MDB_APPEND));
+  BRELAY_ASSIGN_OR_RETURN(
+      auto value, events.reserve(key, RunView::encoded_size(ends.size(), mac.has_value()), MDB_APPEND));
   RunView::write(value, ends, mac ? &*mac : nullptr);
   return {};
 }
@@ -88,8 +88,10 @@ Status write_index(LmdbCursor& events, PendingRun& run) {
 }
 
 Status put_file_record(LmdbTxn& txn, const StoreDatabases& dbs, const FileInfo& info,
-                       const std::optional<FileEncryption>& encryption, const std::optional<FileCipher>& cipher) {
-  BRELAY_ASSIGN_OR_RETURN(const Bytes record, encode_file_record(info, encryption, cipher ? &*cipher : nullptr));
+                       const std::optional<FileEncryption>& encryption,
+                       const std::optional<FileCipher>& cipher) {
+  BRELAY_ASSIGN_OR_RETURN(const Bytes record,
+                          encode_file_record(info, encryption, cipher ? &*cipher : nullptr));
   return txn.put(dbs.files, encode_file_key(info.seq), record);
 }
 
@@ -161,7 +163,8 @@ Status StoreWriter::index_begin_file(IndexRound& round, const WriteBatch::File& 
     file_->info.closed = true;
     BRELAY_TRY(put_file_record(round.txn, dbs, file_->info, file_->encryption, file_->cipher));
   }
-  if (new_file_ciphers_.empty()) return make_error("the writer indexes a file whose event file it did not create");
+  if (new_file_ciphers_.empty())
+    return make_error("the writer indexes a file whose event file it did not create");
   auto state = std::make_unique<FileState>();
   state->encryption = new_file_ciphers_.front().encryption;
   state->cipher = new_file_ciphers_.front().cipher;

@@ -68,7 +68,8 @@ CLI::App* add_dump_command(CLI::App& app, CommandLine& line) {
       "List stored events (Log_name, Pos, Event_type, Server_id, End_log_pos, Info), tab-separated; "
       "works while the relay runs");
   dump->add_option("--data-dir", options.data_dir, "The relay's [storage] data_dir")->required();
-  dump->add_option("--key-file", options.key_file, "The relay's [storage] encryption_key_file (encrypted stores)");
+  dump->add_option("--key-file", options.key_file,
+                   "The relay's [storage] encryption_key_file (encrypted stores)");
   dump->add_option("--from", options.from, "Start at FILE or FILE:POS (default: the oldest stored event)");
   dump->add_flag("--gtid", options.gtid, "Add a Gtid column: the transaction each event belongs to");
   dump->add_option("--limit", options.limit, "List at most this many events");

@@ -21,7 +21,7 @@ int run_hash_password(const HashPasswordOptions& options, std::ostream& out, std
 struct DumpCommandOptions {
   std::string data_dir;
   std::string key_file;  // [storage] encryption_key_file, for an encrypted store
-  std::string from;  // "FILE[:POS]"; empty: the oldest stored event
+  std::string from;      // "FILE[:POS]"; empty: the oldest stored event
   bool gtid = false;
   std::uint64_t limit = 0;
 };
@@ -30,7 +30,7 @@ int run_dump(const DumpCommandOptions& options, std::ostream& out, std::ostream&
 
 struct ExportCommandOptions {
   std::string data_dir;
-  std::string key_file;  // [storage] encryption_key_file, for an encrypted store
+  std::string key_file;            // [storage] encryption_key_file, for an encrypted store
   std::vector<std::string> files;  // empty: every stored file
   std::string out_dir;
   bool overwrite = false;

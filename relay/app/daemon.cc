@@ -46,14 +46,17 @@ void log_encryption(const storage::BinlogStore& store) {
   if (!summary) return;
   if (summary->current_master_id == 0) {
     if (summary->encrypted_files > 0)
-      spdlog::warn("{} stored files are encrypted but no encryption_key_file is set", summary->encrypted_files);
+      spdlog::warn("{} stored files are encrypted but no encryption_key_file is set",
+                   summary->encrypted_files);
     return;
   }
-  spdlog::info("encryption at rest: new files are encrypted under master key id {}", summary->current_master_id);
+  spdlog::info("encryption at rest: new files are encrypted under master key id {}",
+               summary->current_master_id);
   if (summary->plain_files > 0) {
-    spdlog::warn("{} older stored files are not encrypted (written before encryption_key_file was set); "
-                 "they stay plain until retention purges them",
-                 summary->plain_files);
+    spdlog::warn(
+        "{} older stored files are not encrypted (written before encryption_key_file was set); "
+        "they stay plain until retention purges them",
+        summary->plain_files);
   }
 }
 

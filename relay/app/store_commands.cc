@@ -18,9 +18,9 @@
 #include "relay/app/progress.h"
 #include "relay/core/config.h"
 #include "relay/core/config_to_layers.h"
-#include "relay/tools/store_rekey.h"
 #include "relay/http/relay_status.h"
 #include "relay/tools/binlog_import.h"
+#include "relay/tools/store_rekey.h"
 #include "storage/binlog_store.h"
 
 namespace brelay::relay {

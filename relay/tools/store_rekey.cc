@@ -11,9 +11,8 @@ Result<RekeyReport> rekey_store(const StorageConfig& storage) {
   BRELAY_ASSIGN_OR_RETURN(storage::StoreOptions options, store_options(storage));
   auto store = storage::BinlogStore::open(storage.data_dir, options);
   if (!store) {
-    return std::move(store).error().with_context(
-        fmt::format("opening the store in {} (stop the relay first: rekey needs the store to itself)",
-                    storage.data_dir));
+    return std::move(store).error().with_context(fmt::format(
+        "opening the store in {} (stop the relay first: rekey needs the store to itself)", storage.data_dir));
   }
   RekeyReport report;
   BRELAY_ASSIGN_OR_RETURN(report.rewrapped, (*store)->rewrap_data_keys());

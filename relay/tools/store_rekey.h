@@ -13,7 +13,7 @@
 namespace brelay::relay {
 
 struct RekeyReport {
-  std::size_t rewrapped = 0;       // data keys wrapped anew under master_id
+  std::size_t rewrapped = 0;        // data keys wrapped anew under master_id
   std::size_t encrypted_files = 0;  // encrypted files in the store
   std::size_t plain_files = 0;      // files stored before encryption was configured (left plain)
   std::uint32_t master_id = 0;      // the key file's current (highest) id

@@ -271,7 +271,8 @@ TEST_F(StoreEncryption, NothingPlainOnDiskIdenticalServedBytesDamageWrongKeyAndR
       EXPECT_LT(partial->size(), flip_at + 4) << "bytes past the damage were served";
     }
     const std::string log = (*relay)->log();
-    EXPECT_NE(log.find(fmt::format("the stored bytes of {} from position", closed[0])), std::string::npos) << log;
+    EXPECT_NE(log.find(fmt::format("the stored bytes of {} from position", closed[0])), std::string::npos)
+        << log;
     EXPECT_NE(log.find("MAC mismatch"), std::string::npos) << log;
   }
   ASSERT_TRUE((*relay)->stop());
@@ -281,7 +282,8 @@ TEST_F(StoreEncryption, NothingPlainOnDiskIdenticalServedBytesDamageWrongKeyAndR
   write_key_file(key_file_, std::string(kWrongKey1) + "\n");
   auto refused = RelayProcess::start(config);
   ASSERT_FALSE(refused) << "started with the wrong key";
-  EXPECT_NE(refused.error().message().find("master key id 1"), std::string::npos) << refused.error().message();
+  EXPECT_NE(refused.error().message().find("master key id 1"), std::string::npos)
+      << refused.error().message();
 
   // (5) rekey under a new id, then only the new key: the same bytes are served.
   write_key_file(key_file_, fmt::format("{}\n{}\n", kKey1, kKey2));
