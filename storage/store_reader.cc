@@ -72,7 +72,7 @@ StoreReader::StoreReader(StoreReader&& other) noexcept
       runs_(std::move(other.runs_)),
       map_(std::move(other.map_)),
       map_seq_(other.map_seq_),
-      cipher_(std::move(other.cipher_)),
+      cipher_(other.cipher_),
       decrypted_(std::move(other.decrypted_)) {}
 
 StoreReader& StoreReader::operator=(StoreReader&& other) noexcept {
@@ -89,7 +89,7 @@ StoreReader& StoreReader::operator=(StoreReader&& other) noexcept {
     runs_ = std::move(other.runs_);
     map_ = std::move(other.map_);
     map_seq_ = other.map_seq_;
-    cipher_ = std::move(other.cipher_);
+    cipher_ = other.cipher_;
     decrypted_ = std::move(other.decrypted_);
   }
   return *this;

@@ -62,7 +62,7 @@ Status StoreWriter::write_event_bytes(const std::deque<WriteBatch>& batches) {
             fresh.cipher = created->second;
           }
           appender_cipher_ = fresh.cipher;
-          new_file_ciphers_.push_back(std::move(fresh));
+          new_file_ciphers_.push_back(fresh);
           break;
         }
         case WriteBatch::OpKind::kEvent: {
