@@ -44,11 +44,18 @@ Status check_format_version(LmdbTxn& txn, const StoreDatabases& dbs, const std::
   BRELAY_ASSIGN_OR_RETURN(auto stored, txn.get(dbs.meta, as_bytes(meta_key::kFormatVersion)));
   if (stored) {
     BRELAY_ASSIGN_OR_RETURN(std::uint32_t version, decode_u32_value(*stored, "store format version"));
+    if (version == kConvertibleStoreFormatVersion) {
+      // Every version 2 value is a version 3 value of a plain file: converting is the version.
+      if (!writable) return {};
+      const Bytes current = encode_u32_value(kStoreFormatVersion);
+      return txn.put(dbs.meta, as_bytes(meta_key::kFormatVersion), current);
+    }
     if (version != kStoreFormatVersion) {
       return make_error(
-          "the store in {} has format version {}, and this binlog-relay reads version {} only: run the "
+          "the store in {} has format version {}, and this binlog-relay reads versions {} and {} only: run "
+          "the "
           "binlog-relay release that wrote it, or move the directory away to start a new store",
-          data_dir, version, kStoreFormatVersion);
+          data_dir, version, kConvertibleStoreFormatVersion, kStoreFormatVersion);
     }
     return {};
   }
@@ -118,10 +125,11 @@ Result<std::unique_ptr<BinlogStore>> BinlogStore::open(const std::string& data_d
   BRELAY_TRY(txn.commit());
   BRELAY_ASSIGN_OR_RETURN(auto event_files, EventFiles::open(data_dir, options.read_only));
 
-  auto internals =
-      std::make_unique<StoreInternals>(data_dir, options.sync, std::move(env), *dbs, std::move(event_files));
+  auto internals = std::make_unique<StoreInternals>(data_dir, options.sync, std::move(env), *dbs,
+                                                    std::move(event_files), options.master_keys);
   std::unique_ptr<BinlogStore> store(
       new BinlogStore(std::move(options), std::move(lock), std::move(internals)));
+  BRELAY_TRY(store->load_file_ciphers());
   if (store->read_only()) {
     BRELAY_TRY(store->load_durable_end());
   } else {
@@ -142,6 +150,63 @@ Status BinlogStore::load_durable_end() {
 }
 
 BinlogStore::~BinlogStore() = default;
+
+Status BinlogStore::load_file_ciphers() {
+  BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_read(internals_->env()));
+  BRELAY_ASSIGN_OR_RETURN(LmdbCursor cursor, LmdbCursor::open(txn, internals_->dbs().files));
+  BRELAY_ASSIGN_OR_RETURN(auto entry, cursor.first());
+  while (entry) {
+    BRELAY_ASSIGN_OR_RETURN(std::uint32_t seq, decode_file_key(entry->key));
+    BRELAY_ASSIGN_OR_RETURN(FileRecordView record, FileRecordView::decode(entry->value));
+    BRELAY_TRY(internals_->ciphers().of(seq, record));
+    BRELAY_ASSIGN_OR_RETURN(entry, cursor.next());
+  }
+  return {};
+}
+
+Result<BinlogStore::EncryptionSummary> BinlogStore::encryption_summary() const {
+  EncryptionSummary summary;
+  if (const crypto::MasterKeys* keys = internals_->ciphers().keys())
+    summary.current_master_id = keys->current().id;
+  BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_read(internals_->env()));
+  BRELAY_ASSIGN_OR_RETURN(LmdbCursor cursor, LmdbCursor::open(txn, internals_->dbs().files));
+  BRELAY_ASSIGN_OR_RETURN(auto entry, cursor.first());
+  while (entry) {
+    BRELAY_ASSIGN_OR_RETURN(FileRecordView record, FileRecordView::decode(entry->value));
+    (record.encryption ? summary.encrypted_files : summary.plain_files) += 1;
+    BRELAY_ASSIGN_OR_RETURN(entry, cursor.next());
+  }
+  return summary;
+}
+
+Result<std::size_t> BinlogStore::rewrap_data_keys() {
+  if (read_only()) return make_error("the store in {} is open read-only", directory());
+  const crypto::MasterKeys* keys = internals_->ciphers().keys();
+  if (keys == nullptr)
+    return make_error("rekey needs the encryption key file ([storage] encryption_key_file)");
+  const crypto::MasterKey& current = keys->current();
+  BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_write(internals_->env()));
+  std::vector<std::pair<std::array<std::uint8_t, 4>, Bytes>> rewrapped;
+  {
+    BRELAY_ASSIGN_OR_RETURN(LmdbCursor cursor, LmdbCursor::open(txn, internals_->dbs().files));
+    BRELAY_ASSIGN_OR_RETURN(auto entry, cursor.first());
+    while (entry) {
+      BRELAY_ASSIGN_OR_RETURN(std::uint32_t seq, decode_file_key(entry->key));
+      BRELAY_ASSIGN_OR_RETURN(FileRecordView record, FileRecordView::decode(entry->value));
+      if (record.encryption && record.encryption->data_key.master_id != current.id) {
+        BRELAY_ASSIGN_OR_RETURN(std::optional<FileCipher> cipher, internals_->ciphers().of(seq, record));
+        BRELAY_ASSIGN_OR_RETURN(record.encryption->data_key, crypto::wrap_data_key(current, cipher->key));
+        rewrapped.emplace_back(encode_file_key(seq), record.encode());
+      }
+      BRELAY_ASSIGN_OR_RETURN(entry, cursor.next());
+    }
+  }
+  for (const auto& [key, value] : rewrapped)
+    BRELAY_TRY(txn.put(internals_->dbs().files, key, value));
+  BRELAY_TRY(txn.commit());
+  BRELAY_TRY(internals_->sync_after_write());
+  return rewrapped.size();
+}
 
 Status BinlogStore::recover() {
   BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_write(internals_->env()));
@@ -206,7 +271,7 @@ Result<std::vector<FileInfo>> BinlogStore::list_files() const {
     BRELAY_ASSIGN_OR_RETURN(std::uint32_t seq, decode_file_key(entry->key));
     if (seq > limit.file_seq) break;
     BRELAY_ASSIGN_OR_RETURN(FileRecordView record, FileRecordView::decode(entry->value));
-    FileInfo info = to_file_info(seq, record);
+    BRELAY_ASSIGN_OR_RETURN(FileInfo info, plain_file_info(*internals_, seq, record));
     if (seq == limit.file_seq) info.end_position = std::min(info.end_position, limit.position);
     files.push_back(std::move(info));
     BRELAY_ASSIGN_OR_RETURN(entry, cursor.next());
@@ -225,7 +290,7 @@ Result<std::optional<FileInfo>> BinlogStore::find_file(std::string_view name) co
   BRELAY_ASSIGN_OR_RETURN(auto value, txn.get(internals_->dbs().files, encode_file_key(seq)));
   if (!value) return make_error("the store names file {} #{} but has no record of it", name, seq);
   BRELAY_ASSIGN_OR_RETURN(FileRecordView record, FileRecordView::decode(*value));
-  FileInfo info = to_file_info(seq, record);
+  BRELAY_ASSIGN_OR_RETURN(FileInfo info, plain_file_info(*internals_, seq, record));
   if (seq == limit.file_seq) info.end_position = std::min(info.end_position, limit.position);
   return std::optional<FileInfo>(std::move(info));
 }
@@ -252,8 +317,10 @@ Result<Bytes> BinlogStore::purged_gtid_set() const {
   BRELAY_ASSIGN_OR_RETURN(LmdbCursor cursor, LmdbCursor::open(txn, internals_->dbs().files));
   BRELAY_ASSIGN_OR_RETURN(auto oldest, cursor.first());
   if (!oldest) return Bytes();
+  BRELAY_ASSIGN_OR_RETURN(std::uint32_t seq, decode_file_key(oldest->key));
   BRELAY_ASSIGN_OR_RETURN(FileRecordView record, FileRecordView::decode(oldest->value));
-  return Bytes(record.previous_gtids.begin(), record.previous_gtids.end());
+  BRELAY_ASSIGN_OR_RETURN(FileInfo info, plain_file_info(*internals_, seq, record));
+  return std::move(info.previous_gtids);
 }
 
 Result<std::optional<Bytes>> BinlogStore::get_meta(std::string_view key) const {

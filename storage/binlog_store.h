@@ -45,6 +45,7 @@
 
 #include "common/bytes.h"
 #include "common/result.h"
+#include "storage/at_rest_crypto.h"
 #include "storage/directory_lock.h"
 #include "storage/replica_record.h"
 #include "storage/store_types.h"
@@ -62,6 +63,11 @@ struct StoreOptions {
   std::uint64_t map_size = 0;
   // Concurrent read transactions: one per StoreReader (each keeps its own) plus a few for listing.
   unsigned max_readers = 1024;
+  // The master keys of `[storage] encryption_key_file` (crypto::load_key_file); null: none. With
+  // keys, every new file is encrypted (its data key wrapped by keys->current()); files stored
+  // plain stay plain. A store holding encrypted files does not open without the master keys they
+  // name (the error names the key id).
+  std::shared_ptr<const crypto::MasterKeys> master_keys;
   // The relay's wall clock in Unix seconds, for file creation and write times; empty: the system
   // clock. Tests substitute their own.
   std::function<std::int64_t()> clock;
@@ -70,9 +76,11 @@ struct StoreOptions {
 class BinlogStore {
  public:
   // Opens the store in `data_dir` (created if missing), creating an empty store of the current
-  // format version when there is none, and recovers it (see the header comment). An unknown format
-  // version, an LMDB environment that is not a binlog-relay store, or a store another process has
-  // open for writing is an error.
+  // format version when there is none, and recovers it (see the header comment). A store of the
+  // previous format version (2) is converted in place by a writable open and read as it is by a
+  // read-only one. An unknown format version, an LMDB environment that is not a binlog-relay store,
+  // encrypted files without their master key, or a store another process has open for writing is
+  // an error.
   static Result<std::unique_ptr<BinlogStore>> open(const std::string& data_dir, StoreOptions options = {});
 
   BinlogStore(const BinlogStore&) = delete;
@@ -103,6 +111,19 @@ class BinlogStore {
   Status put_meta(std::string_view key, ByteView value);
 
   std::size_t registered_readers() const;
+
+  // How many stored files are encrypted and how many plain (as of the open and the writer's new
+  // files since).
+  struct EncryptionSummary {
+    std::size_t encrypted_files = 0;
+    std::size_t plain_files = 0;
+    std::uint32_t current_master_id = 0;  // the key new files get (0: no keys configured)
+  };
+  Result<EncryptionSummary> encryption_summary() const;
+  // `binlog-relay rekey`: rewraps the data key of every encrypted file that is not wrapped by the
+  // current master key under it, in one transaction (synced); event bytes are not touched.
+  // Returns how many were rewrapped. Needs a writable open with master keys.
+  Result<std::size_t> rewrap_data_keys();
 
   // The remembered replicas (replica_record.h), by server_id. A damaged record is an Error naming
   // it, unless `damaged` is given: then it is skipped and appended there.
@@ -135,6 +156,8 @@ class BinlogStore {
   // Publishes the stored resume point as the durable end without changing anything.
   Status load_durable_end();
   Status recover();
+  // Unwraps every encrypted file's data key (an error names a missing key id).
+  Status load_file_ciphers();
 
   const StoreOptions options_;
   std::optional<DirectoryLock> writer_lock_;  // held by writable opens

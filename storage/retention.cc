@@ -153,8 +153,10 @@ Result<PurgeReport> Retention::purge(BinlogStore& store, const PurgeRequest& req
   if (!report.purged_files.empty()) {
     BRELAY_TRY(internals.sync_after_write());
     // Only once the index no longer names them (a crash before this leaves files recovery removes).
-    for (std::uint32_t seq : purged_seqs)
+    for (std::uint32_t seq : purged_seqs) {
       BRELAY_TRY(internals.event_files().remove(seq));
+      internals.ciphers().forget(seq);
+    }
     internals.count_purge();
   }
   BRELAY_TRY(purged_all);

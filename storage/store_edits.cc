@@ -20,6 +20,13 @@ Result<std::uint64_t> cut_run_reaching_into(LmdbTxn& txn, const StoreDatabases& 
   BRELAY_ASSIGN_OR_RETURN(RunView run, RunView::parse(before->value));
   const std::uint64_t offset = from.position - start.position;
   if (offset >= run.payload_size()) return std::uint64_t{0};
+  if (run.mac()) {
+    // The writer ends an encrypted file's runs at transaction boundaries (writer_index.cc), and
+    // cuts only happen at boundaries: a MAC'd run never needs one.
+    return make_error(
+        "cannot cut the authenticated run at position {} of file #{} at {}: the store's index is damaged",
+        start.position, from.file_seq, from.position);
+  }
   const auto kept_events = run.event_starting_at(offset);
   if (!kept_events) {
     return make_error("cannot cut the stored run at position {} of file #{}: no event starts there",

@@ -119,8 +119,36 @@ Bytes FileRecordView::encode() const {
       .lenenc_text(name);
   lenenc_bytes(writer, format_description);
   lenenc_bytes(writer, previous_gtids);
+  if (encryption) {
+    writer.u8(1).u32(encryption->data_key.master_id);
+    writer.bytes(encryption->data_key.bytes).bytes(encryption->nonce).bytes(encryption->metadata_mac);
+  }
   return std::move(writer).take();
 }
+
+namespace {
+
+template <std::size_t N>
+Status read_array(ByteReader& reader, std::array<std::uint8_t, N>& out, std::string_view field) {
+  BRELAY_ASSIGN_OR_RETURN(ByteView bytes, reader.bytes(N, field));
+  std::copy(bytes.begin(), bytes.end(), out.begin());
+  return {};
+}
+
+Result<FileEncryption> decode_file_encryption(ByteReader& reader) {
+  BRELAY_ASSIGN_OR_RETURN(std::uint8_t tag, reader.u8("file record encryption tag"));
+  if (tag != 1)
+    return make_error("malformed file record: trailing byte {} is not an encryption part (1)", tag);
+  FileEncryption encryption;
+  BRELAY_ASSIGN_OR_RETURN(encryption.data_key.master_id, reader.u32("file record master key id"));
+  if (encryption.data_key.master_id == 0) return make_error("malformed file record: master key id 0");
+  BRELAY_TRY(read_array(reader, encryption.data_key.bytes, "file record wrapped data key"));
+  BRELAY_TRY(read_array(reader, encryption.nonce, "file record nonce"));
+  BRELAY_TRY(read_array(reader, encryption.metadata_mac, "file record metadata MAC"));
+  return encryption;
+}
+
+}  // namespace
 
 Result<FileRecordView> FileRecordView::decode(ByteView value) {
   ByteReader reader(value);
@@ -143,6 +171,9 @@ Result<FileRecordView> FileRecordView::decode(ByteView value) {
   record.name = as_text(name);
   BRELAY_ASSIGN_OR_RETURN(record.format_description, read_lenenc_bytes(reader, "file record FDE"));
   BRELAY_ASSIGN_OR_RETURN(record.previous_gtids, read_lenenc_bytes(reader, "file record previous GTIDs"));
+  if (reader.remaining() > 0) {
+    BRELAY_ASSIGN_OR_RETURN(record.encryption, decode_file_encryption(reader));
+  }
   BRELAY_TRY(reader.expect_end("file record"));
   return record;
 }
@@ -196,12 +227,15 @@ Result<RunView> RunView::parse(ByteView value) {
   const std::uint64_t count = load_le32(value.data() + value.size() - 4);
   if (count == 0) return make_error("malformed event run: no events");
   const std::uint64_t table = 4 * count + 4;
-  if (table != value.size()) {
-    return make_error("malformed event run: {} events need a {}-byte table, the run has {} bytes", count,
-                      table, value.size());
+  const std::uint64_t mac_size = crypto::Mac256().size();
+  if (table != value.size() && table + mac_size != value.size()) {
+    return make_error(
+        "malformed event run: {} events need a {}-byte table (or {} with a MAC), the run has {} bytes", count,
+        table, table + mac_size, value.size());
   }
   RunView run;
-  run.ends_ = value.data();
+  if (table != value.size()) run.mac_ = value.data();
+  run.ends_ = value.data() + (value.size() - table);
   run.count_ = static_cast<std::size_t>(count);
   std::uint32_t previous = 0;
   for (std::size_t i = 0; i < run.count_; ++i) {
@@ -216,13 +250,22 @@ Result<RunView> RunView::parse(ByteView value) {
   return run;
 }
 
-void RunView::write(std::span<std::uint8_t> value, std::span<const std::uint32_t> event_ends) {
+void RunView::write(std::span<std::uint8_t> value, std::span<const std::uint32_t> event_ends,
+                    const crypto::Mac256* mac) {
   std::uint8_t* table = value.data();
+  if (mac != nullptr) table = std::copy(mac->begin(), mac->end(), table);
   for (std::uint32_t end : event_ends) {
     store_le32(table, end);
     table += 4;
   }
   store_le32(table, static_cast<std::uint32_t>(event_ends.size()));
+}
+
+std::optional<crypto::Mac256> RunView::mac() const {
+  if (mac_ == nullptr) return std::nullopt;
+  crypto::Mac256 mac{};
+  std::copy(mac_, mac_ + mac.size(), mac.begin());
+  return mac;
 }
 
 std::uint32_t RunView::event_end(std::size_t index) const {
@@ -284,7 +327,7 @@ FileRecordView record_view(const FileInfo& info) {
   record.name = info.name;
   record.format_description = info.format_description;
   record.previous_gtids = info.previous_gtids;
-  return record;
+  return record;  // plain: file_ciphers.h encodes an encrypted file's record
 }
 
 ResumePoint to_resume_point(const ResumeRecordView& record) {

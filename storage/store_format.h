@@ -5,7 +5,8 @@
 //   events          EventKey (file sequence u32 BE, position u64 BE) of a run's first event
 //                   -> the index of a run: consecutive events of one file, see RunView; their
 //                   bytes are in the file's event file (event_files.h)
-//   files           file sequence u32 BE -> FileRecord
+//   files           file sequence u32 BE -> FileRecord (with an encryption part for an
+//                   encrypted file: its wrapped data key and nonce, see FileEncryption)
 //   file_names      the source's file name -> file sequence u32 BE
 //   gtids           the caller's GTID key bytes -> EventKey of the transaction's first event
 //   gtid_positions  EventKey of a transaction's first event -> its GTID key bytes (to trim and purge)
@@ -29,13 +30,17 @@
 
 #include "common/bytes.h"
 #include "common/result.h"
+#include "storage/at_rest_crypto.h"
 #include "storage/store_types.h"
 
 namespace brelay::storage {
 
-// Version 2: the layout described in this header, event bytes in event files (version 1 kept them
-// in the LMDB run values).
-inline constexpr std::uint32_t kStoreFormatVersion = 2;
+// Version 3: the layout described in this header, event bytes in event files (version 1 kept them
+// in the LMDB run values). Version 3 added encryption at rest (a file record's encryption part, a
+// run's MAC); every version 2 value is a valid version 3 value of a plain file, so a version 2
+// store converts by writing the new version number (kConvertibleStoreFormatVersion).
+inline constexpr std::uint32_t kStoreFormatVersion = 3;
+inline constexpr std::uint32_t kConvertibleStoreFormatVersion = 2;
 
 namespace db_name {
 inline constexpr const char* kEvents = "events";
@@ -73,6 +78,20 @@ Result<std::uint32_t> decode_file_key(ByteView key);
 Bytes encode_u32_value(std::uint32_t value);
 Result<std::uint32_t> decode_u32_value(ByteView value, std::string_view what);
 
+// How a file is encrypted (at_rest_crypto.h): its data key wrapped by a master key, the nonce of
+// its AES-256-CTR stream, and the HMAC of its stored FDE and previous-GTID bytes, which are
+// encrypted under the data key in their own counter domain (kMetadataDomain). Encoded after the
+// previous GTIDs as u8 1, u32 LE master key id, 60 bytes wrapped key, 8 bytes nonce, 32 bytes MAC.
+struct FileEncryption {
+  // CTR offsets and MAC offsets of the record's FDE and previous GTIDs start here; event bytes
+  // sit at file offsets below 2^63, so the two never share a counter block.
+  static constexpr std::uint64_t kMetadataDomain = std::uint64_t{1} << 63;
+
+  crypto::WrappedKey data_key;
+  crypto::FileNonce nonce{};
+  crypto::Mac256 metadata_mac{};
+};
+
 // Per-file metadata. end_position only advances at transaction boundaries: [first_position,
 // end_position) holds complete transactions only (events past it are an unfinished transaction
 // that recovery trims). Event timestamps are the source's (0 = no event yet); created_time and
@@ -86,8 +105,10 @@ struct FileRecordView {
   std::int64_t created_time = 0;
   std::int64_t last_write_time = 0;
   std::string_view name;
-  ByteView format_description;
-  ByteView previous_gtids;
+  ByteView format_description;  // encrypted for an encrypted file (file_ciphers.h decrypts)
+  ByteView previous_gtids;      // likewise
+  // Absent: a plain file (and no bytes are encoded for it, as in version 2).
+  std::optional<FileEncryption> encryption;
 
   Bytes encode() const;
   // The views of the result point into `value`.
@@ -132,17 +153,22 @@ struct NextFileRecord {
 
 // The index entry of a stored run of consecutive events of one file, keyed by its first event's
 // position; the events' bytes are in the file's event file (event_files.h) from that position on:
+//   mac          32 bytes, runs of encrypted files only: crypto::run_mac of the run's stored
+//                (encrypted) bytes at its position
 //   event_ends   u32 LE per event: the offset from the run's start where that event ends
 //   event_count  u32 LE
 // The end table makes a seek inside the run a binary search instead of a walk through event
 // headers. parse() reads the index alone; with_payload() adds the bytes from the event file.
 class RunView {
  public:
-  // Checks the whole layout (count, table size, ends strictly increasing).
+  // Checks the whole layout (count, table size with or without a MAC, ends strictly increasing).
   static Result<RunView> parse(ByteView value);
-  static std::size_t encoded_size(std::size_t event_count) { return 4 * event_count + 4; }
-  // Fills a value of encoded_size() bytes.
-  static void write(std::span<std::uint8_t> value, std::span<const std::uint32_t> event_ends);
+  static std::size_t encoded_size(std::size_t event_count, bool with_mac = false) {
+    return 4 * event_count + 4 + (with_mac ? crypto::Mac256().size() : 0);
+  }
+  // Fills a value of encoded_size(event_ends.size(), mac != nullptr) bytes.
+  static void write(std::span<std::uint8_t> value, std::span<const std::uint32_t> event_ends,
+                    const crypto::Mac256* mac = nullptr);
 
   // The events' bytes, as many as payload_size() (checked by the caller against the event file).
   RunView with_payload(ByteView payload) const {
@@ -153,6 +179,8 @@ class RunView {
   std::size_t payload_size() const { return payload_size_; }
   ByteView payload() const { return payload_; }
   std::size_t event_count() const { return count_; }
+  // The run's MAC (runs of encrypted files), nullopt for a run stored without one.
+  std::optional<crypto::Mac256> mac() const;
   std::uint32_t event_start(std::size_t index) const { return index == 0 ? 0 : event_end(index - 1); }
   std::uint32_t event_end(std::size_t index) const;
   // The index of the event that starts exactly at `offset`, if one does.
@@ -166,6 +194,7 @@ class RunView {
   ByteView payload_;
   std::size_t payload_size_ = 0;
   const std::uint8_t* ends_ = nullptr;
+  const std::uint8_t* mac_ = nullptr;
   std::size_t count_ = 0;
 };
 

@@ -21,6 +21,7 @@
 
 #include "common/result.h"
 #include "storage/event_files.h"
+#include "storage/file_ciphers.h"
 #include "storage/lmdb_env.h"
 #include "storage/reader_registry.h"
 #include "storage/store_databases.h"
@@ -38,7 +39,8 @@ struct DurableLimit {
 class StoreInternals {
  public:
   StoreInternals(std::string directory, SyncMode sync, LmdbEnv env, StoreDatabases dbs,
-                 std::unique_ptr<EventFiles> event_files);
+                 std::unique_ptr<EventFiles> event_files,
+                 std::shared_ptr<const crypto::MasterKeys> master_keys = nullptr);
   StoreInternals(const StoreInternals&) = delete;
   StoreInternals& operator=(const StoreInternals&) = delete;
 
@@ -47,6 +49,7 @@ class StoreInternals {
   const LmdbEnv& env() const { return env_; }
   const StoreDatabases& dbs() const { return dbs_; }
   EventFiles& event_files() const { return *event_files_; }
+  FileCiphers& ciphers() const { return *ciphers_; }
   ReaderRegistry& readers() { return readers_; }
   const ReaderRegistry& readers() const { return readers_; }
 
@@ -75,6 +78,7 @@ class StoreInternals {
   LmdbEnv env_;
   const StoreDatabases dbs_;
   const std::unique_ptr<EventFiles> event_files_;
+  const std::unique_ptr<FileCiphers> ciphers_;
   ReaderRegistry readers_;
   std::atomic<std::uint64_t> purges_{0};
   std::atomic<bool> has_writer_{false};
@@ -83,5 +87,9 @@ class StoreInternals {
   std::optional<ResumePoint> published_;  // guarded by published_mutex_
   DurableLimit limit_;                    // guarded by published_mutex_
 };
+
+// The plain FileInfo of a stored record (decode_file_info with the file's cipher, if encrypted).
+Result<FileInfo> plain_file_info(const StoreInternals& store, std::uint32_t file_seq,
+                                 const FileRecordView& record);
 
 }  // namespace brelay::storage

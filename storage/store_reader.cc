@@ -71,7 +71,9 @@ StoreReader::StoreReader(StoreReader&& other) noexcept
       position_(other.position_),
       runs_(std::move(other.runs_)),
       map_(std::move(other.map_)),
-      map_seq_(other.map_seq_) {}
+      map_seq_(other.map_seq_),
+      cipher_(other.cipher_),
+      decrypted_(std::move(other.decrypted_)) {}
 
 StoreReader& StoreReader::operator=(StoreReader&& other) noexcept {
   if (this != &other) {
@@ -87,6 +89,8 @@ StoreReader& StoreReader::operator=(StoreReader&& other) noexcept {
     runs_ = std::move(other.runs_);
     map_ = std::move(other.map_);
     map_seq_ = other.map_seq_;
+    cipher_ = other.cipher_;
+    decrypted_ = std::move(other.decrypted_);
   }
   return *this;
 }
@@ -137,7 +141,8 @@ Result<StoreReader::StoredRun> StoreReader::run_holding(std::uint32_t file_seq, 
 
 Status StoreReader::enter(std::uint32_t file_seq, const FileRecordView& record, std::uint64_t position,
                           const DurableLimit& limit) {
-  file_ = to_file_info(file_seq, record);
+  BRELAY_ASSIGN_OR_RETURN(cipher_, store_->internals().ciphers().of(file_seq, record));
+  BRELAY_ASSIGN_OR_RETURN(file_, decode_file_info(file_seq, record, cipher_ ? &*cipher_ : nullptr));
   if (auto end = readable_end(file_seq, record, limit)) file_.end_position = *end;
   position_ = position;
   positioned_ = true;
@@ -297,7 +302,7 @@ Status StoreReader::collect_runs(std::uint64_t file_end, std::size_t max_bytes, 
                        static_cast<std::size_t>(position - stored.key.position), end_offset);
     batch.bytes += static_cast<std::size_t>(end - position);
     position = end;
-    if (position >= file_end || batch.bytes >= max_bytes) return {};
+    if (position >= file_end || batch.bytes >= max_bytes) return cipher_ ? decrypt_runs() : Status{};
     BRELAY_ASSIGN_OR_RETURN(auto next, events_.next());
     if (!next)
       return make_error_code(kStoreDamagedCode, "the store is missing events of {} from position {} on",

@@ -30,6 +30,7 @@
 #include "common/result.h"
 #include "storage/binlog_store.h"
 #include "storage/event_files.h"
+#include "storage/file_ciphers.h"
 #include "storage/lmdb_cursor.h"
 #include "storage/lmdb_txn.h"
 #include "storage/store_format.h"
@@ -52,6 +53,13 @@ class EventRun {
   std::size_t event_count() const { return end_event_ - first_event_; }
   ByteView event(std::size_t index) const;
   std::uint64_t event_position(std::size_t index) const;
+
+  // For decrypting readers (store_reader_decrypt.cc): the stored run, where it starts, how much of
+  // it (from its start) the batch covers, and the bytes to serve instead of the map's.
+  const RunView& stored_run() const { return run_; }
+  std::uint64_t run_position() const { return run_position_; }
+  std::size_t end_offset() const { return end_offset_; }
+  void rebind(ByteView payload) { run_ = run_.with_payload(payload); }
 
  private:
   RunView run_;
@@ -120,6 +128,10 @@ class StoreReader {
   Status enter(std::uint32_t file_seq, const FileRecordView& record, std::uint64_t position,
                const DurableLimit& limit);
   Status collect_runs(std::uint64_t file_end, std::size_t max_bytes, ReadBatch& batch);
+  // An encrypted file (store_reader_decrypt.cc): checks each collected run's MAC over its stored
+  // bytes, then decrypts what the batch serves into decrypted_ and points the runs there. A MAC
+  // mismatch is an error with code kStoreDamagedCode naming the file and position.
+  Status decrypt_runs();
 
   BinlogStore* store_;  // not owned
   std::uint64_t registry_id_ = 0;
@@ -132,6 +144,11 @@ class StoreReader {
   // The map of the current file's event file (kept between reads: it pins no LMDB pages).
   std::shared_ptr<const EventFileMap> map_;
   std::uint32_t map_seq_ = 0;
+  // The current file's data key when it is encrypted, and the batch's decrypted bytes: at most the
+  // runs one read() collects (a read's max_bytes plus one run; runs are at most the writer's
+  // max_run_bytes unless one event is larger), valid until the next read() like the views.
+  std::optional<FileCipher> cipher_;
+  Bytes decrypted_;
 };
 
 }  // namespace brelay::storage

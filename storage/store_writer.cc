@@ -57,13 +57,18 @@ Status StoreWriter::load_state() {
     BRELAY_ASSIGN_OR_RETURN(std::uint32_t seq, decode_file_key(newest->key));
     BRELAY_ASSIGN_OR_RETURN(FileRecordView record, FileRecordView::decode(newest->value));
     file_ = std::make_unique<FileState>();
-    file_->info = to_file_info(seq, record);
+    BRELAY_ASSIGN_OR_RETURN(file_->cipher, internals_.ciphers().of(seq, record));
+    file_->encryption = record.encryption;
+    BRELAY_ASSIGN_OR_RETURN(file_->info,
+                            decode_file_info(seq, record, file_->cipher ? &*file_->cipher : nullptr));
     file_->next_position = record.end_position;
     next_file_seq_ = seq + 1;
     BRELAY_ASSIGN_OR_RETURN(appender_, internals_.event_files().open_for_append(seq));
   } else {
     appender_ = EventFileAppender();
   }
+  appender_cipher_ = file_ ? file_->cipher : std::nullopt;
+  new_file_ciphers_.clear();
   finished_appenders_.clear();
   appender_written_ = false;
   pending_txn_.reset();

@@ -54,6 +54,7 @@
 #include "common/result.h"
 #include "storage/binlog_store.h"
 #include "storage/event_files.h"
+#include "storage/file_ciphers.h"
 #include "storage/lmdb_txn.h"
 #include "storage/retention.h"
 #include "storage/store_types.h"
@@ -154,6 +155,15 @@ class StoreWriter {
     std::uint64_t next_position = 0;
     std::optional<std::int64_t> unfinished_first_timestamp;  // first event after the last boundary
     bool dirty = false;
+    // An encrypted file's encryption part and data key (file_ciphers.h); nullopt: a plain file.
+    std::optional<FileEncryption> encryption;
+    std::optional<FileCipher> cipher;
+  };
+  // A new file's encryption, chosen when its event file is created (writer_event_bytes.cc) and
+  // recorded when its record is indexed (writer_index.cc), in the same order.
+  struct NewFileCipher {
+    std::optional<FileEncryption> encryption;
+    std::optional<FileCipher> cipher;
   };
   struct CommitOutcome {
     std::optional<ResumePoint> durable;  // what this round made durable (nullopt: nothing new)
@@ -205,6 +215,10 @@ class StoreWriter {
 
   // writer_event_bytes.cc: event bytes to their event files, and their fdatasync.
   Status write_event_bytes(const std::deque<WriteBatch>& batches);
+  // Encrypts `pieces` (contiguous in the file from `position`, each inside batch `sources[i]`'s
+  // payload) into ciphertexts_ and points them there.
+  Status encrypt_pieces(const std::deque<WriteBatch>& batches, std::vector<ByteView>& pieces,
+                        const std::vector<std::size_t>& sources, std::uint64_t position);
   // Hands the event files written since the last sync to the sync thread / waits for that sync.
   Status start_sync();
   Status wait_sync();
@@ -264,7 +278,12 @@ class StoreWriter {
 
   // Writer-thread state: the newest file and the durable-end bookkeeping.
   std::unique_ptr<FileState> file_;
-  EventFileAppender appender_;                         // the newest file's event file
+  EventFileAppender appender_;                  // the newest file's event file
+  std::optional<FileCipher> appender_cipher_;   // its data key, when it is encrypted
+  std::deque<NewFileCipher> new_file_ciphers_;  // files created, not yet indexed
+  // Per batch of the round being written: its events' stored (encrypted) bytes at the offsets the
+  // events have in the batch's payload (only events of encrypted files are filled in).
+  std::vector<Bytes> ciphertexts_;
   bool appender_written_ = false;                      // written since its last sync
   std::vector<EventFileAppender> finished_appenders_;  // ended files written since their last sync
   std::unique_ptr<SyncThread> syncer_;                 // SyncMode::kCommit only

@@ -1,6 +1,9 @@
 // StoreWriter's event bytes: a round's events are written to their event files (contiguous events
 // in one call) and fdatasynced on the sync thread. Crash rule (event_files.h): the bytes are on
-// disk before the LMDB commit that indexes them, which writer_commit.cc orders.
+// disk before the LMDB commit that indexes them, which writer_commit.cc orders. An encrypted file's
+// bytes are encrypted (AES-256-CTR at their file offset) into ciphertexts_ first; the index round
+// MACs the same ciphertext.
+#include <algorithm>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -11,26 +14,55 @@
 
 namespace brelay::storage {
 
+Status StoreWriter::encrypt_pieces(const std::deque<WriteBatch>& batches, std::vector<ByteView>& pieces,
+                                   const std::vector<std::size_t>& sources, std::uint64_t position) {
+  for (std::size_t i = 0; i < pieces.size(); ++i) {
+    const Bytes& payload = batches[sources[i]].payload_;
+    Bytes& stored = ciphertexts_[sources[i]];
+    if (stored.size() < payload.size()) stored.resize(payload.size());
+    const auto offset = static_cast<std::size_t>(pieces[i].data() - payload.data());
+    const std::span<std::uint8_t> out(stored.data() + offset, pieces[i].size());
+    std::copy(pieces[i].begin(), pieces[i].end(), out.begin());
+    BRELAY_TRY(crypto::ctr_apply(appender_cipher_->key, appender_cipher_->nonce, position, out));
+    position += out.size();
+    pieces[i] = out;
+  }
+  return {};
+}
+
 Status StoreWriter::write_event_bytes(const std::deque<WriteBatch>& batches) {
   const bool sync = store_.sync_mode() == SyncMode::kCommit;
   std::uint32_t next_seq = next_file_seq_;
-  std::vector<ByteView> pieces;  // contiguous in the file from write_position on
+  std::vector<ByteView> pieces;      // contiguous in the file from write_position on
+  std::vector<std::size_t> sources;  // the batch each piece lies in
   std::uint64_t write_position = 0;
+  if (ciphertexts_.size() < batches.size()) ciphertexts_.resize(batches.size());
   auto flush = [&]() -> Status {
     if (pieces.empty()) return {};
+    if (appender_cipher_) BRELAY_TRY(encrypt_pieces(batches, pieces, sources, write_position));
     BRELAY_TRY(appender_.write_at(write_position, pieces));
     appender_written_ = true;
     pieces.clear();
+    sources.clear();
     return {};
   };
-  for (const WriteBatch& batch : batches) {
+  for (std::size_t index = 0; index < batches.size(); ++index) {
+    const WriteBatch& batch = batches[index];
     for (const WriteBatch::Op& op : batch.ops_) {
       switch (op.kind) {
         case WriteBatch::OpKind::kBeginFile: {
           BRELAY_TRY(flush());
           if (appender_.is_open() && appender_written_) finished_appenders_.push_back(std::move(appender_));
+          BRELAY_ASSIGN_OR_RETURN(auto created, internals_.ciphers().create(next_seq));
           BRELAY_ASSIGN_OR_RETURN(appender_, internals_.event_files().create(next_seq++, sync));
           appender_written_ = false;
+          NewFileCipher fresh;
+          if (created) {
+            fresh.encryption = created->first;
+            fresh.cipher = created->second;
+          }
+          appender_cipher_ = fresh.cipher;
+          new_file_ciphers_.push_back(fresh);
           break;
         }
         case WriteBatch::OpKind::kEvent: {
@@ -41,6 +73,7 @@ Status StoreWriter::write_event_bytes(const std::deque<WriteBatch>& batches) {
           } else {
             if (pieces.empty()) write_position = event.position;
             pieces.push_back(bytes);
+            sources.push_back(index);
           }
           break;
         }

@@ -2,6 +2,7 @@
 // indexed in one LMDB write transaction: runs of consecutive events, GTID -> position (and back),
 // file records, and the resume point of the round's last complete transaction. The transaction is
 // left open; writer_commit.cc decides when it commits.
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,21 +16,29 @@
 namespace brelay::storage {
 namespace {
 
-// Consecutive events of one file waiting to be indexed as one run.
+// Consecutive events of one file waiting to be indexed as one run. For an encrypted file it also
+// gathers the events' stored (encrypted) bytes, which its MAC covers.
 struct PendingRun {
   std::uint32_t file_seq = 0;
   std::uint64_t first_position = 0;
   std::vector<std::uint32_t> ends;
   std::size_t bytes = 0;
+  std::size_t events_to_boundary = 0;  // events up to and including the last boundary
+  std::optional<FileCipher> cipher;
+  Bytes stored;
 
   bool empty() const { return ends.empty(); }
-  void add(ByteView event) {
+  void add(ByteView event, ByteView stored_event, bool boundary) {
     bytes += event.size();
     ends.push_back(static_cast<std::uint32_t>(bytes));
+    if (boundary) events_to_boundary = ends.size();
+    if (cipher) stored.insert(stored.end(), stored_event.begin(), stored_event.end());
   }
   void clear() {
     ends.clear();
     bytes = 0;
+    events_to_boundary = 0;
+    stored.clear();
   }
 };
 
@@ -41,19 +50,48 @@ struct Boundary {
   ByteView executed_gtid_set;
 };
 
-// Writes the index entry of a run whose bytes are already in its event file.
+// Writes the index entry of events [first, last) of `run` (their bytes are in the event file), with
+// the MAC of their stored bytes for an encrypted file.
+Status write_run_part(LmdbCursor& events, const PendingRun& run, std::size_t first, std::size_t last) {
+  const std::uint32_t base = first == 0 ? 0 : run.ends[first - 1];
+  std::vector<std::uint32_t> ends(run.ends.begin() + static_cast<std::ptrdiff_t>(first),
+                                  run.ends.begin() + static_cast<std::ptrdiff_t>(last));
+  for (std::uint32_t& end : ends)
+    end -= base;
+  std::optional<crypto::Mac256> mac;
+  if (run.cipher) {
+    const ByteView stored = ByteView(run.stored).subspan(base, ends.back());
+    BRELAY_ASSIGN_OR_RETURN(mac, crypto::run_mac(run.cipher->key, run.first_position + base, stored));
+  }
+  const auto key = EventKey{run.file_seq, run.first_position + base}.encode();
+  BRELAY_ASSIGN_OR_RETURN(
+      auto value, events.reserve(key, RunView::encoded_size(ends.size(), mac.has_value()), MDB_APPEND));
+  RunView::write(value, ends, mac ? &*mac : nullptr);
+  return {};
+}
+
+// Writes the index entry of a run whose bytes are already in its event file. A run of an encrypted
+// file is split after its last transaction boundary, so that every run either ends at a boundary
+// or holds part of one unfinished transaction: a run is never cut (its MAC stays valid) and a
+// reader only reads runs whose bytes no longer change (design.md, encryption at rest).
 Status write_index(LmdbCursor& events, PendingRun& run) {
   if (run.empty()) return {};
-  const auto key = EventKey{run.file_seq, run.first_position}.encode();
-  BRELAY_ASSIGN_OR_RETURN(auto value,
-                          events.reserve(key, RunView::encoded_size(run.ends.size()), MDB_APPEND));
-  RunView::write(value, run.ends);
+  const std::size_t split = run.events_to_boundary;
+  if (run.cipher && split > 0 && split < run.ends.size()) {
+    BRELAY_TRY(write_run_part(events, run, 0, split));
+    BRELAY_TRY(write_run_part(events, run, split, run.ends.size()));
+  } else {
+    BRELAY_TRY(write_run_part(events, run, 0, run.ends.size()));
+  }
   run.clear();
   return {};
 }
 
-Status put_file_record(LmdbTxn& txn, const StoreDatabases& dbs, const FileInfo& info) {
-  const Bytes record = record_view(info).encode();
+Status put_file_record(LmdbTxn& txn, const StoreDatabases& dbs, const FileInfo& info,
+                       const std::optional<FileEncryption>& encryption,
+                       const std::optional<FileCipher>& cipher) {
+  BRELAY_ASSIGN_OR_RETURN(const Bytes record,
+                          encode_file_record(info, encryption, cipher ? &*cipher : nullptr));
   return txn.put(dbs.files, encode_file_key(info.seq), record);
 }
 
@@ -71,6 +109,7 @@ struct StoreWriter::IndexRound {
   // GTIDs of one source mostly arrive in key order: append them, until one does not sort last.
   bool gtids_in_order = true;
   PendingRun run{};
+  std::size_t batch_index = 0;  // of the batch being indexed, in the round (ciphertexts_)
   std::optional<Boundary> boundary{};
   std::string boundary_file{};  // the name of boundary->file_seq (a later file may have begun since)
 };
@@ -106,10 +145,11 @@ Result<StoreWriter::BuiltIndex> StoreWriter::build_index(const std::deque<WriteB
         }
       }
     }
+    round.batch_index += 1;
   }
   BRELAY_TRY(write_index(round.events, round.run));
   if (file_ && file_->dirty) {
-    BRELAY_TRY(put_file_record(txn, dbs, file_->info));
+    BRELAY_TRY(put_file_record(txn, dbs, file_->info, file_->encryption, file_->cipher));
     file_->dirty = false;
   }
   BRELAY_ASSIGN_OR_RETURN(std::optional<ResumePoint> end, put_resume_point(round));
@@ -121,9 +161,14 @@ Status StoreWriter::index_begin_file(IndexRound& round, const WriteBatch::File& 
   BRELAY_TRY(write_index(round.events, round.run));
   if (file_) {
     file_->info.closed = true;
-    BRELAY_TRY(put_file_record(round.txn, dbs, file_->info));
+    BRELAY_TRY(put_file_record(round.txn, dbs, file_->info, file_->encryption, file_->cipher));
   }
+  if (new_file_ciphers_.empty())
+    return make_error("the writer indexes a file whose event file it did not create");
   auto state = std::make_unique<FileState>();
+  state->encryption = new_file_ciphers_.front().encryption;
+  state->cipher = new_file_ciphers_.front().cipher;
+  new_file_ciphers_.pop_front();
   state->info.seq = next_file_seq_++;
   state->info.name = start.name;
   state->info.first_position = start.first_position;
@@ -158,8 +203,11 @@ Status StoreWriter::index_event(IndexRound& round, const WriteBatch& batch, cons
   if (run.empty()) {
     run.file_seq = seq;
     run.first_position = event.position;
+    run.cipher = file_->cipher;
   }
-  run.add(bytes);
+  ByteView stored;
+  if (run.cipher) stored = ByteView(ciphertexts_[round.batch_index]).subspan(event.offset, event.size);
+  run.add(bytes, stored, event.boundary);
   if (const ByteView gtid = batch.event_gtid(event); !gtid.empty()) {
     const auto key = EventKey{seq, event.position}.encode();
     if (round.gtids_in_order) {

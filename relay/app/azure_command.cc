@@ -4,6 +4,7 @@
 
 #include "relay/app/commands.h"
 #include "relay/core/config.h"
+#include "relay/core/config_to_layers.h"
 #include "relay/tools/azure_setup.h"
 #include "storage/binlog_store.h"
 
@@ -26,9 +27,12 @@ int run_azure(const AzureCommandOptions& options, std::ostream& out, std::ostrea
   setup_options.from_mydumper = options.from_mydumper;
   setup_options.gtid = options.gtid;
 
-  storage::StoreOptions store_options;
-  store_options.read_only = true;
-  auto store = storage::BinlogStore::open(config->storage.data_dir, store_options);
+  auto store_options = relay::store_options(config->storage, true);
+  if (!store_options) {
+    err << "binlog-relay azure: " << store_options.error().message() << "\n";
+    return 1;
+  }
+  auto store = storage::BinlogStore::open(config->storage.data_dir, *store_options);
   if (!store) {
     err << "binlog-relay azure: cannot open the store in " << config->storage.data_dir << ": "
         << store.error().message() << " (is [storage] data_dir right, and has the relay run once?)\n";

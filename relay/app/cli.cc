@@ -23,6 +23,7 @@ struct CommandLine {
   ExportCommandOptions export_files;
   CheckCommandOptions check;
   ImportCommandOptions import;
+  RekeyCommandOptions rekey;
   StatusCommandOptions status;
   AzureCommandOptions azure;
 };
@@ -67,6 +68,8 @@ CLI::App* add_dump_command(CLI::App& app, CommandLine& line) {
       "List stored events (Log_name, Pos, Event_type, Server_id, End_log_pos, Info), tab-separated; "
       "works while the relay runs");
   dump->add_option("--data-dir", options.data_dir, "The relay's [storage] data_dir")->required();
+  dump->add_option("--key-file", options.key_file,
+                   "The relay's [storage] encryption_key_file (encrypted stores)");
   dump->add_option("--from", options.from, "Start at FILE or FILE:POS (default: the oldest stored event)");
   dump->add_flag("--gtid", options.gtid, "Add a Gtid column: the transaction each event belongs to");
   dump->add_option("--limit", options.limit, "List at most this many events");
@@ -79,6 +82,8 @@ CLI::App* add_export_command(CLI::App& app, CommandLine& line) {
       "export",
       "Write stored binlog files back out as binlog files, byte for byte; works while the relay runs");
   export_files->add_option("--data-dir", options.data_dir, "The relay's [storage] data_dir")->required();
+  export_files->add_option("--key-file", options.key_file,
+                           "The relay's [storage] encryption_key_file (encrypted stores)");
   export_files->add_option("--out", options.out_dir, "The directory to write the files into")->required();
   export_files->add_option("--file", options.files, "Export only this file (repeatable)");
   export_files->add_flag("--overwrite", options.overwrite, "Replace files that exist in --out");
@@ -112,6 +117,15 @@ CLI::App* add_import_command(CLI::App& app, CommandLine& line) {
   import->add_option("binlogs", line.import.files, "Binlog files, oldest first")->required();
   add_progress_options(*import, line.import.quiet, line.import.progress_interval_ms);
   return import;
+}
+
+CLI::App* add_rekey_command(CLI::App& app, CommandLine& line) {
+  CLI::App* rekey = app.add_subcommand(
+      "rekey",
+      "Rewrap the data key of every encrypted stored file under the newest master key id of [storage] "
+      "encryption_key_file (event bytes are not rewritten); the relay must be stopped");
+  rekey->add_option("--config", line.rekey.config_path, "The configuration file (TOML)")->required();
+  return rekey;
 }
 
 CLI::App* add_status_command(CLI::App& app, CommandLine& line) {
@@ -189,6 +203,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   CLI::App* export_files = add_export_command(app, line);
   CLI::App* check = add_check_command(app, line);
   CLI::App* import = add_import_command(app, line);
+  CLI::App* rekey = add_rekey_command(app, line);
   CLI::App* status = add_status_command(app, line);
   CLI::App* azure = add_azure_command(app, line);
 
@@ -205,6 +220,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   if (dump->parsed()) return run_dump(line.dump, out, err);
   if (export_files->parsed()) return run_export(line.export_files, out, err);
   if (import->parsed()) return run_import(line.import, out, err);
+  if (rekey->parsed()) return run_rekey(line.rekey, out, err);
   if (status->parsed()) return run_status(line.status, out, err);
   if (azure->parsed()) return run_azure(line.azure, out, err);
   out << app.help();

@@ -20,7 +20,8 @@ int run_hash_password(const HashPasswordOptions& options, std::ostream& out, std
 
 struct DumpCommandOptions {
   std::string data_dir;
-  std::string from;  // "FILE[:POS]"; empty: the oldest stored event
+  std::string key_file;  // [storage] encryption_key_file, for an encrypted store
+  std::string from;      // "FILE[:POS]"; empty: the oldest stored event
   bool gtid = false;
   std::uint64_t limit = 0;
 };
@@ -29,6 +30,7 @@ int run_dump(const DumpCommandOptions& options, std::ostream& out, std::ostream&
 
 struct ExportCommandOptions {
   std::string data_dir;
+  std::string key_file;            // [storage] encryption_key_file, for an encrypted store
   std::vector<std::string> files;  // empty: every stored file
   std::string out_dir;
   bool overwrite = false;
@@ -59,6 +61,14 @@ struct ImportCommandOptions {
 // relay must not be running (one writer per store). 0, 1 on errors, 2 when the configuration does
 // not load.
 int run_import(const ImportCommandOptions& options, std::ostream& out, std::ostream& err);
+
+struct RekeyCommandOptions {
+  std::string config_path;
+};
+// Rewraps every encrypted file's data key under the current (highest) master key id of [storage]
+// encryption_key_file (store_rekey.h). The relay must be stopped. 0, 1 on errors, 2 when the
+// configuration does not load.
+int run_rekey(const RekeyCommandOptions& options, std::ostream& out, std::ostream& err);
 
 struct StatusCommandOptions {
   std::string config_path;

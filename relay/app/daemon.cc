@@ -40,6 +40,26 @@ namespace {
 
 constexpr std::string_view kServerUuidMetaKey = "relay_server_uuid";
 
+// Once at start: whether stored files are encrypted at rest (issue 17).
+void log_encryption(const storage::BinlogStore& store) {
+  auto summary = store.encryption_summary();
+  if (!summary) return;
+  if (summary->current_master_id == 0) {
+    if (summary->encrypted_files > 0)
+      spdlog::warn("{} stored files are encrypted but no encryption_key_file is set",
+                   summary->encrypted_files);
+    return;
+  }
+  spdlog::info("encryption at rest: new files are encrypted under master key id {}",
+               summary->current_master_id);
+  if (summary->plain_files > 0) {
+    spdlog::warn(
+        "{} older stored files are not encrypted (written before encryption_key_file was set); "
+        "they stay plain until retention purges them",
+        summary->plain_files);
+  }
+}
+
 void notify_systemd(std::string_view state) {
   if (auto sent = sd_notify(state); !sent) {
     if (sent.error().code() == EAGAIN) {
@@ -102,9 +122,9 @@ class Daemon {
           "access",
           config_.storage.data_dir, ec.message());
     }
-    storage::StoreOptions store_options;
-    store_options.sync = to_storage(config_.storage.sync);
+    BRELAY_ASSIGN_OR_RETURN(storage::StoreOptions store_options, store_options(config_.storage));
     BRELAY_ASSIGN_OR_RETURN(store_, storage::BinlogStore::open(config_.storage.data_dir, store_options));
+    log_encryption(*store_);
     BRELAY_ASSIGN_OR_RETURN(std::string server_uuid, relay_server_uuid(config_, *store_));
     BRELAY_ASSIGN_OR_RETURN(std::optional<SourceIdentity> source, stored_source_identity(*store_));
     if (auto end = store_->durable_end()) {

@@ -7,6 +7,7 @@
 
 #include "relay/app/commands.h"
 #include "relay/app/progress.h"
+#include "relay/core/config_to_layers.h"
 #include "relay/tools/binlog_dump.h"
 #include "relay/tools/binlog_export.h"
 #include "storage/binlog_store.h"
@@ -14,14 +15,19 @@
 namespace brelay::relay {
 namespace {
 
-Result<std::unique_ptr<storage::BinlogStore>> open_read_only(const std::string& data_dir) {
+Result<std::unique_ptr<storage::BinlogStore>> open_read_only(const std::string& data_dir,
+                                                             const std::string& key_file) {
   if (!std::filesystem::exists(data_dir + "/data.mdb")) {
     return make_error("{} holds no binlog-relay store (no data.mdb): give the relay's [storage] data_dir",
                       data_dir);
   }
   storage::StoreOptions options;
   options.read_only = true;
-  return storage::BinlogStore::open(data_dir, options);
+  BRELAY_ASSIGN_OR_RETURN(options.master_keys, load_store_keys(key_file));
+  auto store = storage::BinlogStore::open(data_dir, options);
+  if (!store && key_file.empty() && store.error().message().find("master key id") != std::string::npos)
+    return std::move(store).error().with_context("give the key file with --key-file");
+  return store;
 }
 
 // What exporting `names` reads: their stored bytes (0 when the list cannot be read).
@@ -50,7 +56,7 @@ int run_dump(const DumpCommandOptions& options, std::ostream& out, std::ostream&
     dump.from_file = from->first;
     dump.from_position = from->second;
   }
-  auto store = open_read_only(options.data_dir);
+  auto store = open_read_only(options.data_dir, options.key_file);
   if (!store) {
     err << "binlog-relay dump: " << store.error().message() << "\n";
     return 1;
@@ -65,7 +71,7 @@ int run_dump(const DumpCommandOptions& options, std::ostream& out, std::ostream&
 }
 
 int run_export(const ExportCommandOptions& options, std::ostream& out, std::ostream& err) {
-  auto store = open_read_only(options.data_dir);
+  auto store = open_read_only(options.data_dir, options.key_file);
   if (!store) {
     err << "binlog-relay export: " << store.error().message() << "\n";
     return 1;

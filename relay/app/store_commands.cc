@@ -20,6 +20,7 @@
 #include "relay/core/config_to_layers.h"
 #include "relay/http/relay_status.h"
 #include "relay/tools/binlog_import.h"
+#include "relay/tools/store_rekey.h"
 #include "storage/binlog_store.h"
 
 namespace brelay::relay {
@@ -115,6 +116,22 @@ Result<std::string> http_get(const net::HostPort& address, std::string_view path
 
 }  // namespace
 
+int run_rekey(const RekeyCommandOptions& options, std::ostream& out, std::ostream& err) {
+  auto config = load_config(options.config_path);
+  if (!config) {
+    err << "binlog-relay rekey: " << config.error().message() << "\n";
+    return 2;
+  }
+  auto report = rekey_store(config->storage);
+  if (!report) {
+    err << "binlog-relay rekey: " << report.error().message() << "\n";
+    return 1;
+  }
+  out << fmt::format("rewrapped {} data keys under master key id {} ({} encrypted files, {} plain)\n",
+                     report->rewrapped, report->master_id, report->encrypted_files, report->plain_files);
+  return 0;
+}
+
 int run_import(const ImportCommandOptions& options, std::ostream& out, std::ostream& err) {
   auto config = load_config(options.config_path);
   if (!config) {
@@ -138,9 +155,12 @@ int run_import(const ImportCommandOptions& options, std::ostream& out, std::ostr
     err << fmt::format("binlog-relay import: cannot create {}: {}\n", config->storage.data_dir, ec.message());
     return 1;
   }
-  storage::StoreOptions store_options;
-  store_options.sync = to_storage(config->storage.sync);
-  auto store = storage::BinlogStore::open(config->storage.data_dir, store_options);
+  auto store_options = relay::store_options(config->storage);
+  if (!store_options) {
+    err << "binlog-relay import: " << store_options.error().message() << "\n";
+    return 2;
+  }
+  auto store = storage::BinlogStore::open(config->storage.data_dir, *store_options);
   if (!store) {
     err << "binlog-relay import: " << store.error().message()
         << " (stop the relay first: only one process may write the store)\n";
@@ -198,9 +218,12 @@ int run_status(const StatusCommandOptions& options, std::ostream& out, std::ostr
     out << "Store:  " << config->storage.data_dir << " holds no store yet\n";
     return 3;
   }
-  storage::StoreOptions store_options;
-  store_options.read_only = true;
-  auto store = storage::BinlogStore::open(config->storage.data_dir, store_options);
+  auto store_options = relay::store_options(config->storage, true);
+  if (!store_options) {
+    err << "binlog-relay status: " << store_options.error().message() << "\n";
+    return 1;
+  }
+  auto store = storage::BinlogStore::open(config->storage.data_dir, *store_options);
   if (!store) {
     err << "binlog-relay status: " << store.error().message() << "\n";
     return 1;

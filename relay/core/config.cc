@@ -316,6 +316,7 @@ Status read_storage(SectionReader& r, StorageConfig& storage) {
   BRELAY_TRY(r.get("replica_grace", storage.replica_grace));
   if (storage.replica_grace < std::chrono::seconds(1))
     return r.error("replica_grace", "must be at least 1s (how long a disconnected replica's files are kept)");
+  BRELAY_TRY(r.get_path("encryption_key_file", storage.encryption_key_file));
   return r.finish();
 }
 

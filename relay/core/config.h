@@ -52,6 +52,9 @@ struct StorageConfig {
   // (one that dumped from the relay) needs for replica_grace since it was last seen.
   bool protect_replicas = true;
   Duration replica_grace = std::chrono::hours(24 * 7);
+  // AES-256 at rest (issue 17) when set: the key file ("<id> <64 hex>" lines, readable by the
+  // service account only). Read by the commands that open the store, not here.
+  std::string encryption_key_file;
 };
 
 struct ServerConfig {

@@ -12,13 +12,15 @@
 // measure what storing runs of consecutive events buys.
 //
 // Usage: store_bench [--dir DIR] [--quick] [--events N] [--only append|latency|seek]
-//                    [--event-size N] [--commit-kib N] [--queue-kib N]
+//                    [--event-size N] [--commit-kib N] [--queue-kib N] [--encrypted]
 //   DIR defaults to $TMPDIR or /tmp (put it on the disk you want to measure); --quick shrinks every
 //   volume tenfold for a smoke run; --events sets the seek store's size (default 10 million);
 //   --event-size runs one append case only; --commit-kib and --queue-kib override the writer's
 //   max_commit_bytes and queue_limit_bytes. Needs about 6 GB free in DIR for the default run.
 //   The machine's other load shows directly in these figures: the append table prints each
 //   round's ratio and the CPU seconds per GiB, which vary less than wall-clock throughput.
+//   --encrypted writes the append and latency stores encrypted at rest (issue 17: a fixed test key),
+//   to compare with a run without it.
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -64,6 +66,14 @@ volatile std::uint64_t g_sink = 0;
 std::size_t g_commit_bytes = 0;
 std::size_t g_queue_bytes = 0;
 std::size_t g_only_size = 0;
+// --encrypted: the master keys the append and latency stores are written under (null: plain).
+std::shared_ptr<const brelay::storage::crypto::MasterKeys> g_keys;
+
+brelay::storage::StoreOptions bench_store_options() {
+  brelay::storage::StoreOptions options;
+  options.master_keys = g_keys;
+  return options;
+}
 
 double process_cpu_seconds() {
   rusage usage{};
@@ -168,7 +178,7 @@ struct AppendResult {
 
 AppendResult append_to_store(const std::string& dir, std::size_t event_size, int per_transaction,
                              std::uint64_t total_bytes, std::size_t max_run_bytes) {
-  auto store = check(BinlogStore::open(dir), "opening the store");
+  auto store = check(BinlogStore::open(dir, bench_store_options()), "opening the store");
   Progress progress;
   StoreWriter::Options options;
   options.max_run_bytes = max_run_bytes;
@@ -406,7 +416,7 @@ void bench_latency(const std::string& base, std::uint64_t scale_down) {
   std::vector<double> store_us;
   {
     const std::string dir = make_dir(base, "latency-store");
-    auto store = check(BinlogStore::open(dir), "opening the store");
+    auto store = check(BinlogStore::open(dir, bench_store_options()), "opening the store");
     Progress progress;
     auto writer = check(StoreWriter::start(*store, {}, progress.callback()), "starting the writer");
     std::uint64_t position = 4;
@@ -711,10 +721,16 @@ int main(int argc, char** argv) {
       g_commit_bytes = std::strtoull(argv[++i], nullptr, 10) << 10;
     } else if (arg == "--queue-kib" && i + 1 < argc) {
       g_queue_bytes = std::strtoull(argv[++i], nullptr, 10) << 10;
+    } else if (arg == "--encrypted") {
+      brelay::storage::crypto::MasterKey key;
+      key.id = 1;
+      key.key.fill(0x5a);
+      g_keys = std::make_shared<const brelay::storage::crypto::MasterKeys>(
+          std::vector<brelay::storage::crypto::MasterKey>{key});
     } else {
       die("usage: store_bench [--dir DIR] [--quick] [--events N] [--only append|latency|seek] [--event-size "
           "N] "
-          "[--commit-kib N] [--queue-kib N]");
+          "[--commit-kib N] [--queue-kib N] [--encrypted]");
     }
   }
   if (scale_down != 1 && events == 10'000'000) events /= scale_down;

@@ -20,7 +20,7 @@ void fuzz_run(ByteView input) {
   auto run = RunView::parse(input);
   if (!run) return;
   check(run->event_count() >= 1);
-  check(4 * run->event_count() + 4 == input.size());
+  check(4 * run->event_count() + 4 + (run->mac() ? 32 : 0) == input.size());
   std::uint64_t previous_end = 0;
   for (std::size_t i = 0; i < run->event_count(); ++i) {
     check(run->event_start(i) == previous_end);

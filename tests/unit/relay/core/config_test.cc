@@ -1,8 +1,13 @@
 #include "relay/core/config.h"
 
+#include <sys/stat.h>
+
+#include <fstream>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "relay/core/config_to_layers.h"
 #include "tests/support/temp_dir.h"
 
 namespace brelay::relay {
@@ -99,6 +104,40 @@ TEST(Config, ReplicaGraceIsADurationOfAtLeastOneSecond) {
   EXPECT_NE(error_of(parse(replace(kValid, "protect_replicas = false", "replica_grace = \"0\"")))
                 .find("replica_grace: must be at least 1s"),
             std::string::npos);
+}
+
+TEST(Config, EncryptionKeyFileIsAPathReadOnlyByTheCommandsThatOpenTheStore) {
+  auto config = parse(replace(kValid, "protect_replicas = false", "encryption_key_file = \"keys\""));
+  ASSERT_TRUE(config) << config.error().message();
+  EXPECT_EQ(config->storage.encryption_key_file, "/etc/binlog-relay/keys");  // not read while parsing
+  auto absent = parse(kValid);
+  ASSERT_TRUE(absent);
+  EXPECT_EQ(absent->storage.encryption_key_file, "");
+}
+
+TEST(Config, StoreOptionsLoadTheKeyFileAndRefuseOneOthersCanRead) {
+  auto dir = testing::TempDir::create("config-keys");
+  ASSERT_TRUE(dir);
+  StorageConfig storage;
+  auto plain = store_options(storage);
+  ASSERT_TRUE(plain) << plain.error().message();
+  EXPECT_EQ(plain->master_keys, nullptr);
+  storage.encryption_key_file = dir->file("keys");
+  {
+    std::ofstream out(storage.encryption_key_file);
+    out << "# master keys\n3 " << std::string(64, 'a') << "\n";
+  }
+  ::chmod(storage.encryption_key_file.c_str(), 0644);
+  auto open_to_others = store_options(storage);
+  ASSERT_FALSE(open_to_others);
+  EXPECT_THAT(open_to_others.error().message(), HasSubstr("chmod 600"));
+  EXPECT_THAT(open_to_others.error().message(), HasSubstr("encryption_key_file"));
+  ::chmod(storage.encryption_key_file.c_str(), 0600);
+  auto loaded = store_options(storage, true);
+  ASSERT_TRUE(loaded) << loaded.error().message();
+  ASSERT_NE(loaded->master_keys, nullptr);
+  EXPECT_EQ(loaded->master_keys->current().id, 3u);
+  EXPECT_TRUE(loaded->read_only);
 }
 
 TEST(Config, DefaultsApplyWhenKeysAreAbsent) {

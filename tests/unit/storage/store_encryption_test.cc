@@ -1,0 +1,371 @@
+// Encryption at rest in the store (issue 17): the format's encryption parts, the writer and reader
+// round trip, tamper detection, keys, conversion of a version 2 store, recovery and rekey.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+#include <iterator>
+
+#include "storage/file_ciphers.h"
+#include "storage/lmdb_env.h"
+#include "storage/lmdb_txn.h"
+#include "storage/store_databases.h"
+#include "storage/store_format.h"
+#include "storage/store_internals.h"
+#include "storage/store_reader.h"
+#include "storage/store_writer.h"
+#include "tests/support/temp_dir.h"
+#include "tests/unit/storage/store_test_stream.h"
+
+namespace brelay::storage {
+namespace {
+
+using testing::ProgressLog;
+using testing::TestStream;
+
+std::shared_ptr<const crypto::MasterKeys> keys_with(std::vector<std::uint32_t> ids) {
+  std::vector<crypto::MasterKey> keys;
+  for (std::uint32_t id : ids) {
+    crypto::MasterKey key;
+    key.id = id;
+    key.key.fill(static_cast<std::uint8_t>(id * 17));
+    keys.push_back(key);
+  }
+  return std::make_shared<const crypto::MasterKeys>(std::move(keys));
+}
+
+Bytes read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+bool contains(const Bytes& haystack, ByteView needle) {
+  return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end()) != haystack.end();
+}
+
+FileRecordView encrypted_record() {
+  FileRecordView record;
+  record.first_position = 4;
+  record.end_position = 1000;
+  record.name = "mysql-bin.000001";
+  static const Bytes fde(120, 0x11);
+  static const Bytes previous(20, 0x22);
+  record.format_description = fde;
+  record.previous_gtids = previous;
+  FileEncryption encryption;
+  encryption.data_key.master_id = 7;
+  encryption.data_key.bytes.fill(0x33);
+  encryption.nonce.fill(0x44);
+  encryption.metadata_mac.fill(0x55);
+  record.encryption = encryption;
+  return record;
+}
+
+TEST(EncryptedFormat, FileRecordRoundTripsWithAndWithoutItsEncryptionPart) {
+  const FileRecordView record = encrypted_record();
+  const Bytes encoded = record.encode();
+  auto decoded = FileRecordView::decode(encoded);
+  ASSERT_TRUE(decoded) << decoded.error().message();
+  ASSERT_TRUE(decoded->encryption);
+  EXPECT_EQ(decoded->encryption->data_key.master_id, 7u);
+  EXPECT_EQ(decoded->encryption->data_key.bytes, record.encryption->data_key.bytes);
+  EXPECT_EQ(decoded->encryption->nonce, record.encryption->nonce);
+  EXPECT_EQ(decoded->encryption->metadata_mac, record.encryption->metadata_mac);
+  EXPECT_EQ(decoded->encode(), encoded);
+
+  FileRecordView plain = record;
+  plain.encryption.reset();
+  const Bytes plain_encoded = plain.encode();
+  EXPECT_EQ(plain_encoded.size() + 1 + 4 + 60 + 8 + 32, encoded.size());
+  auto plain_decoded = FileRecordView::decode(plain_encoded);
+  ASSERT_TRUE(plain_decoded);
+  EXPECT_FALSE(plain_decoded->encryption);
+}
+
+TEST(EncryptedFormat, DamagedEncryptionPartsAreErrors) {
+  const Bytes encoded = encrypted_record().encode();
+  FileRecordView plain = encrypted_record();
+  plain.encryption.reset();
+  const std::size_t plain_size = plain.encode().size();
+  // Every cut inside the encryption part fails (a cut exactly before it is a plain record).
+  for (std::size_t cut = plain_size + 1; cut < encoded.size(); ++cut)
+    EXPECT_FALSE(FileRecordView::decode(ByteView(encoded).first(cut))) << "cut at " << cut;
+  Bytes bad_tag = encoded;
+  bad_tag[plain_size] = 2;
+  EXPECT_FALSE(FileRecordView::decode(bad_tag));
+  Bytes zero_id = encoded;
+  std::fill_n(zero_id.begin() + static_cast<long>(plain_size) + 1, 4, 0);
+  EXPECT_FALSE(FileRecordView::decode(zero_id));
+  Bytes longer = encoded;
+  longer.push_back(0);
+  EXPECT_FALSE(FileRecordView::decode(longer));
+}
+
+TEST(EncryptedFormat, RunsCarryAnOptionalMac) {
+  const std::vector<std::uint32_t> ends = {10, 30};
+  crypto::Mac256 mac{};
+  mac.fill(0x9c);
+  Bytes with(RunView::encoded_size(2, true));
+  RunView::write(with, ends, &mac);
+  auto run = RunView::parse(with);
+  ASSERT_TRUE(run) << run.error().message();
+  ASSERT_TRUE(run->mac());
+  EXPECT_EQ(*run->mac(), mac);
+  EXPECT_EQ(run->payload_size(), 30u);
+  Bytes without(RunView::encoded_size(2));
+  RunView::write(without, ends);
+  ASSERT_TRUE(RunView::parse(without));
+  EXPECT_FALSE(RunView::parse(without)->mac());
+  for (std::size_t cut = 0; cut < with.size(); ++cut)
+    EXPECT_FALSE(RunView::parse(ByteView(with).first(cut))) << "cut at " << cut;
+  Bytes odd = with;
+  odd.insert(odd.begin(), 0);
+  EXPECT_FALSE(RunView::parse(odd));
+}
+
+TEST(EncryptedFormat, RecordMetadataIsEncryptedAndAuthenticated) {
+  FileInfo info;
+  info.seq = 3;
+  info.name = "bin.000003";
+  info.first_position = 4;
+  info.end_position = 4;
+  info.format_description = Bytes(100, 0x61);
+  info.previous_gtids = Bytes(40, 0x62);
+  FileCiphers ciphers("dir", keys_with({1}));
+  auto created = ciphers.create(3);
+  ASSERT_TRUE(created && *created);
+  auto encoded = encode_file_record(info, (*created)->first, &(*created)->second);
+  ASSERT_TRUE(encoded) << encoded.error().message();
+  EXPECT_FALSE(contains(*encoded, Bytes(64, 0x61)));
+  auto record = FileRecordView::decode(*encoded);
+  ASSERT_TRUE(record);
+  auto back = decode_file_info(3, *record, &(*created)->second);
+  ASSERT_TRUE(back) << back.error().message();
+  EXPECT_EQ(back->format_description, info.format_description);
+  EXPECT_EQ(back->previous_gtids, info.previous_gtids);
+  Bytes tampered = *encoded;
+  tampered[tampered.size() - 200] ^= 1;  // inside the encrypted FDE / previous GTIDs
+  auto damaged = FileRecordView::decode(tampered);
+  ASSERT_TRUE(damaged);
+  auto refused = decode_file_info(3, *damaged, &(*created)->second);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), kStoreDamagedCode);
+}
+
+struct Written {
+  testing::TempDir dir;
+  std::string data;
+  TestStream stream;
+};
+
+// Writes two files (a rotation) of transactions, and an unfinished tail when `unfinished`.
+Written write_store(std::shared_ptr<const crypto::MasterKeys> keys, bool unfinished = false) {
+  auto dir = testing::TempDir::create("store-encryption");
+  EXPECT_TRUE(dir);
+  Written w{std::move(dir).value(), "", TestStream()};
+  w.data = w.dir.file("data");
+  StoreOptions options;
+  options.master_keys = std::move(keys);
+  auto store = BinlogStore::open(w.data, options);
+  EXPECT_TRUE(store) << store.error().message();
+  ProgressLog log;
+  StoreWriter::Options writer_options;
+  writer_options.max_run_bytes = 3000;  // several runs per file, split inside transactions too
+  auto writer = StoreWriter::start(**store, writer_options, log.callback());
+  EXPECT_TRUE(writer) << writer.error().message();
+  for (int file = 0; file < 2; ++file) {
+    WriteBatch batch;
+    w.stream.begin_file(batch);
+    for (int i = 0; i < 30; ++i)
+      w.stream.transaction(batch, 3, 150 + 40 * (i % 5));
+    if (file == 0) w.stream.end_file(batch);
+    EXPECT_TRUE((*writer)->submit(std::move(batch)));
+  }
+  EXPECT_TRUE(log.wait_durable(w.stream.current_file(), w.stream.next_position()));
+  if (unfinished) {
+    WriteBatch batch;
+    w.stream.unfinished_events(batch, 4, 900);
+    EXPECT_TRUE((*writer)->submit(std::move(batch)));
+  }
+  EXPECT_TRUE((*writer)->stop());
+  return w;
+}
+
+TEST(EncryptedStore, WriterAndReaderRoundTripAndNoEventBytesArePlainOnDisk) {
+  Written w = write_store(keys_with({1}));
+  StoreOptions options;
+  options.master_keys = keys_with({1});
+  auto store = BinlogStore::open(w.data, options);
+  ASSERT_TRUE(store) << store.error().message();
+  for (std::size_t read_size : {std::size_t{1} << 20, std::size_t{700}}) {
+    auto events = testing::read_everything(**store, read_size);
+    ASSERT_TRUE(events) << events.error().message();
+    EXPECT_EQ(testing::compare_events(*events, w.stream.events()), "") << read_size;
+  }
+  auto files = (*store)->list_files();
+  ASSERT_TRUE(files);
+  ASSERT_EQ(files->size(), 2u);
+  EXPECT_EQ((*files)[0].format_description, TestStream::format_description_for((*files)[0].name));
+  auto summary = (*store)->encryption_summary();
+  ASSERT_TRUE(summary);
+  EXPECT_EQ(summary->encrypted_files, 2u);
+  EXPECT_EQ(summary->plain_files, 0u);
+  const Bytes event_file = read_file(w.data + "/events/0000000001.events");
+  const Bytes index = read_file(w.data + "/data.mdb");
+  for (const auto& event : w.stream.events()) {
+    if (event.bytes.size() < 64) continue;
+    const ByteView window = ByteView(event.bytes).subspan(event.bytes.size() - 64);
+    ASSERT_FALSE(contains(event_file, window)) << event.position;
+    ASSERT_FALSE(contains(index, window)) << event.position;
+  }
+}
+
+TEST(EncryptedStore, AFlippedByteIsDamageNamingTheFileAndPosition) {
+  Written w = write_store(keys_with({1}));
+  const std::string path = w.data + "/events/0000000002.events";
+  {
+    std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekg(2000);
+    char byte = 0;
+    file.read(&byte, 1);
+    byte = static_cast<char>(byte ^ 0x40);
+    file.seekp(2000);
+    file.write(&byte, 1);
+  }
+  StoreOptions options;
+  options.master_keys = keys_with({1});
+  auto store = BinlogStore::open(w.data, options);
+  ASSERT_TRUE(store) << store.error().message();
+  auto events = testing::read_everything(**store, 1 << 20);
+  ASSERT_FALSE(events);
+  EXPECT_EQ(events.error().code(), kStoreDamagedCode) << events.error().message();
+  EXPECT_NE(events.error().message().find("source-bin.000002 from position"), std::string::npos)
+      << events.error().message();
+  EXPECT_NE(events.error().message().find("MAC mismatch"), std::string::npos) << events.error().message();
+}
+
+TEST(EncryptedStore, AMissingOrWrongKeyRefusesToOpenNamingTheKeyId) {
+  Written w = write_store(keys_with({5}));
+  auto missing = BinlogStore::open(w.data);
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message().find("needs master key id 5 from encryption_key_file"),
+            std::string::npos)
+      << missing.error().message();
+  StoreOptions other;
+  other.master_keys = keys_with({4});
+  auto wrong_id = BinlogStore::open(w.data, other);
+  ASSERT_FALSE(wrong_id);
+  EXPECT_NE(wrong_id.error().message().find("master key id 5"), std::string::npos);
+  std::vector<crypto::MasterKey> bad = {crypto::MasterKey{5, {}}};
+  bad[0].key.fill(0xee);
+  StoreOptions wrong;
+  wrong.master_keys = std::make_shared<const crypto::MasterKeys>(bad);
+  auto wrong_key = BinlogStore::open(w.data, wrong);
+  ASSERT_FALSE(wrong_key);
+  EXPECT_NE(wrong_key.error().message().find("master key id 5"), std::string::npos);
+  StoreOptions read_only;
+  read_only.read_only = true;
+  EXPECT_FALSE(BinlogStore::open(w.data, read_only));
+}
+
+TEST(EncryptedStore, RecoveryTrimsAnUnfinishedEncryptedTail) {
+  Written w = write_store(keys_with({1}), true);
+  StoreOptions options;
+  options.master_keys = keys_with({1});
+  auto store = BinlogStore::open(w.data, options);
+  ASSERT_TRUE(store) << store.error().message();
+  auto events = testing::read_everything(**store);
+  ASSERT_TRUE(events) << events.error().message();
+  EXPECT_EQ(testing::compare_events(*events, w.stream.complete_events()), "");
+  ProgressLog log;
+  auto writer = StoreWriter::start(**store, {}, log.callback());
+  ASSERT_TRUE(writer) << writer.error().message();
+  w.stream.rewind_to(w.stream.boundary_position());
+  WriteBatch batch;
+  w.stream.transaction(batch, 2, 500);
+  ASSERT_TRUE((*writer)->submit(std::move(batch)));
+  ASSERT_TRUE(log.wait_durable(w.stream.current_file(), w.stream.next_position()));
+  ASSERT_TRUE((*writer)->stop());
+  auto again = testing::read_everything(**store);
+  ASSERT_TRUE(again) << again.error().message();
+  EXPECT_EQ(testing::compare_events(*again, w.stream.events()), "");
+}
+
+TEST(EncryptedStore, RekeyRewrapsEveryDataKeyUnderTheNewestMasterKey) {
+  Written w = write_store(keys_with({1}));
+  {
+    StoreOptions options;
+    options.master_keys = keys_with({1, 2});
+    auto store = BinlogStore::open(w.data, options);
+    ASSERT_TRUE(store) << store.error().message();
+    auto rewrapped = (*store)->rewrap_data_keys();
+    ASSERT_TRUE(rewrapped) << rewrapped.error().message();
+    EXPECT_EQ(*rewrapped, 2u);
+    EXPECT_EQ(*(*store)->rewrap_data_keys(), 0u);
+  }
+  StoreOptions only_new;
+  only_new.master_keys = keys_with({2});
+  auto store = BinlogStore::open(w.data, only_new);
+  ASSERT_TRUE(store) << store.error().message();
+  auto events = testing::read_everything(**store);
+  ASSERT_TRUE(events) << events.error().message();
+  EXPECT_EQ(testing::compare_events(*events, w.stream.events()), "");
+}
+
+TEST(EncryptedStore, AVersion2StoreOpensAsVersion3WithPlainFilesThatStayPlain) {
+  Written w = write_store(nullptr);
+  {
+    LmdbEnv::Options env_options;
+    env_options.map_size = std::uint64_t{1} << 30;
+    auto env = LmdbEnv::open(w.data, env_options);
+    ASSERT_TRUE(env) << env.error().message();
+    auto txn = LmdbTxn::begin_write(*env);
+    ASSERT_TRUE(txn);
+    auto dbs = StoreDatabases::open(*txn, false);
+    ASSERT_TRUE(dbs);
+    ASSERT_TRUE(txn->put(dbs->meta, as_bytes(meta_key::kFormatVersion), encode_u32_value(2)));
+    ASSERT_TRUE(txn->commit());
+  }
+  StoreOptions read_only;
+  read_only.read_only = true;
+  {
+    auto store = BinlogStore::open(w.data, read_only);
+    ASSERT_TRUE(store) << store.error().message();
+    auto events = testing::read_everything(**store);
+    ASSERT_TRUE(events) << events.error().message();
+    EXPECT_EQ(testing::compare_events(*events, w.stream.events()), "");
+  }
+  StoreOptions options;
+  options.master_keys = keys_with({1});
+  auto store = BinlogStore::open(w.data, options);
+  ASSERT_TRUE(store) << store.error().message();
+  {
+    auto txn = LmdbTxn::begin_read((*store)->internals().env());
+    ASSERT_TRUE(txn);
+    auto version = txn->get((*store)->internals().dbs().meta, as_bytes(meta_key::kFormatVersion));
+    ASSERT_TRUE(version && *version);
+    EXPECT_EQ(*decode_u32_value(**version, "version"), kStoreFormatVersion);
+  }
+  // The open plain file goes on plain; the next file is encrypted.
+  ProgressLog log;
+  auto writer = StoreWriter::start(**store, {}, log.callback());
+  ASSERT_TRUE(writer) << writer.error().message();
+  WriteBatch batch;
+  w.stream.transaction(batch, 2, 300);
+  w.stream.end_file(batch);
+  w.stream.begin_file(batch);
+  w.stream.transaction(batch, 2, 300);
+  ASSERT_TRUE((*writer)->submit(std::move(batch)));
+  ASSERT_TRUE(log.wait_durable(w.stream.current_file(), w.stream.next_position()));
+  ASSERT_TRUE((*writer)->stop());
+  auto summary = (*store)->encryption_summary();
+  ASSERT_TRUE(summary);
+  EXPECT_EQ(summary->plain_files, 2u);
+  EXPECT_EQ(summary->encrypted_files, 1u);
+  auto events = testing::read_everything(**store, 900);
+  ASSERT_TRUE(events) << events.error().message();
+  EXPECT_EQ(testing::compare_events(*events, w.stream.events()), "");
+}
+
+}  // namespace
+}  // namespace brelay::storage
