@@ -50,6 +50,21 @@ EventFileMap::~EventFileMap() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+EventFileMap::Checked EventFileMap::checked() const {
+  std::lock_guard lock(checked_mutex_);
+  return checked_;
+}
+
+void EventFileMap::add_checked(std::uint64_t begin, std::uint64_t end) const {
+  if (begin >= end) return;
+  std::lock_guard lock(checked_mutex_);
+  if (checked_.begin == checked_.end) {
+    checked_ = {begin, end};
+  } else if (begin <= checked_.end && end >= checked_.begin) {
+    checked_ = {std::min(begin, checked_.begin), std::max(end, checked_.end)};
+  }
+}
+
 Status EventFileMap::read_into(std::uint64_t offset, std::span<std::uint8_t> out) const {
   std::size_t done = 0;
   while (done < out.size()) {

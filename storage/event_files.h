@@ -56,6 +56,17 @@ class EventFileMap {
   // use this (store_reader.h). A file cut short under the map is an error with kStoreDamagedCode.
   Status read_into(std::uint64_t offset, std::span<std::uint8_t> out) const;
 
+  // The stretch [begin, end) of the file whose events readers of this map have checked (their
+  // CRC32s) since it was made: a mark shared by the readers that hold the map, gone with it
+  // (store_reader.h says what it covers). Empty (begin == end) at first.
+  struct Checked {
+    std::uint64_t begin = 0;
+    std::uint64_t end = 0;
+  };
+  Checked checked() const;
+  // Widens the mark by [begin, end) when that touches or overlaps it (or starts it when empty).
+  void add_checked(std::uint64_t begin, std::uint64_t end) const;
+
  private:
   friend class EventFiles;
   EventFileMap(const std::uint8_t* base, std::uint64_t length, int fd, std::string path)
@@ -65,6 +76,8 @@ class EventFileMap {
   std::uint64_t length_;
   int fd_;
   std::string path_;
+  mutable std::mutex checked_mutex_;
+  mutable Checked checked_;  // guarded by checked_mutex_
 };
 
 // The writer's handle on the event file it appends to (RAII file descriptor).

@@ -73,7 +73,8 @@ StoreReader::StoreReader(StoreReader&& other) noexcept
       map_(std::move(other.map_)),
       map_seq_(other.map_seq_),
       copy_(std::move(other.copy_)),
-      copy_capacity_(std::exchange(other.copy_capacity_, 0)) {}
+      copy_capacity_(std::exchange(other.copy_capacity_, 0)),
+      checked_(other.checked_) {}
 
 StoreReader& StoreReader::operator=(StoreReader&& other) noexcept {
   if (this != &other) {
@@ -91,6 +92,7 @@ StoreReader& StoreReader::operator=(StoreReader&& other) noexcept {
     map_seq_ = other.map_seq_;
     copy_ = std::move(other.copy_);
     copy_capacity_ = std::exchange(other.copy_capacity_, 0);
+    checked_ = other.checked_;
   }
   return *this;
 }
@@ -278,6 +280,10 @@ Result<ReadBatch> StoreReader::read(std::size_t max_bytes) {
     copy_capacity_ = 0;
   }
   batch.runs = runs_;
+  if (!runs_.empty()) {
+    batch.checked_begin = checked_.begin;
+    batch.checked_end = checked_.end;
+  }
   return batch;
 }
 
@@ -339,6 +345,7 @@ std::uint64_t StoreReader::end_of_event_at(const StoredRun& stored, std::uint64_
 
 Status StoreReader::attach_bytes(std::size_t span) {
   ByteView bytes;
+  checked_ = {};
   if (span <= kMaxCopiedBytes) {
     if (copy_capacity_ < span) {
       // Grown in steps, so that a reader whose batches grow reallocates a few times, not each read.
@@ -349,6 +356,7 @@ Status StoreReader::attach_bytes(std::size_t span) {
     const std::span<std::uint8_t> into(copy_.get(), span);
     BRELAY_TRY(map_->read_into(position_, into));
     bytes = into;
+    checked_ = map_->checked();
   } else {
     // Larger than a batch (a single huge event): zero copy from the map, its pages mapped in one call.
     map_->populate(position_, span);
@@ -361,6 +369,10 @@ Status StoreReader::attach_bytes(std::size_t span) {
     at += size;
   }
   return {};
+}
+
+void StoreReader::mark_checked(std::uint64_t begin, std::uint64_t end) {
+  if (map_ && map_seq_ == file_.seq) map_->add_checked(begin, end);
 }
 
 void StoreReader::consume(std::size_t bytes) {

@@ -12,6 +12,17 @@
 // larger batch (only a single event larger than that) is a view straight into the shared map of the
 // file's event file (event_files.h), zero copy. The buffer is freed while the reader waits at the
 // durable end, so an idle reader holds none.
+// A check done once per map (issue 20): a dump checks each stored event's CRC32 before it serves
+// it, so that bytes damaged on disk are never served. Readers of one file share its map, which
+// carries a mark of the stretch they have checked (mark_checked); a copied batch reports it
+// (ReadBatch::checked_begin), and events inside it need no second check: readers of the same bytes
+// at about the same time (replicas at the live end, readers catching up together) check them once,
+// not once each. The mark lives as long as the map: while some reader holds the file (and the file
+// has not grown past the map, whose successor starts unmarked); the next reader checks again.
+// Limit: bytes that change under the page cache while the map lives (a page dropped under memory
+// pressure and read back from a disk that altered it meanwhile, a write into the event file from
+// outside the relay) reach readers behind the mark unchecked. Views of the map (an event larger
+// than the buffer) report no mark: their check is also the guarded first read of their pages.
 // The caller sends what it can (a writev of the runs), says how many bytes it consumed, and calls
 // release() promptly: between read() and release() the reader holds a read transaction, which keeps
 // the writer from reusing old pages. Between calls the reader keeps its transaction handle reset, so
@@ -80,6 +91,10 @@ struct ReadBatch {
   std::size_t bytes = 0;           // total bytes of the runs
   // Nothing more is durable after these runs for now: wait for the writer's next progress.
   bool at_durable_end = false;
+  // The stretch [checked_begin, checked_end) of the file that readers sharing this reader's map of
+  // it have checked (StoreReader::mark_checked); empty unless the runs are a copy (see above).
+  std::uint64_t checked_begin = 0;
+  std::uint64_t checked_end = 0;
 };
 
 class StoreReader {
@@ -111,6 +126,9 @@ class StoreReader {
   void consume(std::size_t bytes);
   // Ends the read transaction; the last batch's views become invalid.
   void release();
+  // The caller checked the CRC32 of every event in [begin, end) of the current file, as this reader
+  // read them: readers sharing the file's map may skip those (ReadBatch::checked_begin).
+  void mark_checked(std::uint64_t begin, std::uint64_t end);
 
   bool positioned() const { return positioned_; }
   // The file the reader is in and its position there (valid once positioned).
@@ -156,6 +174,7 @@ class StoreReader {
   // The copy buffer (attach_bytes), reused from batch to batch.
   std::unique_ptr<std::uint8_t[]> copy_;
   std::size_t copy_capacity_ = 0;
+  EventFileMap::Checked checked_;  // the map's mark when the last batch was copied
 };
 
 }  // namespace brelay::storage

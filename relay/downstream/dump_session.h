@@ -229,6 +229,8 @@ class DumpSession {
   bool track_transactions_ = false;
   bool unsent_limited_ = false;
   std::size_t batch_bytes_ = kReadBytes;
+  // The stretch of the file that readers of its map checked already (ReadBatch::checked_begin).
+  std::pair<std::uint64_t, std::uint64_t> checked_;
 
   std::uint64_t bytes_sent_ = 0;
   std::uint64_t events_sent_ = 0;

@@ -345,6 +345,51 @@ TEST_F(StoreReaderTest, AnEventFileCutShortUnderTheReaderIsDamageNotACrash) {
   EXPECT_NE(cut.error().message().find("can no longer be read"), std::string::npos) << cut.error().message();
 }
 
+// The checked mark (store_reader.h): shared by the readers that hold a file's map, widened only by
+// stretches that touch it, and gone with the map, so that the next reader checks again.
+TEST_F(StoreReaderTest, ReadersOfAFilesMapShareItsCheckedMarkWhichGoesWithTheMap) {
+  auto first_batch = [](StoreReader& reader) {
+    auto batch = reader.read(2000);
+    EXPECT_TRUE(batch) << batch.error().message();
+    return batch ? *batch : ReadBatch();
+  };
+  std::uint64_t start = 0;
+  std::size_t bytes = 0;
+  {
+    StoreReader a = open_reader();
+    StoreReader b = open_reader();
+    ASSERT_TRUE(a.seek_file_start("source-bin.000002"));
+    ASSERT_TRUE(b.seek_file_start("source-bin.000002"));
+    const ReadBatch read_a = first_batch(a);
+    EXPECT_EQ(read_a.checked_begin, read_a.checked_end);  // nothing checked yet
+    start = a.position();
+    bytes = read_a.bytes;
+    a.mark_checked(start, start + bytes);
+    a.release();
+    const ReadBatch read_b = first_batch(b);
+    EXPECT_EQ(read_b.checked_begin, start);
+    EXPECT_EQ(read_b.checked_end, start + bytes);
+    // A stretch that does not touch the mark leaves it as it is; one that touches it widens it.
+    b.mark_checked(start + bytes + 100, start + bytes + 200);
+    b.release();
+    b.consume(read_b.bytes);
+    const ReadBatch next_b = first_batch(b);
+    EXPECT_EQ(next_b.checked_end, start + bytes);
+    b.mark_checked(b.position(), b.position() + next_b.bytes);
+    b.release();
+    const ReadBatch again_a = first_batch(a);
+    EXPECT_EQ(again_a.checked_begin, start);
+    EXPECT_EQ(again_a.checked_end, start + bytes + next_b.bytes);
+    a.release();
+  }
+  // Both readers are gone, and the map with them: a new reader sees nothing checked.
+  StoreReader c = open_reader();
+  ASSERT_TRUE(c.seek_file_start("source-bin.000002"));
+  const ReadBatch read_c = first_batch(c);
+  EXPECT_EQ(read_c.checked_begin, read_c.checked_end);
+  EXPECT_GT(read_c.bytes, 0u);
+}
+
 TEST_F(StoreReaderTest, AForcedPurgeOfTheFileBeingReadIsAnErrorNotACrash) {
   StoreReader reader = open_reader();
   ASSERT_TRUE(reader.seek_file_start("source-bin.000001"));
