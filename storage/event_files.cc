@@ -47,6 +47,39 @@ Status fsync_path(const std::string& path) {
 
 EventFileMap::~EventFileMap() {
   if (length_ > 0) ::munmap(const_cast<std::uint8_t*>(base_), length_);
+  if (fd_ >= 0) ::close(fd_);
+}
+
+EventFileMap::Checked EventFileMap::checked() const {
+  std::lock_guard lock(checked_mutex_);
+  return checked_;
+}
+
+void EventFileMap::add_checked(std::uint64_t begin, std::uint64_t end) const {
+  if (begin >= end) return;
+  std::lock_guard lock(checked_mutex_);
+  if (checked_.begin == checked_.end) {
+    checked_ = {begin, end};
+  } else if (begin <= checked_.end && end >= checked_.begin) {
+    checked_ = {std::min(begin, checked_.begin), std::max(end, checked_.end)};
+  }
+}
+
+Status EventFileMap::read_into(std::uint64_t offset, std::span<std::uint8_t> out) const {
+  std::size_t done = 0;
+  while (done < out.size()) {
+    const ssize_t got = ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return errno_error(errno, "reading the event file", path_);
+    if (got == 0) {
+      return make_error_code(kStoreDamagedCode,
+                             "bytes {} to {} of the event file {} can no longer be read (the file was cut "
+                             "short while the relay read it): the store is damaged",
+                             offset + done, offset + out.size(), path_);
+    }
+    done += static_cast<std::size_t>(got);
+  }
+  return {};
 }
 
 EventFileAppender::EventFileAppender(EventFileAppender&& other) noexcept
@@ -192,10 +225,12 @@ Result<std::shared_ptr<const EventFileMap>> EventFiles::map(std::uint32_t file_s
       (end + kMapGranularity - 1) / kMapGranularity * kMapGranularity, kMapGranularity);
   void* base = ::mmap(nullptr, length, PROT_READ, MAP_SHARED, fd, 0);
   const int code = errno;
-  ::close(fd);
-  if (base == MAP_FAILED) return errno_error(code, "mapping the event file", file);
+  if (base == MAP_FAILED) {
+    ::close(fd);
+    return errno_error(code, "mapping the event file", file);
+  }
   std::shared_ptr<const EventFileMap> mapped(
-      new EventFileMap(static_cast<const std::uint8_t*>(base), length));
+      new EventFileMap(static_cast<const std::uint8_t*>(base), length, fd, file));
   maps_[file_seq] = mapped;
   // Forget maps nobody holds any more.
   std::erase_if(maps_, [](const auto& entry) { return entry.second.expired(); });

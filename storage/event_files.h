@@ -32,10 +32,10 @@
 
 namespace brelay::storage {
 
-// A read-only shared map of the first `length()` bytes of an event file. Only bytes below what the
-// file held when they were asked for may be read (mapping past the end of a file is allowed, reading
-// there is not); event bytes never change once written below the durable end. The map outlives an
-// unlink of the file.
+// A read-only shared map of the first `length()` bytes of an event file, with the file open for
+// read_into(). Only bytes below what the file held when they were asked for may be read (mapping past
+// the end of a file is allowed, reading there is not); event bytes never change once written below
+// the durable end. The map outlives an unlink of the file.
 class EventFileMap {
  public:
   EventFileMap(const EventFileMap&) = delete;
@@ -50,13 +50,34 @@ class EventFileMap {
   // faults were most of the kernel time besides the socket copy). Page-cache pages only; the
   // caller checks the range against length() first.
   void populate(std::uint64_t offset, std::size_t size) const;
+  // Copies bytes [offset, offset + out.size()) of the file into `out` (pread). Where the map's first
+  // touch of a page costs a page-table update (and, in a VM with shadow page tables, an exit), a
+  // copy into a buffer the caller reuses costs one memory copy: serving reads that fit a buffer
+  // use this (store_reader.h). A file cut short under the map is an error with kStoreDamagedCode.
+  Status read_into(std::uint64_t offset, std::span<std::uint8_t> out) const;
+
+  // The stretch [begin, end) of the file whose events readers of this map have checked (their
+  // CRC32s) since it was made: a mark shared by the readers that hold the map, gone with it
+  // (store_reader.h says what it covers). Empty (begin == end) at first.
+  struct Checked {
+    std::uint64_t begin = 0;
+    std::uint64_t end = 0;
+  };
+  Checked checked() const;
+  // Widens the mark by [begin, end) when that touches or overlaps it (or starts it when empty).
+  void add_checked(std::uint64_t begin, std::uint64_t end) const;
 
  private:
   friend class EventFiles;
-  EventFileMap(const std::uint8_t* base, std::uint64_t length) : base_(base), length_(length) {}
+  EventFileMap(const std::uint8_t* base, std::uint64_t length, int fd, std::string path)
+      : base_(base), length_(length), fd_(fd), path_(std::move(path)) {}
 
   const std::uint8_t* base_;
   std::uint64_t length_;
+  int fd_;
+  std::string path_;
+  mutable std::mutex checked_mutex_;
+  mutable Checked checked_;  // guarded by checked_mutex_
 };
 
 // The writer's handle on the event file it appends to (RAII file descriptor).

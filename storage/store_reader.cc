@@ -23,7 +23,7 @@ std::optional<std::uint64_t> StoreReader::readable_end(std::uint32_t file_seq, c
 }
 
 EventRun::EventRun(RunView run, std::uint64_t run_position, std::size_t begin_offset, std::size_t end_offset)
-    : run_(run),
+    : run_(run.with_payload({})),
       run_position_(run_position),
       begin_offset_(begin_offset),
       end_offset_(end_offset),
@@ -40,7 +40,7 @@ std::size_t EventRun::partial_prefix() const {
 ByteView EventRun::event(std::size_t index) const {
   const std::size_t i = first_event_ + index;
   const std::uint32_t start = run_.event_start(i);
-  return run_.payload().subspan(start, run_.event_end(i) - start);
+  return bytes_.subspan(start - begin_offset_, run_.event_end(i) - start);
 }
 
 std::uint64_t EventRun::event_position(std::size_t index) const {
@@ -72,6 +72,9 @@ StoreReader::StoreReader(StoreReader&& other) noexcept
       runs_(std::move(other.runs_)),
       map_(std::move(other.map_)),
       map_seq_(other.map_seq_),
+      copy_(std::move(other.copy_)),
+      copy_capacity_(std::exchange(other.copy_capacity_, 0)),
+      checked_(other.checked_),
       cipher_(other.cipher_),
       decrypted_(std::move(other.decrypted_)) {}
 
@@ -91,6 +94,9 @@ StoreReader& StoreReader::operator=(StoreReader&& other) noexcept {
     map_seq_ = other.map_seq_;
     cipher_ = other.cipher_;
     decrypted_ = std::move(other.decrypted_);
+    copy_ = std::move(other.copy_);
+    copy_capacity_ = std::exchange(other.copy_capacity_, 0);
+    checked_ = other.checked_;
   }
   return *this;
 }
@@ -273,7 +279,16 @@ Result<ReadBatch> StoreReader::read(std::size_t max_bytes) {
     BRELAY_TRY(enter(next_seq, next_record, next_record.first_position, limit));
     batch.file_changed = true;
   }
+  if (batch.at_durable_end && runs_.empty()) {
+    // Waiting for the writer: an idle reader holds no buffer.
+    copy_.reset();
+    copy_capacity_ = 0;
+  }
   batch.runs = runs_;
+  if (!runs_.empty()) {
+    batch.checked_begin = checked_.begin;
+    batch.checked_end = checked_.end;
+  }
   return batch;
 }
 
@@ -284,25 +299,31 @@ Status StoreReader::collect_runs(std::uint64_t file_end, std::size_t max_bytes, 
   }
   BRELAY_ASSIGN_OR_RETURN(StoredRun stored, run_holding(file_.seq, position_));
   std::uint64_t position = position_;
-  if (file_end > position_)
-    map_->populate(position_, std::min<std::uint64_t>(max_bytes, file_end - position_));
+  const std::uint64_t limit =
+      position_ + std::min<std::uint64_t>(std::max<std::size_t>(max_bytes, 1), file_end - position_);
   while (true) {
     const std::uint64_t run_end = stored.key.position + stored.run.payload_size();
-    // The map covers the file up to file_end; a run reaching past it (a transaction not yet
-    // durable) is only read up to there.
-    stored.run = stored.run.with_payload(
-        map_->bytes(stored.key.position,
-                    static_cast<std::size_t>(std::min(run_end, map_->length()) - stored.key.position)));
-    const std::uint64_t end = std::min(run_end, file_end);
-    const std::size_t end_offset = static_cast<std::size_t>(end - stored.key.position);
-    if (end < run_end && !stored.run.event_starting_at(end_offset)) {
+    // A run reaching past file_end (a transaction not yet durable) is only read up to there.
+    std::uint64_t end = std::min(run_end, file_end);
+    if (end < run_end && !stored.run.event_starting_at(end - stored.key.position)) {
       return make_error("the durable end {} of {} is inside a stored event", end, file_.name);
     }
+    if (end > limit) {
+      // The batch ends at the last event end within max_bytes, or after its first event when that
+      // alone is larger, so that a batch fits the copy buffer.
+      std::uint64_t cut = last_event_end_by(stored, limit);
+      if (cut <= position) {
+        if (position > position_) break;  // the next read starts with this run
+        cut = end_of_event_at(stored, position);
+      }
+      end = cut;
+    }
     runs_.emplace_back(stored.run, stored.key.position,
-                       static_cast<std::size_t>(position - stored.key.position), end_offset);
+                       static_cast<std::size_t>(position - stored.key.position),
+                       static_cast<std::size_t>(end - stored.key.position));
     batch.bytes += static_cast<std::size_t>(end - position);
     position = end;
-    if (position >= file_end || batch.bytes >= max_bytes) return cipher_ ? decrypt_runs() : Status{};
+    if (position >= file_end || position >= limit || end < run_end) break;
     BRELAY_ASSIGN_OR_RETURN(auto next, events_.next());
     if (!next)
       return make_error_code(kStoreDamagedCode, "the store is missing events of {} from position {} on",
@@ -314,6 +335,49 @@ Status StoreReader::collect_runs(std::uint64_t file_end, std::size_t max_bytes, 
     }
     BRELAY_ASSIGN_OR_RETURN(stored.run, RunView::parse(next->value));
   }
+  return cipher_ ? decrypt_runs() : attach_bytes(batch.bytes);
+}
+
+std::uint64_t StoreReader::last_event_end_by(const StoredRun& stored, std::uint64_t at) {
+  const std::size_t ending = stored.run.events_ending_by(at - stored.key.position);
+  return stored.key.position + (ending == 0 ? 0 : stored.run.event_end(ending - 1));
+}
+
+std::uint64_t StoreReader::end_of_event_at(const StoredRun& stored, std::uint64_t at) {
+  // The events ending at or before `at` come first; the next one holds `at` (at < the run's end).
+  return stored.key.position + stored.run.event_end(stored.run.events_ending_by(at - stored.key.position));
+}
+
+Status StoreReader::attach_bytes(std::size_t span) {
+  ByteView bytes;
+  checked_ = {};
+  if (span <= kMaxCopiedBytes) {
+    if (copy_capacity_ < span) {
+      // Grown in steps, so that a reader whose batches grow reallocates a few times, not each read.
+      constexpr std::size_t kStep = std::size_t{64} << 10;
+      copy_capacity_ = std::min(kMaxCopiedBytes, (span + kStep - 1) / kStep * kStep);
+      copy_ = std::make_unique_for_overwrite<std::uint8_t[]>(copy_capacity_);
+    }
+    const std::span<std::uint8_t> into(copy_.get(), span);
+    BRELAY_TRY(map_->read_into(position_, into));
+    bytes = into;
+    checked_ = map_->checked();
+  } else {
+    // Larger than a batch (a single huge event): zero copy from the map, its pages mapped in one call.
+    map_->populate(position_, span);
+    bytes = map_->bytes(position_, span);
+  }
+  std::size_t at = 0;
+  for (EventRun& run : runs_) {
+    const std::size_t size = run.bytes_size();
+    run.attach(bytes.subspan(at, size));
+    at += size;
+  }
+  return {};
+}
+
+void StoreReader::mark_checked(std::uint64_t begin, std::uint64_t end) {
+  if (map_ && map_seq_ == file_.seq && !cipher_) map_->add_checked(begin, end);
 }
 
 void StoreReader::consume(std::size_t bytes) {

@@ -3,13 +3,30 @@
 // the durable end the writer published, and says when it enters a new file (the server then sends a
 // fake ROTATE and the file's FDE, so a batch never spans files).
 //
-// Reads are zero-copy: read() returns views straight into a shared map of the file's event file
-// (event_files.h), several events per call
-// (each EventRun holds consecutive events back to back), valid until the next read(), seek(),
-// release() or the reader's destruction. The caller sends what it can (a writev of the runs), says
-// how many bytes it consumed, and calls release() promptly: between read() and release() the reader
-// holds a read transaction, which keeps the writer from reusing old pages. Between calls the reader
-// keeps its transaction handle reset, so each read takes a fresh, short snapshot.
+// read() returns several events per call (each EventRun holds consecutive events back to back) as
+// views valid until the next read(), seek(), release() or the reader's destruction. A batch of up to
+// kMaxCopiedBytes is copied (pread) into a buffer the reader keeps and reuses: the first read of a
+// freshly mapped page costs a page-table update, and in a VM with shadow page tables an exit, so a
+// pass over a new map ran at 1.6-2 GB/s where pread + the same pass ran at 6 GB/s (issue 20: relay
+// CPU per 200 MB `mariadb-binlog --raw` pull 0.21-0.27 s through the map, 0.07-0.10 s copied). A
+// larger batch (only a single event larger than that) is a view straight into the shared map of the
+// file's event file (event_files.h), zero copy. The buffer is freed while the reader waits at the
+// durable end, so an idle reader holds none.
+// A check done once per map (issue 20): a dump checks each stored event's CRC32 before it serves
+// it, so that bytes damaged on disk are never served. Readers of one file share its map, which
+// carries a mark of the stretch they have checked (mark_checked); a copied batch reports it
+// (ReadBatch::checked_begin), and events inside it need no second check: readers of the same bytes
+// at about the same time (replicas at the live end, readers catching up together) check them once,
+// not once each. The mark lives as long as the map: while some reader holds the file (and the file
+// has not grown past the map, whose successor starts unmarked); the next reader checks again.
+// Limit: bytes that change under the page cache while the map lives (a page dropped under memory
+// pressure and read back from a disk that altered it meanwhile, a write into the event file from
+// outside the relay) reach readers behind the mark unchecked. Views of the map (an event larger
+// than the buffer) report no mark: their check is also the guarded first read of their pages.
+// The caller sends what it can (a writev of the runs), says how many bytes it consumed, and calls
+// release() promptly: between read() and release() the reader holds a read transaction, which keeps
+// the writer from reusing old pages. Between calls the reader keeps its transaction handle reset, so
+// each read takes a fresh, short snapshot.
 //
 // Each reader registers the file it is reading with the store, so retention with protect_replicas
 // never purges it; a forced purge of it makes the next read() fail with an error saying so.
@@ -48,21 +65,19 @@ class EventRun {
   EventRun(RunView run, std::uint64_t run_position, std::size_t begin_offset, std::size_t end_offset);
 
   std::uint64_t position() const { return run_position_ + begin_offset_; }
-  ByteView bytes() const { return run_.payload().subspan(begin_offset_, end_offset_ - begin_offset_); }
+  ByteView bytes() const { return bytes_; }
   std::size_t partial_prefix() const;
   std::size_t event_count() const { return end_event_ - first_event_; }
   ByteView event(std::size_t index) const;
   std::uint64_t event_position(std::size_t index) const;
 
-  // For decrypting readers (store_reader_decrypt.cc): the stored run, where it starts, how much of
-  // it (from its start) the batch covers, and the bytes to serve instead of the map's.
-  const RunView& stored_run() const { return run_; }
-  std::uint64_t run_position() const { return run_position_; }
-  std::size_t end_offset() const { return end_offset_; }
-  void rebind(ByteView payload) { run_ = run_.with_payload(payload); }
-
  private:
-  RunView run_;
+  friend class StoreReader;
+  std::size_t bytes_size() const { return end_offset_ - begin_offset_; }
+  void attach(ByteView bytes) { bytes_ = bytes; }
+
+  RunView run_;  // the index part (event ends); bytes_ holds the bytes
+  ByteView bytes_;
   std::uint64_t run_position_;  // position of the run's first event
   std::size_t begin_offset_;
   std::size_t end_offset_;
@@ -77,10 +92,17 @@ struct ReadBatch {
   std::size_t bytes = 0;           // total bytes of the runs
   // Nothing more is durable after these runs for now: wait for the writer's next progress.
   bool at_durable_end = false;
+  // The stretch [checked_begin, checked_end) of the file that readers sharing this reader's map of
+  // it have checked (StoreReader::mark_checked); empty unless the runs are a copy (see above).
+  std::uint64_t checked_begin = 0;
+  std::uint64_t checked_end = 0;
 };
 
 class StoreReader {
  public:
+  // The largest batch copied into the reader's buffer (see above): above a dump's batch and a run.
+  static constexpr std::size_t kMaxCopiedBytes = std::size_t{1} << 20;
+
   static Result<StoreReader> open(BinlogStore& store);
 
   StoreReader(StoreReader&& other) noexcept;
@@ -99,12 +121,15 @@ class StoreReader {
   Status seek_file_start(std::string_view file);
   Status seek_oldest();
 
-  // Up to about `max_bytes` (at least one run when anything is readable) from the position on.
+  // Up to `max_bytes` (at least one event when anything is readable) from the position on.
   Result<ReadBatch> read(std::size_t max_bytes);
   // Advances the position by `bytes` of the last batch (at most ReadBatch::bytes).
   void consume(std::size_t bytes);
   // Ends the read transaction; the last batch's views become invalid.
   void release();
+  // The caller checked the CRC32 of every event in [begin, end) of the current file, as this reader
+  // read them: readers sharing the file's map may skip those (ReadBatch::checked_begin).
+  void mark_checked(std::uint64_t begin, std::uint64_t end);
 
   bool positioned() const { return positioned_; }
   // The file the reader is in and its position there (valid once positioned).
@@ -128,8 +153,16 @@ class StoreReader {
   Status enter(std::uint32_t file_seq, const FileRecordView& record, std::uint64_t position,
                const DurableLimit& limit);
   Status collect_runs(std::uint64_t file_end, std::size_t max_bytes, ReadBatch& batch);
+  // Positions in the file: the end of the run's last event that ends at or before `at` (the run's
+  // start when none does), and the end of the run's event that holds `at`.
+  static std::uint64_t last_event_end_by(const StoredRun& stored, std::uint64_t at);
+  static std::uint64_t end_of_event_at(const StoredRun& stored, std::uint64_t at);
+  // Gives the collected runs their bytes, the `span` bytes from the position on: copied into the
+  // buffer when they fit it, else views into the map.
+  Status attach_bytes(std::size_t span);
   // An encrypted file (store_reader_decrypt.cc): checks each collected run's MAC over its stored
-  // bytes, then decrypts what the batch serves into decrypted_ and points the runs there. A MAC
+  // bytes (the whole run, from the map), then decrypts the
+  // batch's bytes into decrypted_ and gives the runs those (no checked mark: see above). A MAC
   // mismatch is an error with code kStoreDamagedCode naming the file and position.
   Status decrypt_runs();
 
@@ -144,6 +177,10 @@ class StoreReader {
   // The map of the current file's event file (kept between reads: it pins no LMDB pages).
   std::shared_ptr<const EventFileMap> map_;
   std::uint32_t map_seq_ = 0;
+  // The copy buffer (attach_bytes), reused from batch to batch.
+  std::unique_ptr<std::uint8_t[]> copy_;
+  std::size_t copy_capacity_ = 0;
+  EventFileMap::Checked checked_;  // the map's mark when the last batch was copied
   // The current file's data key when it is encrypted, and the batch's decrypted bytes: at most the
   // runs one read() collects (a read's max_bytes plus one run; runs are at most the writer's
   // max_run_bytes unless one event is larger), valid until the next read() like the views.

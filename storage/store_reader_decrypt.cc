@@ -19,32 +19,32 @@ constexpr std::size_t kKeptDecryptBytes = std::size_t{4} << 20;
 }  // namespace
 
 Status StoreReader::decrypt_runs() {
+  checked_ = {};  // decrypted copies are this reader's own: no mark shared through the map
   std::size_t total = 0;
   for (const EventRun& run : runs_) {
-    if (run.stored_run().payload_size() > kMaxAuthenticatedRunBytes) {
+    if (run.run_.payload_size() > kMaxAuthenticatedRunBytes) {
       return make_error_code(kStoreDamagedCode,
                              "the stored run at position {} of {} claims {} bytes, more than any event: the "
                              "store's index is damaged",
-                             run.run_position(), file_.name, run.stored_run().payload_size());
+                             run.run_position_, file_.name, run.run_.payload_size());
     }
-    total += run.end_offset();
+    total += run.bytes_size();
   }
   if (decrypted_.capacity() > kKeptDecryptBytes && total <= kKeptDecryptBytes) Bytes().swap(decrypted_);
   decrypted_.resize(total);
   std::size_t at = 0;
   EventFiles& event_files = store_->internals().event_files();
   for (EventRun& run : runs_) {
-    const RunView& stored = run.stored_run();
-    const std::uint64_t start = run.run_position();
-    const std::uint64_t run_end = start + stored.payload_size();
+    const std::uint64_t start = run.run_position_;
+    const std::uint64_t run_end = start + run.run_.payload_size();
     // The MAC covers the whole run; its bytes are in the file (they were written before the commit
     // that indexes the run) even where the run reaches past the durable end.
     if (!map_ || map_->length() < run_end) {
       BRELAY_ASSIGN_OR_RETURN(map_, event_files.map(file_.seq, run_end));
       map_seq_ = file_.seq;
     }
-    const ByteView bytes = map_->bytes(start, stored.payload_size());
-    const std::optional<crypto::Mac256> expected = stored.mac();
+    const ByteView bytes = map_->bytes(start, run.run_.payload_size());
+    const std::optional<crypto::Mac256> expected = run.run_.mac();
     BRELAY_ASSIGN_OR_RETURN(crypto::Mac256 mac, crypto::run_mac(cipher_->key, start, bytes));
     if (!expected || !crypto::mac_equal(mac, *expected)) {
       return make_error_code(kStoreDamagedCode,
@@ -53,10 +53,11 @@ Status StoreReader::decrypt_runs() {
                              file_.name, start, run_end, event_files.path(file_.seq),
                              expected ? "MAC mismatch" : "the index holds no MAC for them");
     }
-    const std::span<std::uint8_t> plain(decrypted_.data() + at, run.end_offset());
-    std::copy_n(bytes.begin(), plain.size(), plain.begin());
-    BRELAY_TRY(crypto::ctr_apply(cipher_->key, cipher_->nonce, start, plain));
-    run.rebind(plain);
+    // The batch serves [begin_offset, end_offset) of the run, decrypted at its place in the file.
+    const std::span<std::uint8_t> plain(decrypted_.data() + at, run.bytes_size());
+    std::copy_n(bytes.begin() + static_cast<std::ptrdiff_t>(run.begin_offset_), plain.size(), plain.begin());
+    BRELAY_TRY(crypto::ctr_apply(cipher_->key, cipher_->nonce, start + run.begin_offset_, plain));
+    run.attach(plain);
     at += plain.size();
   }
   return {};

@@ -357,6 +357,8 @@ void DumpSession::pump() {
       mysql_skipper_->announced();
     }
     const std::size_t consumed = added->bytes;
+    // Every event of [position, position + consumed) was checked (add_event).
+    reader_->mark_checked(reader_->position(), reader_->position() + consumed);
     const bool sent = send(out);
     reader_->consume(consumed);
     reader_->release();
@@ -390,6 +392,7 @@ void DumpSession::choose_who_transmits() {
 Result<DumpSession::AddedEvents> DumpSession::add_events(const storage::ReadBatch& batch,
                                                          net::PacketBatch& out) {
   AddedEvents added;
+  checked_ = {batch.checked_begin, batch.checked_end};
   for (const storage::EventRun& run : batch.runs) {
     for (std::size_t i = 0; i < run.event_count(); ++i) {
       if (added.bytes > 0 && out.payload_bytes() >= batch_bytes_) {
@@ -416,8 +419,12 @@ Result<DumpSession::AddedEvents> DumpSession::add_events(const storage::ReadBatc
 
 Status DumpSession::add_event(ByteView bytes, std::uint64_t position, net::PacketBatch& out) {
   last_event_position_ = position;
-  // Every stored event, sent or skipped, is checked first: damaged bytes are never served.
-  if (Status intact = verify_stored_event(services_.store, file_name_, position, bytes, event_checksum_);
+  // Every stored event, sent or skipped, is checked first: damaged bytes are never served (once per
+  // map of the file: store_reader.h).
+  const bool checked = position >= checked_.first && position + bytes.size() <= checked_.second;
+  if (Status intact =
+          checked ? Status()
+                  : verify_stored_event(services_.store, file_name_, position, bytes, event_checksum_);
       !intact) {
     spdlog::error("dump for {}: {}; {}", session_.peer_address(), intact.error().message(),
                   stored_damage_advice(services_.store));

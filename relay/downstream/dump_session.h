@@ -23,8 +23,9 @@
 //    command phase; otherwise the live tail: at the durable end the session waits for the writer's
 //    next commit notification (no polling), then streams on.
 // The per-event decisions are pure filters, tested without a socket; the session does the I/O.
-// Back-pressure: events go out zero-copy from the LMDB map in PacketBatch gather writes of up to
-// kReadBytes; while anything is left unsent the session reads nothing more from the store and
+// Back-pressure: events go out in PacketBatch gather writes of up to kReadBytes, straight from
+// the reader's batch (store_reader.h: its copy buffer, or the map for a larger event); while
+// anything is left unsent the session reads nothing more from the store and
 // resumes on the socket's drain notification, so a slow replica costs at most one batch of memory
 // and never slows the writer or other sessions (the read transaction ends after every batch).
 // Who pays for the transmit path: with the kernel's default, a socket queues megabytes that the
@@ -228,6 +229,8 @@ class DumpSession {
   bool track_transactions_ = false;
   bool unsent_limited_ = false;
   std::size_t batch_bytes_ = kReadBytes;
+  // The stretch of the file that readers of its map checked already (ReadBatch::checked_begin).
+  std::pair<std::uint64_t, std::uint64_t> checked_;
 
   std::uint64_t bytes_sent_ = 0;
   std::uint64_t events_sent_ = 0;

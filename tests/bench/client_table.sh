@@ -10,8 +10,9 @@
 #     equals the source's, against a MariaDB replica's IO thread from START SLAVE IO_THREAD until
 #     Read_Master_Log_Pos reaches the source's end (sync = commit for the relay);
 #   - serve: N concurrent `mariadb-binlog --read-from-remote-server --raw --to-last-log`, files
-#     symlinked to /dev/null, from the relay and from the source; for 1 reader also the client's
-#     CPU and voluntary context switches (/usr/bin/time);
+#     symlinked to /dev/null, from the relay and from the source, with the server process's CPU
+#     time per pull (utime + stime from /proc); for 1 reader also the client's CPU and voluntary
+#     context switches (/usr/bin/time);
 #   - a MariaDB replica's IO thread pulling the whole history from the relay and from the source;
 #   - the disk for reference: `dd bs=8M conv=fdatasync` of the same bytes.
 # Starts its own servers on loopback ports in a temp dir and stops exactly those, by pid.
@@ -67,6 +68,7 @@ rep() { mariadb -S "$D/replica/sock" -uroot -N -e "$1"; }
 
 SP=$(free_port); RP=$(free_port); start_mariadb source "$SP" 1 --log-bin="$D/source/data/mysql-bin" \
   --binlog-format=ROW --max-binlog-size=256M
+SOURCE_PID=${PIDS[-1]}
 src "CREATE USER r@'%' IDENTIFIED BY 'r'; GRANT ALL ON *.* TO r@'%'; CREATE DATABASE sbtest;"
 echo "history: sysbench oltp_insert prepare, 8 tables x $ROWS rows ..." >&2
 sysbench oltp_insert --db-driver=mysql --mysql-socket="$D/source/sock" --mysql-user=root --tables=8 \
@@ -132,9 +134,10 @@ MASTER_USER='${2:-r}', MASTER_PASSWORD='${3:-r}', MASTER_LOG_FILE='$FIRST', MAST
   done
   local t; t=$(echo "$(now) - $t0" | bc); rep 'STOP SLAVE IO_THREAD'; echo "$t"
 }
-serve() {  # port user password readers; prints seconds
-  local port=$1 user=$2 pw=$3 n=$4 t0 pids=()
-  t0=$(now)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # utime + stime of a server process
+serve() {  # port user password readers server_pid; prints seconds, and the server's CPU s to $D/cpu
+  local port=$1 user=$2 pw=$3 n=$4 t0 c0 pids=()
+  c0=$(cpu_ticks "$5"); t0=$(now)
   for i in $(seq "$n"); do
     mariadb-binlog --read-from-remote-server --raw --to-last-log -h127.0.0.1 -P"$port" -u"$user" -p"$pw" \
       --result-file="$D/out/$i/" "$FIRST" &
@@ -142,6 +145,7 @@ serve() {  # port user password readers; prints seconds
   done
   for p in "${pids[@]}"; do wait "$p"; done
   echo "$(now) - $t0" | bc
+  echo "($(cpu_ticks "$5") - $c0) / $(getconf CLK_TCK)" | bc -l >"$D/cpu"
 }
 client_cpu() {  # port user password; prints "user+sys s, N vcs"
   /usr/bin/time -f '%U %S %w' -o "$D/time.txt" mariadb-binlog --read-from-remote-server --raw --to-last-log \
@@ -149,7 +153,7 @@ client_cpu() {  # port user password; prints "user+sys s, N vcs"
   tail -1 "$D/time.txt" | awk '{printf "%.2f s cpu, %d vcs", $1 + $2, $3}'
 }
 best() { printf '%s\n' "$@" | sort -g | head -1; }
-ratio() { echo "scale=2; $1 / $2" | bc; }
+ratio() { if [ "$(echo "$2 == 0" | bc)" = 1 ]; then echo "-"; else echo "scale=2; $1 / $2" | bc; fi; }
 
 for i in $(seq 16); do
   mkdir -p "$D/out/$i"
@@ -162,10 +166,16 @@ printf '\n%s bytes of binlog (%s .. %s:%s), best of %s rounds, relay and source 
   "$BYTES" "$FIRST" "$END_FILE" "$END_POS" "$ROUNDS"
 printf '| what | MariaDB source | relay | relay / source |\n|---|---|---|---|\n'
 for n in $READERS; do
-  declare -a R=() S=()
-  for _ in $(seq "$ROUNDS"); do R+=("$(serve "$LP" repl replpw "$n")"); S+=("$(serve "$SP" r r "$n")"); done
+  declare -a R=() S=() RC=() SC=()
+  for _ in $(seq "$ROUNDS"); do
+    R+=("$(serve "$LP" repl replpw "$n" "$RELAY_PID")"); RC+=("$(cat "$D/cpu")")
+    S+=("$(serve "$SP" r r "$n" "$SOURCE_PID")"); SC+=("$(cat "$D/cpu")")
+  done
   r=$(best "${R[@]}"); s=$(best "${S[@]}")
   printf '| mariadb-binlog --raw, %s reader(s) | %.2f s | %.2f s | %sx |\n' "$n" "$s" "$r" "$(ratio "$r" "$s")"
+  r=$(best "${RC[@]}"); s=$(best "${SC[@]}")
+  printf '| the same, server CPU (user+sys, least of %s) | %.2f s | %.2f s | %sx |\n' "$ROUNDS" "$s" "$r" \
+    "$(ratio "$r" "$s")"
 done
 printf '| mariadb-binlog --raw, 1 reader, client | %s | %s | |\n' "$(client_cpu "$SP" r r)" "$(client_cpu "$LP" repl replpw)"
 r=$(best "${RI[@]}"); s=$(best "${SI[@]}")

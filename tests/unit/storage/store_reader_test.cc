@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "storage/retention.h"
 #include "tests/support/temp_dir.h"
 #include "tests/unit/storage/store_test_stream.h"
@@ -288,6 +290,104 @@ TEST_F(StoreReaderTest, AReaderFollowsAFileThatGrowsPastItsMapAndKeepsItsViewsUn
                                                expected.end());
   EXPECT_EQ(testing::compare_events(rest, tail), "");
   EXPECT_GT(reader.position(), std::uint64_t{64} << 20);
+}
+
+// Batches end at an event end within max_bytes, whatever the runs, so that they fit the reader's
+// copy buffer; an event larger than that buffer comes alone, as a view of the map.
+TEST_F(StoreReaderTest, BatchesStayWithinMaxBytesAndAnEventLargerThanTheCopyBufferComesAlone) {
+  StoreReader reader = open_reader();
+  const auto end = store_->durable_end();
+  ASSERT_TRUE(reader.seek(end->file, end->position));
+  WriteBatch batch;
+  stream_.transaction(batch, 40, 3000);
+  stream_.transaction(batch, 3, StoreReader::kMaxCopiedBytes + 4096);
+  stream_.transaction(batch, 40, 3000);
+  submit(std::move(batch));
+  constexpr std::size_t kMaxBytes = 64 << 10;
+  std::vector<testing::StoredEvent> events;
+  std::size_t large = 0;
+  while (true) {
+    auto read = reader.read(kMaxBytes);
+    ASSERT_TRUE(read) << read.error().message();
+    if (read->at_durable_end) break;
+    std::size_t in_batch = 0;
+    for (const EventRun& run : read->runs) {
+      for (std::size_t i = 0; i < run.event_count(); ++i) {
+        events.push_back(
+            {reader.file().name, run.event_position(i), Bytes(run.event(i).begin(), run.event(i).end())});
+        ++in_batch;
+      }
+    }
+    if (read->bytes > kMaxBytes) {
+      EXPECT_EQ(in_batch, 1u) << "a batch of " << read->bytes << " bytes";
+      ++large;
+    }
+    reader.consume(read->bytes);
+  }
+  reader.release();
+  EXPECT_EQ(large, 3u);
+  EXPECT_EQ(testing::compare_events(events, expected_from(end->file, end->position)), "");
+}
+
+// An event file cut short under a reader that holds its map: copied reads come back short, an error
+// with kStoreDamagedCode, never a signal.
+TEST_F(StoreReaderTest, AnEventFileCutShortUnderTheReaderIsDamageNotACrash) {
+  StoreReader reader = open_reader();
+  ASSERT_TRUE(reader.seek_file_start("source-bin.000002"));
+  auto first = reader.read(512);
+  ASSERT_TRUE(first) << first.error().message();
+  reader.consume(first->bytes);
+  reader.release();
+  std::filesystem::resize_file(dir_->file("data") + "/events/0000000002.events", reader.position());
+  auto cut = reader.read(512);
+  ASSERT_FALSE(cut);
+  EXPECT_EQ(cut.error().code(), kStoreDamagedCode);
+  EXPECT_NE(cut.error().message().find("can no longer be read"), std::string::npos) << cut.error().message();
+}
+
+// The checked mark (store_reader.h): shared by the readers that hold a file's map, widened only by
+// stretches that touch it, and gone with the map, so that the next reader checks again.
+TEST_F(StoreReaderTest, ReadersOfAFilesMapShareItsCheckedMarkWhichGoesWithTheMap) {
+  auto first_batch = [](StoreReader& reader) {
+    auto batch = reader.read(2000);
+    EXPECT_TRUE(batch) << batch.error().message();
+    return batch ? *batch : ReadBatch();
+  };
+  std::uint64_t start = 0;
+  std::size_t bytes = 0;
+  {
+    StoreReader a = open_reader();
+    StoreReader b = open_reader();
+    ASSERT_TRUE(a.seek_file_start("source-bin.000002"));
+    ASSERT_TRUE(b.seek_file_start("source-bin.000002"));
+    const ReadBatch read_a = first_batch(a);
+    EXPECT_EQ(read_a.checked_begin, read_a.checked_end);  // nothing checked yet
+    start = a.position();
+    bytes = read_a.bytes;
+    a.mark_checked(start, start + bytes);
+    a.release();
+    const ReadBatch read_b = first_batch(b);
+    EXPECT_EQ(read_b.checked_begin, start);
+    EXPECT_EQ(read_b.checked_end, start + bytes);
+    // A stretch that does not touch the mark leaves it as it is; one that touches it widens it.
+    b.mark_checked(start + bytes + 100, start + bytes + 200);
+    b.release();
+    b.consume(read_b.bytes);
+    const ReadBatch next_b = first_batch(b);
+    EXPECT_EQ(next_b.checked_end, start + bytes);
+    b.mark_checked(b.position(), b.position() + next_b.bytes);
+    b.release();
+    const ReadBatch again_a = first_batch(a);
+    EXPECT_EQ(again_a.checked_begin, start);
+    EXPECT_EQ(again_a.checked_end, start + bytes + next_b.bytes);
+    a.release();
+  }
+  // Both readers are gone, and the map with them: a new reader sees nothing checked.
+  StoreReader c = open_reader();
+  ASSERT_TRUE(c.seek_file_start("source-bin.000002"));
+  const ReadBatch read_c = first_batch(c);
+  EXPECT_EQ(read_c.checked_begin, read_c.checked_end);
+  EXPECT_GT(read_c.bytes, 0u);
 }
 
 TEST_F(StoreReaderTest, AForcedPurgeOfTheFileBeingReadIsAnErrorNotACrash) {
