@@ -1,6 +1,7 @@
 // StoreWriter's event bytes: a round's events are written to their event files (contiguous events
 // in one call) and fdatasynced on the sync thread. Crash rule (event_files.h): the bytes are on
 // disk before the LMDB commit that indexes them, which writer_commit.cc orders.
+#include <algorithm>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -11,7 +12,7 @@
 
 namespace brelay::storage {
 
-Status StoreWriter::write_event_bytes(const std::deque<WriteBatch>& batches) {
+Status StoreWriter::write_event_bytes(const std::deque<WriteBatch>& batches, ByteView commit_record) {
   const bool sync = store_.sync_mode() == SyncMode::kCommit;
   std::uint32_t next_seq = next_file_seq_;
   std::vector<ByteView> pieces;  // contiguous in the file from write_position on
@@ -20,6 +21,10 @@ Status StoreWriter::write_event_bytes(const std::deque<WriteBatch>& batches) {
     if (pieces.empty()) return {};
     BRELAY_TRY(appender_.write_at(write_position, pieces));
     appender_written_ = true;
+    std::uint64_t end = write_position;
+    for (ByteView piece : pieces)
+      end += piece.size();
+    appender_size_ = std::max(appender_size_, end);
     pieces.clear();
     return {};
   };
@@ -31,6 +36,7 @@ Status StoreWriter::write_event_bytes(const std::deque<WriteBatch>& batches) {
           if (appender_.is_open() && appender_written_) finished_appenders_.push_back(std::move(appender_));
           BRELAY_ASSIGN_OR_RETURN(appender_, internals_.event_files().create(next_seq++, sync));
           appender_written_ = false;
+          appender_size_ = 0;
           break;
         }
         case WriteBatch::OpKind::kEvent: {
@@ -53,6 +59,7 @@ Status StoreWriter::write_event_bytes(const std::deque<WriteBatch>& batches) {
       }
     }
   }
+  if (!commit_record.empty() && !pieces.empty()) pieces.push_back(commit_record);
   return flush();
 }
 
