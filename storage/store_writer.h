@@ -267,7 +267,7 @@ class StoreWriter {
   // The resume point a lone round sets (its index is built after it is reported durable).
   ResumePoint lone_round_end(const std::deque<WriteBatch>& batches) const;
   // Reports `end` synced to the producer (Progress::synced_end) before readers see it.
-  void report_durable(ResumePoint end);
+  void report_synced(ResumePoint end);
   Status replay_lone_commit();  // the same, on this writer's state (its resume after an error)
 
   // writer_failure.cc: stopping on an error and resuming.

@@ -105,11 +105,11 @@ Result<StoreWriter::CommitOutcome> StoreWriter::commit_lone(std::deque<WriteBatc
   const Bytes record = lone_commit_record(batches, now);
   BRELAY_TRY(write_event_bytes(batches, record));
   // The record must end the file: cut what an earlier, longer write left after it.
-  const std::uint64_t record_end = appender_size_;
+  const std::uint64_t file_size = appender_size_;
   std::uint64_t written_end = file_->next_position + record.size();
   for (const WriteBatch& batch : batches)
     written_end += batch.payload_.size();
-  if (record_end > written_end) {
+  if (file_size > written_end) {
     BRELAY_TRY(internals_.event_files().truncate(file_->info.seq, written_end, false));
     appender_size_ = written_end;
   }
@@ -118,7 +118,7 @@ Result<StoreWriter::CommitOutcome> StoreWriter::commit_lone(std::deque<WriteBatc
   const auto syncing = std::chrono::steady_clock::now();
   BRELAY_TRY(appender_.sync());
   appender_written_ = false;
-  report_durable(lone_round_end(batches));
+  report_synced(lone_round_end(batches));
   const auto acknowledged = std::chrono::steady_clock::now();
   BRELAY_ASSIGN_OR_RETURN(BuiltIndex built, build_index(batches, outcome.stats, now));
   BRELAY_TRY(built.txn.commit());
@@ -130,7 +130,7 @@ Result<StoreWriter::CommitOutcome> StoreWriter::commit_lone(std::deque<WriteBatc
   return outcome;
 }
 
-void StoreWriter::report_durable(ResumePoint end) {
+void StoreWriter::report_synced(ResumePoint end) {
   {
     std::lock_guard lock(mutex_);
     progress_.synced_end = std::move(end);
