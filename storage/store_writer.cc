@@ -197,10 +197,12 @@ void StoreWriter::run() {
     }
     if (queue_.empty()) {
       if (stopping_) break;
+      writer_idle_ = true;
       wake_.wait(lock, [&] { return stopping_ || !queue_.empty() || has_jobs(); });
       continue;
     }
     bool release_producer = false;
+    round_after_idle_ = std::exchange(writer_idle_, false);
     std::deque<WriteBatch> batches = take_round(release_producer);
     lock.unlock();
     if (release_producer) notify();

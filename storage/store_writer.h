@@ -255,8 +255,10 @@ class StoreWriter {
   void after_commit(const CommitOutcome& outcome);
 
   // writer_lone_commit.cc: a lone round in one flush (see above) and its recovery.
-  // Whether `batches` may take the lone path: nothing else waits or is in flight, and they only
-  // append complete transactions (and relay metadata) to the newest file.
+  // Whether `batches` may take the lone path: they found the writer idle or are one submit (several
+  // submits queued behind a busy writer take the group commit path, which overlaps their syncs),
+  // nothing else waits or is in flight, and they only append complete transactions (and relay
+  // metadata) to the newest file.
   bool lone_round(const std::deque<WriteBatch>& batches) const;
   Bytes lone_commit_record(const std::deque<WriteBatch>& batches, std::int64_t now) const;
   Result<CommitOutcome> commit_lone(std::deque<WriteBatch>& batches,
@@ -312,6 +314,8 @@ class StoreWriter {
   std::optional<ResumePoint> published_end_;  // what readers see
   std::optional<ResumePoint> unsynced_end_;   // committed, meta page not yet known durable
   bool lone_meta_unsynced_ = false;           // a lone round's meta page is not synced yet
+  bool writer_idle_ = true;                   // the writer waited for work since its last round
+  bool round_after_idle_ = false;             // the round being committed found the writer idle
   std::uint64_t appender_size_ = 0;           // the size appender_'s file reached
   Bytes current_transaction_gtid_;
   Bytes last_gtid_;

@@ -31,6 +31,8 @@ constexpr std::uint64_t kMaxLoneRoundBytes = std::uint64_t{1} << 20;
 }  // namespace
 
 bool StoreWriter::lone_round(const std::deque<WriteBatch>& batches) const {
+  // Several submits queued behind a busy writer: the group commit path overlaps their syncs.
+  if (!round_after_idle_ && batches.size() > 1) return false;
   if (pending_txn_ || sync_in_flight_ || unsynced_end_ || lone_meta_unsynced_) return false;
   if (!file_ || file_->info.closed || !appender_.is_open() || appender_written_) return false;
   if (file_->next_position != file_->info.end_position || !finished_appenders_.empty()) return false;
