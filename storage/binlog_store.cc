@@ -15,6 +15,7 @@
 #include "storage/store_format.h"
 #include "storage/store_internals.h"
 #include "storage/store_recovery.h"
+#include "storage/store_writer.h"
 
 namespace brelay::storage {
 namespace {
@@ -211,18 +212,16 @@ Result<std::size_t> BinlogStore::rewrap_data_keys() {
 Status BinlogStore::recover() {
   BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_write(internals_->env()));
   BRELAY_ASSIGN_OR_RETURN(TrimReport trimmed, trim_to_resume_point(txn, internals_->dbs()));
-  BRELAY_ASSIGN_OR_RETURN(auto resume, read_resume_record(txn, internals_->dbs()));
-  std::optional<ResumePoint> point;
-  if (resume) point = to_resume_point(*resume);
   if (trimmed.empty()) {
     txn.abort();
   } else {
     BRELAY_TRY(txn.commit());
   }
   BRELAY_TRY(internals_->sync_after_write());
+  // A lone commit acknowledged from its event file's commit record, its index lost (issue 17).
+  BRELAY_TRY(StoreWriter::recover_lone_commit(*this));
   BRELAY_TRY(reconcile_event_files(*internals_));
-  internals_->publish(std::move(point));
-  return {};
+  return load_durable_end();
 }
 
 std::int64_t BinlogStore::now() const {

@@ -24,8 +24,9 @@
 // environment is opened with MDB_NOMETASYNC, so the LMDB commit can cost one fdatasync (index
 // pages) and write its meta page without syncing it; the writer publishes
 // a commit only once its meta page is on disk too (see store_writer.h for how it alternates between
-// that and LMDB's synchronous meta write). Every other write (recovery, purge, put_meta) forces a
-// sync itself before returning.
+// that and LMDB's synchronous meta write), or, for a lone commit, once its event file holds its
+// bytes and a commit record that recovery trusts (commit_record.h). Every other write (recovery,
+// purge, put_meta) forces a sync itself before returning.
 //
 // Threads: every public method may be called from any thread. One process at a time may open a
 // store for writing (a lock file in the data directory enforces it); read-only opens may come from

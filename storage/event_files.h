@@ -9,7 +9,8 @@
 // Crash rule: an event file always holds at least what the committed index names. The writer writes
 // and fdatasyncs event bytes before the LMDB commit that indexes them, and creates (and fsyncs the
 // directory entry of) a new event file before the commit that records the file. Bytes past what the
-// index names (an unfinished commit, an abandoned transaction) are cut by recovery; event files
+// index names (an unfinished commit, an abandoned transaction) are cut by recovery, except a lone
+// commit's round that its commit record vouches for (commit_record.h), which it indexes; event files
 // without a file record (a crash between creating one and committing it, or between a purge's
 // commit and its unlink) are removed by recovery.
 //

@@ -8,7 +8,8 @@
 // this header.
 //
 // Threads: every method may be called from any thread. publish() is the writer's (and recovery's)
-// alone, and only after the commit that holds the published point is on disk: nothing may be
+// alone, and only after the commit that holds the published point is on disk (or committed, with
+// its bytes and the commit record that recovery indexes it from on disk): nothing may be
 // visible to readers before that.
 #pragma once
 

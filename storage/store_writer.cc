@@ -30,6 +30,7 @@ Result<std::unique_ptr<StoreWriter>> StoreWriter::start(BinlogStore& store, Opti
   if (store.sync_mode() == SyncMode::kCommit) writer->syncer_ = std::make_unique<SyncThread>();
   BRELAY_TRY(writer->load_state());
   writer->progress_.durable_end = writer->published_end_;
+  writer->progress_.synced_end = writer->published_end_;
   writer->thread_ = std::thread([w = writer.get()] { w->run(); });
   return writer;
 }
@@ -64,6 +65,7 @@ Status StoreWriter::load_state() {
     file_->next_position = record.end_position;
     next_file_seq_ = seq + 1;
     BRELAY_ASSIGN_OR_RETURN(appender_, internals_.event_files().open_for_append(seq));
+    BRELAY_ASSIGN_OR_RETURN(appender_size_, internals_.event_files().size(seq));
   } else {
     appender_ = EventFileAppender();
   }
@@ -200,10 +202,12 @@ void StoreWriter::run() {
     }
     if (queue_.empty()) {
       if (stopping_) break;
+      writer_idle_ = true;
       wake_.wait(lock, [&] { return stopping_ || !queue_.empty() || has_jobs(); });
       continue;
     }
     bool release_producer = false;
+    round_after_idle_ = std::exchange(writer_idle_, false);
     std::deque<WriteBatch> batches = take_round(release_producer);
     lock.unlock();
     if (release_producer) notify();
@@ -231,6 +235,7 @@ void StoreWriter::write_round(std::deque<WriteBatch>& batches) {
   auto outcome = commit(batches);
   if (outcome) {
     after_commit(*outcome);
+    if (Status synced = finish_lone_commit(); !synced) fail(std::move(synced).error());
   } else {
     fail(std::move(outcome).error());
   }

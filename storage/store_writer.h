@@ -24,6 +24,14 @@
 // published before its meta page is on disk. SyncMode::kNone commits each round at once and
 // publishes right after.
 //
+// A lone commit (issue 17: a semi-sync source waits for every commit): when nothing else waits
+// and the round only appends complete transactions to the newest file, its event bytes go to the
+// file followed by a commit record (commit_record.h), and one fdatasync makes both durable. The
+// round is then reported synced (Progress::synced_end: the semi-sync acknowledgement) while its
+// index is committed (one more sync of LMDB's pages), published to readers, and its meta page
+// synced before the next round writes, which would overwrite the record. Recovery indexes a
+// recorded round whose LMDB commit was lost (replay_lone_commit).
+//
 // Errors (full disk, full map, I/O errors) stop the writer: the failed commit is rolled back, what
 // is queued is dropped (none of it was acknowledged), submit() returns the error, and a progress
 // callback carries it. Readers keep working. The writer then retries on its own every
@@ -97,11 +105,15 @@ class StoreWriter {
 
   struct Progress {
     std::optional<ResumePoint> durable_end;  // the newest published durable end
-    std::uint64_t commits = 0;               // group commits so far
-    bool accepting = true;                   // false while stopped by an error
-    std::optional<Error> error;              // why it stopped (cleared when it resumes)
-    bool queue_full = false;                 // the producer must wait for room
-    std::uint64_t restarts = 0;              // times writing resumed after an error
+    // The newest end on disk, at or after durable_end: a lone commit is here once its event file
+    // and commit record are synced, before its index commit publishes it to readers. What a
+    // semi-sync source may be acknowledged.
+    std::optional<ResumePoint> synced_end;
+    std::uint64_t commits = 0;   // group commits so far
+    bool accepting = true;       // false while stopped by an error
+    std::optional<Error> error;  // why it stopped (cleared when it resumes)
+    bool queue_full = false;     // the producer must wait for room
+    std::uint64_t restarts = 0;  // times writing resumed after an error
   };
   using ProgressCallback = std::function<void(const Progress&)>;
   using PurgeCallback = std::function<void(Result<PurgeReport>)>;
@@ -146,6 +158,11 @@ class StoreWriter {
   // Commits what is queued (unless stopped by an error), stops the thread and returns the error that
   // stopped the writer, if any. Idempotent.
   Status stop();
+
+  // Recovery (BinlogStore::open, after trimming to the resume point, before reconciling the event
+  // files): indexes the lone round recorded at the end of the newest event file when its LMDB
+  // commit did not reach the disk and its record and bytes verify. Fails while a writer runs.
+  static Status recover_lone_commit(BinlogStore& store);
 
  private:
   // The newest file as the writer sees it: its record as it will be committed (end_position only
@@ -214,7 +231,8 @@ class StoreWriter {
   Status validate_event(const WriteBatch::Event& event, std::size_t max_key, AdmissionState& state) const;
 
   // writer_event_bytes.cc: event bytes to their event files, and their fdatasync.
-  Status write_event_bytes(const std::deque<WriteBatch>& batches);
+  // `commit_record` (a lone round's, or empty) is written right after the last event.
+  Status write_event_bytes(const std::deque<WriteBatch>& batches, ByteView commit_record = {});
   // Encrypts `pieces` (contiguous in the file from `position`, each inside batch `sources[i]`'s
   // payload) into ciphertexts_ and points them there.
   Status encrypt_pieces(const std::deque<WriteBatch>& batches, std::vector<ByteView>& pieces,
@@ -224,7 +242,9 @@ class StoreWriter {
   Status wait_sync();
 
   // writer_index.cc: a round's index (runs, GTIDs, file records, resume point).
-  Result<BuiltIndex> build_index(const std::deque<WriteBatch>& batches, CommitStats& stats);
+  // `now`: the clock to record (a replayed round keeps its own); the store's clock by default.
+  Result<BuiltIndex> build_index(const std::deque<WriteBatch>& batches, CommitStats& stats,
+                                 std::optional<std::int64_t> now = std::nullopt);
   Status index_begin_file(IndexRound& round, const WriteBatch::File& start);
   Status index_event(IndexRound& round, const WriteBatch& batch, const WriteBatch::Event& event);
   Status index_abandon_transaction(IndexRound& round);
@@ -247,6 +267,24 @@ class StoreWriter {
   // MDB_MAP_FULL when what the map has left is kept for purges.
   Status check_map_room() const;
   void after_commit(const CommitOutcome& outcome);
+
+  // writer_lone_commit.cc: a lone round in one flush (see above) and its recovery.
+  // Whether `batches` may take the lone path: they found the writer idle or are one submit (several
+  // submits queued behind a busy writer take the group commit path, which overlaps their syncs),
+  // nothing else waits or is in flight, and they only append complete transactions (and relay
+  // metadata) to the newest file.
+  bool lone_round(const std::deque<WriteBatch>& batches) const;
+  Bytes lone_commit_record(const std::deque<WriteBatch>& batches, std::int64_t now) const;
+  Result<CommitOutcome> commit_lone(std::deque<WriteBatch>& batches,
+                                    std::chrono::steady_clock::time_point started);
+  // After a lone round is published: syncs its meta page (the next round may then overwrite its
+  // commit record).
+  Status finish_lone_commit();
+  // The resume point a lone round sets (its index is built after it is reported durable).
+  ResumePoint lone_round_end(const std::deque<WriteBatch>& batches) const;
+  // Reports `end` synced to the producer (Progress::synced_end) before readers see it.
+  void report_synced(ResumePoint end);
+  Status replay_lone_commit();  // the same, on this writer's state (its resume after an error)
 
   // writer_failure.cc: stopping on an error and resuming.
   void fail(const Error& error);
@@ -294,6 +332,10 @@ class StoreWriter {
   std::optional<ResumePoint> committed_end_;  // as of the last committed transaction
   std::optional<ResumePoint> published_end_;  // what readers see
   std::optional<ResumePoint> unsynced_end_;   // committed, meta page not yet known durable
+  bool lone_meta_unsynced_ = false;           // a lone round's meta page is not synced yet
+  bool writer_idle_ = true;                   // the writer waited for work since its last round
+  bool round_after_idle_ = false;             // the round being committed found the writer idle
+  std::uint64_t appender_size_ = 0;           // the size appender_'s file reached
   Bytes current_transaction_gtid_;
   Bytes last_gtid_;
   std::uint64_t purges_at_failure_ = 0;

@@ -1,6 +1,7 @@
 // StoreWriter's group commit pipeline (store_writer.h explains the rounds). The order that makes it
 // safe: event bytes are on disk before the LMDB commit that indexes them writes its meta page, and
-// nothing is published before its meta page is on disk.
+// nothing is published before its meta page is on disk. A lone round takes writer_lone_commit.cc's
+// path instead: one sync of its event file and commit record.
 #include <algorithm>
 #include <chrono>
 #include <utility>
@@ -25,6 +26,7 @@ Result<StoreWriter::CommitOutcome> StoreWriter::commit(std::deque<WriteBatch>& b
   const auto started = std::chrono::steady_clock::now();
   CommitOutcome outcome;
   BRELAY_TRY(check_map_room());
+  if (store_.sync_mode() == SyncMode::kCommit && lone_round(batches)) return commit_lone(batches, started);
   // While the previous round's bytes may still be syncing.
   BRELAY_TRY(write_event_bytes(batches));
   if (store_.sync_mode() != SyncMode::kCommit) return commit_without_sync(batches, started);
@@ -124,6 +126,7 @@ void StoreWriter::after_commit(const CommitOutcome& outcome) {
     std::lock_guard lock(mutex_);
     progress_.commits += 1;
     progress_.durable_end = published_end_;
+    progress_.synced_end = published_end_;
   }
   if (on_commit_) on_commit_(outcome.stats);
   notify();

@@ -2,7 +2,8 @@
 // in one call) and fdatasynced on the sync thread. Crash rule (event_files.h): the bytes are on
 // disk before the LMDB commit that indexes them, which writer_commit.cc orders. An encrypted file's
 // bytes are encrypted (AES-256-CTR at their file offset) into ciphertexts_ first; the index round
-// MACs the same ciphertext.
+// MACs the same ciphertext. A lone round's commit record
+// (writer_lone_commit.cc) follows its events in the same write; lone rounds are plain files' only.
 #include <algorithm>
 #include <memory>
 #include <utility>
@@ -30,7 +31,7 @@ Status StoreWriter::encrypt_pieces(const std::deque<WriteBatch>& batches, std::v
   return {};
 }
 
-Status StoreWriter::write_event_bytes(const std::deque<WriteBatch>& batches) {
+Status StoreWriter::write_event_bytes(const std::deque<WriteBatch>& batches, ByteView commit_record) {
   const bool sync = store_.sync_mode() == SyncMode::kCommit;
   std::uint32_t next_seq = next_file_seq_;
   std::vector<ByteView> pieces;      // contiguous in the file from write_position on
@@ -42,6 +43,10 @@ Status StoreWriter::write_event_bytes(const std::deque<WriteBatch>& batches) {
     if (appender_cipher_) BRELAY_TRY(encrypt_pieces(batches, pieces, sources, write_position));
     BRELAY_TRY(appender_.write_at(write_position, pieces));
     appender_written_ = true;
+    std::uint64_t end = write_position;
+    for (ByteView piece : pieces)
+      end += piece.size();
+    appender_size_ = std::max(appender_size_, end);
     pieces.clear();
     sources.clear();
     return {};
@@ -56,6 +61,7 @@ Status StoreWriter::write_event_bytes(const std::deque<WriteBatch>& batches) {
           BRELAY_ASSIGN_OR_RETURN(auto created, internals_.ciphers().create(next_seq));
           BRELAY_ASSIGN_OR_RETURN(appender_, internals_.event_files().create(next_seq++, sync));
           appender_written_ = false;
+          appender_size_ = 0;
           NewFileCipher fresh;
           if (created) {
             fresh.encryption = created->first;
@@ -85,6 +91,10 @@ Status StoreWriter::write_event_bytes(const std::deque<WriteBatch>& batches) {
         case WriteBatch::OpKind::kPutMeta: break;
       }
     }
+  }
+  if (!commit_record.empty() && !pieces.empty()) {
+    if (appender_cipher_) return make_error("internal: a lone round's commit record for an encrypted file");
+    pieces.push_back(commit_record);
   }
   return flush();
 }

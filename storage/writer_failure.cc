@@ -56,6 +56,7 @@ void StoreWriter::fail(const Error& error) {
   // use the event files); the producer restarts from the durable end.
   (void)wait_sync();
   pending_txn_.reset();
+  lone_meta_unsynced_ = false;
   // The last good commit may still have an unsynced meta page: make it durable and publish it, so
   // the durable end the producer restarts from is as late as it can be.
   if (store_.sync_mode() == SyncMode::kCommit && committed_end_ != published_end_ &&
@@ -94,6 +95,7 @@ void StoreWriter::wait_to_resume(std::unique_lock<std::mutex>& lock) {
   progress_.error.reset();
   progress_.restarts += 1;
   progress_.durable_end = published_end_;
+  progress_.synced_end = published_end_;
   lock.unlock();
   notify();
   lock.lock();
@@ -119,6 +121,7 @@ bool StoreWriter::resume() {
     BRELAY_TRY(trim_to_resume_point(txn, internals_.dbs()));
     BRELAY_TRY(txn.commit());
     BRELAY_TRY(internals_.sync_after_write());
+    BRELAY_TRY(replay_lone_commit());
     BRELAY_TRY(reconcile_event_files(internals_));
     return load_state();
   }();

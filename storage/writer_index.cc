@@ -115,13 +115,15 @@ struct StoreWriter::IndexRound {
 };
 
 Result<StoreWriter::BuiltIndex> StoreWriter::build_index(const std::deque<WriteBatch>& batches,
-                                                         CommitStats& stats) {
+                                                         CommitStats& stats,
+                                                         std::optional<std::int64_t> now) {
   const StoreDatabases& dbs = internals_.dbs();
   BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_write(internals_.env()));
   BRELAY_ASSIGN_OR_RETURN(LmdbCursor events, LmdbCursor::open(txn, dbs.events));
   BRELAY_ASSIGN_OR_RETURN(LmdbCursor gtid_positions, LmdbCursor::open(txn, dbs.gtid_positions));
   BRELAY_ASSIGN_OR_RETURN(LmdbCursor gtids, LmdbCursor::open(txn, dbs.gtids));
-  IndexRound round{txn, std::move(events), std::move(gtid_positions), std::move(gtids), store_.now(), stats};
+  IndexRound round{
+      txn, std::move(events), std::move(gtid_positions), std::move(gtids), now.value_or(store_.now()), stats};
 
   for (const WriteBatch& batch : batches) {
     for (const WriteBatch::Op& op : batch.ops_) {

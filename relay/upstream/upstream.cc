@@ -366,7 +366,7 @@ void Upstream::on_stream_packet(Connection* connection, ByteView payload) {
   }
   if (ack_requested) {
     acknowledger_.request(handler_.file_ordinal(), outcome->source_position);
-    if (const auto& durable = context_.commits.latest().durable_end) send_due_acknowledgement(*durable);
+    if (const auto& synced = context_.commits.latest().synced_end) send_due_acknowledgement(*synced);
   }
   if (batch_.byte_size() >= kSubmitBytes) {
     submit_batch();
@@ -512,7 +512,7 @@ void Upstream::on_progress(const storage::StoreWriter::Progress& progress) {
     connect();
     return;
   }
-  if (progress.durable_end && setup_.semi_sync) send_due_acknowledgement(*progress.durable_end);
+  if (progress.synced_end && setup_.semi_sync) send_due_acknowledgement(*progress.synced_end);
   if (stream_paused_ && !progress.queue_full) {
     stream_paused_ = false;
     last_activity_ms_ = uv_now(context_.loop.raw());

@@ -1,8 +1,11 @@
 // The child of the storage crash test: opens the store in argv[1] with sync = commit, continues the
 // CrashStream from the store's durable end, and appends as fast as it can until it is killed. Each
-// time the writer reports a new durable end, it writes "<file> <position> <last GTID>\n" to stdout
-// with one write(2) before the callback returns, so the test knows what the child was told is
-// durable. It exits on its own after a minute, in case nobody kills it.
+// time the writer reports a new synced end (Progress::synced_end: what a semi-sync source would be
+// acknowledged), it writes "<file> <position> <last GTID>\n" to stdout with one write(2) before the
+// callback returns, so the test knows what the child was told is durable. With argv[2] = "lone" it
+// submits one transaction at a time and waits for it to be reported (the writer's lone commits:
+// one sync, the index commit after the report). It exits on its own after a minute, in case nobody
+// kills it.
 #include <unistd.h>
 
 #include <chrono>
@@ -37,7 +40,9 @@ std::uint64_t gtid_number(const brelay::Bytes& key) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) die("usage: store_crash_child DATA_DIR");
+  if (argc != 2 && !(argc == 3 && std::string(argv[2]) == "lone"))
+    die("usage: store_crash_child DATA_DIR [lone]");
+  const bool lone = argc == 3;
   auto store = BinlogStore::open(argv[1]);
   if (!store) die(store.error().message());
 
@@ -46,14 +51,14 @@ int main(int argc, char** argv) {
   std::optional<brelay::storage::ResumePoint> reported;
   auto on_progress = [&](const StoreWriter::Progress& progress) {
     if (progress.error) die("the writer stopped: " + progress.error->message());
-    if (progress.durable_end && progress.durable_end != reported) {
-      reported = progress.durable_end;
+    std::lock_guard lock(mutex);  // guards `reported`
+    if (progress.synced_end && progress.synced_end != reported) {
+      reported = progress.synced_end;
       const std::string line =
-          fmt::format("{} {} {}\n", progress.durable_end->file, progress.durable_end->position,
-                      gtid_number(progress.durable_end->last_gtid));
+          fmt::format("{} {} {}\n", progress.synced_end->file, progress.synced_end->position,
+                      gtid_number(progress.synced_end->last_gtid));
       if (write(1, line.data(), line.size()) != static_cast<ssize_t>(line.size())) die("cannot report");
     }
-    std::lock_guard lock(mutex);
     room.notify_all();
   };
   StoreWriter::Options options;
@@ -96,13 +101,21 @@ int main(int argc, char** argv) {
       }
       case CrashStream::Item::Kind::kEndFile: batch.end_file(); break;
     }
-    if (batch.byte_size() >= 64 * 1024) {
+    const bool transaction_ended = item->kind == CrashStream::Item::Kind::kEvent && item->boundary;
+    if (batch.byte_size() >= 64 * 1024 || (lone && transaction_ended)) {
       auto admitted = (*writer)->submit(std::move(batch));
       if (!admitted) die(admitted.error().message());
       batch = (*writer)->take_batch();
       if (admitted->queue_full) {
         std::unique_lock lock(mutex);
         room.wait(lock, [&] { return !(*writer)->progress().queue_full; });
+      }
+      if (lone && transaction_ended) {
+        // One transaction at a time, as a semi-sync source sends them: wait for its report.
+        const std::uint64_t end = item->position + item->bytes.size();
+        std::unique_lock lock(mutex);
+        room.wait(lock,
+                  [&] { return reported && reported->file == item->file && reported->position >= end; });
       }
     }
     item = &stream.next();
