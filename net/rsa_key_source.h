@@ -1,5 +1,6 @@
 // The server's RSA key pair for caching_sha2_password, generated on a worker thread so that the
-// loop never waits for it (a 2048-bit key takes a few hundred milliseconds on a small machine).
+// loop never waits for it (a 2048-bit key takes a few hundred milliseconds on a small machine), at
+// a lower CPU priority (nice 10) so that it does not slow the relay's start either.
 // Logins that need the key before it exists wait for it without blocking the loop: they register
 // with when_ready() and carry on when the key has been handed over.
 //

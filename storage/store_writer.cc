@@ -244,8 +244,9 @@ void StoreWriter::write_round(std::deque<WriteBatch>& batches) {
 }
 
 void StoreWriter::keep_spare_batches(std::deque<WriteBatch>& batches) {
+  const std::size_t limit = 2 * (options_.queue_limit_bytes + options_.max_commit_bytes);
   for (WriteBatch& batch : batches) {
-    if (spare_bytes_ + batch.capacity_bytes() > options_.queue_limit_bytes) break;
+    if (spare_bytes_ + batch.capacity_bytes() > limit) break;
     spare_bytes_ += batch.capacity_bytes();
     spare_batches_.push_back(std::move(batch));
   }

@@ -308,7 +308,9 @@ class StoreWriter {
   AdmissionState admission_;             // guarded by mutex_: state after everything queued
   std::deque<PurgeJob> purge_jobs_;      // guarded by mutex_
   std::deque<ReplicaJob> replica_jobs_;  // guarded by mutex_
-  // Committed batches kept for take_batch(), their capacity bounded by queue_limit_bytes.
+  // Committed batches kept for take_batch(), their capacity bounded by twice what can be in flight
+  // (queue_limit_bytes queued plus a max_commit_bytes round): a batch is made only when none is
+  // spare, so in steady streaming none is dropped and made again (a new one's pages fault in).
   std::vector<WriteBatch> spare_batches_;  // guarded by mutex_
   std::size_t spare_bytes_ = 0;            // guarded by mutex_
   Progress progress_;                      // guarded by mutex_

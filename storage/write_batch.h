@@ -18,6 +18,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,6 +57,11 @@ class WriteBatch {
   void abandon_transaction();
   void put_meta(std::string_view key, ByteView value);
 
+  // Room for `event_bytes` of events in `events` appends (and their GTIDs), so that filling the
+  // batch up to that allocates nothing more (a producer that submits at a size threshold reserves
+  // it once; a recycled batch keeps what it had).
+  void reserve(std::size_t event_bytes, std::size_t events);
+
   bool empty() const { return ops_.empty(); }
   std::size_t event_count() const { return events_.size(); }
   // What the batch holds in memory; counts against the writer's queue bound.
@@ -66,6 +72,24 @@ class WriteBatch {
 
  private:
   friend class StoreWriter;
+
+  // Event bytes back to back. Unlike a vector it neither zero-fills what append() overwrites at
+  // once nor takes a page fault per 4 KiB of a new buffer (it populates the pages in one call):
+  // both were about a quarter of the upstream's CPU per ingested MiB.
+  class Buffer {
+   public:
+    const std::uint8_t* data() const { return data_.get(); }
+    std::size_t size() const { return size_; }
+    std::size_t capacity() const { return capacity_; }
+    void append(ByteView bytes);
+    void reserve(std::size_t capacity);
+    void clear() { size_ = 0; }
+
+   private:
+    std::unique_ptr<std::uint8_t[]> data_;
+    std::size_t size_ = 0;
+    std::size_t capacity_ = 0;
+  };
 
   enum class OpKind : std::uint8_t { kBeginFile, kEvent, kEndFile, kAbandonTransaction, kPutMeta };
   struct Op {
@@ -95,21 +119,21 @@ class WriteBatch {
   };
 
   ByteView event_bytes(const Event& event) const {
-    return ByteView(payload_).subspan(event.offset, event.size);
+    return ByteView(payload_.data() + event.offset, event.size);
   }
   ByteView event_gtid(const Event& event) const {
-    return ByteView(extras_).subspan(event.gtid_offset, event.gtid_size);
+    return ByteView(extras_.data() + event.gtid_offset, event.gtid_size);
   }
   ByteView event_executed_set(const Event& event) const {
-    return ByteView(extras_).subspan(event.executed_offset, event.executed_size);
+    return ByteView(extras_.data() + event.executed_offset, event.executed_size);
   }
 
   std::vector<Op> ops_;
   std::vector<Event> events_;
   std::vector<File> files_;
   std::vector<Meta> metas_;
-  Bytes payload_;  // event bytes back to back
-  Bytes extras_;   // GTIDs and executed sets
+  Buffer payload_;  // event bytes back to back
+  Buffer extras_;   // GTIDs and executed sets
   std::size_t other_bytes_ = 0;
 };
 

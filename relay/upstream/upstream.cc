@@ -18,8 +18,11 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// Hand the writer what is batched once it reaches this size, even in the middle of a burst.
+// Hand the writer what is batched once it reaches this size, even in the middle of a burst, and
+// before an event that would take it past. Each batch reserves this much when it is handed out, so
+// filling it neither reallocates nor copies (only an event larger than this grows its batch).
 constexpr std::size_t kSubmitBytes = std::size_t{1} << 20;
+constexpr std::size_t kBatchReserveEvents = 1024;
 // The first retry after a failure; [source] reconnect_max_delay caps the doubling.
 constexpr milliseconds kFirstRetryDelay{250};
 // Setup queries and connection attempts that take longer than this are given up.
@@ -134,7 +137,7 @@ Status Upstream::start() {
   status_.durable_end = context_.store.durable_end();
   writer_restarts_seen_ = context_.writer.progress().restarts;
   subscription_ = context_.commits.subscribe([this](const auto& progress) { on_progress(progress); });
-  batch_ = context_.writer.take_batch();
+  next_batch();
   if (handler_.empty()) {
     spdlog::info("upstream: the store is empty; starting at {} of {}",
                  config_.start_file.empty()
@@ -312,6 +315,10 @@ void Upstream::on_stream_packet(Connection* connection, ByteView payload) {
   const bool ack_requested = envelope->ack_requested;
   ++unreported_events_;
   unreported_bytes_ += event.size();
+  if (batch_.byte_size() + event.size() > kSubmitBytes) {
+    submit_batch();
+    if (connection != connection_.get()) return;  // the writer stopped: the connection is gone
+  }
   const bool had_file = !handler_.empty();
   const std::uint64_t transaction_start = handler_.boundary_position();
   auto outcome = handler_.handle_event(event, batch_);
@@ -476,7 +483,7 @@ void Upstream::submit_batch() {
   status_.received_file = handler_.file();
   status_.received_position = handler_.next_position();
   auto admitted = context_.writer.submit(std::move(batch_));
-  batch_ = context_.writer.take_batch();
+  next_batch();
   if (!admitted) {
     on_writer_stopped(admitted.error());
     return;
@@ -485,6 +492,11 @@ void Upstream::submit_batch() {
     stream_paused_ = true;
     connection_->client->pause_stream();
   }
+}
+
+void Upstream::next_batch() {
+  batch_ = context_.writer.take_batch();
+  batch_.reserve(kSubmitBytes, kBatchReserveEvents);
 }
 
 void Upstream::schedule_flush() {

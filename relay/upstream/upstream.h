@@ -93,6 +93,8 @@ class Upstream {
   void stop_with_error(std::string_view kind, const std::string& message);
 
   void submit_batch();
+  // A batch to fill from the writer's spares, with room reserved.
+  void next_batch();
   void schedule_flush();
   void send_due_acknowledgement(const storage::ResumePoint& durable_end);
   // From the last stored event's timestamp, or 0 when a heartbeat showed the stream at the source's end.
