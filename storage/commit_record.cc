@@ -112,35 +112,34 @@ Bytes CommitRecordBuilder::finish(std::uint32_t file_seq, std::uint64_t first_po
 
 Result<std::optional<ReplayedRound>> read_commit_record(EventFiles& files, std::uint32_t file_seq,
                                                         std::uint64_t indexed_end) {
-  const std::optional<ReplayedRound> none;
   auto file_size = files.size(file_seq);
-  if (!file_size) return none;  // a missing event file: reconcile_event_files says what it means
+  if (!file_size) return std::optional<ReplayedRound>();  // a missing event file: reconcile_event_files says what it means
   const std::uint64_t size = *file_size;
-  if (size < indexed_end + kFooterSize) return none;
+  if (size < indexed_end + kFooterSize) return std::optional<ReplayedRound>();
   BRELAY_ASSIGN_OR_RETURN(auto map, files.map(file_seq, size));
   ByteReader footer(map->bytes(size - kFooterSize, kFooterSize));
   BRELAY_ASSIGN_OR_RETURN(std::uint32_t body_size, footer.u32("body size"));
   BRELAY_ASSIGN_OR_RETURN(std::uint32_t body_crc, footer.u32("body CRC"));
   BRELAY_ASSIGN_OR_RETURN(std::uint64_t magic, footer.u64("magic"));
-  if (magic != kCommitRecordMagic || body_size > kMaxBodySize) return none;
-  if (size - kFooterSize - indexed_end < body_size) return none;
+  if (magic != kCommitRecordMagic || body_size > kMaxBodySize) return std::optional<ReplayedRound>();
+  if (size - kFooterSize - indexed_end < body_size) return std::optional<ReplayedRound>();
   const std::uint64_t record_start = size - kFooterSize - body_size;
   const ByteView body = map->bytes(record_start, body_size);
-  if (commit_record_crc(body) != body_crc) return none;
+  if (commit_record_crc(body) != body_crc) return std::optional<ReplayedRound>();
   ByteReader reader(body);
   auto header = read_header(reader);
-  if (!header) return none;
+  if (!header) return std::optional<ReplayedRound>();
   // The round must continue the index exactly and end where its record begins.
   if (header->file_seq != file_seq || header->first_position != indexed_end ||
       header->end_position != record_start || header->end_position <= header->first_position) {
-    return none;
+    return std::optional<ReplayedRound>();
   }
   const ByteView payload = map->bytes(indexed_end, record_start - indexed_end);
-  if (commit_record_crc(payload) != header->payload_crc) return none;
+  if (commit_record_crc(payload) != header->payload_crc) return std::optional<ReplayedRound>();
   ReplayedRound round;
   round.now = header->now;
   round.end_position = header->end_position;
-  if (!read_entries(reader, *header, payload, round.batch)) return none;
+  if (!read_entries(reader, *header, payload, round.batch)) return std::optional<ReplayedRound>();
   return std::optional<ReplayedRound>(std::move(round));
 }
 

@@ -18,7 +18,7 @@ namespace brelay::storage {
 Status StoreWriter::encrypt_pieces(const std::deque<WriteBatch>& batches, std::vector<ByteView>& pieces,
                                    const std::vector<std::size_t>& sources, std::uint64_t position) {
   for (std::size_t i = 0; i < pieces.size(); ++i) {
-    const Bytes& payload = batches[sources[i]].payload_;
+    const WriteBatch::Buffer& payload = batches[sources[i]].payload_;
     Bytes& stored = ciphertexts_[sources[i]];
     if (stored.size() < payload.size()) stored.resize(payload.size());
     const auto offset = static_cast<std::size_t>(pieces[i].data() - payload.data());
