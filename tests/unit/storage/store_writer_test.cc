@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <mutex>
+#include <vector>
 
 #include "storage/store_reader.h"
 #include "tests/support/temp_dir.h"
@@ -246,6 +247,9 @@ TEST(StoreWriter, EveryCommittedBatchComesBackForReuse) {
   constexpr int kBatches = 6;
   constexpr std::size_t kReserve = 64 * 1024;
   TestStream stream;
+  // All taken before any is submitted, so that kBatches distinct batches are in flight however
+  // fast the writer commits (taken one by one, a fast writer hands the first one back again).
+  std::vector<WriteBatch> taken;
   for (int b = 0; b < kBatches; ++b) {
     WriteBatch batch = writer->take_batch();
     batch.reserve(kReserve, 64);
@@ -253,8 +257,10 @@ TEST(StoreWriter, EveryCommittedBatchComesBackForReuse) {
     for (int i = 0; i < 10; ++i)
       stream.transaction(batch, 2, 2000);
     ASSERT_LT(batch.byte_size(), kReserve);
-    ASSERT_TRUE(writer->submit(std::move(batch)));
+    taken.push_back(std::move(batch));
   }
+  for (WriteBatch& batch : taken)
+    ASSERT_TRUE(writer->submit(std::move(batch)));
   ASSERT_TRUE(writer->stop());  // every round committed and its batches returned
   for (int b = 0; b < kBatches; ++b) {
     const WriteBatch batch = writer->take_batch();
