@@ -7,7 +7,6 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/params.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
@@ -19,10 +18,22 @@
 namespace brelay::storage::crypto {
 namespace {
 
-struct CipherCtxFree {
-  void operator()(EVP_CIPHER_CTX* ctx) const { EVP_CIPHER_CTX_free(ctx); }
-};
-using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree>;
+constexpr std::size_t kMaxUpdate = std::size_t{1} << 30;  // EVP takes int lengths
+
+std::array<std::uint8_t, 8> big_endian(std::uint64_t value) {
+  std::array<std::uint8_t, 8> out{};
+  for (int i = 0; i < 8; ++i)
+    out[i] = static_cast<std::uint8_t>(value >> (56 - 8 * i));
+  return out;
+}
+
+std::array<std::uint8_t, 16> ctr_block(const FileNonce& nonce, std::uint64_t offset) {
+  std::array<std::uint8_t, 16> iv{};
+  std::copy(nonce.begin(), nonce.end(), iv.begin());
+  const auto block = big_endian(offset / 16);
+  std::copy(block.begin(), block.end(), iv.begin() + 8);
+  return iv;
+}
 
 int hex_digit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -201,25 +212,57 @@ Result<Key256> unwrap_data_key(const MasterKeys& keys, const WrappedKey& wrapped
 Status ctr_apply(const Key256& data_key, const FileNonce& nonce, std::uint64_t offset,
                  std::span<std::uint8_t> data) {
   if (data.empty()) return ok_status();
-  std::array<std::uint8_t, 16> iv{};
-  std::copy(nonce.begin(), nonce.end(), iv.begin());
-  const std::uint64_t block = offset / 16;
-  for (int i = 0; i < 8; ++i)
-    iv[8 + i] = static_cast<std::uint8_t>(block >> (56 - 8 * i));
-  CipherCtx ctx(EVP_CIPHER_CTX_new());
-  if (!ctx || EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_ctr(), nullptr, data_key.data(), iv.data()) != 1) {
+  BRELAY_ASSIGN_OR_RETURN(FileCtr ctr, FileCtr::create(data_key, nonce));
+  return ctr.apply(offset, data, data);
+}
+
+Result<Mac256> run_mac(const Key256& data_key, std::uint64_t offset,
+                       std::span<const std::uint8_t> stored_bytes) {
+  BRELAY_ASSIGN_OR_RETURN(RunMacer macer, RunMacer::create(data_key));
+  BRELAY_TRY(macer.begin(offset));
+  BRELAY_TRY(macer.update(stored_bytes));
+  return macer.finish();
+}
+
+Result<bool> run_mac_matches(const Key256& data_key, std::uint64_t offset,
+                             std::span<const std::uint8_t> stored_bytes, const Mac256& mac) {
+  BRELAY_ASSIGN_OR_RETURN(RunMacer macer, RunMacer::create(data_key));
+  return macer.matches(offset, stored_bytes, mac);
+}
+
+void CipherCtxFree::operator()(EVP_CIPHER_CTX* ctx) const {
+  EVP_CIPHER_CTX_free(ctx);
+}
+
+Result<FileCtr> FileCtr::create(const Key256& data_key, const FileNonce& nonce) {
+  FileCtr ctr;
+  ctr.ctx_.reset(EVP_CIPHER_CTX_new());
+  ctr.nonce_ = nonce;
+  const auto iv = ctr_block(nonce, 0);
+  if (!ctr.ctx_ ||
+      EVP_EncryptInit_ex(ctr.ctx_.get(), EVP_aes_256_ctr(), nullptr, data_key.data(), iv.data()) != 1) {
+    return make_error("AES-256-CTR init failed");
+  }
+  return ctr;
+}
+
+Status FileCtr::apply(std::uint64_t offset, std::span<const std::uint8_t> in, std::span<std::uint8_t> out) {
+  if (in.size() != out.size()) return make_error("AES-256-CTR: input and output sizes differ");
+  if (in.empty()) return ok_status();
+  const auto iv = ctr_block(nonce_, offset);
+  // A new IV with the key kept: no key schedule, no fetch.
+  if (EVP_EncryptInit_ex(ctx_.get(), nullptr, nullptr, nullptr, iv.data()) != 1) {
     return make_error("AES-256-CTR init failed");
   }
   int len = 0;
   std::array<std::uint8_t, 16> skip{};
   const int skip_len = static_cast<int>(offset % 16);
-  if (skip_len > 0 && EVP_EncryptUpdate(ctx.get(), skip.data(), &len, skip.data(), skip_len) != 1) {
+  if (skip_len > 0 && EVP_EncryptUpdate(ctx_.get(), skip.data(), &len, skip.data(), skip_len) != 1) {
     return make_error("AES-256-CTR failed");
   }
-  std::size_t done = 0;
-  while (done < data.size()) {
-    const int chunk = static_cast<int>(std::min<std::size_t>(data.size() - done, 1u << 30));
-    if (EVP_EncryptUpdate(ctx.get(), data.data() + done, &len, data.data() + done, chunk) != 1) {
+  for (std::size_t done = 0; done < in.size();) {
+    const int chunk = static_cast<int>(std::min(in.size() - done, kMaxUpdate));
+    if (EVP_EncryptUpdate(ctx_.get(), out.data() + done, &len, in.data() + done, chunk) != 1) {
       return make_error("AES-256-CTR failed");
     }
     done += static_cast<std::size_t>(chunk);
@@ -227,34 +270,77 @@ Status ctr_apply(const Key256& data_key, const FileNonce& nonce, std::uint64_t o
   return ok_status();
 }
 
-Result<Mac256> run_mac(const Key256& data_key, std::uint64_t offset,
-                       std::span<const std::uint8_t> stored_bytes) {
-  static constexpr std::string_view kLabel = "brelay run mac v1";
-  Mac256 mac_key{};
+Result<RunMacer> RunMacer::create(const Key256& data_key) {
+  static constexpr std::string_view kLabel = "brelay run gmac v2";
+  Key256 mac_key{};
   unsigned int len = 0;
   if (HMAC(EVP_sha256(), data_key.data(), 32, reinterpret_cast<const std::uint8_t*>(kLabel.data()),
            kLabel.size(), mac_key.data(), &len) == nullptr) {
     return make_error("HMAC-SHA256 key derivation failed");
   }
-  std::array<std::uint8_t, 8> off{};
-  for (int i = 0; i < 8; ++i)
-    off[i] = static_cast<std::uint8_t>(offset >> (56 - 8 * i));
-  Mac256 out{};
-  std::size_t out_len = 0;
-  EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  EVP_MAC_CTX* ctx = mac ? EVP_MAC_CTX_new(mac) : nullptr;
-  char digest[] = "SHA256";
-  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0),
-                               OSSL_PARAM_construct_end()};
-  const bool ok = ctx != nullptr && EVP_MAC_init(ctx, mac_key.data(), 32, params) == 1 &&
-                  EVP_MAC_update(ctx, off.data(), off.size()) == 1 &&
-                  EVP_MAC_update(ctx, stored_bytes.data(), stored_bytes.size()) == 1 &&
-                  EVP_MAC_final(ctx, out.data(), &out_len, out.size()) == 1;
-  EVP_MAC_CTX_free(ctx);
-  EVP_MAC_free(mac);
+  RunMacer macer;
+  macer.ctx_.reset(EVP_CIPHER_CTX_new());
+  const bool ok = macer.ctx_ &&
+                  EVP_EncryptInit_ex(macer.ctx_.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
+                  EVP_CIPHER_CTX_ctrl(macer.ctx_.get(), EVP_CTRL_GCM_SET_IVLEN, 16, nullptr) == 1 &&
+                  EVP_EncryptInit_ex(macer.ctx_.get(), nullptr, nullptr, mac_key.data(), nullptr) == 1;
   OPENSSL_cleanse(mac_key.data(), mac_key.size());
-  if (!ok) return make_error("HMAC-SHA256 of a stored run failed");
-  return out;
+  if (!ok) return make_error("AES-256-GMAC init failed");
+  return macer;
+}
+
+Status RunMacer::start(std::uint64_t offset, const std::uint8_t* iv) {
+  std::copy_n(iv, iv_.size(), iv_.begin());
+  if (EVP_EncryptInit_ex(ctx_.get(), nullptr, nullptr, nullptr, iv_.data()) != 1) {
+    return make_error("AES-256-GMAC init failed");
+  }
+  return update(big_endian(offset));
+}
+
+Status RunMacer::begin(std::uint64_t offset) {
+  std::array<std::uint8_t, 16> iv{};
+  if (RAND_bytes(iv.data(), static_cast<int>(iv.size())) != 1) return make_error("RAND_bytes failed");
+  return start(offset, iv.data());
+}
+
+Status RunMacer::update(std::span<const std::uint8_t> bytes) {
+  int len = 0;
+  for (std::size_t done = 0; done < bytes.size();) {
+    const int chunk = static_cast<int>(std::min(bytes.size() - done, kMaxUpdate));
+    // Additional authenticated data only: GHASH, no encryption.
+    if (EVP_EncryptUpdate(ctx_.get(), nullptr, &len, bytes.data() + done, chunk) != 1) {
+      return make_error("AES-256-GMAC failed");
+    }
+    done += static_cast<std::size_t>(chunk);
+  }
+  return ok_status();
+}
+
+Result<std::array<std::uint8_t, 16>> RunMacer::tag() {
+  std::array<std::uint8_t, 16> tag{};
+  std::array<std::uint8_t, 16> none{};
+  int len = 0;
+  if (EVP_EncryptFinal_ex(ctx_.get(), none.data(), &len) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx_.get(), EVP_CTRL_GCM_GET_TAG, 16, tag.data()) != 1) {
+    return make_error("AES-256-GMAC failed");
+  }
+  return tag;
+}
+
+Result<Mac256> RunMacer::finish() {
+  BRELAY_ASSIGN_OR_RETURN(const auto tag_bytes, tag());
+  Mac256 mac{};
+  std::copy(iv_.begin(), iv_.end(), mac.begin());
+  std::copy(tag_bytes.begin(), tag_bytes.end(), mac.begin() + 16);
+  return mac;
+}
+
+Result<bool> RunMacer::matches(std::uint64_t offset, std::span<const std::uint8_t> stored_bytes,
+                               const Mac256& mac) {
+  BRELAY_TRY(start(offset, mac.data()));
+  BRELAY_TRY(update(stored_bytes));
+  BRELAY_ASSIGN_OR_RETURN(const auto tag_bytes, tag());
+  return CRYPTO_memcmp(tag_bytes.data(), mac.data() + 16, tag_bytes.size()) == 0;
 }
 
 bool mac_equal(const Mac256& a, const Mac256& b) {

@@ -1,18 +1,21 @@
 // At-rest encryption primitives for the store (issue 17): master keys from a key file, per-file
 // data keys wrapped by a master key (AES-256-GCM), event bytes under AES-256-CTR with the counter
-// derived from the byte offset (any position decrypts on its own, so readers can seek), and an
-// HMAC-SHA256 per committed run under a key derived from the data key. Pure functions over bytes;
+// derived from the byte offset (any position decrypts on its own, so readers can seek), and an AES-
+// GMAC per committed run under a key derived from the data key. Functions and per-file contexts;
 // the store decides where wrapped keys and MACs live (the LMDB index) and when they are checked.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/result.h"
+
+struct evp_cipher_ctx_st;  // OpenSSL's EVP_CIPHER_CTX
 
 namespace brelay::storage::crypto {
 
@@ -61,15 +64,60 @@ Result<Key256> unwrap_data_key(const MasterKeys& keys, const WrappedKey& wrapped
 
 // AES-256-CTR over `data` in place, as if it sat at byte `offset` of the file: the 128-bit counter
 // block is nonce (8 bytes) || big-endian (offset / 16), and offset % 16 keystream bytes are skipped.
-// Encrypting and decrypting are the same operation.
+// Encrypting and decrypting are the same operation. One-off use; FileCtr keeps the key schedule.
 Status ctr_apply(const Key256& data_key, const FileNonce& nonce, std::uint64_t offset,
                  std::span<std::uint8_t> data);
 
-// HMAC-SHA256 of a committed run: the MAC key is HMAC(data_key, "brelay run mac v1"), the message
-// is the big-endian offset followed by the (encrypted) run bytes, so a run moved elsewhere fails.
+// The run MAC (version 2): AES-256-GMAC under a MAC key derived once per file from the data key
+// (HMAC-SHA256(data_key, "brelay run gmac v2")), with a fresh random 16-byte IV per MAC; the
+// authenticated data is the big-endian offset followed by the (encrypted) run bytes, so a run moved
+// elsewhere fails. The 32 stored bytes are the IV followed by the 16-byte tag. GMAC over GHASH
+// (pclmulqdq) costs a fraction of HMAC-SHA256, which was most of what encryption added to ingest.
 Result<Mac256> run_mac(const Key256& data_key, std::uint64_t offset,
                        std::span<const std::uint8_t> stored_bytes);
+// Whether `mac` (from run_mac) authenticates `stored_bytes` at `offset` (constant-time compare).
+Result<bool> run_mac_matches(const Key256& data_key, std::uint64_t offset,
+                             std::span<const std::uint8_t> stored_bytes, const Mac256& mac);
 // Constant-time comparison for MACs.
 bool mac_equal(const Mac256& a, const Mac256& b);
+
+struct CipherCtxFree {
+  void operator()(evp_cipher_ctx_st* ctx) const;
+};
+using CipherCtx = std::unique_ptr<evp_cipher_ctx_st, CipherCtxFree>;
+
+// One file's AES-256-CTR with its key schedule set up once (one EVP context per file): each apply()
+// only loads the counter. Not thread-safe: one per thread that uses it.
+class FileCtr {
+ public:
+  static Result<FileCtr> create(const Key256& data_key, const FileNonce& nonce);
+  // `out` = `in` encrypted (= decrypted) as if `in` sat at byte `offset` of the file; same sizes,
+  // `out` may be `in` (in place), so encrypting while copying costs one pass.
+  Status apply(std::uint64_t offset, std::span<const std::uint8_t> in, std::span<std::uint8_t> out);
+
+ private:
+  CipherCtx ctx_;
+  FileNonce nonce_{};
+};
+
+// One file's run MACs (run_mac) with the MAC key derived once and one reused EVP context.
+// Not thread-safe: one per thread that uses it.
+class RunMacer {
+ public:
+  static Result<RunMacer> create(const Key256& data_key);
+  // A MAC is begin(offset), update() over the run's bytes in order, then finish().
+  Status begin(std::uint64_t offset);
+  Status update(std::span<const std::uint8_t> bytes);
+  Result<Mac256> finish();
+  // run_mac_matches() with this file's key.
+  Result<bool> matches(std::uint64_t offset, std::span<const std::uint8_t> stored_bytes, const Mac256& mac);
+
+ private:
+  Status start(std::uint64_t offset, const std::uint8_t* iv);
+  Result<std::array<std::uint8_t, 16>> tag();
+
+  CipherCtx ctx_;
+  std::array<std::uint8_t, 16> iv_{};
+};
 
 }  // namespace brelay::storage::crypto

@@ -9,10 +9,15 @@ namespace {
 
 // The MAC of a record's encrypted FDE and previous GTIDs: run_mac over both back to back, at an
 // offset in the metadata domain that also binds where the FDE ends.
-Result<crypto::Mac256> metadata_mac(const FileCipher& cipher, ByteView fde, ByteView previous) {
+Bytes metadata_bytes(ByteView fde, ByteView previous) {
   Bytes both(fde.begin(), fde.end());
   both.insert(both.end(), previous.begin(), previous.end());
-  return crypto::run_mac(cipher.key, FileEncryption::kMetadataDomain + fde.size(), both);
+  return both;
+}
+
+Result<crypto::Mac256> metadata_mac(const FileCipher& cipher, ByteView fde, ByteView previous) {
+  return crypto::run_mac(cipher.key, FileEncryption::kMetadataDomain + fde.size(),
+                         metadata_bytes(fde, previous));
 }
 
 // Both fields sit back to back in the metadata domain's CTR stream (FDE first).
@@ -89,9 +94,12 @@ Result<FileInfo> decode_file_info(std::uint32_t file_seq, const FileRecordView& 
   FileInfo info = to_file_info(file_seq, record);
   if (!record.encryption) return info;
   if (cipher == nullptr) return make_error("no data key for encrypted file {}", record.name);
-  BRELAY_ASSIGN_OR_RETURN(crypto::Mac256 mac,
-                          metadata_mac(*cipher, record.format_description, record.previous_gtids));
-  if (!crypto::mac_equal(mac, record.encryption->metadata_mac)) {
+  const ByteView fde = record.format_description;
+  BRELAY_ASSIGN_OR_RETURN(
+      const bool authentic,
+      crypto::run_mac_matches(cipher->key, FileEncryption::kMetadataDomain + fde.size(),
+                              metadata_bytes(fde, record.previous_gtids), record.encryption->metadata_mac));
+  if (!authentic) {
     return make_error_code(kStoreDamagedCode,
                            "the stored FDE and previous GTIDs of binary log {} fail their authentication "
                            "check (MAC mismatch): the store's index was changed on disk",

@@ -10,13 +10,14 @@
 // Design (the storage layout part of design.md, format version 3):
 //   - Encrypted: every event byte of an encrypted file (AES-256-CTR, counter = file nonce || offset/16,
 //     so any position decrypts alone), and the FDE and previous-GTID bytes of its file record (same
-//     key and nonce, counter offsets from FileEncryption::kMetadataDomain = 2^63, HMAC'd).
+//     key and nonce, counter offsets from FileEncryption::kMetadataDomain = 2^63, MAC'd).
 //   - Plain (metadata, no source row data): file names, positions, run end tables, GTID keys and
 //     their positions, timestamps, the resume point (its last GTID and executed GTID set), relay_meta
 //     (source identity: version string, ids, variables), remembered replicas.
-//   - Tamper checks: each run of an encrypted file carries HMAC-SHA256 of its stored bytes at its
-//     position (in the run's LMDB value, written in the commit that indexes the run); readers check
-//     it before decrypting and report a mismatch as damage (kStoreDamagedCode), never serving it.
+//   - Tamper checks: each run of an encrypted file carries an AES-256-GMAC (crypto::run_mac, random
+//     IV stored with the tag) of its stored bytes at its position (in the run's LMDB value, written
+//     in the commit that indexes the run); readers check it before decrypting and report a mismatch
+//     as damage (kStoreDamagedCode), never serving it. GMAC rather than HMAC-SHA256: ingest cost.
 //   - Runs of encrypted files end at transaction boundaries or hold part of one unfinished
 //     transaction (writer_index.cc), so no run is ever cut (its MAC stays right) and every run a
 //     reader reaches has bytes that no longer change, also where it reaches past the durable end.

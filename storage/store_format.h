@@ -79,8 +79,8 @@ Bytes encode_u32_value(std::uint32_t value);
 Result<std::uint32_t> decode_u32_value(ByteView value, std::string_view what);
 
 // How a file is encrypted (at_rest_crypto.h): its data key wrapped by a master key, the nonce of
-// its AES-256-CTR stream, and the HMAC of its stored FDE and previous-GTID bytes, which are
-// encrypted under the data key in their own counter domain (kMetadataDomain). Encoded after the
+// its AES-256-CTR stream, and the MAC (crypto::run_mac) of its stored FDE and previous-GTID bytes,
+// which are encrypted under the data key in their own counter domain (kMetadataDomain). Encoded after the
 // previous GTIDs as u8 1, u32 LE master key id, 60 bytes wrapped key, 8 bytes nonce, 32 bytes MAC.
 struct FileEncryption {
   // CTR offsets and MAC offsets of the record's FDE and previous GTIDs start here; event bytes

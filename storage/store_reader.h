@@ -186,6 +186,11 @@ class StoreReader {
   // max_run_bytes unless one event is larger), valid until the next read() like the views.
   std::optional<FileCipher> cipher_;
   Bytes decrypted_;
+  // The CTR and MAC contexts of cipher_ (store_reader_decrypt.cc), made on the first encrypted
+  // read under a key and kept while the key stays (the move operations leave them behind: a moved
+  // reader makes its own on its next read).
+  struct DecryptContexts;
+  std::shared_ptr<DecryptContexts> decrypt_;
 };
 
 }  // namespace brelay::storage

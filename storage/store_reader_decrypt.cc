@@ -2,6 +2,7 @@
 // against their MACs over the stored bytes, then decrypted into the reader's own buffer, so the
 // caller gets plain bytes as from a plain file (zero copy stays the path of plain files).
 #include <algorithm>
+#include <memory>
 
 #include "storage/store_internals.h"
 #include "storage/store_reader.h"
@@ -18,8 +19,19 @@ constexpr std::size_t kKeptDecryptBytes = std::size_t{4} << 20;
 
 }  // namespace
 
+struct StoreReader::DecryptContexts {
+  FileCipher cipher;
+  crypto::FileCtr ctr;
+  crypto::RunMacer macer;
+};
+
 Status StoreReader::decrypt_runs() {
   checked_ = {};  // decrypted copies are this reader's own: no mark shared through the map
+  if (!decrypt_ || decrypt_->cipher.key != cipher_->key || decrypt_->cipher.nonce != cipher_->nonce) {
+    BRELAY_ASSIGN_OR_RETURN(crypto::FileCtr ctr, crypto::FileCtr::create(cipher_->key, cipher_->nonce));
+    BRELAY_ASSIGN_OR_RETURN(crypto::RunMacer macer, crypto::RunMacer::create(cipher_->key));
+    decrypt_ = std::make_shared<DecryptContexts>(DecryptContexts{*cipher_, std::move(ctr), std::move(macer)});
+  }
   std::size_t total = 0;
   for (const EventRun& run : runs_) {
     if (run.run_.payload_size() > kMaxAuthenticatedRunBytes) {
@@ -45,18 +57,21 @@ Status StoreReader::decrypt_runs() {
     }
     const ByteView bytes = map_->bytes(start, run.run_.payload_size());
     const std::optional<crypto::Mac256> expected = run.run_.mac();
-    BRELAY_ASSIGN_OR_RETURN(crypto::Mac256 mac, crypto::run_mac(cipher_->key, start, bytes));
-    if (!expected || !crypto::mac_equal(mac, *expected)) {
+    bool authentic = false;
+    if (expected) {
+      BRELAY_ASSIGN_OR_RETURN(authentic, decrypt_->macer.matches(start, bytes, *expected));
+    }
+    if (!authentic) {
       return make_error_code(kStoreDamagedCode,
                              "the stored bytes of {} from position {} to {} (event file {}) fail their "
                              "authentication check ({}): they were changed on disk",
                              file_.name, start, run_end, event_files.path(file_.seq),
                              expected ? "MAC mismatch" : "the index holds no MAC for them");
     }
-    // The batch serves [begin_offset, end_offset) of the run, decrypted at its place in the file.
+    // The batch serves [begin_offset, end_offset) of the run: decrypted at its place in the file
+    // while copied (one pass over the bytes).
     const std::span<std::uint8_t> plain(decrypted_.data() + at, run.bytes_size());
-    std::copy_n(bytes.begin() + static_cast<std::ptrdiff_t>(run.begin_offset_), plain.size(), plain.begin());
-    BRELAY_TRY(crypto::ctr_apply(cipher_->key, cipher_->nonce, start + run.begin_offset_, plain));
+    BRELAY_TRY(decrypt_->ctr.apply(start + run.begin_offset_, bytes.subspan(run.begin_offset_, plain.size()), plain));
     run.attach(plain);
     at += plain.size();
   }

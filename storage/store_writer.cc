@@ -69,7 +69,10 @@ Status StoreWriter::load_state() {
   } else {
     appender_ = EventFileAppender();
   }
-  appender_cipher_ = file_ ? file_->cipher : std::nullopt;
+  BRELAY_TRY(set_appender_cipher(file_ ? file_->cipher : std::nullopt));
+  if (file_ && file_->cipher) {
+    BRELAY_ASSIGN_OR_RETURN(file_->macer, crypto::RunMacer::create(file_->cipher->key));
+  }
   new_file_ciphers_.clear();
   finished_appenders_.clear();
   appender_written_ = false;

@@ -175,6 +175,7 @@ class StoreWriter {
     // An encrypted file's encryption part and data key (file_ciphers.h); nullopt: a plain file.
     std::optional<FileEncryption> encryption;
     std::optional<FileCipher> cipher;
+    std::optional<crypto::RunMacer> macer;  // the MACs of its runs (writer_index.cc)
   };
   // A new file's encryption, chosen when its event file is created (writer_event_bytes.cc) and
   // recorded when its record is indexed (writer_index.cc), in the same order.
@@ -234,9 +235,11 @@ class StoreWriter {
   // `commit_record` (a lone round's, or empty) is written right after the last event.
   Status write_event_bytes(const std::deque<WriteBatch>& batches, ByteView commit_record = {});
   // Encrypts `pieces` (contiguous in the file from `position`, each inside batch `sources[i]`'s
-  // payload) into ciphertexts_ and points them there.
+  // payload) into ciphertexts_ (one pass: encrypting while copying) and points them there.
   Status encrypt_pieces(const std::deque<WriteBatch>& batches, std::vector<ByteView>& pieces,
                         const std::vector<std::size_t>& sources, std::uint64_t position);
+  // Sets appender_cipher_ and the CTR context that encrypts with it.
+  Status set_appender_cipher(const std::optional<FileCipher>& cipher);
   // Hands the event files written since the last sync to the sync thread / waits for that sync.
   Status start_sync();
   Status wait_sync();
@@ -318,9 +321,10 @@ class StoreWriter {
 
   // Writer-thread state: the newest file and the durable-end bookkeeping.
   std::unique_ptr<FileState> file_;
-  EventFileAppender appender_;                  // the newest file's event file
-  std::optional<FileCipher> appender_cipher_;   // its data key, when it is encrypted
-  std::deque<NewFileCipher> new_file_ciphers_;  // files created, not yet indexed
+  EventFileAppender appender_;                   // the newest file's event file
+  std::optional<FileCipher> appender_cipher_;    // its data key, when it is encrypted
+  std::optional<crypto::FileCtr> appender_ctr_;  // AES-CTR under appender_cipher_ (one per file)
+  std::deque<NewFileCipher> new_file_ciphers_;   // files created, not yet indexed
   // Per batch of the round being written: its events' stored (encrypted) bytes at the offsets the
   // events have in the batch's payload (only events of encrypted files are filled in).
   std::vector<Bytes> ciphertexts_;

@@ -1,9 +1,11 @@
 // StoreWriter's event bytes: a round's events are written to their event files (contiguous events
 // in one call) and fdatasynced on the sync thread. Crash rule (event_files.h): the bytes are on
 // disk before the LMDB commit that indexes them, which writer_commit.cc orders. An encrypted file's
-// bytes are encrypted (AES-256-CTR at their file offset) into ciphertexts_ first; the index round
-// MACs the same ciphertext. A lone round's commit record
-// (writer_lone_commit.cc) follows its events in the same write; lone rounds are plain files' only.
+// bytes are encrypted (AES-256-CTR at their file offset, one EVP context per file) while they are
+// copied into ciphertexts_; the index round MACs the same ciphertext where it lies (no copy), and
+// runs after this round's sync has started, so the MAC work overlaps the fdatasync.
+// A lone round's commit record (writer_lone_commit.cc) follows its events in the same write; lone
+// rounds are plain files' only.
 #include <algorithm>
 #include <memory>
 #include <utility>
@@ -23,8 +25,7 @@ Status StoreWriter::encrypt_pieces(const std::deque<WriteBatch>& batches, std::v
     if (stored.size() < payload.size()) stored.resize(payload.size());
     const auto offset = static_cast<std::size_t>(pieces[i].data() - payload.data());
     const std::span<std::uint8_t> out(stored.data() + offset, pieces[i].size());
-    std::copy(pieces[i].begin(), pieces[i].end(), out.begin());
-    BRELAY_TRY(crypto::ctr_apply(appender_cipher_->key, appender_cipher_->nonce, position, out));
+    BRELAY_TRY(appender_ctr_->apply(position, pieces[i], out));
     position += out.size();
     pieces[i] = out;
   }
@@ -67,7 +68,7 @@ Status StoreWriter::write_event_bytes(const std::deque<WriteBatch>& batches, Byt
             fresh.encryption = created->first;
             fresh.cipher = created->second;
           }
-          appender_cipher_ = fresh.cipher;
+          BRELAY_TRY(set_appender_cipher(fresh.cipher));
           new_file_ciphers_.push_back(fresh);
           break;
         }
@@ -97,6 +98,15 @@ Status StoreWriter::write_event_bytes(const std::deque<WriteBatch>& batches, Byt
     pieces.push_back(commit_record);
   }
   return flush();
+}
+
+Status StoreWriter::set_appender_cipher(const std::optional<FileCipher>& cipher) {
+  appender_cipher_ = cipher;
+  appender_ctr_.reset();
+  if (cipher) {
+    BRELAY_ASSIGN_OR_RETURN(appender_ctr_, crypto::FileCtr::create(cipher->key, cipher->nonce));
+  }
+  return {};
 }
 
 Status StoreWriter::start_sync() {

@@ -2,6 +2,7 @@
 // indexed in one LMDB write transaction: runs of consecutive events, GTID -> position (and back),
 // file records, and the resume point of the round's last complete transaction. The transaction is
 // left open; writer_commit.cc decides when it commits.
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <utility>
@@ -17,22 +18,28 @@ namespace brelay::storage {
 namespace {
 
 // Consecutive events of one file waiting to be indexed as one run. For an encrypted file it also
-// gathers the events' stored (encrypted) bytes, which its MAC covers.
+// keeps where the events' stored (encrypted) bytes lie in the round's ciphertexts (contiguous events
+// as one piece, not copied), which its MAC covers.
 struct PendingRun {
   std::uint32_t file_seq = 0;
   std::uint64_t first_position = 0;
   std::vector<std::uint32_t> ends;
   std::size_t bytes = 0;
   std::size_t events_to_boundary = 0;  // events up to and including the last boundary
-  std::optional<FileCipher> cipher;
-  Bytes stored;
+  crypto::RunMacer* macer = nullptr;   // the file's, when it is encrypted
+  std::vector<ByteView> stored;
 
   bool empty() const { return ends.empty(); }
   void add(ByteView event, ByteView stored_event, bool boundary) {
     bytes += event.size();
     ends.push_back(static_cast<std::uint32_t>(bytes));
     if (boundary) events_to_boundary = ends.size();
-    if (cipher) stored.insert(stored.end(), stored_event.begin(), stored_event.end());
+    if (macer == nullptr) return;
+    if (!stored.empty() && stored.back().data() + stored.back().size() == stored_event.data()) {
+      stored.back() = ByteView(stored.back().data(), stored.back().size() + stored_event.size());
+    } else {
+      stored.push_back(stored_event);
+    }
   }
   void clear() {
     ends.clear();
@@ -50,6 +57,19 @@ struct Boundary {
   ByteView executed_gtid_set;
 };
 
+// The MAC of the stored bytes [from, from + length) of `run`.
+Result<crypto::Mac256> stored_mac(const PendingRun& run, std::size_t from, std::size_t length) {
+  BRELAY_TRY(run.macer->begin(run.first_position + from));
+  std::size_t at = 0;  // where `piece` starts in the run
+  for (const ByteView piece : run.stored) {
+    const std::size_t begin = std::max(at, from);
+    const std::size_t end = std::min(at + piece.size(), from + length);
+    if (begin < end) BRELAY_TRY(run.macer->update(piece.subspan(begin - at, end - begin)));
+    at += piece.size();
+  }
+  return run.macer->finish();
+}
+
 // Writes the index entry of events [first, last) of `run` (their bytes are in the event file), with
 // the MAC of their stored bytes for an encrypted file.
 Status write_run_part(LmdbCursor& events, const PendingRun& run, std::size_t first, std::size_t last) {
@@ -59,9 +79,8 @@ Status write_run_part(LmdbCursor& events, const PendingRun& run, std::size_t fir
   for (std::uint32_t& end : ends)
     end -= base;
   std::optional<crypto::Mac256> mac;
-  if (run.cipher) {
-    const ByteView stored = ByteView(run.stored).subspan(base, ends.back());
-    BRELAY_ASSIGN_OR_RETURN(mac, crypto::run_mac(run.cipher->key, run.first_position + base, stored));
+  if (run.macer != nullptr) {
+    BRELAY_ASSIGN_OR_RETURN(mac, stored_mac(run, base, ends.back()));
   }
   const auto key = EventKey{run.file_seq, run.first_position + base}.encode();
   BRELAY_ASSIGN_OR_RETURN(
@@ -77,7 +96,7 @@ Status write_run_part(LmdbCursor& events, const PendingRun& run, std::size_t fir
 Status write_index(LmdbCursor& events, PendingRun& run) {
   if (run.empty()) return {};
   const std::size_t split = run.events_to_boundary;
-  if (run.cipher && split > 0 && split < run.ends.size()) {
+  if (run.macer != nullptr && split > 0 && split < run.ends.size()) {
     BRELAY_TRY(write_run_part(events, run, 0, split));
     BRELAY_TRY(write_run_part(events, run, split, run.ends.size()));
   } else {
@@ -170,6 +189,9 @@ Status StoreWriter::index_begin_file(IndexRound& round, const WriteBatch::File& 
   auto state = std::make_unique<FileState>();
   state->encryption = new_file_ciphers_.front().encryption;
   state->cipher = new_file_ciphers_.front().cipher;
+  if (state->cipher) {
+    BRELAY_ASSIGN_OR_RETURN(state->macer, crypto::RunMacer::create(state->cipher->key));
+  }
   new_file_ciphers_.pop_front();
   state->info.seq = next_file_seq_++;
   state->info.name = start.name;
@@ -205,10 +227,11 @@ Status StoreWriter::index_event(IndexRound& round, const WriteBatch& batch, cons
   if (run.empty()) {
     run.file_seq = seq;
     run.first_position = event.position;
-    run.cipher = file_->cipher;
+    run.macer = file_->macer ? &*file_->macer : nullptr;
   }
   ByteView stored;
-  if (run.cipher) stored = ByteView(ciphertexts_[round.batch_index]).subspan(event.offset, event.size);
+  if (run.macer != nullptr)
+    stored = ByteView(ciphertexts_[round.batch_index]).subspan(event.offset, event.size);
   run.add(bytes, stored, event.boundary);
   if (const ByteView gtid = batch.event_gtid(event); !gtid.empty()) {
     const auto key = EventKey{seq, event.position}.encode();

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -56,17 +57,60 @@ TEST(AtRestCrypto, RunMacDetectsAFlippedByteAndAMovedRun) {
   std::vector<std::uint8_t> run(500, 0x5a);
   auto mac = run_mac(counting_key(), 4096, run);
   ASSERT_TRUE(mac);
-  auto same = run_mac(counting_key(), 4096, run);
+  auto same = run_mac_matches(counting_key(), 4096, run, *mac);
   ASSERT_TRUE(same);
-  EXPECT_TRUE(mac_equal(*mac, *same));
+  EXPECT_TRUE(*same);
+  // A fresh IV per MAC: two MACs of the same bytes differ, and both authenticate them.
+  auto again = run_mac(counting_key(), 4096, run);
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(mac_equal(*mac, *again));
+  EXPECT_TRUE(*run_mac_matches(counting_key(), 4096, run, *again));
   run[123] ^= 0x01;
-  auto flipped = run_mac(counting_key(), 4096, run);
-  ASSERT_TRUE(flipped);
-  EXPECT_FALSE(mac_equal(*mac, *flipped));
+  EXPECT_FALSE(*run_mac_matches(counting_key(), 4096, run, *mac));
   run[123] ^= 0x01;
-  auto moved = run_mac(counting_key(), 4097, run);
-  ASSERT_TRUE(moved);
-  EXPECT_FALSE(mac_equal(*mac, *moved));
+  EXPECT_FALSE(*run_mac_matches(counting_key(), 4097, run, *mac));
+  Key256 other = counting_key();
+  other[0] ^= 1;
+  EXPECT_FALSE(*run_mac_matches(other, 4096, run, *mac));
+  for (std::size_t at : {0u, 15u, 16u, 31u}) {  // the stored IV and the tag are covered too
+    Mac256 changed = *mac;
+    changed[at] ^= 0x80;
+    EXPECT_FALSE(*run_mac_matches(counting_key(), 4096, run, changed)) << at;
+  }
+}
+
+// The per-file contexts are reused: many calls at scattered offsets, in pieces and while copying,
+// give what the one-off functions give.
+TEST(AtRestCrypto, ReusedContextsMatchTheOneOffFunctions) {
+  const FileNonce nonce = {1, 3, 5, 7, 9, 11, 13, 15};
+  std::vector<std::uint8_t> plain(70000);
+  for (std::size_t i = 0; i < plain.size(); ++i)
+    plain[i] = static_cast<std::uint8_t>(i * 13 + (i >> 8));
+  auto ctr = FileCtr::create(counting_key(), nonce);
+  ASSERT_TRUE(ctr);
+  auto macer = RunMacer::create(counting_key());
+  ASSERT_TRUE(macer);
+  std::size_t at = 0;
+  for (std::size_t size : {1u, 15u, 16u, 17u, 4096u, 33u, 20000u, 5u, 50000u}) {
+    size = std::min(size, plain.size() - at);
+    const std::span<const std::uint8_t> in(plain.data() + at, size);
+    std::vector<std::uint8_t> out(size);
+    ASSERT_TRUE(ctr->apply(1000 + at, in, out));  // encrypting while copying
+    std::vector<std::uint8_t> expected(in.begin(), in.end());
+    ASSERT_TRUE(ctr_apply(counting_key(), nonce, 1000 + at, expected));
+    EXPECT_EQ(out, expected) << at;
+    // A MAC fed in three pieces authenticates the whole, checked by the one-off function.
+    ASSERT_TRUE(macer->begin(1000 + at));
+    ASSERT_TRUE(macer->update(std::span(out).first(size / 3)));
+    ASSERT_TRUE(macer->update(std::span(out).subspan(size / 3, size / 3)));
+    ASSERT_TRUE(macer->update(std::span(out).subspan(2 * (size / 3))));
+    auto mac = macer->finish();
+    ASSERT_TRUE(mac);
+    EXPECT_TRUE(*run_mac_matches(counting_key(), 1000 + at, out, *mac)) << at;
+    EXPECT_TRUE(*macer->matches(1000 + at, out, *mac)) << at;
+    at += size;
+  }
+  EXPECT_EQ(at, plain.size());
 }
 
 MasterKeys two_keys() {
