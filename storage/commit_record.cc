@@ -113,7 +113,8 @@ Bytes CommitRecordBuilder::finish(std::uint32_t file_seq, std::uint64_t first_po
 Result<std::optional<ReplayedRound>> read_commit_record(EventFiles& files, std::uint32_t file_seq,
                                                         std::uint64_t indexed_end) {
   auto file_size = files.size(file_seq);
-  if (!file_size) return std::optional<ReplayedRound>();  // a missing event file: reconcile_event_files says what it means
+  if (!file_size)
+    return std::optional<ReplayedRound>();  // a missing event file: reconcile_event_files says what it means
   const std::uint64_t size = *file_size;
   if (size < indexed_end + kFooterSize) return std::optional<ReplayedRound>();
   BRELAY_ASSIGN_OR_RETURN(auto map, files.map(file_seq, size));

@@ -71,7 +71,8 @@ Status StoreReader::decrypt_runs() {
     // The batch serves [begin_offset, end_offset) of the run: decrypted at its place in the file
     // while copied (one pass over the bytes).
     const std::span<std::uint8_t> plain(decrypted_.data() + at, run.bytes_size());
-    BRELAY_TRY(decrypt_->ctr.apply(start + run.begin_offset_, bytes.subspan(run.begin_offset_, plain.size()), plain));
+    BRELAY_TRY(decrypt_->ctr.apply(start + run.begin_offset_, bytes.subspan(run.begin_offset_, plain.size()),
+                                   plain));
     run.attach(plain);
     at += plain.size();
   }
