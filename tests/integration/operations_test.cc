@@ -21,6 +21,7 @@
 #include "tests/support/mariadb_server.h"
 #include "tests/support/paths.h"
 #include "tests/support/process.h"
+#include "tests/support/relay_command.h"
 #include "tests/support/relay_process.h"
 #include "tests/support/temp_dir.h"
 
@@ -31,14 +32,6 @@ using namespace std::chrono_literals;
 
 std::string fixture(const std::string& name) {
   return source_dir() + "/tests/data/binlogs/" + name;
-}
-
-CommandOutput relay_command(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {binlog_relay_path()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  auto output = run_command(argv, {}, 120s);
-  EXPECT_TRUE(output) << output.error().message();
-  return output ? *output : CommandOutput{};
 }
 
 std::string write_config(TempDir& dir, const TestRelayConfig& config) {
@@ -89,19 +82,20 @@ TEST(Operations, ImportThenExportGivesTheFixturesBackByteForByteAndDumpListsThem
     config.data_dir = dir->file("data");
     const std::string config_path = write_config(*dir, config);
 
-    const CommandOutput imported = relay_command({"import", "--config", config_path, fixture(name)});
+    const CommandOutput imported = relay_command({"import", "--config", config_path, fixture(name)}, 120s);
     ASSERT_EQ(imported.exit_status, 0) << imported.out << imported.err;
     std::smatch events;
     ASSERT_TRUE(std::regex_search(imported.out, events, std::regex(R"(imported 1 file\(s\): (\d+) events)")))
         << imported.out;
 
     // Importing the same file again would overlap what is stored: refused, and nothing changes.
-    const CommandOutput again = relay_command({"import", "--config", config_path, fixture(name)});
+    const CommandOutput again = relay_command({"import", "--config", config_path, fixture(name)}, 120s);
     EXPECT_NE(again.exit_status, 0) << again.out;
     EXPECT_FALSE(again.err.empty());
 
     const std::string out_dir = dir->file("out");
-    const CommandOutput exported = relay_command({"export", "--data-dir", config.data_dir, "--out", out_dir});
+    const CommandOutput exported =
+        relay_command({"export", "--data-dir", config.data_dir, "--out", out_dir}, 120s);
     ASSERT_EQ(exported.exit_status, 0) << exported.out << exported.err;
     auto original = read_file(fixture(name));
     ASSERT_TRUE(original);
@@ -117,7 +111,7 @@ TEST(Operations, ImportThenExportGivesTheFixturesBackByteForByteAndDumpListsThem
     EXPECT_TRUE(*written == *original) << "export differs from the imported file (" << written->size()
                                        << " vs " << original->size() << " bytes)";
 
-    const CommandOutput dumped = relay_command({"dump", "--data-dir", config.data_dir});
+    const CommandOutput dumped = relay_command({"dump", "--data-dir", config.data_dir}, 120s);
     ASSERT_EQ(dumped.exit_status, 0) << dumped.err;
     std::size_t lines = 0;
     for (char c : dumped.out)
@@ -133,11 +127,12 @@ TEST(Operations, ImportOfAMissingFileOrABadConfigSaysWhat) {
   TestRelayConfig config;
   config.data_dir = dir->file("data");
   const std::string config_path = write_config(*dir, config);
-  const CommandOutput missing = relay_command({"import", "--config", config_path, dir->file("nope.000001")});
+  const CommandOutput missing =
+      relay_command({"import", "--config", config_path, dir->file("nope.000001")}, 120s);
   EXPECT_EQ(missing.exit_status, 1);
   EXPECT_NE(missing.err.find("nope.000001 is not a readable file"), std::string::npos) << missing.err;
   const CommandOutput bad = relay_command(
-      {"import", "--config", dir->file("absent.toml"), fixture("apecloud-mysql57-gtid-row.000080")});
+      {"import", "--config", dir->file("absent.toml"), fixture("apecloud-mysql57-gtid-row.000080")}, 120s);
   EXPECT_EQ(bad.exit_status, 2);
 }
 
@@ -223,7 +218,7 @@ TEST_F(OperationsWithSource, StatusShowsUpstreamStoreAndReplicasEverywhereAndThe
   EXPECT_NE(text.find(fmt::format("at {}:{}, lag 0 s", master->first, master->second)), std::string::npos)
       << text;
 
-  const CommandOutput status = relay_command({"status", "--config", (*relay)->config_path()});
+  const CommandOutput status = relay_command({"status", "--config", (*relay)->config_path()}, 120s);
   EXPECT_EQ(status.exit_status, 0) << status.out << status.err;
   EXPECT_EQ(row_value(status.out, "Upstream_State"), "streaming") << status.out;
   EXPECT_EQ(row_value(status.out, "Source"), fmt::format("127.0.0.1:{}", source_->port())) << status.out;
@@ -299,7 +294,7 @@ TEST_F(OperationsWithSource, StatusShowsUpstreamStoreAndReplicasEverywhereAndThe
   auto stopped = (*relay)->stop();
   ASSERT_TRUE(stopped);
   EXPECT_EQ(*stopped, 0);
-  const CommandOutput offline = relay_command({"status", "--config", (*relay)->config_path()});
+  const CommandOutput offline = relay_command({"status", "--config", (*relay)->config_path()}, 120s);
   EXPECT_EQ(offline.exit_status, 3) << offline.out << offline.err;
   EXPECT_NE(offline.out.find("not reachable"), std::string::npos) << offline.out;
   auto final_master = master_status(*source_);

@@ -16,6 +16,7 @@
 
 #include "tests/support/paths.h"
 #include "tests/support/process.h"
+#include "tests/support/relay_command.h"
 #include "tests/support/relay_process.h"
 #include "tests/support/served_store.h"
 #include "tests/support/temp_dir.h"
@@ -36,14 +37,6 @@ void expect_clean_failure(const CommandOutput& output, const std::string& what) 
   EXPECT_GT(output.exit_status, 0) << what << ": " << output.err;
   EXPECT_LT(output.exit_status, 128) << what << " died of a signal: " << output.err;
   EXPECT_FALSE(output.err.empty()) << what << " failed without a message";
-}
-
-CommandOutput relay_command(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {binlog_relay_path()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  auto output = run_command(argv, {}, 60s);
-  EXPECT_TRUE(output) << output.error().message();
-  return output ? *output : CommandOutput{};
 }
 
 void copy_store(const std::string& from, const std::string& to) {

@@ -25,6 +25,7 @@
 
 #include "tests/integration/upstream_harness.h"
 #include "tests/support/process.h"
+#include "tests/support/relay_command.h"
 #include "tests/support/relay_process.h"
 #include "tests/support/served_store.h"
 #include "tests/support/temp_dir.h"
@@ -57,14 +58,6 @@ std::size_t distinct_bytes(std::string_view window) {
     was = true;
   }
   return count;
-}
-
-CommandOutput relay_command(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {binlog_relay_path()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  auto output = run_command(argv, {}, 60s);
-  EXPECT_TRUE(output) << output.error().message();
-  return output ? *output : CommandOutput{};
 }
 
 // Every 64-byte window of the source's files, and a scan of files against them. Windows with fewer
