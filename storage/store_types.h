@@ -40,6 +40,8 @@ struct FileInfo {
   std::int64_t created_time = 0;     // relay clock (Unix seconds) when the file began
   std::int64_t last_write_time = 0;  // relay clock when its data last committed (age retention)
   bool closed = false;               // the source rotated away from it; nothing more is appended
+  // The size of its compressed form (compression.h) when the file is stored compressed, else 0.
+  std::uint64_t compressed_bytes = 0;
   Bytes format_description;          // the file's FDE, as the caller gave it
   Bytes previous_gtids;              // the caller's previous-GTID blob for the file
 
@@ -66,6 +68,9 @@ struct StoreStats {
   std::uint64_t data_file_bytes = 0;        // disk the store uses: LMDB pages and event files
   std::uint64_t map_bytes = 0;              // the map size: the most the data file may grow to
   std::uint64_t filesystem_free_bytes = 0;  // free space on the data directory's filesystem
+  std::size_t compressed_files = 0;           // listed files stored compressed (compression.h)
+  std::uint64_t compressed_stored_bytes = 0;  // their stored_bytes
+  std::uint64_t compressed_disk_bytes = 0;    // their compressed files' sizes
   std::optional<ResumePoint> durable_end;
 };
 
