@@ -270,14 +270,20 @@ Status FileCtr::apply(std::uint64_t offset, std::span<const std::uint8_t> in, st
   return ok_status();
 }
 
-Result<RunMacer> RunMacer::create(const Key256& data_key) {
-  static constexpr std::string_view kLabel = "brelay run gmac v2";
-  Key256 mac_key{};
+Result<Key256> derive_key(const Key256& key, std::string_view label, std::span<const std::uint8_t> salt) {
+  std::vector<std::uint8_t> input(label.begin(), label.end());
+  input.insert(input.end(), salt.begin(), salt.end());
+  Key256 derived{};
   unsigned int len = 0;
-  if (HMAC(EVP_sha256(), data_key.data(), 32, reinterpret_cast<const std::uint8_t*>(kLabel.data()),
-           kLabel.size(), mac_key.data(), &len) == nullptr) {
+  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), input.data(), input.size(), derived.data(),
+           &len) == nullptr) {
     return make_error("HMAC-SHA256 key derivation failed");
   }
+  return derived;
+}
+
+Result<RunMacer> RunMacer::create(const Key256& data_key) {
+  BRELAY_ASSIGN_OR_RETURN(Key256 mac_key, derive_key(data_key, "brelay run gmac v2", {}));
   RunMacer macer;
   macer.ctx_.reset(EVP_CIPHER_CTX_new());
   const bool ok = macer.ctx_ &&

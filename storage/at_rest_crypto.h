@@ -52,6 +52,10 @@ Result<MasterKeys> load_key_file(const std::string& path);
 Result<Key256> random_key();
 Result<FileNonce> random_nonce();
 
+// HMAC-SHA256(key, label || salt): a key for one purpose derived from a data key (the run MAC key,
+// a compressed file's frame key).
+Result<Key256> derive_key(const Key256& key, std::string_view label, std::span<const std::uint8_t> salt);
+
 // A data key wrapped by a master key: 12-byte GCM IV, 32-byte ciphertext, 16-byte tag; the master
 // key id is authenticated as associated data.
 struct WrappedKey {

@@ -45,18 +45,17 @@ Status check_format_version(LmdbTxn& txn, const StoreDatabases& dbs, const std::
   BRELAY_ASSIGN_OR_RETURN(auto stored, txn.get(dbs.meta, as_bytes(meta_key::kFormatVersion)));
   if (stored) {
     BRELAY_ASSIGN_OR_RETURN(std::uint32_t version, decode_u32_value(*stored, "store format version"));
-    if (version == kConvertibleStoreFormatVersion) {
-      // Every version 2 value is a version 3 value of a plain file: converting is the version.
+    if (version >= kOldestConvertibleStoreFormatVersion && version < kStoreFormatVersion) {
+      // Every version 2 or 3 value is a version 4 value of a plain file: converting is the version.
       if (!writable) return {};
       const Bytes current = encode_u32_value(kStoreFormatVersion);
       return txn.put(dbs.meta, as_bytes(meta_key::kFormatVersion), current);
     }
     if (version != kStoreFormatVersion) {
       return make_error(
-          "the store in {} has format version {}, and this binlog-relay reads versions {} and {} only: run "
-          "the "
-          "binlog-relay release that wrote it, or move the directory away to start a new store",
-          data_dir, version, kConvertibleStoreFormatVersion, kStoreFormatVersion);
+          "the store in {} has format version {}, and this binlog-relay reads versions {} to {} only: run "
+          "the binlog-relay release that wrote it, or move the directory away to start a new store",
+          data_dir, version, kOldestConvertibleStoreFormatVersion, kStoreFormatVersion);
     }
     return {};
   }
@@ -64,7 +63,7 @@ Status check_format_version(LmdbTxn& txn, const StoreDatabases& dbs, const std::
     return make_error("the store in {} has no format version: it was never opened for writing", data_dir);
   const std::set<std::string_view> ours = {db_name::kEvents,    db_name::kFiles,         db_name::kFileNames,
                                            db_name::kGtids,     db_name::kGtidPositions, db_name::kMeta,
-                                           db_name::kRelayMeta, db_name::kReplicas};
+                                           db_name::kRelayMeta, db_name::kReplicas,      db_name::kFrames};
   BRELAY_ASSIGN_OR_RETURN(MDB_dbi main, txn.open_database(nullptr, 0));
   BRELAY_ASSIGN_OR_RETURN(LmdbCursor cursor, LmdbCursor::open(txn, main));
   BRELAY_ASSIGN_OR_RETURN(auto entry, cursor.first());
@@ -298,8 +297,14 @@ Result<StoreStats> BinlogStore::stats() const {
   StoreStats stats;
   BRELAY_ASSIGN_OR_RETURN(std::vector<FileInfo> files, list_files());
   stats.file_count = files.size();
-  for (const FileInfo& file : files)
+  for (const FileInfo& file : files) {
     stats.stored_bytes += file.stored_bytes();
+    if (file.compressed_bytes > 0) {
+      ++stats.compressed_files;
+      stats.compressed_stored_bytes += file.stored_bytes();
+      stats.compressed_disk_bytes += file.compressed_bytes;
+    }
+  }
   if (!files.empty()) stats.oldest_timestamp = files.front().first_timestamp;
   const LmdbEnv& env = internals_->env();
   const MDB_envinfo info = env.info();

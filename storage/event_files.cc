@@ -24,6 +24,7 @@ namespace {
 static_assert(kStoreDamagedCode == MDB_CORRUPTED);
 
 constexpr std::string_view kSuffix = ".events";
+constexpr std::string_view kCompressedSuffix = ".events.zst";
 // A map reaches this far past what was asked for, so a reader following the file being written
 // makes a new map once per this many bytes, not once per read.
 constexpr std::uint64_t kMapGranularity = std::uint64_t{64} << 20;
@@ -41,6 +42,20 @@ Status fsync_path(const std::string& path) {
   ::close(fd);
   if (synced != 0) return errno_error(code, "syncing the directory", path);
   return {};
+}
+
+// Reads up to out.size() bytes at `offset`, stopping early only at the end of the file: the bytes
+// read, or an errno error.
+Result<std::size_t> pread_full(int fd, std::uint64_t offset, std::span<std::uint8_t> out, const std::string& path) {
+  std::size_t done = 0;
+  while (done < out.size()) {
+    const ssize_t got = ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return errno_error(errno, "reading", path);
+    if (got == 0) break;
+    done += static_cast<std::size_t>(got);
+  }
+  return done;
 }
 
 }  // namespace
@@ -66,18 +81,12 @@ void EventFileMap::add_checked(std::uint64_t begin, std::uint64_t end) const {
 }
 
 Status EventFileMap::read_into(std::uint64_t offset, std::span<std::uint8_t> out) const {
-  std::size_t done = 0;
-  while (done < out.size()) {
-    const ssize_t got = ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0) return errno_error(errno, "reading the event file", path_);
-    if (got == 0) {
-      return make_error_code(kStoreDamagedCode,
-                             "bytes {} to {} of the event file {} can no longer be read (the file was cut "
-                             "short while the relay read it): the store is damaged",
-                             offset + done, offset + out.size(), path_);
-    }
-    done += static_cast<std::size_t>(got);
+  BRELAY_ASSIGN_OR_RETURN(std::size_t done, pread_full(fd_, offset, out, path_));
+  if (done < out.size()) {
+    return make_error_code(kStoreDamagedCode,
+                           "bytes {} to {} of the event file {} can no longer be read (the file was cut "
+                           "short while the relay read it): the store is damaged",
+                           offset + done, offset + out.size(), path_);
   }
   return {};
 }
@@ -254,16 +263,24 @@ void EventFileMap::populate(std::uint64_t offset, std::size_t size) const {
 }
 
 Result<std::vector<std::uint32_t>> EventFiles::list() const {
+  return list_with_suffix(kSuffix);
+}
+
+Result<std::vector<std::uint32_t>> EventFiles::list_compressed() const {
+  return list_with_suffix(kCompressedSuffix);
+}
+
+Result<std::vector<std::uint32_t>> EventFiles::list_with_suffix(std::string_view suffix) const {
   std::vector<std::uint32_t> seqs;
   std::error_code ec;
   std::filesystem::directory_iterator it(directory_, ec);
   if (ec) return make_error_code(ec.value(), "listing {}: {}", directory_, ec.message());
   for (; !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    if (!name.ends_with(kSuffix)) continue;
+    if (!name.ends_with(suffix)) continue;
     std::uint32_t seq = 0;
     const char* first = name.data();
-    const char* last = name.data() + name.size() - kSuffix.size();
+    const char* last = name.data() + name.size() - suffix.size();
     auto [ptr, parsed] = std::from_chars(first, last, seq);
     if (parsed == std::errc() && ptr == last) seqs.push_back(seq);
   }
@@ -310,6 +327,66 @@ std::uint64_t EventFiles::disk_bytes() const {
     if (::stat(it->path().c_str(), &st) == 0) total += static_cast<std::uint64_t>(st.st_blocks) * 512;
   }
   return total;
+}
+
+std::string EventFiles::compressed_path(std::uint32_t file_seq) const {
+  return fmt::format("{}/{:010}{}", directory_, file_seq, kCompressedSuffix);
+}
+
+Result<EventFileAppender> EventFiles::create_compressed(std::uint32_t file_seq) {
+  std::string file = compressed_path(file_seq);
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  if (fd < 0) return errno_error(errno, "creating the compressed file", file);
+  return EventFileAppender(fd, std::move(file));
+}
+
+Result<CompressedFile> EventFiles::open_compressed(std::uint32_t file_seq) const {
+  std::string file = compressed_path(file_seq);
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT) {
+    return make_error_code(
+        kStoreDamagedCode,
+        "the compressed file {} is missing but the store's index names it: the store is damaged", file);
+  }
+  if (fd < 0) return errno_error(errno, "opening the compressed file", file);
+  return CompressedFile(fd, std::move(file));
+}
+
+Result<std::uint64_t> EventFiles::compressed_size(std::uint32_t file_seq) const {
+  const std::string file = compressed_path(file_seq);
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) return errno_error(errno, "reading the size of", file);
+  return static_cast<std::uint64_t>(st.st_size);
+}
+
+Status EventFiles::remove_compressed(std::uint32_t file_seq) {
+  const std::string file = compressed_path(file_seq);
+  if (::unlink(file.c_str()) != 0 && errno != ENOENT) return errno_error(errno, "removing", file);
+  return {};
+}
+
+CompressedFile& CompressedFile::operator=(CompressedFile&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = std::exchange(other.fd_, -1);
+    path_ = std::move(other.path_);
+  }
+  return *this;
+}
+
+CompressedFile::~CompressedFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Status CompressedFile::read(std::uint64_t offset, std::span<std::uint8_t> out) const {
+  BRELAY_ASSIGN_OR_RETURN(std::size_t done, pread_full(fd_, offset, out, path_));
+  if (done < out.size()) {
+    return make_error_code(kStoreDamagedCode,
+                           "the compressed file {} ends at {} but the store's index names bytes up to {}: the "
+                           "store is damaged",
+                           path_, offset + done, offset + out.size());
+  }
+  return {};
 }
 
 Status EventFiles::sync_directory() const {

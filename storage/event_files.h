@@ -24,6 +24,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -125,6 +126,27 @@ class EventFileAppender {
   std::string path_;
 };
 
+// A compressed file (`<seq>.events.zst`, compression.h) open for reading frames (RAII descriptor).
+class CompressedFile {
+ public:
+  CompressedFile(CompressedFile&& other) noexcept
+      : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)) {}
+  CompressedFile& operator=(CompressedFile&& other) noexcept;
+  CompressedFile(const CompressedFile&) = delete;
+  CompressedFile& operator=(const CompressedFile&) = delete;
+  ~CompressedFile();
+
+  const std::string& path() const { return path_; }
+  // Bytes [offset, offset + out.size()) (pread); a file shorter than that is kStoreDamagedCode.
+  Status read(std::uint64_t offset, std::span<std::uint8_t> out) const;
+
+ private:
+  friend class EventFiles;
+  CompressedFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  int fd_ = -1;
+  std::string path_;
+};
+
 class EventFiles {
  public:
   // `data_dir`/events; created (and its entry synced) unless read-only.
@@ -139,6 +161,16 @@ class EventFiles {
   // Creates the event file of a new stored file (empty; an existing one, left by a crash before its
   // file record was committed, is emptied) and makes its directory entry durable when `sync`.
   Result<EventFileAppender> create(std::uint32_t file_seq, bool sync);
+  // A file's compressed form (compression.h): created empty for the compressor to write (an
+  // existing one, left by an abandoned compression, is emptied), opened to read frames (a missing
+  // one is kStoreDamagedCode), listed, sized and removed (no error when already gone).
+  std::string compressed_path(std::uint32_t file_seq) const;
+  Result<EventFileAppender> create_compressed(std::uint32_t file_seq);
+  Result<CompressedFile> open_compressed(std::uint32_t file_seq) const;
+  Result<std::vector<std::uint32_t>> list_compressed() const;
+  Result<std::uint64_t> compressed_size(std::uint32_t file_seq) const;
+  Status remove_compressed(std::uint32_t file_seq);
+
   // Opens an existing event file to append to it (the writer restarting on the newest file).
   Result<EventFileAppender> open_for_append(std::uint32_t file_seq);
 
@@ -147,7 +179,7 @@ class EventFiles {
   // or one shorter than `end` is an error with code kStoreDamagedCode (the store is damaged).
   Result<std::shared_ptr<const EventFileMap>> map(std::uint32_t file_seq, std::uint64_t end);
 
-  // The sequence numbers of the event files present, ascending.
+  // The sequence numbers of the event files present, ascending (not their compressed forms).
   Result<std::vector<std::uint32_t>> list() const;
   Result<std::uint64_t> size(std::uint32_t file_seq) const;
   // Cuts an event file to `size` bytes (no-op when it is not longer) and syncs it when `sync`.
@@ -160,6 +192,7 @@ class EventFiles {
 
  private:
   explicit EventFiles(std::string directory) : directory_(std::move(directory)) {}
+  Result<std::vector<std::uint32_t>> list_with_suffix(std::string_view suffix) const;
 
   const std::string directory_;
   std::mutex mutex_;

@@ -28,6 +28,15 @@ std::optional<std::uint32_t> ReaderRegistry::oldest_file() const {
   return oldest;
 }
 
+std::size_t ReaderRegistry::reading(std::uint32_t file_seq) const {
+  std::lock_guard lock(mutex_);
+  std::size_t count = 0;
+  for (const auto& [id, seq] : readers_) {
+    if (seq == file_seq) ++count;
+  }
+  return count;
+}
+
 std::size_t ReaderRegistry::size() const {
   std::lock_guard lock(mutex_);
   return readers_.size();

@@ -21,6 +21,8 @@ class ReaderRegistry {
   // The oldest file any registered reader is reading, if any reads one.
   std::optional<std::uint32_t> oldest_file() const;
   std::size_t size() const;
+  // How many registered readers are reading file `file_seq`.
+  std::size_t reading(std::uint32_t file_seq) const;
 
  private:
   mutable std::mutex mutex_;

@@ -155,6 +155,7 @@ Result<PurgeReport> Retention::purge(BinlogStore& store, const PurgeRequest& req
     // Only once the index no longer names them (a crash before this leaves files recovery removes).
     for (std::uint32_t seq : purged_seqs) {
       BRELAY_TRY(internals.event_files().remove(seq));
+      BRELAY_TRY(internals.event_files().remove_compressed(seq));
       internals.ciphers().forget(seq);
     }
     internals.count_purge();

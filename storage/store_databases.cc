@@ -20,6 +20,12 @@ Result<StoreDatabases> StoreDatabases::open(LmdbTxn& txn, bool create) {
   } else if (create || replicas.error().code() != MDB_NOTFOUND) {
     return std::move(replicas).error();
   }
+  auto frames = txn.open_database(db_name::kFrames, flags);
+  if (frames) {
+    dbs.frames = *frames;
+  } else if (create || frames.error().code() != MDB_NOTFOUND) {
+    return std::move(frames).error();
+  }
   return dbs;
 }
 

@@ -21,6 +21,8 @@ struct StoreDatabases {
   MDB_dbi relay_meta = 0;
   // Absent only in a read-only open of a store written before the database existed.
   std::optional<MDB_dbi> replicas;
+  // Absent only in a read-only open of a store older than format version 4 (no compressed files).
+  std::optional<MDB_dbi> frames;
 
   // Opens every database in `txn` (creating them when `create`, which needs a write transaction);
   // `txn` must commit for the handles to stay valid.

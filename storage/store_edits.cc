@@ -88,6 +88,17 @@ Result<bool> erase_file_record(LmdbTxn& txn, const StoreDatabases& dbs, std::uin
   const std::string name(record.name);
   BRELAY_TRY(txn.del(dbs.file_names, as_bytes(name)));
   BRELAY_TRY(txn.del(dbs.files, key));
+  if (record.compression && dbs.frames) {
+    // A compressed file's frames go with it.
+    BRELAY_ASSIGN_OR_RETURN(LmdbCursor frames, LmdbCursor::open(txn, *dbs.frames));
+    BRELAY_ASSIGN_OR_RETURN(auto entry, frames.seek(EventKey{file_seq, 0}.encode()));
+    while (entry) {
+      BRELAY_ASSIGN_OR_RETURN(EventKey at, EventKey::decode(entry->key));
+      if (at.file_seq != file_seq) break;
+      BRELAY_TRY(frames.del());
+      BRELAY_ASSIGN_OR_RETURN(entry, frames.next());  // the entry that followed the deleted one
+    }
+  }
   return true;
 }
 

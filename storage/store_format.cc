@@ -123,6 +123,10 @@ Bytes FileRecordView::encode() const {
     writer.u8(1).u32(encryption->data_key.master_id);
     writer.bytes(encryption->data_key.bytes).bytes(encryption->nonce).bytes(encryption->metadata_mac);
   }
+  if (compression) {
+    writer.u8(2).u8(compression->algorithm).u64(compression->compressed_bytes).u32(compression->frames);
+    writer.bytes(compression->salt);
+  }
   return std::move(writer).take();
 }
 
@@ -136,9 +140,6 @@ Status read_array(ByteReader& reader, std::array<std::uint8_t, N>& out, std::str
 }
 
 Result<FileEncryption> decode_file_encryption(ByteReader& reader) {
-  BRELAY_ASSIGN_OR_RETURN(std::uint8_t tag, reader.u8("file record encryption tag"));
-  if (tag != 1)
-    return make_error("malformed file record: trailing byte {} is not an encryption part (1)", tag);
   FileEncryption encryption;
   BRELAY_ASSIGN_OR_RETURN(encryption.data_key.master_id, reader.u32("file record master key id"));
   if (encryption.data_key.master_id == 0) return make_error("malformed file record: master key id 0");
@@ -146,6 +147,38 @@ Result<FileEncryption> decode_file_encryption(ByteReader& reader) {
   BRELAY_TRY(read_array(reader, encryption.nonce, "file record nonce"));
   BRELAY_TRY(read_array(reader, encryption.metadata_mac, "file record metadata MAC"));
   return encryption;
+}
+
+Result<FileCompression> decode_file_compression(ByteReader& reader) {
+  FileCompression compression;
+  BRELAY_ASSIGN_OR_RETURN(compression.algorithm, reader.u8("file record compression algorithm"));
+  if (compression.algorithm != FileCompression::kZstd) {
+    return make_error("malformed file record: compression algorithm {} is not zstd (1)",
+                      compression.algorithm);
+  }
+  BRELAY_ASSIGN_OR_RETURN(compression.compressed_bytes, reader.u64("file record compressed size"));
+  BRELAY_ASSIGN_OR_RETURN(compression.frames, reader.u32("file record frame count"));
+  BRELAY_TRY(read_array(reader, compression.salt, "file record frame key salt"));
+  return compression;
+}
+
+// The optional parts after the previous GTIDs: an encryption part (tag 1), then a compression part
+// (tag 2), each at most once and in that order.
+Status decode_record_parts(ByteReader& reader, FileRecordView& record) {
+  while (reader.remaining() > 0) {
+    BRELAY_ASSIGN_OR_RETURN(std::uint8_t tag, reader.u8("file record part tag"));
+    if (tag == 1 && !record.encryption && !record.compression) {
+      BRELAY_ASSIGN_OR_RETURN(record.encryption, decode_file_encryption(reader));
+    } else if (tag == 2 && !record.compression) {
+      BRELAY_ASSIGN_OR_RETURN(record.compression, decode_file_compression(reader));
+    } else {
+      return make_error(
+          "malformed file record: trailing byte {} is not an encryption part (1) or a compression part (2) "
+          "in their place",
+          tag);
+    }
+  }
+  return {};
 }
 
 }  // namespace
@@ -171,11 +204,36 @@ Result<FileRecordView> FileRecordView::decode(ByteView value) {
   record.name = as_text(name);
   BRELAY_ASSIGN_OR_RETURN(record.format_description, read_lenenc_bytes(reader, "file record FDE"));
   BRELAY_ASSIGN_OR_RETURN(record.previous_gtids, read_lenenc_bytes(reader, "file record previous GTIDs"));
-  if (reader.remaining() > 0) {
-    BRELAY_ASSIGN_OR_RETURN(record.encryption, decode_file_encryption(reader));
-  }
+  BRELAY_TRY(decode_record_parts(reader, record));
   BRELAY_TRY(reader.expect_end("file record"));
   return record;
+}
+
+Bytes FrameView::encode() const {
+  ByteWriter writer;
+  writer.u64(offset).u32(compressed_size).u32(stored_size);
+  if (mac) writer.bytes(*mac);
+  return std::move(writer).take();
+}
+
+Result<FrameView> FrameView::decode(ByteView value) {
+  ByteReader reader(value);
+  FrameView frame;
+  BRELAY_ASSIGN_OR_RETURN(frame.offset, reader.u64("frame offset"));
+  BRELAY_ASSIGN_OR_RETURN(frame.compressed_size, reader.u32("frame compressed size"));
+  BRELAY_ASSIGN_OR_RETURN(frame.stored_size, reader.u32("frame stored size"));
+  if (frame.stored_size == 0 || frame.stored_size > kMaxStoredBytes || frame.compressed_size == 0 ||
+      frame.compressed_size > frame.stored_size + frame.stored_size / 64 + (64 << 10)) {
+    return make_error("malformed frame: {} compressed bytes for {} stored bytes", frame.compressed_size,
+                      frame.stored_size);
+  }
+  if (reader.remaining() > 0) {
+    crypto::Mac256 mac{};
+    BRELAY_TRY(read_array(reader, mac, "frame MAC"));
+    frame.mac = mac;
+  }
+  BRELAY_TRY(reader.expect_end("frame"));
+  return frame;
 }
 
 Bytes ResumeRecordView::encode() const {
@@ -310,6 +368,7 @@ FileInfo to_file_info(std::uint32_t file_seq, const FileRecordView& record) {
   info.created_time = record.created_time;
   info.last_write_time = record.last_write_time;
   info.closed = record.closed;
+  if (record.compression) info.compressed_bytes = record.compression->compressed_bytes;
   info.format_description.assign(record.format_description.begin(), record.format_description.end());
   info.previous_gtids.assign(record.previous_gtids.begin(), record.previous_gtids.end());
   return info;

@@ -14,6 +14,9 @@
 //   relay_meta      the relay's own durable key/values (source identity, server_uuid, ...)
 //   replicas        server_id u32 BE -> ReplicaRecord (replica_record.h): the replicas that
 //                   dumped from the relay; added without a format version change (see there)
+//   frames          EventKey (file sequence, stored position where the frame's bytes start) ->
+//                   FrameView: where a compressed file's frame lies in its `.events.zst` file
+//                   (compression.h); only files whose record has a compression part have frames
 //
 // Big-endian keys sort numerically under LMDB's default memcmp order, so appends arrive in key
 // order (MDB_APPEND). Values are little-endian, like the binlog itself. Decoding never trusts a
@@ -35,12 +38,13 @@
 
 namespace brelay::storage {
 
-// Version 3: the layout described in this header, event bytes in event files (version 1 kept them
+// Version 4: the layout described in this header, event bytes in event files (version 1 kept them
 // in the LMDB run values). Version 3 added encryption at rest (a file record's encryption part, a
-// run's MAC); every version 2 value is a valid version 3 value of a plain file, so a version 2
-// store converts by writing the new version number (kConvertibleStoreFormatVersion).
-inline constexpr std::uint32_t kStoreFormatVersion = 3;
-inline constexpr std::uint32_t kConvertibleStoreFormatVersion = 2;
+// run's MAC), version 4 compressed files (a file record's compression part, the frames database).
+// Every version 2 or 3 value is a valid version 4 value of a plain, uncompressed file, so such a
+// store converts by writing the new version number (kOldestConvertibleStoreFormatVersion on).
+inline constexpr std::uint32_t kStoreFormatVersion = 4;
+inline constexpr std::uint32_t kOldestConvertibleStoreFormatVersion = 2;
 
 namespace db_name {
 inline constexpr const char* kEvents = "events";
@@ -51,6 +55,7 @@ inline constexpr const char* kGtidPositions = "gtid_positions";
 inline constexpr const char* kMeta = "meta";
 inline constexpr const char* kRelayMeta = "relay_meta";
 inline constexpr const char* kReplicas = "replicas";
+inline constexpr const char* kFrames = "frames";
 }  // namespace db_name
 
 namespace meta_key {
@@ -92,6 +97,19 @@ struct FileEncryption {
   crypto::Mac256 metadata_mac{};
 };
 
+// How a sealed file is stored compressed (compression.h): its frames (the `frames` database) in
+// `events/<seq>.events.zst`. Encoded after the encryption part, if any, as u8 2, u8 algorithm (1 =
+// zstd), u64 LE compressed file size, u32 LE frame count, 16 bytes salt of the frame key (zero for
+// a plain file).
+struct FileCompression {
+  static constexpr std::uint8_t kZstd = 1;
+
+  std::uint8_t algorithm = kZstd;
+  std::uint64_t compressed_bytes = 0;
+  std::uint32_t frames = 0;
+  std::array<std::uint8_t, 16> salt{};
+};
+
 // Per-file metadata. end_position only advances at transaction boundaries: [first_position,
 // end_position) holds complete transactions only (events past it are an unfinished transaction
 // that recovery trims). Event timestamps are the source's (0 = no event yet); created_time and
@@ -109,6 +127,8 @@ struct FileRecordView {
   ByteView previous_gtids;      // likewise
   // Absent: a plain file (and no bytes are encoded for it, as in version 2).
   std::optional<FileEncryption> encryption;
+  // Absent: the file's bytes are in its event file.
+  std::optional<FileCompression> compression;
 
   Bytes encode() const;
   // The views of the result point into `value`.
@@ -196,6 +216,24 @@ class RunView {
   const std::uint8_t* ends_ = nullptr;
   const std::uint8_t* mac_ = nullptr;
   std::size_t count_ = 0;
+};
+
+// A frame of a compressed file (compression.h): where its compressed (for an encrypted file, then
+// encrypted) bytes lie in the `.events.zst` file and how many stored bytes they decompress to.
+// Layout: u64 LE offset, u32 LE compressed size, u32 LE stored size, then for an encrypted file the
+// frame's 32-byte MAC (crypto::run_mac layout: IV then tag) over its encrypted bytes at its offset.
+struct FrameView {
+  // A frame holds at most one event more than CompressionOptions::frame_bytes, and an event is at
+  // most 1 GiB: a larger claim is damage, not something to allocate for.
+  static constexpr std::uint32_t kMaxStoredBytes = (std::uint32_t{1} << 30) + (std::uint32_t{64} << 20);
+
+  std::uint64_t offset = 0;
+  std::uint32_t compressed_size = 0;
+  std::uint32_t stored_size = 0;
+  std::optional<crypto::Mac256> mac;
+
+  Bytes encode() const;
+  static Result<FrameView> decode(ByteView value);
 };
 
 // Owning copies for the public API.

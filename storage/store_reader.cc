@@ -76,7 +76,9 @@ StoreReader::StoreReader(StoreReader&& other) noexcept
       copy_capacity_(std::exchange(other.copy_capacity_, 0)),
       checked_(other.checked_),
       cipher_(other.cipher_),
-      decrypted_(std::move(other.decrypted_)) {}
+      decrypted_(std::move(other.decrypted_)),
+      compression_(other.compression_),
+      frames_(std::move(other.frames_)) {}
 
 StoreReader& StoreReader::operator=(StoreReader&& other) noexcept {
   if (this != &other) {
@@ -97,6 +99,8 @@ StoreReader& StoreReader::operator=(StoreReader&& other) noexcept {
     copy_ = std::move(other.copy_);
     copy_capacity_ = std::exchange(other.copy_capacity_, 0);
     checked_ = other.checked_;
+    compression_ = other.compression_;
+    frames_ = std::move(other.frames_);
   }
   return *this;
 }
@@ -244,45 +248,29 @@ Result<ReadBatch> StoreReader::read(std::size_t max_bytes) {
   const DurableLimit limit = store_->internals().durable_limit();
   BRELAY_TRY(begin());
   ReadBatch batch;
-  while (true) {
-    BRELAY_ASSIGN_OR_RETURN(auto record, file_record(file_.seq));
-    if (!record) {
-      release();
-      return make_error("binary log {} was purged while this reader was reading it", file_.name);
+  auto collected = collect_batch(limit, max_bytes, batch);
+  if (collected && !*collected) {
+    // The snapshot named the event file, which the compressor removed since (compression.h): a
+    // fresh snapshot names the frames.
+    runs_.clear();
+    batch.bytes = 0;
+    release();
+    BRELAY_TRY(begin());
+    collected = collect_batch(limit, max_bytes, batch);
+    if (collected && !*collected) {
+      collected = make_error_code(kStoreDamagedCode, "the event file of {} went missing while it was read",
+                                  file_.name);
     }
-    const auto end = readable_end(file_.seq, *record, limit);
-    if (!end) {
-      batch.at_durable_end = true;
-      break;
-    }
-    file_.end_position = *end;
-    if (position_ < *end) {
-      if (auto collected = collect_runs(*end, max_bytes, batch); !collected) {
-        release();
-        return std::move(collected).error();
-      }
-      break;
-    }
-    if (file_.seq >= limit.file_seq) {
-      batch.at_durable_end = true;
-      break;
-    }
-    // This file is complete and a later one is durable: move on to it.
-    BRELAY_ASSIGN_OR_RETURN(LmdbCursor files, LmdbCursor::open(txn_, store_->internals().dbs().files));
-    BRELAY_ASSIGN_OR_RETURN(auto next, files.seek(encode_file_key(file_.seq + 1)));
-    if (!next) {
-      release();
-      return make_error("the store lists no file after {} although a later one is durable", file_.name);
-    }
-    BRELAY_ASSIGN_OR_RETURN(std::uint32_t next_seq, decode_file_key(next->key));
-    BRELAY_ASSIGN_OR_RETURN(FileRecordView next_record, FileRecordView::decode(next->value));
-    BRELAY_TRY(enter(next_seq, next_record, next_record.first_position, limit));
-    batch.file_changed = true;
+  }
+  if (!collected) {
+    release();
+    return std::move(collected).error();
   }
   if (batch.at_durable_end && runs_.empty()) {
     // Waiting for the writer: an idle reader holds no buffer.
     copy_.reset();
     copy_capacity_ = 0;
+    frames_.reset();
   }
   batch.runs = runs_;
   if (!runs_.empty()) {
@@ -292,8 +280,55 @@ Result<ReadBatch> StoreReader::read(std::size_t max_bytes) {
   return batch;
 }
 
+// False: the runs of a file not compressed in this snapshot failed to get their bytes and the file
+// is compressed in a fresher one (read() retries once).
+Result<bool> StoreReader::collect_batch(const DurableLimit& limit, std::size_t max_bytes, ReadBatch& batch) {
+  while (true) {
+    BRELAY_ASSIGN_OR_RETURN(auto record, file_record(file_.seq));
+    if (!record) return make_error("binary log {} was purged while this reader was reading it", file_.name);
+    const auto end = readable_end(file_.seq, *record, limit);
+    if (!end) {
+      batch.at_durable_end = true;
+      return true;
+    }
+    file_.end_position = *end;
+    if (position_ < *end) {
+      compression_ = record->compression;
+      Status collected = collect_runs(*end, max_bytes, batch);
+      if (!collected && !compression_) {
+        BRELAY_ASSIGN_OR_RETURN(bool swapped, compressed_since(file_.seq));
+        if (swapped) return false;
+      }
+      BRELAY_TRY(collected);
+      return true;
+    }
+    if (file_.seq >= limit.file_seq) {
+      batch.at_durable_end = true;
+      return true;
+    }
+    // This file is complete and a later one is durable: move on to it.
+    BRELAY_ASSIGN_OR_RETURN(LmdbCursor files, LmdbCursor::open(txn_, store_->internals().dbs().files));
+    BRELAY_ASSIGN_OR_RETURN(auto next, files.seek(encode_file_key(file_.seq + 1)));
+    if (!next)
+      return make_error("the store lists no file after {} although a later one is durable", file_.name);
+    BRELAY_ASSIGN_OR_RETURN(std::uint32_t next_seq, decode_file_key(next->key));
+    BRELAY_ASSIGN_OR_RETURN(FileRecordView next_record, FileRecordView::decode(next->value));
+    BRELAY_TRY(enter(next_seq, next_record, next_record.first_position, limit));
+    batch.file_changed = true;
+  }
+}
+
+Result<bool> StoreReader::compressed_since(std::uint32_t file_seq) const {
+  const StoreInternals& internals = store_->internals();
+  BRELAY_ASSIGN_OR_RETURN(LmdbTxn fresh, LmdbTxn::begin_read(internals.env()));
+  BRELAY_ASSIGN_OR_RETURN(auto value, fresh.get(internals.dbs().files, encode_file_key(file_seq)));
+  if (!value) return false;
+  BRELAY_ASSIGN_OR_RETURN(FileRecordView record, FileRecordView::decode(*value));
+  return record.compression.has_value();
+}
+
 Status StoreReader::collect_runs(std::uint64_t file_end, std::size_t max_bytes, ReadBatch& batch) {
-  if (!map_ || map_seq_ != file_.seq || map_->length() < file_end) {
+  if (!compression_ && (!map_ || map_seq_ != file_.seq || map_->length() < file_end)) {
     BRELAY_ASSIGN_OR_RETURN(map_, store_->internals().event_files().map(file_.seq, file_end));
     map_seq_ = file_.seq;
   }
@@ -335,6 +370,7 @@ Status StoreReader::collect_runs(std::uint64_t file_end, std::size_t max_bytes, 
     }
     BRELAY_ASSIGN_OR_RETURN(stored.run, RunView::parse(next->value));
   }
+  if (compression_) return attach_frames(batch.bytes);
   return cipher_ ? decrypt_runs() : attach_bytes(batch.bytes);
 }
 
@@ -367,13 +403,17 @@ Status StoreReader::attach_bytes(std::size_t span) {
     map_->populate(position_, span);
     bytes = map_->bytes(position_, span);
   }
+  attach_to_runs(bytes);
+  return {};
+}
+
+void StoreReader::attach_to_runs(ByteView bytes) {
   std::size_t at = 0;
   for (EventRun& run : runs_) {
     const std::size_t size = run.bytes_size();
     run.attach(bytes.subspan(at, size));
     at += size;
   }
-  return {};
 }
 
 void StoreReader::mark_checked(std::uint64_t begin, std::uint64_t end) {

@@ -23,6 +23,11 @@
 // pressure and read back from a disk that altered it meanwhile, a write into the event file from
 // outside the relay) reach readers behind the mark unchecked. Views of the map (an event larger
 // than the buffer) report no mark: their check is also the guarded first read of their pages.
+// A compressed file (compression.h) has no event file: its batches are decompressed from the frames
+// that hold them into the copy buffer (the last frame is kept, so a reader going forward
+// decompresses each frame once); no mark is shared for them. A reader whose snapshot still names
+// the event file when the compressor has just removed it takes a fresh snapshot once and reads the
+// frames.
 // The caller sends what it can (a writev of the runs), says how many bytes it consumed, and calls
 // release() promptly: between read() and release() the reader holds a read transaction, which keeps
 // the writer from reusing old pages. Between calls the reader keeps its transaction handle reset, so
@@ -165,6 +170,14 @@ class StoreReader {
   // batch's bytes into decrypted_ and gives the runs those (no checked mark: see above). A MAC
   // mismatch is an error with code kStoreDamagedCode naming the file and position.
   Status decrypt_runs();
+  // A compressed file (store_reader_frames.cc): the `span` bytes from the position on, from the
+  // frames that hold them.
+  Status attach_frames(std::size_t span);
+  // Gives the collected runs their bytes, back to back from `bytes`.
+  void attach_to_runs(ByteView bytes);
+  // Whether file_seq is compressed in a fresh snapshot (the reader's own is older).
+  Result<bool> compressed_since(std::uint32_t file_seq) const;
+  Result<bool> collect_batch(const DurableLimit& limit, std::size_t max_bytes, ReadBatch& batch);
 
   BinlogStore* store_;  // not owned
   std::uint64_t registry_id_ = 0;
@@ -191,6 +204,12 @@ class StoreReader {
   // reader makes its own on its next read).
   struct DecryptContexts;
   std::shared_ptr<DecryptContexts> decrypt_;
+  // The current file's compression part as the last read's snapshot saw it (nullopt: plain or not
+  // compressed yet), and the frame reading state (store_reader_frames.cc): the compressed file,
+  // the decoder, the last decompressed frame; dropped while the reader waits at the durable end.
+  std::optional<FileCompression> compression_;
+  struct FrameState;
+  std::shared_ptr<FrameState> frames_;
 };
 
 }  // namespace brelay::storage

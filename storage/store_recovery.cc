@@ -75,6 +75,37 @@ Result<TrimReport> trim_to_resume_point(LmdbTxn& txn, const StoreDatabases& dbs)
   return report;
 }
 
+namespace {
+
+// Compressed files (compression.h): a `.events.zst` whose record has no compression part is an
+// abandoned compression (a crash before its index commit) and goes; one whose record has a part
+// must hold all of it.
+Status reconcile_compressed_files(StoreInternals& store, const std::vector<FileInfo>& records, bool& removed) {
+  EventFiles& event_files = store.event_files();
+  BRELAY_ASSIGN_OR_RETURN(std::vector<std::uint32_t> present, event_files.list_compressed());
+  for (std::uint32_t seq : present) {
+    auto it = std::ranges::find(records, seq, &FileInfo::seq);
+    if (it == records.end() || it->compressed_bytes == 0) {
+      BRELAY_TRY(event_files.remove_compressed(seq));
+      removed = true;
+    }
+  }
+  for (const FileInfo& record : records) {
+    if (record.compressed_bytes == 0) continue;
+    const std::uint64_t size =
+        std::ranges::binary_search(present, record.seq) ? event_files.compressed_size(record.seq).value_or(0) : 0;
+    if (size < record.compressed_bytes) {
+      return make_error(
+          "the store in {} holds {} compressed in {} bytes of {} but that file has {} bytes: the store is damaged; "
+          "restore the directory from a backup or move it away to start a new store",
+          store.directory(), record.name, record.compressed_bytes, event_files.compressed_path(record.seq), size);
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
 Status reconcile_event_files(StoreInternals& store) {
   const bool sync = store.sync_mode() == SyncMode::kCommit;
   EventFiles& event_files = store.event_files();
@@ -82,14 +113,19 @@ Status reconcile_event_files(StoreInternals& store) {
   BRELAY_ASSIGN_OR_RETURN(std::vector<std::uint32_t> present, event_files.list());
   bool removed = false;
   for (std::uint32_t seq : present) {
-    const bool recorded = std::ranges::any_of(records, [&](const FileInfo& r) { return r.seq == seq; });
+    // An event file is kept only for a record whose bytes are not compressed (a compressed file's
+    // event file is left by a crash between the index commit and its removal).
+    const bool recorded =
+        std::ranges::any_of(records, [&](const FileInfo& r) { return r.seq == seq && r.compressed_bytes == 0; });
     if (!recorded) {
       BRELAY_TRY(event_files.remove(seq));
       removed = true;
     }
   }
+  BRELAY_TRY(reconcile_compressed_files(store, records, removed));
   for (const FileInfo& record : records) {
     const std::uint32_t seq = record.seq;
+    if (record.compressed_bytes > 0) continue;
     if (!std::ranges::binary_search(present, seq)) {
       if (record.end_position == record.first_position) {
         BRELAY_TRY(event_files.create(seq, sync));

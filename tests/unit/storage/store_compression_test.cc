@@ -1,0 +1,387 @@
+// Compression of sealed files (issue 17, storage/compression.h): the format's compression part and
+// frames, the swap by the crash rule, readers before, during and after it, damage, purge, keys.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+
+#include "storage/compression.h"
+#include "storage/lmdb_cursor.h"
+#include "storage/lmdb_env.h"
+#include "storage/lmdb_txn.h"
+#include "storage/retention.h"
+#include "storage/store_databases.h"
+#include "storage/store_format.h"
+#include "storage/store_internals.h"
+#include "storage/store_reader.h"
+#include "storage/store_writer.h"
+#include "tests/support/temp_dir.h"
+#include "tests/unit/storage/store_test_stream.h"
+
+namespace brelay::storage {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::ProgressLog;
+using testing::TestStream;
+
+std::shared_ptr<const crypto::MasterKeys> test_keys() {
+  crypto::MasterKey key;
+  key.id = 3;
+  key.key.fill(0x5a);
+  return std::make_shared<const crypto::MasterKeys>(std::vector<crypto::MasterKey>{key});
+}
+
+StoreOptions options_with(std::shared_ptr<const crypto::MasterKeys> keys) {
+  StoreOptions options;
+  options.master_keys = std::move(keys);
+  return options;
+}
+
+struct Written {
+  testing::TempDir dir;
+  std::string data;
+  TestStream stream;
+};
+
+// Four files (three sealed) of transactions of mixed sizes, one event larger than a frame.
+Written write_store(const std::shared_ptr<const crypto::MasterKeys>& keys) {
+  auto dir = testing::TempDir::create("store-compression");
+  EXPECT_TRUE(dir);
+  Written w{std::move(dir).value(), "", TestStream()};
+  w.data = w.dir.file("data");
+  auto store = BinlogStore::open(w.data, options_with(keys));
+  EXPECT_TRUE(store) << store.error().message();
+  ProgressLog log;
+  StoreWriter::Options writer_options;
+  writer_options.max_run_bytes = 3000;
+  auto writer = StoreWriter::start(**store, writer_options, log.callback());
+  EXPECT_TRUE(writer) << writer.error().message();
+  for (int file = 0; file < 4; ++file) {
+    WriteBatch batch;
+    w.stream.begin_file(batch);
+    for (int i = 0; i < 40; ++i)
+      w.stream.transaction(batch, 3, 150 + 40 * (i % 5));
+    if (file == 1) w.stream.transaction(batch, 1, 20000);
+    if (file < 3) w.stream.end_file(batch);
+    EXPECT_TRUE((*writer)->submit(std::move(batch)));
+  }
+  EXPECT_TRUE(log.wait_durable(w.stream.current_file(), w.stream.next_position()));
+  EXPECT_TRUE((*writer)->stop());
+  return w;
+}
+
+CompressionOptions small_frames() {
+  CompressionOptions options;
+  options.frame_bytes = 4096;
+  return options;
+}
+
+std::size_t count_files(const std::string& data, std::string_view suffix) {
+  std::size_t count = 0;
+  for (const auto& entry : fs::directory_iterator(data + "/events"))
+    count += entry.path().filename().string().ends_with(suffix) ? 1 : 0;
+  return count;
+}
+
+void flip_byte(const std::string& path, std::streamoff at) {
+  std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+  file.seekg(at);
+  char byte = 0;
+  file.read(&byte, 1);
+  byte = static_cast<char>(byte ^ 0x10);
+  file.seekp(at);
+  file.write(&byte, 1);
+}
+
+// Every event of the stream read back alone from its own position, and every transaction by GTID.
+void expect_every_position_reads_back(BinlogStore& store, const TestStream& stream) {
+  auto reader = StoreReader::open(store);
+  ASSERT_TRUE(reader);
+  for (const auto& event : stream.events()) {
+    ASSERT_TRUE(reader->seek(event.file, event.position)) << event.file << ":" << event.position;
+    auto batch = reader->read(1);
+    ASSERT_TRUE(batch) << batch.error().message();
+    ASSERT_FALSE(batch->runs.empty());
+    const ByteView got = batch->runs[0].event(0);
+    ASSERT_TRUE(std::ranges::equal(got, event.bytes)) << event.file << ":" << event.position;
+  }
+  for (const auto& [gtid, start] : stream.gtid_starts()) {
+    ASSERT_TRUE(reader->seek_gtid(testing::gtid_key(gtid))) << gtid;
+    EXPECT_EQ(reader->file().name, start.first);
+    EXPECT_EQ(reader->position(), start.second);
+  }
+}
+
+TEST(CompressionFormat, RecordPartsAndFramesRoundTripAndRejectDamage) {
+  FileRecordView record;
+  record.first_position = 4;
+  record.end_position = 5000;
+  record.name = "mysql-bin.000009";
+  FileCompression compression;
+  compression.compressed_bytes = 1234;
+  compression.frames = 2;
+  compression.salt.fill(0x42);
+  record.compression = compression;
+  for (bool encrypted : {false, true}) {
+    if (encrypted) record.encryption = FileEncryption{};
+    if (encrypted) record.encryption->data_key.master_id = 1;
+    const Bytes encoded = record.encode();
+    auto decoded = FileRecordView::decode(encoded);
+    ASSERT_TRUE(decoded) << decoded.error().message();
+    ASSERT_TRUE(decoded->compression);
+    EXPECT_EQ(decoded->compression->compressed_bytes, 1234u);
+    EXPECT_EQ(decoded->compression->frames, 2u);
+    EXPECT_EQ(decoded->compression->salt, compression.salt);
+    EXPECT_EQ(decoded->encryption.has_value(), encrypted);
+    EXPECT_EQ(to_file_info(1, *decoded).compressed_bytes, 1234u);
+    EXPECT_EQ(decoded->encode(), encoded);
+  }
+  // The parts in the wrong order, twice, an unknown algorithm: errors, not guesses.
+  FileRecordView plain = record;
+  plain.encryption.reset();
+  plain.compression.reset();
+  Bytes twice = record.encode();
+  const Bytes part(twice.end() - (1 + 1 + 8 + 4 + 16), twice.end());
+  twice.insert(twice.end(), part.begin(), part.end());
+  EXPECT_FALSE(FileRecordView::decode(twice));
+  Bytes unknown = record.encode();
+  unknown[unknown.size() - (1 + 8 + 4 + 16)] = 9;
+  EXPECT_FALSE(FileRecordView::decode(unknown));
+
+  FrameView frame{100, 50, 4096, std::nullopt};
+  auto frame_back = FrameView::decode(frame.encode());
+  ASSERT_TRUE(frame_back);
+  EXPECT_EQ(frame_back->offset, 100u);
+  EXPECT_EQ(frame_back->compressed_size, 50u);
+  EXPECT_EQ(frame_back->stored_size, 4096u);
+  EXPECT_FALSE(frame_back->mac);
+  frame.mac = crypto::Mac256{};
+  frame_back = FrameView::decode(frame.encode());
+  ASSERT_TRUE(frame_back && frame_back->mac);
+  frame.stored_size = FrameView::kMaxStoredBytes + 1;
+  EXPECT_FALSE(FrameView::decode(frame.encode()));
+  frame.stored_size = 10;
+  frame.compressed_size = 1'000'000;
+  EXPECT_FALSE(FrameView::decode(frame.encode()));
+}
+
+class CompressedStore : public ::testing::TestWithParam<bool> {
+ protected:
+  std::shared_ptr<const crypto::MasterKeys> keys() const { return GetParam() ? test_keys() : nullptr; }
+};
+
+TEST_P(CompressedStore, SealedFilesAreSwappedAndReadBackByteIdentical) {
+  Written w = write_store(keys());
+  auto store = BinlogStore::open(w.data, options_with(keys()));
+  ASSERT_TRUE(store) << store.error().message();
+  auto due = Compressor::due_files(**store, (*store)->now() + 1);
+  ASSERT_TRUE(due);
+  EXPECT_EQ(*due, (std::vector<std::uint32_t>{1, 2, 3}));  // never the newest
+  auto none = Compressor::due_files(**store, 0);
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());  // none written before 1970
+
+  auto reports = Compressor::compress_due(**store, (*store)->now() + 1, small_frames());
+  ASSERT_TRUE(reports) << reports.error().message();
+  ASSERT_EQ(reports->size(), 3u);
+  for (const CompressionReport& report : *reports) {
+    EXPECT_GT(report.frames, 1u);
+    EXPECT_EQ(report.readers_during_swap, 0u);
+    EXPECT_EQ(fs::file_size((*store)->internals().event_files().compressed_path(report.file_seq)),
+              report.compressed_bytes);
+  }
+  EXPECT_EQ(count_files(w.data, ".events"), 1u);
+  EXPECT_EQ(count_files(w.data, ".events.zst"), 3u);
+  auto again = Compressor::compress_file(**store, 1, small_frames());
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(*again);  // already compressed
+  auto newest = Compressor::compress_file(**store, 4, small_frames());
+  ASSERT_TRUE(newest);
+  EXPECT_FALSE(*newest);
+  auto stats = (*store)->stats();
+  ASSERT_TRUE(stats);
+  EXPECT_EQ(stats->compressed_files, 3u);
+  EXPECT_GT(stats->compressed_disk_bytes, 0u);
+
+  for (std::size_t read_size : {std::size_t{1} << 20, std::size_t{700}, std::size_t{5000}}) {
+    auto events = testing::read_everything(**store, read_size);
+    ASSERT_TRUE(events) << events.error().message();
+    EXPECT_EQ(testing::compare_events(*events, w.stream.events()), "") << read_size;
+  }
+  expect_every_position_reads_back(**store, w.stream);
+  store->reset();
+  auto reopened = BinlogStore::open(w.data, options_with(keys()));
+  ASSERT_TRUE(reopened) << reopened.error().message();
+  auto events = testing::read_everything(**reopened, 3000);
+  ASSERT_TRUE(events) << events.error().message();
+  EXPECT_EQ(testing::compare_events(*events, w.stream.events()), "");
+}
+
+TEST_P(CompressedStore, ReadersMidFileWhenTheFileIsSwappedGoOnWithTheSameBytes) {
+  Written w = write_store(keys());
+  auto store = BinlogStore::open(w.data, options_with(keys()));
+  ASSERT_TRUE(store) << store.error().message();
+  // One reader has read part of file 2 (it holds the event file's map), one is only positioned.
+  auto mapped = StoreReader::open(**store);
+  auto positioned = StoreReader::open(**store);
+  ASSERT_TRUE(mapped && positioned);
+  const auto& first = *std::ranges::find(w.stream.events(), "source-bin.000002", &testing::StoredEvent::file);
+  ASSERT_TRUE(mapped->seek(first.file, first.position));
+  ASSERT_TRUE(positioned->seek(first.file, first.position));
+  std::vector<testing::StoredEvent> got_mapped;
+  auto read_some = [](StoreReader& reader, std::vector<testing::StoredEvent>& into, int batches) {
+    for (int i = 0; i < batches; ++i) {
+      auto batch = reader.read(900);
+      ASSERT_TRUE(batch) << batch.error().message();
+      for (const EventRun& run : batch->runs) {
+        for (std::size_t e = 0; e < run.event_count(); ++e)
+          into.push_back({reader.file().name, run.event_position(e), Bytes(run.event(e).begin(), run.event(e).end()), false});
+      }
+      reader.consume(batch->bytes);
+      reader.release();
+      if (batch->at_durable_end) return;
+    }
+  };
+  read_some(*mapped, got_mapped, 3);
+  CompressionOptions options = small_frames();
+  std::size_t readers_at_swap = 0;
+  options.after_step = [&](std::string_view step) {
+    if (step == "indexed") readers_at_swap = (*store)->internals().readers().reading(2);
+  };
+  auto report = Compressor::compress_file(**store, 2, options);
+  ASSERT_TRUE(report && *report) << (report ? "nothing done" : report.error().message());
+  EXPECT_EQ((*report)->readers_during_swap, 2u);
+  EXPECT_EQ(readers_at_swap, 2u);
+  EXPECT_FALSE(fs::exists((*store)->internals().event_files().path(2)));
+  std::vector<testing::StoredEvent> got_positioned;
+  read_some(*mapped, got_mapped, 100000);
+  read_some(*positioned, got_positioned, 100000);
+  std::vector<testing::StoredEvent> expected;
+  for (const auto& event : w.stream.events()) {
+    if (event.file >= "source-bin.000002") expected.push_back(event);
+  }
+  EXPECT_EQ(testing::compare_events(got_mapped, expected), "");
+  EXPECT_EQ(testing::compare_events(got_positioned, expected), "");
+}
+
+TEST_P(CompressedStore, ACrashAtEachStepRecoversToOneCompleteVersion) {
+  for (std::string_view crash_at : {"written", "indexed"}) {
+    Written w = write_store(keys());
+    const std::string copy = w.dir.file("crashed");
+    {
+      auto store = BinlogStore::open(w.data, options_with(keys()));
+      ASSERT_TRUE(store) << store.error().message();
+      CompressionOptions options = small_frames();
+      options.after_step = [&](std::string_view step) {
+        if (step != crash_at) return;
+        // What a crash right after this step leaves on disk.
+        fs::copy(w.data, copy, fs::copy_options::recursive);
+        fs::remove(copy + "/lock.mdb");
+      };
+      auto report = Compressor::compress_file(**store, 1, options);
+      ASSERT_TRUE(report && *report);
+    }
+    EXPECT_TRUE(fs::exists(copy + "/events/0000000001.events")) << crash_at;
+    EXPECT_TRUE(fs::exists(copy + "/events/0000000001.events.zst")) << crash_at;
+    auto store = BinlogStore::open(copy, options_with(keys()));
+    ASSERT_TRUE(store) << store.error().message();
+    const bool compressed = crash_at == "indexed";
+    EXPECT_EQ(fs::exists(copy + "/events/0000000001.events"), !compressed) << crash_at;
+    EXPECT_EQ(fs::exists(copy + "/events/0000000001.events.zst"), compressed) << crash_at;
+    auto events = testing::read_everything(**store, 2000);
+    ASSERT_TRUE(events) << events.error().message();
+    EXPECT_EQ(testing::compare_events(*events, w.stream.events()), "") << crash_at;
+    // And the compression completes on the next try.
+    auto report = Compressor::compress_file(**store, 1, small_frames());
+    ASSERT_TRUE(report);
+    EXPECT_EQ(report->has_value(), !compressed);
+  }
+}
+
+TEST_P(CompressedStore, AFlippedByteInACompressedFrameIsDamageNeverBytes) {
+  Written w = write_store(keys());
+  {
+    auto store = BinlogStore::open(w.data, options_with(keys()));
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(Compressor::compress_file(**store, 2, small_frames()));
+  }
+  const std::string path = w.data + "/events/0000000002.events.zst";
+  flip_byte(path, static_cast<std::streamoff>(fs::file_size(path) / 2));
+  auto store = BinlogStore::open(w.data, options_with(keys()));
+  ASSERT_TRUE(store) << store.error().message();
+  auto events = testing::read_everything(**store, 1 << 20);
+  ASSERT_FALSE(events);
+  EXPECT_EQ(events.error().code(), kStoreDamagedCode) << events.error().message();
+  EXPECT_NE(events.error().message().find("compressed frame of source-bin.000002 at position"), std::string::npos)
+      << events.error().message();
+  EXPECT_NE(events.error().message().find(GetParam() ? "MAC mismatch" : "zstd"), std::string::npos)
+      << events.error().message();
+}
+
+TEST_P(CompressedStore, PurgeRemovesACompressedFileAndItsFrames) {
+  Written w = write_store(keys());
+  auto store = BinlogStore::open(w.data, options_with(keys()));
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(Compressor::compress_due(**store, (*store)->now() + 1, small_frames()));
+  auto purged = Retention::purge(**store, PurgeRequest::to("source-bin.000003"));
+  ASSERT_TRUE(purged) << purged.error().message();
+  EXPECT_EQ(purged->purged_files.size(), 2u);
+  EXPECT_EQ(count_files(w.data, ".events.zst"), 1u);
+  auto txn = LmdbTxn::begin_read((*store)->internals().env());
+  ASSERT_TRUE(txn);
+  auto frames = LmdbCursor::open(*txn, *(*store)->internals().dbs().frames);
+  ASSERT_TRUE(frames);
+  auto first = frames->first();
+  ASSERT_TRUE(first && *first);
+  EXPECT_EQ(EventKey::decode((*first)->key)->file_seq, 3u);
+}
+
+TEST_P(CompressedStore, ARaisedStopFlagAbandonsTheFileCleanly) {
+  Written w = write_store(keys());
+  auto store = BinlogStore::open(w.data, options_with(keys()));
+  ASSERT_TRUE(store);
+  std::atomic<bool> stop{true};
+  CompressionOptions options = small_frames();
+  options.stop = &stop;
+  auto report = Compressor::compress_file(**store, 1, options);
+  ASSERT_TRUE(report) << report.error().message();
+  EXPECT_FALSE(*report);
+  EXPECT_EQ(count_files(w.data, ".events.zst"), 0u);
+  EXPECT_EQ(count_files(w.data, ".events"), 4u);
+}
+
+INSTANTIATE_TEST_SUITE_P(PlainAndEncrypted, CompressedStore, ::testing::Bool(),
+                         [](const auto& test) { return test.param ? "Encrypted" : "Plain"; });
+
+TEST(CompressedStore, AVersion3StoreOpensAsVersion4) {
+  Written w = write_store(nullptr);
+  {
+    LmdbEnv::Options env_options;
+    env_options.map_size = std::uint64_t{1} << 30;
+    auto env = LmdbEnv::open(w.data, env_options);
+    ASSERT_TRUE(env) << env.error().message();
+    auto txn = LmdbTxn::begin_write(*env);
+    ASSERT_TRUE(txn);
+    auto dbs = StoreDatabases::open(*txn, false);
+    ASSERT_TRUE(dbs);
+    ASSERT_TRUE(txn->put(dbs->meta, as_bytes(meta_key::kFormatVersion), encode_u32_value(3)));
+    ASSERT_TRUE(txn->commit());
+  }
+  auto store = BinlogStore::open(w.data);
+  ASSERT_TRUE(store) << store.error().message();
+  auto txn = LmdbTxn::begin_read((*store)->internals().env());
+  ASSERT_TRUE(txn);
+  auto stored = txn->get((*store)->internals().dbs().meta, as_bytes(meta_key::kFormatVersion));
+  ASSERT_TRUE(stored && *stored);
+  EXPECT_EQ(*decode_u32_value(**stored, "version"), 4u);
+  txn->abort();
+  auto reports = Compressor::compress_due(**store, (*store)->now() + 1, small_frames());
+  ASSERT_TRUE(reports) << reports.error().message();
+  EXPECT_EQ(reports->size(), 3u);
+}
+
+}  // namespace
+}  // namespace brelay::storage
