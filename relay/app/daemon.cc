@@ -13,6 +13,7 @@
 #include "net/signal_watcher.h"
 #include "relay/app/logging.h"
 #include "relay/app/operator_metrics.h"
+#include "relay/app/compression_scheduler.h"
 #include "relay/app/retention_scheduler.h"
 #include "relay/app/sd_notify.h"
 #include "relay/app/version.h"
@@ -163,6 +164,8 @@ class Daemon {
     BRELAY_TRY(downstream_->start());
     retention_ = std::make_unique<RetentionScheduler>(*context_);
     retention_->start();
+    compression_ = std::make_unique<CompressionScheduler>(*context_);
+    compression_->start();
     context_->status_rows = [this] { return status_rows(); };
     if (metrics_http_)
       metrics_http_->set_status_function([this] { return format_status_rows(status_rows()); });
@@ -251,6 +254,7 @@ class Daemon {
     }
     if (retention_) inputs.retention_last = retention_->last_outcome();
     StatusRows rows = relay_status_rows(inputs);
+    add_compression_rows(rows);
     if (context_) add_hazard_rows(rows, context_->hazards, config_.server.hold_on_hazard);
     if (downstream_)
       add_remembered_replica_rows(rows, downstream_->remembered().list(), config_.storage.protect_replicas,
@@ -303,6 +307,27 @@ class Daemon {
     if (downstream_) downstream_->remembered().collect_metrics();
   }
 
+  // [storage] compression and what it has done (storage/compression.h).
+  void add_compression_rows(StatusRows& rows) const {
+    const StorageConfig& storage = config_.storage;
+    if (storage.compression != "zstd") {
+      rows.emplace_back("Compression", "none");
+      return;
+    }
+    rows.emplace_back("Compression",
+                      fmt::format("zstd level {}, files sealed and last written more than {} s ago",
+                                  storage.compression_level,
+                                  std::chrono::duration_cast<std::chrono::seconds>(storage.compress_after).count()));
+    if (auto stats = store_->stats()) {
+      rows.emplace_back("Compressed_Files", fmt::format("{} of {} files: {} stored bytes in {} on disk",
+                                                        stats->compressed_files, stats->file_count,
+                                                        stats->compressed_stored_bytes,
+                                                        stats->compressed_disk_bytes));
+    }
+    if (compression_ && !compression_->last_outcome().empty())
+      rows.emplace_back("Compression_Last", compression_->last_outcome());
+  }
+
   void on_signal(int signal_number) {
     if (signal_number == SIGHUP) {
       reload();
@@ -315,6 +340,7 @@ class Daemon {
     notify_systemd("STOPPING=1");
     signals_.clear();
     if (retention_) retention_->stop();
+    if (compression_) compression_->stop();
     if (upstream_) upstream_->stop();
     if (downstream_) downstream_->shutdown();
     loop_.stop();
@@ -368,6 +394,7 @@ class Daemon {
   std::unique_ptr<Upstream> upstream_;
   std::unique_ptr<downstream::DownstreamServer> downstream_;
   std::unique_ptr<RetentionScheduler> retention_;
+  std::unique_ptr<CompressionScheduler> compression_;
   std::vector<std::unique_ptr<net::SignalWatcher>> signals_;
   std::map<std::uint32_t, Labels> replica_series_;  // the per-replica series now exported, by connection
   bool stopping_ = false;

@@ -317,6 +317,16 @@ Status read_storage(SectionReader& r, StorageConfig& storage) {
   if (storage.replica_grace < std::chrono::seconds(1))
     return r.error("replica_grace", "must be at least 1s (how long a disconnected replica's files are kept)");
   BRELAY_TRY(r.get_path("encryption_key_file", storage.encryption_key_file));
+  BRELAY_TRY(r.get("compression", storage.compression));
+  if (storage.compression != "none" && storage.compression != "zstd") {
+    return r.error("compression", fmt::format("'{}' is not a compression: use \"zstd\" (sealed files are "
+                                              "rewritten as zstd frames) or \"none\"",
+                                              storage.compression));
+  }
+  std::uint64_t level = static_cast<std::uint64_t>(storage.compression_level);
+  BRELAY_TRY(r.get_uint("compression_level", level, 1, 19));
+  storage.compression_level = static_cast<int>(level);
+  BRELAY_TRY(r.get("compress_after", storage.compress_after));
   return r.finish();
 }
 

@@ -55,6 +55,11 @@ struct StorageConfig {
   // AES-256 at rest (issue 17) when set: the key file ("<id> <64 hex>" lines, readable by the
   // service account only). Read by the commands that open the store, not here.
   std::string encryption_key_file;
+  // Compression of sealed files (issue 17, storage/compression.h): "none" or "zstd"; files closed
+  // and last written more than compress_after ago are rewritten as zstd frames in the background.
+  std::string compression = "none";
+  int compression_level = 3;                          // zstd level, 1..19
+  Duration compress_after = std::chrono::hours(1);  // 0: as soon as a file is sealed
 };
 
 struct ServerConfig {

@@ -65,6 +65,16 @@ StoreMetrics::StoreMetrics(MetricsRegistry& metrics, storage::BinlogStore& store
         .gauge("binlog_relay_store_filesystem_free_bytes",
                "Free bytes on the filesystem that holds the data directory.")
         .set(static_cast<double>(stats->filesystem_free_bytes));
+    metrics
+        .gauge("binlog_relay_store_compressed_files",
+               "Binlog files held compressed ([storage] compression); their event bytes are in "
+               "binlog_relay_store_compressed_stored_bytes, their size on disk in "
+               "binlog_relay_store_compressed_disk_bytes.")
+        .set(static_cast<double>(stats->compressed_files));
+    metrics.gauge("binlog_relay_store_compressed_stored_bytes", "Event bytes of the files held compressed.")
+        .set(static_cast<double>(stats->compressed_stored_bytes));
+    metrics.gauge("binlog_relay_store_compressed_disk_bytes", "Disk bytes of the compressed files.")
+        .set(static_cast<double>(stats->compressed_disk_bytes));
   });
 }
 

@@ -141,20 +141,8 @@ class StoreEncryption : public ::testing::Test {
     return source_->execute(sql);
   }
 
-  // Until the relay's SHOW MASTER STATUS (what it stored) is the source's.
   Status wait_caught_up(std::uint16_t relay_port, RelayProcess* relay) {
-    BRELAY_ASSIGN_OR_RETURN(auto master, master_status(*source_));
-    const std::string want = fmt::format("{}\t{}", master.first, master.second);
-    std::string got;
-    for (int i = 0; i < 300; ++i) {
-      auto status = mariadb_cli_query(relay_port, "admin", "adminpw", "SHOW MASTER STATUS");
-      if (status) {
-        got = *status;
-        if (got.starts_with(want)) return {};
-      }
-      std::this_thread::sleep_for(100ms);
-    }
-    return make_error("the relay stored {} but the source is at {}{}", got, want, relay_log_tail(relay));
+    return wait_for_relay_catch_up(*source_, relay_port, std::chrono::seconds(30), relay);
   }
 
   // Reads `file` through the relay with mariadb-binlog --raw into `out_dir`.

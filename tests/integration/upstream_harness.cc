@@ -96,6 +96,23 @@ Status wait_for_catch_up(MariaDbServer& source, const std::string& data_dir,
   return wait_for_stored(data_dir, status.first, status.second, timeout, relay);
 }
 
+Status wait_for_relay_catch_up(MariaDbServer& source, std::uint16_t relay_port, std::chrono::milliseconds timeout,
+                               RelayProcess* relay) {
+  BRELAY_ASSIGN_OR_RETURN(auto master, master_status(source));
+  const std::string want = fmt::format("{}\t{}", master.first, master.second);
+  std::string got;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto status = mariadb_cli_query(relay_port, "admin", "adminpw", "SHOW MASTER STATUS");
+    if (status) {
+      got = *status;
+      if (got.starts_with(want)) return {};
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return make_error("the relay stored {} but the source is at {}{}", got, want, relay_log_tail(relay));
+}
+
 Status flush_and_catch_up(MariaDbServer& source, const std::string& data_dir,
                           std::chrono::milliseconds timeout, RelayProcess* relay) {
   BRELAY_TRY(source.execute("FLUSH BINARY LOGS"));

@@ -115,6 +115,26 @@ TEST(Config, EncryptionKeyFileIsAPathReadOnlyByTheCommandsThatOpenTheStore) {
   EXPECT_EQ(absent->storage.encryption_key_file, "");
 }
 
+TEST(Config, CompressionIsZstdOrNoneWithALevelAndAnAge) {
+  auto defaults = parse(kValid);
+  ASSERT_TRUE(defaults);
+  EXPECT_EQ(defaults->storage.compression, "none");
+  EXPECT_EQ(defaults->storage.compression_level, 3);
+  EXPECT_EQ(defaults->storage.compress_after, std::chrono::hours(1));
+  auto config = parse(replace(kValid, "protect_replicas = false",
+                              "compression = \"zstd\"\ncompression_level = 19\ncompress_after = \"0s\""));
+  ASSERT_TRUE(config) << config.error().message();
+  EXPECT_EQ(config->storage.compression, "zstd");
+  EXPECT_EQ(config->storage.compression_level, 19);
+  EXPECT_EQ(config->storage.compress_after, std::chrono::seconds(0));
+  EXPECT_NE(error_of(parse(replace(kValid, "protect_replicas = false", "compression = \"lz4\"")))
+                .find("compression: 'lz4' is not a compression"),
+            std::string::npos);
+  EXPECT_NE(error_of(parse(replace(kValid, "protect_replicas = false", "compression_level = 20")))
+                .find("compression_level"),
+            std::string::npos);
+}
+
 TEST(Config, StoreOptionsLoadTheKeyFileAndRefuseOneOthersCanRead) {
   auto dir = testing::TempDir::create("config-keys");
   ASSERT_TRUE(dir);
