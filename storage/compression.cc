@@ -27,7 +27,10 @@ struct Plan {
 Result<std::optional<Plan>> plan(BinlogStore& store, std::uint32_t seq) {
   StoreInternals& internals = store.internals();
   BRELAY_ASSIGN_OR_RETURN(std::vector<FileInfo> files, committed_files(internals.env(), internals.dbs()));
-  if (files.empty() || files.back().seq == seq) return std::optional<Plan>();
+  const std::optional<ResumePoint> durable = store.durable_end();
+  // Sealed means durable as a whole, too: a later file holds the published durable end.
+  if (files.empty() || files.back().seq == seq || !durable || durable->file_seq <= seq)
+    return std::optional<Plan>();
   auto it = std::ranges::find(files, seq, &FileInfo::seq);
   if (it == files.end() || !it->closed || it->compressed_bytes > 0 || it->stored_bytes() == 0)
     return std::optional<Plan>();
@@ -88,8 +91,8 @@ Result<std::optional<Written>> write_frames(BinlogStore& store, const Plan& plan
   }
   if (!pending.empty()) BRELAY_TRY(flush());
   if (frame_position != plan.info.end_position) {
-    return make_error("compressing {}: read its stored bytes up to position {} but it ends at {}", plan.info.name,
-                      frame_position, plan.info.end_position);
+    return make_error("read its stored bytes up to position {} but it ends at {}", frame_position,
+                      plan.info.end_position);
   }
   written.compression.compressed_bytes = written.compressed_bytes;
   written.compression.frames = static_cast<std::uint32_t>(written.frames.size());
@@ -131,9 +134,11 @@ void step(const CompressionOptions& options, std::string_view name) {
 Result<std::vector<std::uint32_t>> Compressor::due_files(BinlogStore& store, std::int64_t written_before) {
   StoreInternals& internals = store.internals();
   BRELAY_ASSIGN_OR_RETURN(std::vector<FileInfo> files, committed_files(internals.env(), internals.dbs()));
+  const std::optional<ResumePoint> durable = store.durable_end();
   std::vector<std::uint32_t> due;
   for (std::size_t i = 0; i + 1 < files.size(); ++i) {
     const FileInfo& file = files[i];
+    if (!durable || file.seq >= durable->file_seq) break;  // not durable as a whole yet
     if (file.closed && file.compressed_bytes == 0 && file.stored_bytes() > 0 &&
         file.last_write_time <= written_before) {
       due.push_back(file.seq);

@@ -77,8 +77,9 @@ struct CompressionReport {
 
 class Compressor {
  public:
-  // The files due for compression, oldest first: closed, not the newest file, not compressed, last
-  // written (FileInfo::last_write_time) at or before `written_before` (Unix seconds, relay clock).
+  // The files due for compression, oldest first: closed, not the newest file, durable as a whole (the
+  // published durable end is in a later file), not compressed, last written
+  // (FileInfo::last_write_time) at or before `written_before` (Unix seconds, relay clock).
   static Result<std::vector<std::uint32_t>> due_files(BinlogStore& store, std::int64_t written_before);
 
   // Compresses one file by the crash rule above. nullopt when there was nothing to do: the file is

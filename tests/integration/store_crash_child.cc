@@ -4,17 +4,22 @@
 // acknowledged), it writes "<file> <position> <last GTID>\n" to stdout with one write(2) before the
 // callback returns, so the test knows what the child was told is durable. With argv[2] = "lone" it
 // submits one transaction at a time and waits for it to be reported (the writer's lone commits:
-// one sync, the index commit after the report). It exits on its own after a minute, in case nobody
-// kills it.
+// one sync, the index commit after the report). With argv[2] = "compress" a second thread compresses
+// every sealed file as soon as it is sealed (storage/compression.h, frames of 16 KiB), so kills land
+// inside compressions and swaps too. It exits on its own after a minute, in case nobody kills it.
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <limits>
+#include <thread>
 #include <cstdio>
 #include <mutex>
 #include <string>
 
 #include "storage/binlog_store.h"
+#include "storage/compression.h"
 #include "storage/store_writer.h"
 #include "tests/integration/store_crash_stream.h"
 
@@ -40,11 +45,28 @@ std::uint64_t gtid_number(const brelay::Bytes& key) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2 && !(argc == 3 && std::string(argv[2]) == "lone"))
-    die("usage: store_crash_child DATA_DIR [lone]");
-  const bool lone = argc == 3;
+  const std::string mode = argc == 3 ? argv[2] : "";
+  if (argc != 2 && !(argc == 3 && (mode == "lone" || mode == "compress")))
+    die("usage: store_crash_child DATA_DIR [lone|compress]");
+  const bool lone = mode == "lone";
   auto store = BinlogStore::open(argv[1]);
   if (!store) die(store.error().message());
+  std::atomic<bool> stop_compressing{false};
+  std::thread compressor;
+  if (mode == "compress") {
+    compressor = std::thread([&] {
+      brelay::storage::CompressionOptions options;
+      options.level = 1;
+      options.frame_bytes = 16 << 10;
+      options.stop = &stop_compressing;
+      while (!stop_compressing.load()) {
+        auto done = brelay::storage::Compressor::compress_due(**store, std::numeric_limits<std::int64_t>::max(),
+                                                              options);
+        if (!done) die("compression failed: " + done.error().message());
+        if (done->empty()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    });
+  }
 
   std::mutex mutex;
   std::condition_variable room;
@@ -120,5 +142,7 @@ int main(int argc, char** argv) {
     }
     item = &stream.next();
   }
+  stop_compressing = true;
+  if (compressor.joinable()) compressor.join();
   return 0;
 }
