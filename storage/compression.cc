@@ -61,9 +61,9 @@ Result<std::optional<Written>> write_frames(BinlogStore& store, const Plan& plan
   if (plan.cipher) {
     BRELAY_ASSIGN_OR_RETURN(written.compression.salt, random_frame_salt());
   }
-  BRELAY_ASSIGN_OR_RETURN(FrameEncoder encoder,
-                          FrameEncoder::create(options.level, plan.cipher ? &*plan.cipher : nullptr,
-                                               written.compression.salt));
+  BRELAY_ASSIGN_OR_RETURN(
+      FrameEncoder encoder,
+      FrameEncoder::create(options.level, plan.cipher ? &*plan.cipher : nullptr, written.compression.salt));
   BRELAY_ASSIGN_OR_RETURN(StoreReader reader, StoreReader::open(store));
   BRELAY_TRY(reader.seek(plan.info.name, plan.info.first_position));
   const std::size_t frame_bytes = std::max<std::size_t>(options.frame_bytes, 1);
@@ -81,7 +81,8 @@ Result<std::optional<Written>> write_frames(BinlogStore& store, const Plan& plan
   };
   while (reader.position() < plan.info.end_position) {
     if (stopped(options)) return std::optional<Written>();
-    BRELAY_ASSIGN_OR_RETURN(ReadBatch batch, reader.read(frame_bytes - std::min(frame_bytes, pending.size())));
+    BRELAY_ASSIGN_OR_RETURN(ReadBatch batch,
+                            reader.read(frame_bytes - std::min(frame_bytes, pending.size())));
     if (batch.file_changed || reader.file().seq != plan.seq || batch.runs.empty()) break;
     for (const EventRun& run : batch.runs)
       pending.insert(pending.end(), run.bytes().begin(), run.bytes().end());
@@ -195,8 +196,9 @@ Result<std::optional<CompressionReport>> Compressor::compress_file(BinlogStore& 
   return std::optional<CompressionReport>(std::move(report));
 }
 
-Result<std::vector<CompressionReport>> Compressor::compress_due(BinlogStore& store, std::int64_t written_before,
-                                                               const CompressionOptions& options) {
+Result<std::vector<CompressionReport>> Compressor::compress_due(BinlogStore& store,
+                                                                std::int64_t written_before,
+                                                                const CompressionOptions& options) {
   BRELAY_ASSIGN_OR_RETURN(std::vector<std::uint32_t> due, due_files(store, written_before));
   std::vector<CompressionReport> reports;
   for (std::uint32_t seq : due) {

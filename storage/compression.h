@@ -55,7 +55,7 @@ namespace brelay::storage {
 class BinlogStore;
 
 struct CompressionOptions {
-  int level = 3;                                 // zstd level, 1..19 ([storage] compression_level)
+  int level = 3;                                   // zstd level, 1..19 ([storage] compression_level)
   std::size_t frame_bytes = std::size_t{1} << 20;  // stored bytes per frame (the last may be shorter)
   // Checked between frames: when it becomes true, the file being compressed is abandoned (its
   // partial `.events.zst` removed) and compress_due returns what it finished.
@@ -67,8 +67,8 @@ struct CompressionOptions {
 
 struct CompressionReport {
   std::uint32_t file_seq = 0;
-  std::string file;                   // the source's file name
-  std::uint64_t stored_bytes = 0;     // end_position - first_position
+  std::string file;                    // the source's file name
+  std::uint64_t stored_bytes = 0;      // end_position - first_position
   std::uint64_t event_file_bytes = 0;  // disk bytes of the event file before
   std::uint64_t compressed_bytes = 0;  // size of the `.events.zst` after
   std::size_t frames = 0;

@@ -46,7 +46,8 @@ Status fsync_path(const std::string& path) {
 
 // Reads up to out.size() bytes at `offset`, stopping early only at the end of the file: the bytes
 // read, or an errno error.
-Result<std::size_t> pread_full(int fd, std::uint64_t offset, std::span<std::uint8_t> out, const std::string& path) {
+Result<std::size_t> pread_full(int fd, std::uint64_t offset, std::span<std::uint8_t> out,
+                               const std::string& path) {
   std::size_t done = 0;
   while (done < out.size()) {
     const ssize_t got = ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
@@ -381,10 +382,11 @@ CompressedFile::~CompressedFile() {
 Status CompressedFile::read(std::uint64_t offset, std::span<std::uint8_t> out) const {
   BRELAY_ASSIGN_OR_RETURN(std::size_t done, pread_full(fd_, offset, out, path_));
   if (done < out.size()) {
-    return make_error_code(kStoreDamagedCode,
-                           "the compressed file {} ends at {} but the store's index names bytes up to {}: the "
-                           "store is damaged",
-                           path_, offset + done, offset + out.size());
+    return make_error_code(
+        kStoreDamagedCode,
+        "the compressed file {} ends at {} but the store's index names bytes up to {}: the "
+        "store is damaged",
+        path_, offset + done, offset + out.size());
   }
   return {};
 }

@@ -61,7 +61,8 @@ Result<FrameEncoder> FrameEncoder::create(int level, const FileCipher* cipher, c
   if (!state->cctx) return make_error("zstd could not make a compression context (out of memory?)");
   for (auto [param, value] : {std::pair{ZSTD_c_compressionLevel, level}, std::pair{ZSTD_c_checksumFlag, 1}}) {
     const std::size_t set = ZSTD_CCtx_setParameter(state->cctx.get(), param, value);
-    if (ZSTD_isError(set)) return make_error("zstd refused a compression setting: {}", ZSTD_getErrorName(set));
+    if (ZSTD_isError(set))
+      return make_error("zstd refused a compression setting: {}", ZSTD_getErrorName(set));
   }
   BRELAY_ASSIGN_OR_RETURN(state->crypto, frame_crypto(cipher, salt));
   return FrameEncoder(std::move(state));
@@ -120,22 +121,25 @@ Status FrameDecoder::decode(const FrameView& frame, std::span<std::uint8_t> comp
       BRELAY_ASSIGN_OR_RETURN(authentic, state_->crypto->macer.matches(frame.offset, compressed, *frame.mac));
     }
     if (!authentic) {
-      return make_error_code(kStoreDamagedCode, "the frame fails its authentication check ({}): it was changed on disk",
+      return make_error_code(kStoreDamagedCode,
+                             "the frame fails its authentication check ({}): it was changed on disk",
                              frame.mac ? "MAC mismatch" : "the index holds no MAC for it");
     }
     BRELAY_TRY(state_->crypto->ctr.apply(frame.offset, compressed, compressed));
   } else if (frame.mac) {
-    return make_error_code(kStoreDamagedCode, "the frame of a plain file has a MAC: the store's index is damaged");
+    return make_error_code(kStoreDamagedCode,
+                           "the frame of a plain file has a MAC: the store's index is damaged");
   }
   const std::size_t size =
       ZSTD_decompressDCtx(state_->dctx.get(), out.data(), out.size(), compressed.data(), compressed.size());
   if (ZSTD_isError(size)) {
-    return make_error_code(kStoreDamagedCode, "the frame does not decompress (zstd: {}): it was changed on disk",
+    return make_error_code(kStoreDamagedCode,
+                           "the frame does not decompress (zstd: {}): it was changed on disk",
                            ZSTD_getErrorName(size));
   }
   if (size != out.size()) {
-    return make_error_code(kStoreDamagedCode, "the frame decompresses to {} bytes where the index says {}", size,
-                           out.size());
+    return make_error_code(kStoreDamagedCode, "the frame decompresses to {} bytes where the index says {}",
+                           size, out.size());
   }
   return {};
 }

@@ -27,7 +27,8 @@ Result<EraseCounts> erase_events(LmdbTxn& txn, const StoreDatabases& dbs, EventK
 // A GTID whose index entry points elsewhere (stored again later) keeps that entry.
 Result<std::uint64_t> erase_gtids(LmdbTxn& txn, const StoreDatabases& dbs, EventKey from, EventKey until);
 
-// Removes a file's record, its name entry and a compressed file's frames; returns false when there was no record.
+// Removes a file's record, its name entry and a compressed file's frames; returns false when there was no
+// record.
 Result<bool> erase_file_record(LmdbTxn& txn, const StoreDatabases& dbs, std::uint32_t file_seq);
 
 }  // namespace brelay::storage

@@ -66,8 +66,8 @@ Status StoreReader::attach_frames(std::size_t span) {
   std::uint64_t at = position_;
   const std::uint64_t end = position_ + span;
   while (at < end) {
-    const bool cached = !state.frame.empty() && state.frame_position <= at &&
-                        at < state.frame_position + state.frame.size();
+    const bool cached =
+        !state.frame.empty() && state.frame_position <= at && at < state.frame_position + state.frame.size();
     if (!cached) {
       state.frame.clear();
       BRELAY_ASSIGN_OR_RETURN(auto entry, cursor.seek(EventKey{file_.seq, at}.encode()));
@@ -88,8 +88,8 @@ Status StoreReader::attach_frames(std::size_t span) {
         if (at >= key->position + frame->stored_size) frame.reset();
       }
       if (!frame) {
-        return make_error_code(kStoreDamagedCode, "the store has no compressed frame holding position {} of {}",
-                               at, file_.name);
+        return make_error_code(kStoreDamagedCode,
+                               "the store has no compressed frame holding position {} of {}", at, file_.name);
       }
       state.compressed.resize(frame->compressed_size);
       Status loaded = state.file.read(frame->offset, state.compressed);
@@ -106,7 +106,8 @@ Status StoreReader::attach_frames(std::size_t span) {
       state.frame_position = key->position;
     }
     const std::size_t from = static_cast<std::size_t>(at - state.frame_position);
-    const std::size_t count = static_cast<std::size_t>(std::min<std::uint64_t>(end - at, state.frame.size() - from));
+    const std::size_t count =
+        static_cast<std::size_t>(std::min<std::uint64_t>(end - at, state.frame.size() - from));
     std::copy_n(state.frame.data() + from, count, into.data() + (at - position_));
     at += count;
   }

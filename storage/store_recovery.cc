@@ -80,7 +80,8 @@ namespace {
 // Compressed files (compression.h): a `.events.zst` whose record has no compression part is an
 // abandoned compression (a crash before its index commit) and goes; one whose record has a part
 // must hold all of it.
-Status reconcile_compressed_files(StoreInternals& store, const std::vector<FileInfo>& records, bool& removed) {
+Status reconcile_compressed_files(StoreInternals& store, const std::vector<FileInfo>& records,
+                                  bool& removed) {
   EventFiles& event_files = store.event_files();
   BRELAY_ASSIGN_OR_RETURN(std::vector<std::uint32_t> present, event_files.list_compressed());
   for (std::uint32_t seq : present) {
@@ -92,13 +93,16 @@ Status reconcile_compressed_files(StoreInternals& store, const std::vector<FileI
   }
   for (const FileInfo& record : records) {
     if (record.compressed_bytes == 0) continue;
-    const std::uint64_t size =
-        std::ranges::binary_search(present, record.seq) ? event_files.compressed_size(record.seq).value_or(0) : 0;
+    const std::uint64_t size = std::ranges::binary_search(present, record.seq)
+                                   ? event_files.compressed_size(record.seq).value_or(0)
+                                   : 0;
     if (size < record.compressed_bytes) {
       return make_error(
-          "the store in {} holds {} compressed in {} bytes of {} but that file has {} bytes: the store is damaged; "
+          "the store in {} holds {} compressed in {} bytes of {} but that file has {} bytes: the store is "
+          "damaged; "
           "restore the directory from a backup or move it away to start a new store",
-          store.directory(), record.name, record.compressed_bytes, event_files.compressed_path(record.seq), size);
+          store.directory(), record.name, record.compressed_bytes, event_files.compressed_path(record.seq),
+          size);
     }
   }
   return {};
@@ -115,8 +119,8 @@ Status reconcile_event_files(StoreInternals& store) {
   for (std::uint32_t seq : present) {
     // An event file is kept only for a record whose bytes are not compressed (a compressed file's
     // event file is left by a crash between the index commit and its removal).
-    const bool recorded =
-        std::ranges::any_of(records, [&](const FileInfo& r) { return r.seq == seq && r.compressed_bytes == 0; });
+    const bool recorded = std::ranges::any_of(
+        records, [&](const FileInfo& r) { return r.seq == seq && r.compressed_bytes == 0; });
     if (!recorded) {
       BRELAY_TRY(event_files.remove(seq));
       removed = true;

@@ -42,8 +42,8 @@ struct FileInfo {
   bool closed = false;               // the source rotated away from it; nothing more is appended
   // The size of its compressed form (compression.h) when the file is stored compressed, else 0.
   std::uint64_t compressed_bytes = 0;
-  Bytes format_description;          // the file's FDE, as the caller gave it
-  Bytes previous_gtids;              // the caller's previous-GTID blob for the file
+  Bytes format_description;  // the file's FDE, as the caller gave it
+  Bytes previous_gtids;      // the caller's previous-GTID blob for the file
 
   std::uint64_t stored_bytes() const { return end_position - first_position; }
 };
@@ -63,11 +63,11 @@ struct StoreDamage {
 
 struct StoreStats {
   std::size_t file_count = 0;
-  std::uint64_t stored_bytes = 0;           // event bytes of all listed files
-  std::int64_t oldest_timestamp = 0;        // first_timestamp of the oldest file (0: none)
-  std::uint64_t data_file_bytes = 0;        // disk the store uses: LMDB pages and event files
-  std::uint64_t map_bytes = 0;              // the map size: the most the data file may grow to
-  std::uint64_t filesystem_free_bytes = 0;  // free space on the data directory's filesystem
+  std::uint64_t stored_bytes = 0;             // event bytes of all listed files
+  std::int64_t oldest_timestamp = 0;          // first_timestamp of the oldest file (0: none)
+  std::uint64_t data_file_bytes = 0;          // disk the store uses: LMDB pages and event files
+  std::uint64_t map_bytes = 0;                // the map size: the most the data file may grow to
+  std::uint64_t filesystem_free_bytes = 0;    // free space on the data directory's filesystem
   std::size_t compressed_files = 0;           // listed files stored compressed (compression.h)
   std::uint64_t compressed_stored_bytes = 0;  // their stored_bytes
   std::uint64_t compressed_disk_bytes = 0;    // their compressed files' sizes

@@ -30,8 +30,8 @@ CompressionScheduler::CompressionScheduler(RelayContext& context)
       saved_bytes_(context.metrics.counter("binlog_relay_compression_saved_bytes_total",
                                            "Disk bytes compression saved: event file bytes less compressed "
                                            "bytes, summed over the files compressed.")),
-      errors_(context.metrics.counter("binlog_relay_errors_total", "Errors by kind.", {{"kind", "compression"}})) {
-}
+      errors_(context.metrics.counter("binlog_relay_errors_total", "Errors by kind.",
+                                      {{"kind", "compression"}})) {}
 
 CompressionScheduler::~CompressionScheduler() {
   stop();
@@ -41,9 +41,10 @@ void CompressionScheduler::start() {
   const StorageConfig& storage = context_.config.storage;
   if (storage.compression != "zstd") return;
   stopped_ = false;
-  spdlog::info("compression: sealed files last written more than {} s ago are rewritten as zstd frames (level {})",
-               std::chrono::duration_cast<std::chrono::seconds>(storage.compress_after).count(),
-               storage.compression_level);
+  spdlog::info(
+      "compression: sealed files last written more than {} s ago are rewritten as zstd frames (level {})",
+      std::chrono::duration_cast<std::chrono::seconds>(storage.compress_after).count(),
+      storage.compression_level);
   subscription_ = context_.commits.subscribe([this](const CommitNotifier::Progress& p) { on_progress(p); });
   timer_.start(kFirstCheck, [this] {
     request();
@@ -100,7 +101,8 @@ void CompressionScheduler::request() {
   });
 }
 
-CompressionScheduler::Outcome CompressionScheduler::run(storage::BinlogStore& store, std::int64_t written_before,
+CompressionScheduler::Outcome CompressionScheduler::run(storage::BinlogStore& store,
+                                                        std::int64_t written_before,
                                                         const storage::CompressionOptions& options) {
   Outcome outcome;
   auto due = storage::Compressor::due_files(store, written_before);
@@ -119,9 +121,9 @@ CompressionScheduler::Outcome CompressionScheduler::run(storage::BinlogStore& st
     const storage::CompressionReport& done = **report;
     spdlog::info("compressed {}: {} -> {} bytes ({:.2f}x) in {} frames{}", done.file, done.stored_bytes,
                  done.compressed_bytes,
-                 done.stored_bytes == 0 ? 0.0
-                                        : static_cast<double>(done.compressed_bytes) /
-                                              static_cast<double>(done.stored_bytes),
+                 done.stored_bytes == 0
+                     ? 0.0
+                     : static_cast<double>(done.compressed_bytes) / static_cast<double>(done.stored_bytes),
                  done.frames,
                  done.readers_during_swap == 0
                      ? std::string()
@@ -143,8 +145,9 @@ void CompressionScheduler::on_done(Outcome outcome) {
     compressed += report.compressed_bytes;
   }
   if (!outcome.reports.empty()) {
-    last_outcome_ = fmt::format("compressed {} file(s) {}..{}: {} -> {} bytes", outcome.reports.size(),
-                                outcome.reports.front().file, outcome.reports.back().file, stored, compressed);
+    last_outcome_ =
+        fmt::format("compressed {} file(s) {}..{}: {} -> {} bytes", outcome.reports.size(),
+                    outcome.reports.front().file, outcome.reports.back().file, stored, compressed);
   }
   if (outcome.error) {
     errors_.add(1);

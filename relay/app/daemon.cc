@@ -11,9 +11,9 @@
 
 #include "common/hex.h"
 #include "net/signal_watcher.h"
+#include "relay/app/compression_scheduler.h"
 #include "relay/app/logging.h"
 #include "relay/app/operator_metrics.h"
-#include "relay/app/compression_scheduler.h"
 #include "relay/app/retention_scheduler.h"
 #include "relay/app/sd_notify.h"
 #include "relay/app/version.h"
@@ -314,15 +314,16 @@ class Daemon {
       rows.emplace_back("Compression", "none");
       return;
     }
-    rows.emplace_back("Compression",
-                      fmt::format("zstd level {}, files sealed and last written more than {} s ago",
-                                  storage.compression_level,
-                                  std::chrono::duration_cast<std::chrono::seconds>(storage.compress_after).count()));
+    rows.emplace_back(
+        "Compression",
+        fmt::format("zstd level {}, files sealed and last written more than {} s ago",
+                    storage.compression_level,
+                    std::chrono::duration_cast<std::chrono::seconds>(storage.compress_after).count()));
     if (auto stats = store_->stats()) {
-      rows.emplace_back("Compressed_Files", fmt::format("{} of {} files: {} stored bytes in {} on disk",
-                                                        stats->compressed_files, stats->file_count,
-                                                        stats->compressed_stored_bytes,
-                                                        stats->compressed_disk_bytes));
+      rows.emplace_back(
+          "Compressed_Files",
+          fmt::format("{} of {} files: {} stored bytes in {} on disk", stats->compressed_files,
+                      stats->file_count, stats->compressed_stored_bytes, stats->compressed_disk_bytes));
     }
     if (compression_ && !compression_->last_outcome().empty())
       rows.emplace_back("Compression_Last", compression_->last_outcome());

@@ -58,7 +58,7 @@ struct StorageConfig {
   // Compression of sealed files (issue 17, storage/compression.h): "none" or "zstd"; files closed
   // and last written more than compress_after ago are rewritten as zstd frames in the background.
   std::string compression = "none";
-  int compression_level = 3;                          // zstd level, 1..19
+  int compression_level = 3;                        // zstd level, 1..19
   Duration compress_after = std::chrono::hours(1);  // 0: as soon as a file is sealed
 };
 

@@ -37,32 +37,10 @@ for tool in mariadbd mariadb-install-db mariadb mariadb-binlog sysbench; do
   command -v $tool >/dev/null || { echo "$tool is missing (scripts/install-deps)" >&2; exit 2; }
 done
 
-D=$(mktemp -d /tmp/brelay-client-table.XXXXXX)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$D"; }
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-now() { date +%s.%N; }
-waited() {  # t0 what: fails the run when a wait passed LIMIT seconds (a stuck relay or replica)
-  [ "$(echo "$(now) - $1 > $LIMIT" | bc)" = 0 ] && return
-  echo "$2 did not finish within $LIMIT s; see $D" >&2; exit 1
-}
-ROOT_USER=(); [ "$(id -u)" = 0 ] && ROOT_USER=(--user=root)
+BENCH_NAME=client-table
+# shellcheck source=tests/bench/bench_lib.sh
+source "$HERE/tests/bench/bench_lib.sh"
 
-start_mariadb() {  # name port server_id extra...
-  local name=$1 port=$2 id=$3; shift 3
-  mkdir -p "$D/$name/tmp"
-  mariadb-install-db --no-defaults --datadir="$D/$name/data" --auth-root-authentication-method=normal \
-    --skip-test-db --tmpdir="$D/$name/tmp" "${ROOT_USER[@]}" >"$D/$name/install.log" 2>&1
-  mariadbd --no-defaults --datadir="$D/$name/data" --socket="$D/$name/sock" --port="$port" \
-    --bind-address=127.0.0.1 --pid-file="$D/$name/pid" --log-error="$D/$name/err.log" \
-    --tmpdir="$D/$name/tmp" --server-id="$id" --skip-name-resolve --innodb-flush-log-at-trx-commit=2 \
-    --innodb-buffer-pool-size=256M --innodb-log-file-size=256M --max-allowed-packet=1G "${ROOT_USER[@]}" "$@" \
-    >/dev/null 2>&1 &
-  PIDS+=($!)
-  for _ in $(seq 200); do mariadb -S "$D/$name/sock" -uroot -e 'select 1' >/dev/null 2>&1 && return; sleep 0.1; done
-  echo "mariadbd $name did not start; see $D/$name/err.log" >&2; exit 1
-}
 src() { mariadb -S "$D/source/sock" -uroot -N -e "$1"; }
 rep() { mariadb -S "$D/replica/sock" -uroot -N -e "$1"; }
 
@@ -152,8 +130,6 @@ client_cpu() {  # port user password; prints "user+sys s, N vcs"
     -h127.0.0.1 -P"$1" -u"$2" -p"$3" --result-file="$D/out/1/" "$FIRST"
   tail -1 "$D/time.txt" | awk '{printf "%.2f s cpu, %d vcs", $1 + $2, $3}'
 }
-best() { printf '%s\n' "$@" | sort -g | head -1; }
-ratio() { if [ "$(echo "$2 == 0" | bc)" = 1 ]; then echo "-"; else echo "scale=2; $1 / $2" | bc; fi; }
 
 for i in $(seq 16); do
   mkdir -p "$D/out/$i"

@@ -62,6 +62,13 @@ void fuzz_records(ByteView input) {
     check(*again == *next);
     check(again->encode() == encoded);
   }
+  if (auto frame = FrameView::decode(input)) {
+    check(frame->stored_size > 0 && frame->stored_size <= FrameView::kMaxStoredBytes);
+    const Bytes encoded = frame->encode();
+    check(ByteView(encoded).size() == input.size());
+    auto again = FrameView::decode(encoded);
+    check(again.ok() && again->encode() == encoded);
+  }
   if (auto key = EventKey::decode(input)) {
     const auto encoded = key->encode();
     check(ByteView(encoded).size() == input.size());

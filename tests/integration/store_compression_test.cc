@@ -157,10 +157,11 @@ TEST_P(StoreCompression, SealedFilesAreCompressedAndServedByteIdenticalAlsoDurin
   auto load = start_sysbench(*source_, kTables, kTableSize, 8, 2, dir_->file("sysbench.log"));
   ASSERT_TRUE(load) << load.error().message();
   std::this_thread::sleep_for(2s);
-  ASSERT_TRUE((*replica)->execute(fmt::format(
-      "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={}, MASTER_USER='repl', MASTER_PASSWORD='replpw', "
-      "MASTER_LOG_FILE='{}', MASTER_LOG_POS=4, MASTER_USE_GTID=no; START SLAVE",
-      port, first_file)));
+  ASSERT_TRUE((*replica)->execute(
+      fmt::format("CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={}, MASTER_USER='repl', "
+                  "MASTER_PASSWORD='replpw', "
+                  "MASTER_LOG_FILE='{}', MASTER_LOG_POS=4, MASTER_USE_GTID=no; START SLAVE",
+                  port, first_file)));
 
   // A pull of the whole history that stops reading (SIGSTOP) at once: once the socket buffers are
   // full its dump stays in an early file, which is swapped (4 s after the relay stored it) while the
@@ -168,7 +169,8 @@ TEST_P(StoreCompression, SealedFilesAreCompressedAndServedByteIdenticalAlsoDurin
   const std::string paused_dir = dir_->file("pull-paused");
   std::filesystem::create_directories(paused_dir);
   std::vector<std::string> paused_argv = mariadb_binlog_argv(port, "repl", "replpw");
-  paused_argv.insert(paused_argv.end(), {"--raw", "--to-last-log", "--result-file=" + paused_dir + "/", first_file});
+  paused_argv.insert(paused_argv.end(),
+                     {"--raw", "--to-last-log", "--result-file=" + paused_dir + "/", first_file});
   ProcessOptions paused_options;
   paused_options.argv = paused_argv;
   paused_options.stdout_path = dir_->file("pull-paused.out");

@@ -12,11 +12,11 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <limits>
-#include <thread>
 #include <cstdio>
+#include <limits>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include "storage/binlog_store.h"
 #include "storage/compression.h"
@@ -60,8 +60,8 @@ int main(int argc, char** argv) {
       options.frame_bytes = 16 << 10;
       options.stop = &stop_compressing;
       while (!stop_compressing.load()) {
-        auto done = brelay::storage::Compressor::compress_due(**store, std::numeric_limits<std::int64_t>::max(),
-                                                              options);
+        auto done = brelay::storage::Compressor::compress_due(
+            **store, std::numeric_limits<std::int64_t>::max(), options);
         if (!done) die("compression failed: " + done.error().message());
         if (done->empty()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
       }

@@ -10,8 +10,8 @@
 #include <signal.h>
 
 #include <chrono>
-#include <filesystem>
 #include <cstdlib>
+#include <filesystem>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -249,7 +249,8 @@ void kill_repeatedly(int kills, const std::string& mode, int max_delay_us, KillC
     EXPECT_TRUE(store) << store.error().message();
     if (!store) return;
     const auto end = (*store)->durable_end();
-    if (auto stats = (*store)->stats(); stats && stats->compressed_files > 0) ++counts.rounds_with_compressed_files;
+    if (auto stats = (*store)->stats(); stats && stats->compressed_files > 0)
+      ++counts.rounds_with_compressed_files;
     if (told_ever && !end) {
       ADD_FAILURE() << "the child was told " << told_ever->file << ":" << told_ever->position
                     << " was durable, but the store is empty";

@@ -96,8 +96,8 @@ Status wait_for_catch_up(MariaDbServer& source, const std::string& data_dir,
   return wait_for_stored(data_dir, status.first, status.second, timeout, relay);
 }
 
-Status wait_for_relay_catch_up(MariaDbServer& source, std::uint16_t relay_port, std::chrono::milliseconds timeout,
-                               RelayProcess* relay) {
+Status wait_for_relay_catch_up(MariaDbServer& source, std::uint16_t relay_port,
+                               std::chrono::milliseconds timeout, RelayProcess* relay) {
   BRELAY_ASSIGN_OR_RETURN(auto master, master_status(source));
   const std::string want = fmt::format("{}\t{}", master.first, master.second);
   std::string got;

@@ -37,8 +37,8 @@ Status wait_for_catch_up(MariaDbServer& source, const std::string& data_dir,
                          std::chrono::milliseconds timeout, RelayProcess* relay = nullptr);
 // The same through the relay's own SHOW MASTER STATUS on `relay_port` (an encrypted store does not
 // open read-only without its key).
-Status wait_for_relay_catch_up(MariaDbServer& source, std::uint16_t relay_port, std::chrono::milliseconds timeout,
-                               RelayProcess* relay = nullptr);
+Status wait_for_relay_catch_up(MariaDbServer& source, std::uint16_t relay_port,
+                               std::chrono::milliseconds timeout, RelayProcess* relay = nullptr);
 // FLUSH BINARY LOGS on the source (closing its current file), then wait_for_catch_up: afterwards
 // every file but the newest is closed on both sides.
 Status flush_and_catch_up(MariaDbServer& source, const std::string& data_dir,

@@ -238,7 +238,8 @@ TEST_P(CompressedStore, ReadersMidFileWhenTheFileIsSwappedGoOnWithTheSameBytes) 
       ASSERT_TRUE(batch) << batch.error().message();
       for (const EventRun& run : batch->runs) {
         for (std::size_t e = 0; e < run.event_count(); ++e)
-          into.push_back({reader.file().name, run.event_position(e), Bytes(run.event(e).begin(), run.event(e).end()), false});
+          into.push_back({reader.file().name, run.event_position(e),
+                          Bytes(run.event(e).begin(), run.event(e).end()), false});
       }
       reader.consume(batch->bytes);
       reader.release();
@@ -315,7 +316,8 @@ TEST_P(CompressedStore, AFlippedByteInACompressedFrameIsDamageNeverBytes) {
   auto events = testing::read_everything(**store, 1 << 20);
   ASSERT_FALSE(events);
   EXPECT_EQ(events.error().code(), kStoreDamagedCode) << events.error().message();
-  EXPECT_NE(events.error().message().find("compressed frame of source-bin.000002 at position"), std::string::npos)
+  EXPECT_NE(events.error().message().find("compressed frame of source-bin.000002 at position"),
+            std::string::npos)
       << events.error().message();
   EXPECT_NE(events.error().message().find(GetParam() ? "MAC mismatch" : "zstd"), std::string::npos)
       << events.error().message();
