@@ -10,7 +10,7 @@
 //
 // Layout: LMDB (data.mdb) holds the index and metadata; the events' bytes are in one event file per
 // stored binlog file under events/ (event_files.h explains why and the crash rule that ties the
-// two together).
+// two together); sealed files may be rewritten compressed (compression.h).
 //
 // Map size: LMDB's map is a fixed address range, and mdb_env_set_mapsize is only safe while no
 // transaction of the process is active, which readers on the loop thread make impossible to

@@ -14,6 +14,10 @@
 // without a file record (a crash between creating one and committing it, or between a purge's
 // commit and its unlink) are removed by recovery.
 //
+// A sealed file may instead be stored compressed, in `<data_dir>/events/<file sequence>.events.zst`
+// (compression.h says how and how it is swapped in by the same crash rule); EventFiles creates,
+// reads, lists and removes those too, and recovery keeps exactly the form the index names.
+//
 // Threads: EventFiles is shared by the store's writer and readers (its map cache is locked);
 // an EventFileAppender belongs to the writer thread; an EventFileMap is immutable and shared.
 #pragma once

@@ -4,7 +4,8 @@
 // acknowledged), it writes "<file> <position> <last GTID>\n" to stdout with one write(2) before the
 // callback returns, so the test knows what the child was told is durable. With argv[2] = "lone" it
 // submits one transaction at a time and waits for it to be reported (the writer's lone commits:
-// one sync, the index commit after the report). With argv[2] = "compress" a second thread compresses
+// one sync, the index commit after the report). With argv[2] = "compress" (or "encrypted-compress", the
+// store encrypted under crash_store_options' key) a second thread compresses
 // every sealed file as soon as it is sealed (storage/compression.h, frames of 16 KiB), so kills land
 // inside compressions and swaps too. It exits on its own after a minute, in case nobody kills it.
 #include <unistd.h>
@@ -21,6 +22,7 @@
 #include "storage/binlog_store.h"
 #include "storage/compression.h"
 #include "storage/store_writer.h"
+#include "tests/integration/store_crash_options.h"
 #include "tests/integration/store_crash_stream.h"
 
 namespace {
@@ -46,14 +48,14 @@ std::uint64_t gtid_number(const brelay::Bytes& key) {
 
 int main(int argc, char** argv) {
   const std::string mode = argc == 3 ? argv[2] : "";
-  if (argc != 2 && !(argc == 3 && (mode == "lone" || mode == "compress")))
-    die("usage: store_crash_child DATA_DIR [lone|compress]");
+  if (argc != 2 && !(argc == 3 && (mode == "lone" || mode == "compress" || mode == "encrypted-compress")))
+    die("usage: store_crash_child DATA_DIR [lone|compress|encrypted-compress]");
   const bool lone = mode == "lone";
-  auto store = BinlogStore::open(argv[1]);
+  auto store = BinlogStore::open(argv[1], brelay::testing::crash_store_options(mode == "encrypted-compress"));
   if (!store) die(store.error().message());
   std::atomic<bool> stop_compressing{false};
   std::thread compressor;
-  if (mode == "compress") {
+  if (mode == "compress" || mode == "encrypted-compress") {
     compressor = std::thread([&] {
       brelay::storage::CompressionOptions options;
       options.level = 1;
