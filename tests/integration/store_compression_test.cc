@@ -1,9 +1,11 @@
 // Compression of sealed files against a real MariaDB source and the real executable (issue 17): a
-// relay with [storage] compression = "zstd", compress_after = "0s" (and, in the Encrypted variant, an
-// encryption key file: compress, then encrypt) stores a sysbench history that the source writes in
-// files of 1 MiB. While the history is written and its sealed files are compressed one after the
-// other, `mariadb-binlog --read-from-remote-server --raw` pulls from the oldest file on, over and
-// over, and a MariaDB replica replicates through the relay from the first file. Then:
+// relay with [storage] compression = "zstd", compress_after = "4s" (and, in the Encrypted variant, an
+// encryption key file: compress, then encrypt) stores a sysbench history, then bulk inserts up to at
+// least 14 MiB, that the source writes in files of 1 MiB. While the history is written and its
+// sealed files are compressed one after the other, `mariadb-binlog --read-from-remote-server --raw`
+// pulls from the oldest file on, over and over; one more pull goes through a proxy that holds the
+// relay's bytes until a file was swapped under its dump; and a MariaDB replica replicates through
+// the relay from the first file. Then:
 //   - the sealed files are stored compressed (`.events.zst`, their `.events` gone, the status row);
 //   - every pull gave the source's files byte for byte (the files closed when compared whole, the
 //     file still being written as a prefix), also the pulls that overlapped a swap;
@@ -12,7 +14,6 @@
 //   - `binlog-relay export` after a restart gives the source's files byte for byte.
 #include <gtest/gtest.h>
 
-#include <signal.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -25,6 +26,7 @@
 #include <fmt/format.h>
 
 #include "tests/integration/upstream_harness.h"
+#include "tests/support/fault_proxy.h"
 #include "tests/support/process.h"
 #include "tests/support/relay_command.h"
 #include "tests/support/relay_process.h"
@@ -53,6 +55,14 @@ std::size_t count_suffix(const std::string& dir, std::string_view suffix) {
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
     count += entry.path().filename().string().ends_with(suffix) ? 1 : 0;
   return count;
+}
+
+// The kernel's largest TCP send buffer (net.ipv4.tcp_wmem's third value).
+std::uint64_t max_send_buffer() {
+  std::ifstream in("/proc/sys/net/ipv4/tcp_wmem");
+  std::uint64_t low = 0, initial = 0, high = 4u << 20;
+  in >> low >> initial >> high;
+  return high;
 }
 
 std::size_t count_occurrences(const std::string& text, std::string_view what) {
@@ -133,6 +143,17 @@ class StoreCompression : public ::testing::TestWithParam<bool> {
     }
   }
 
+  // The size of the source's binlog files together.
+  std::uint64_t source_binlog_bytes() {
+    auto rows = source_->query("SHOW BINARY LOGS");
+    std::uint64_t bytes = 0;
+    if (rows) {
+      for (const auto& row : *rows)
+        bytes += row.size() > 1 ? std::stoull(row[1]) : 0;
+    }
+    return bytes;
+  }
+
   std::unique_ptr<TempDir> dir_;
   std::unique_ptr<MariaDbServer> source_;
 };
@@ -163,12 +184,17 @@ TEST_P(StoreCompression, SealedFilesAreCompressedAndServedByteIdenticalAlsoDurin
                   "MASTER_LOG_FILE='{}', MASTER_LOG_POS=4, MASTER_USE_GTID=no; START SLAVE",
                   port, first_file)));
 
-  // A pull of the whole history that stops reading (SIGSTOP) at once: once the socket buffers are
-  // full its dump stays in an early file, which is swapped (4 s after the relay stored it) while the
-  // dump holds it; then the pull goes on (SIGCONT).
+  // A pull of the whole history through a proxy that stops forwarding the relay's bytes once the
+  // dump has started: the relay's socket fills (the proxy's receive buffer towards it is small and
+  // locked, the relay's send buffer is at most net.ipv4.tcp_wmem's 4 MiB) and the dump stalls a few
+  // files into the history, holding a sealed file that is compressed under it. The proxy lets the
+  // bytes through again once the relay logged such a swap, and the pull goes on to the end.
+  auto proxy = FaultProxy::start("127.0.0.1", port, {});
+  ASSERT_TRUE(proxy) << proxy.error().message();
+  (*proxy)->set_server_receive_buffer(16 * 1024);
   const std::string paused_dir = dir_->file("pull-paused");
   std::filesystem::create_directories(paused_dir);
-  std::vector<std::string> paused_argv = mariadb_binlog_argv(port, "repl", "replpw");
+  std::vector<std::string> paused_argv = mariadb_binlog_argv((*proxy)->port(), "repl", "replpw");
   paused_argv.insert(paused_argv.end(),
                      {"--raw", "--to-last-log", "--result-file=" + paused_dir + "/", first_file});
   ProcessOptions paused_options;
@@ -177,8 +203,10 @@ TEST_P(StoreCompression, SealedFilesAreCompressedAndServedByteIdenticalAlsoDurin
   paused_options.stderr_path = dir_->file("pull-paused.err");
   auto paused = Process::start(paused_options);
   ASSERT_TRUE(paused) << paused.error().message();
-  std::this_thread::sleep_for(200ms);
-  paused->signal(SIGSTOP);
+  for (int i = 0; i < 200 && (*proxy)->server_bytes_forwarded() < 64 * 1024; ++i)
+    std::this_thread::sleep_for(10ms);
+  (*proxy)->hold_server_to_client(true);
+  ASSERT_GE((*proxy)->server_bytes_forwarded(), 64u * 1024) << "the held pull's dump did not start";
 
   // Pulls from the oldest file on, back to back in two threads, while files are sealed and swapped.
   std::atomic<bool> loading{true};
@@ -196,11 +224,31 @@ TEST_P(StoreCompression, SealedFilesAreCompressedAndServedByteIdenticalAlsoDurin
     });
   }
   auto finished = load->wait(90s);
-  std::this_thread::sleep_for(6s);  // past compress_after: the paused dump's file is swapped
+  // However fast the load ran, the history grows well past what the held dump's socket buffers
+  // take (the relay's send buffer, at most net.ipv4.tcp_wmem's maximum, 4 MiB by default, past
+  // where it was held), so that its file is a sealed one. (No ASSERT until the pullers are joined.)
+  const std::uint64_t history_bytes = std::max<std::uint64_t>(14u << 20, max_send_buffer() + (10u << 20));
+  EXPECT_TRUE(source_->execute("CREATE TABLE sbtest.filler (id INT AUTO_INCREMENT PRIMARY KEY, b BLOB)"));
+  for (int i = 0; i < 128 && source_binlog_bytes() < history_bytes; ++i) {
+    Status inserted = source_->execute(
+        "INSERT INTO sbtest.filler (b) SELECT REPEAT(MD5(RAND()), 16) FROM sbtest.seq_1_to_2000");
+    EXPECT_TRUE(inserted) << inserted.error().message();
+    if (!inserted) break;
+  }
+  EXPECT_GE(source_binlog_bytes(), history_bytes);
+  // The held dump's file is compressed (compress_after after it was last written) while the dump
+  // holds it: the relay's log counts the readers of a file it swapped.
+  std::size_t swapped_while_read = 0;
+  for (int i = 0; i < 1200 && swapped_while_read == 0; ++i) {
+    swapped_while_read = count_occurrences((*relay)->log(), " readers read it");
+    if (swapped_while_read == 0) std::this_thread::sleep_for(100ms);
+  }
+  std::cout << "files swapped while dumps read them: " << swapped_while_read << "\n";
+  EXPECT_GE(swapped_while_read, 1u) << "no file was swapped while a dump read it";
   loading = false;
   for (std::thread& puller : pullers)
     puller.join();
-  paused->signal(SIGCONT);
+  (*proxy)->hold_server_to_client(false);
   auto paused_exit = paused->wait(60s);
   ASSERT_TRUE(paused_exit) << paused_exit.error().message();
   EXPECT_EQ(*paused_exit, 0) << read_file(dir_->file("pull-paused.err")).value_or("");
@@ -238,9 +286,6 @@ TEST_P(StoreCompression, SealedFilesAreCompressedAndServedByteIdenticalAlsoDurin
   log = (*relay)->log();
   EXPECT_NE(log.find("compression: sealed files last written more than 4 s ago"), std::string::npos) << log;
   EXPECT_GE(count_occurrences(log, "compressed " + first_file + ":"), 1u) << log;
-  const std::size_t swapped_while_read = count_occurrences(log, " readers read it");
-  std::cout << "files swapped while dumps read them: " << swapped_while_read << "\n";
-  EXPECT_GE(swapped_while_read, 1u) << "no file was swapped while a dump read it";
   auto status = mariadb_cli_query(port, "admin", "adminpw", "SHOW RELAY STATUS");
   ASSERT_TRUE(status) << status.error().message();
   EXPECT_NE(status->find("Compressed_Files"), std::string::npos) << *status;

@@ -185,7 +185,10 @@ TEST_F(StoreEncryption, NothingPlainOnDiskIdenticalServedBytesDamageWrongKeyAndR
   ASSERT_TRUE(write_rows(100, 40));
   ASSERT_TRUE(source_->execute("FLUSH BINARY LOGS"));
   ASSERT_TRUE(write_rows(200, 10));
-  ASSERT_TRUE(wait_caught_up(port, relay->get()));
+  {
+    Status caught_up = wait_caught_up(port, relay->get());
+    ASSERT_TRUE(caught_up) << caught_up.error().message();
+  }
   EXPECT_NE((*relay)->log().find("new files are encrypted under master key id 1"), std::string::npos)
       << (*relay)->log();
   auto logs = binary_logs(*source_);
@@ -282,7 +285,10 @@ TEST_F(StoreEncryption, NothingPlainOnDiskIdenticalServedBytesDamageWrongKeyAndR
   relay = RelayProcess::start(config);
   ASSERT_TRUE(relay) << relay.error().message();
   ASSERT_TRUE(write_rows(300, 5));
-  ASSERT_TRUE(wait_caught_up(port, relay->get()));
+  {
+    Status caught_up = wait_caught_up(port, relay->get());
+    ASSERT_TRUE(caught_up) << caught_up.error().message();
+  }
   expect_served_identical(port, closed, dir_->file("after-rekey"));
   ASSERT_TRUE((*relay)->stop());
 }

@@ -87,6 +87,12 @@ FaultProxy::~FaultProxy() {
   }
 }
 
+void FaultProxy::hold_server_to_client(bool hold) {
+  held_ = hold;
+  const char byte = 0;
+  (void)!::write(wake_fds_[1], &byte, 1);
+}
+
 void FaultProxy::accept_one() {
   const int client = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
   if (client < 0) return;
@@ -97,6 +103,8 @@ void FaultProxy::accept_one() {
     if (plan.connection == index) link->plan = plan;
   }
   link->server_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (const int buffer = server_receive_buffer_.load(); buffer > 0 && link->server_fd >= 0)
+    ::setsockopt(link->server_fd, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof(buffer));
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(target_port_);
@@ -119,6 +127,7 @@ bool FaultProxy::forward(Link& link, bool server_to_client) {
   const ssize_t n = ::recv(from, buffer, sizeof(buffer), 0);
   if (n <= 0) return false;
   std::size_t size = static_cast<std::size_t>(n);
+  if (server_to_client) forwarded_.fetch_add(size);
   if (!server_to_client) {
     const std::lock_guard lock(captured_mutex_);
     captured_client_bytes_.append(buffer, size);
@@ -156,8 +165,9 @@ void FaultProxy::run() {
     std::vector<pollfd> fds;
     fds.push_back({wake_fds_[0], POLLIN, 0});
     fds.push_back({listen_fd_, POLLIN, 0});
+    const bool held = held_.load();
     for (const auto& link : links_) {
-      fds.push_back({link->server_fd, POLLIN, 0});
+      fds.push_back({held ? -1 : link->server_fd, POLLIN, 0});  // poll() skips a negative fd
       fds.push_back({link->client_fd, POLLIN, 0});
     }
     if (::poll(fds.data(), fds.size(), 1000) < 0) {
@@ -165,13 +175,17 @@ void FaultProxy::run() {
       return;
     }
     if (stopping_) return;
+    if (fds[0].revents & POLLIN) {
+      char drained[64];
+      (void)!::read(wake_fds_[0], drained, sizeof(drained));
+    }
     const std::size_t polled = links_.size();
     if (fds[1].revents & POLLIN) accept_one();
     for (std::size_t i = 0; i < polled; ++i) {
       Link& link = *links_[i];
       const pollfd& server = fds[2 + 2 * i];
       const pollfd& client = fds[3 + 2 * i];
-      if ((server.revents & (POLLIN | POLLHUP | POLLERR)) && !forward(link, true)) link.done = true;
+      if (!held && (server.revents & (POLLIN | POLLHUP | POLLERR)) && !forward(link, true)) link.done = true;
       if (!link.done && (client.revents & (POLLIN | POLLHUP | POLLERR)) && !forward(link, false))
         link.done = true;
     }

@@ -5,6 +5,11 @@
 // source's data, so that the damage lands inside a known event whatever came before it). Each plan
 // applies to one connection (the n-th accepted); every other connection passes untouched.
 //
+// The proxy can also hold the server-to-client direction of every connection (it stops reading from
+// the server, so the server's socket fills and its sender stalls, as a client that stops reading
+// would make it), with a small locked receive buffer towards the server so that how far the server
+// gets before it stalls does not depend on the kernel's buffer tuning.
+//
 // The proxy runs on its own thread with blocking sockets and poll(); the destructor stops it and
 // closes every socket. Loopback only. It also keeps a copy of the client-to-server bytes.
 #pragma once
@@ -44,6 +49,13 @@ class FaultProxy {
   // Every byte any client sent through the proxy so far, connections one after the other (for tests
   // that check what went over the wire, e.g. that no password travelled in clear).
   std::string client_to_server_bytes() const;
+  // Server-to-client bytes forwarded so far, all connections.
+  std::uint64_t server_bytes_forwarded() const { return forwarded_.load(); }
+  // The receive buffer (SO_RCVBUF, locked) of the sockets towards the server of later connections;
+  // 0 leaves the kernel's autotuning.
+  void set_server_receive_buffer(int bytes) { server_receive_buffer_ = bytes; }
+  // Stops (true) or resumes (false) forwarding server-to-client bytes on every connection.
+  void hold_server_to_client(bool hold);
 
  private:
   struct Link;
@@ -62,6 +74,9 @@ class FaultProxy {
   std::vector<std::unique_ptr<Link>> links_;  // proxy thread only
   std::atomic<std::size_t> accepted_{0};
   std::atomic<std::size_t> applied_{0};
+  std::atomic<std::uint64_t> forwarded_{0};
+  std::atomic<int> server_receive_buffer_{0};
+  std::atomic<bool> held_{false};
   std::atomic<bool> stopping_{false};
   mutable std::mutex captured_mutex_;
   std::string captured_client_bytes_;  // guarded by captured_mutex_
