@@ -343,7 +343,13 @@ Result<Mac256> RunMacer::finish() {
 
 Result<bool> RunMacer::matches(std::uint64_t offset, std::span<const std::uint8_t> stored_bytes,
                                const Mac256& mac) {
+  return matches(offset, {}, stored_bytes, mac);
+}
+
+Result<bool> RunMacer::matches(std::uint64_t offset, std::span<const std::uint8_t> bound,
+                               std::span<const std::uint8_t> stored_bytes, const Mac256& mac) {
   BRELAY_TRY(start(offset, mac.data()));
+  if (!bound.empty()) BRELAY_TRY(update(bound));
   BRELAY_TRY(update(stored_bytes));
   BRELAY_ASSIGN_OR_RETURN(const auto tag_bytes, tag());
   return CRYPTO_memcmp(tag_bytes.data(), mac.data() + 16, tag_bytes.size()) == 0;

@@ -115,6 +115,9 @@ class RunMacer {
   Result<Mac256> finish();
   // run_mac_matches() with this file's key.
   Result<bool> matches(std::uint64_t offset, std::span<const std::uint8_t> stored_bytes, const Mac256& mac);
+  // The same for a MAC made as begin(offset), update(bound), update(stored_bytes), finish().
+  Result<bool> matches(std::uint64_t offset, std::span<const std::uint8_t> bound,
+                       std::span<const std::uint8_t> stored_bytes, const Mac256& mac);
 
  private:
   Status start(std::uint64_t offset, const std::uint8_t* iv);

@@ -70,7 +70,8 @@ Result<std::optional<Written>> write_frames(BinlogStore& store, const Plan& plan
   Bytes pending;
   std::uint64_t frame_position = plan.info.first_position;
   auto flush = [&]() -> Status {
-    BRELAY_ASSIGN_OR_RETURN(FrameView frame, encoder.encode(pending, written.compressed_bytes));
+    BRELAY_ASSIGN_OR_RETURN(FrameView frame,
+                            encoder.encode(pending, frame_position, written.compressed_bytes));
     const ByteView piece = encoder.output();
     BRELAY_TRY(out.write_at(written.compressed_bytes, std::span<const ByteView>(&piece, 1)));
     written.compressed_bytes += frame.compressed_size;

@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 #include <zstd.h>
 
+#include <array>
 #include <string_view>
 #include <utility>
 
@@ -33,6 +34,19 @@ Result<std::optional<FrameCrypto>> frame_crypto(const FileCipher* cipher, const 
   if (!ctr) return std::move(ctr).error();
   if (!macer) return std::move(macer).error();
   return std::optional<FrameCrypto>(FrameCrypto{std::move(*ctr), std::move(*macer)});
+}
+
+// What a frame's MAC binds besides its bytes: where its stored bytes start and both sizes
+// (position u64 LE, stored size u32 LE, compressed size u32 LE).
+std::array<std::uint8_t, 16> frame_binding(const FrameView& frame, std::uint64_t position) {
+  std::array<std::uint8_t, 16> bound{};
+  for (std::size_t i = 0; i < 8; ++i)
+    bound[i] = static_cast<std::uint8_t>(position >> (8 * i));
+  for (std::size_t i = 0; i < 4; ++i) {
+    bound[8 + i] = static_cast<std::uint8_t>(frame.stored_size >> (8 * i));
+    bound[12 + i] = static_cast<std::uint8_t>(frame.compressed_size >> (8 * i));
+  }
+  return bound;
 }
 
 }  // namespace
@@ -68,7 +82,7 @@ Result<FrameEncoder> FrameEncoder::create(int level, const FileCipher* cipher, c
   return FrameEncoder(std::move(state));
 }
 
-Result<FrameView> FrameEncoder::encode(ByteView stored, std::uint64_t offset) {
+Result<FrameView> FrameEncoder::encode(ByteView stored, std::uint64_t position, std::uint64_t offset) {
   if (stored.empty() || stored.size() > FrameView::kMaxStoredBytes)
     return make_error("a frame of {} bytes cannot be compressed (1 to {} bytes)", stored.size(),
                       FrameView::kMaxStoredBytes);
@@ -85,6 +99,7 @@ Result<FrameView> FrameEncoder::encode(ByteView stored, std::uint64_t offset) {
   if (state_->crypto) {
     BRELAY_TRY(state_->crypto->ctr.apply(offset, out, out));
     BRELAY_TRY(state_->crypto->macer.begin(offset));
+    BRELAY_TRY(state_->crypto->macer.update(frame_binding(frame, position)));
     BRELAY_TRY(state_->crypto->macer.update(out));
     BRELAY_ASSIGN_OR_RETURN(frame.mac, state_->crypto->macer.finish());
   }
@@ -113,12 +128,14 @@ Result<FrameDecoder> FrameDecoder::create(const FileCipher* cipher, const FrameS
   return FrameDecoder(std::move(state));
 }
 
-Status FrameDecoder::decode(const FrameView& frame, std::span<std::uint8_t> compressed,
-                            std::span<std::uint8_t> out) {
+Status FrameDecoder::decode(const FrameView& frame, std::uint64_t position,
+                            std::span<std::uint8_t> compressed, std::span<std::uint8_t> out) {
   if (state_->crypto) {
     bool authentic = false;
     if (frame.mac) {
-      BRELAY_ASSIGN_OR_RETURN(authentic, state_->crypto->macer.matches(frame.offset, compressed, *frame.mac));
+      BRELAY_ASSIGN_OR_RETURN(
+          authentic, state_->crypto->macer.matches(frame.offset, frame_binding(frame, position), compressed,
+                                                   *frame.mac));
     }
     if (!authentic) {
       return make_error_code(kStoreDamagedCode,

@@ -3,7 +3,8 @@
 // with AES-256-CTR under a frame key derived from the file's data key and the compression's salt
 // (HMAC-SHA256(data key, "brelay frame key v1" || salt)), at the frame's offset in the compressed
 // file and with the file's nonce, and authenticated by an AES-256-GMAC (crypto::RunMacer under the
-// frame key) over the encrypted bytes at that offset. A fresh salt per compression keeps the
+// frame key) over the frame's stored position, both its sizes and the encrypted bytes at that
+// offset (an index entry moved to another position or file fails it). A fresh salt per compression keeps the
 // compressed stream from ever reusing the event file's keystream, also when a file is compressed
 // again after an abandoned attempt.
 //
@@ -35,9 +36,11 @@ class FrameEncoder {
   FrameEncoder& operator=(FrameEncoder&&) noexcept;
   ~FrameEncoder();
 
-  // Compresses `stored` into a frame that will sit at `offset` of the compressed file (then
-  // encrypts and MACs it); its bytes are output() until the next encode().
-  Result<FrameView> encode(ByteView stored, std::uint64_t offset);
+  // Compresses `stored` (the file's stored bytes from `position` on) into a frame that will sit at
+  // `offset` of the compressed file, then encrypts and MACs it: the MAC also covers `position` and
+  // both sizes, so a frame's index entry moved to another position fails its check. Its bytes are
+  // output() until the next encode().
+  Result<FrameView> encode(ByteView stored, std::uint64_t position, std::uint64_t offset);
   ByteView output() const;
 
  private:
@@ -53,10 +56,12 @@ class FrameDecoder {
   FrameDecoder& operator=(FrameDecoder&&) noexcept;
   ~FrameDecoder();
 
-  // `compressed`: the frame's bytes as read from the file (frame.compressed_size; decrypted in
-  // place); `out`: exactly frame.stored_size bytes. A MAC mismatch, a zstd error or a size other
+  // `position`: where the index says the frame's stored bytes start; `compressed`: the frame's
+  // bytes as read from the file (frame.compressed_size; decrypted in place); `out`: exactly
+  // frame.stored_size bytes. A MAC mismatch, a zstd error or a size other
   // than the index says is an error with kStoreDamagedCode (the caller names file and position).
-  Status decode(const FrameView& frame, std::span<std::uint8_t> compressed, std::span<std::uint8_t> out);
+  Status decode(const FrameView& frame, std::uint64_t position, std::span<std::uint8_t> compressed,
+                std::span<std::uint8_t> out);
 
  private:
   struct State;

@@ -221,7 +221,8 @@ class RunView {
 // A frame of a compressed file (compression.h): where its compressed (for an encrypted file, then
 // encrypted) bytes lie in the `.events.zst` file and how many stored bytes they decompress to.
 // Layout: u64 LE offset, u32 LE compressed size, u32 LE stored size, then for an encrypted file the
-// frame's 32-byte MAC (crypto::run_mac layout: IV then tag) over its encrypted bytes at its offset.
+// frame's 32-byte MAC (crypto::run_mac layout: IV then tag) over its stored position, both sizes and
+// its encrypted bytes at its offset (frame_codec.h).
 struct FrameView {
   // A frame holds at most one event more than CompressionOptions::frame_bytes, and an event is at
   // most 1 GiB: a larger claim is damage, not something to allocate for.

@@ -95,7 +95,7 @@ Status StoreReader::attach_frames(std::size_t span) {
       Status loaded = state.file.read(frame->offset, state.compressed);
       if (loaded) {
         state.frame.resize(frame->stored_size);
-        loaded = state.decoder.decode(*frame, state.compressed, state.frame);
+        loaded = state.decoder.decode(*frame, key->position, state.compressed, state.frame);
       }
       if (!loaded) {
         state.frame.clear();

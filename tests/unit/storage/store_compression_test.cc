@@ -323,6 +323,51 @@ TEST_P(CompressedStore, AFlippedByteInACompressedFrameIsDamageNeverBytes) {
       << events.error().message();
 }
 
+// An encrypted file's frame MAC binds the frame's stored position and sizes: index entries of two
+// authentic frames swapped (each entry names a real frame of the file, with its own MAC) are
+// damage, never the other frame's bytes served at the wrong position.
+TEST(CompressedStore, FrameEntriesSwappedInTheIndexAreDamageNeverBytes) {
+  Written w = write_store(test_keys());
+  {
+    auto store = BinlogStore::open(w.data, options_with(test_keys()));
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(Compressor::compress_file(**store, 1, small_frames()));
+  }
+  {
+    LmdbEnv::Options env_options;
+    env_options.map_size = std::uint64_t{1} << 30;
+    auto env = LmdbEnv::open(w.data, env_options);
+    ASSERT_TRUE(env) << env.error().message();
+    auto txn = LmdbTxn::begin_write(*env);
+    ASSERT_TRUE(txn);
+    auto dbs = StoreDatabases::open(*txn, false);
+    ASSERT_TRUE(dbs && dbs->frames);
+    Bytes keys[2];
+    Bytes values[2];
+    {
+      auto frames = LmdbCursor::open(*txn, *dbs->frames);
+      ASSERT_TRUE(frames);
+      auto entry = frames->first();
+      for (int i = 0; i < 2; ++i) {
+        ASSERT_TRUE(entry && *entry) << "file 1 has fewer than two frames";
+        ASSERT_EQ(EventKey::decode((*entry)->key)->file_seq, 1u);
+        keys[i].assign((*entry)->key.begin(), (*entry)->key.end());
+        values[i].assign((*entry)->value.begin(), (*entry)->value.end());
+        entry = frames->next();
+      }
+    }
+    ASSERT_TRUE(txn->put(*dbs->frames, keys[0], values[1]));
+    ASSERT_TRUE(txn->put(*dbs->frames, keys[1], values[0]));
+    ASSERT_TRUE(txn->commit());
+  }
+  auto store = BinlogStore::open(w.data, options_with(test_keys()));
+  ASSERT_TRUE(store) << store.error().message();
+  auto events = testing::read_everything(**store, 1 << 20);
+  ASSERT_FALSE(events);
+  EXPECT_EQ(events.error().code(), kStoreDamagedCode) << events.error().message();
+  EXPECT_NE(events.error().message().find("MAC mismatch"), std::string::npos) << events.error().message();
+}
+
 TEST_P(CompressedStore, PurgeRemovesACompressedFileAndItsFrames) {
   Written w = write_store(keys());
   auto store = BinlogStore::open(w.data, options_with(keys()));
@@ -355,8 +400,102 @@ TEST_P(CompressedStore, ARaisedStopFlagAbandonsTheFileCleanly) {
   EXPECT_EQ(count_files(w.data, ".events"), 4u);
 }
 
+// A compressed file left by a crash before its index commit (no compression part) is removed at
+// open and the event file serves; once the index names the compressed file, one cut short or gone
+// is damage the open names, never a guess.
+TEST_P(CompressedStore, AnUnindexedCompressedFileIsRemovedAndAShortOrMissingOneIsDamage) {
+  Written w = write_store(keys());
+  const std::string path = w.data + "/events/0000000002.events.zst";
+  {
+    std::ofstream partial(path, std::ios::binary);
+    partial << "a compressed file cut short by a crash";
+  }
+  {
+    auto store = BinlogStore::open(w.data, options_with(keys()));
+    ASSERT_TRUE(store) << store.error().message();
+    EXPECT_FALSE(fs::exists(path));
+    auto events = testing::read_everything(**store, 1 << 20);
+    ASSERT_TRUE(events) << events.error().message();
+    EXPECT_EQ(testing::compare_events(*events, w.stream.events()), "");
+    ASSERT_TRUE(Compressor::compress_file(**store, 2, small_frames()));
+  }
+  fs::resize_file(path, fs::file_size(path) - 1);
+  auto short_file = BinlogStore::open(w.data, options_with(keys()));
+  ASSERT_FALSE(short_file);
+  EXPECT_NE(short_file.error().message().find("0000000002.events.zst"), std::string::npos)
+      << short_file.error().message();
+  fs::remove(path);
+  auto missing = BinlogStore::open(w.data, options_with(keys()));
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message().find("0000000002.events.zst"), std::string::npos)
+      << missing.error().message();
+  EXPECT_TRUE(fs::exists(w.data + "/events/0000000003.events"));  // nothing else touched
+}
+
+// A purge between the compressed file's write and its index commit: the compressor gives up,
+// leaves no compressed file and no frames.
+TEST_P(CompressedStore, APurgeDuringCompressionMakesTheCompressorGiveUp) {
+  Written w = write_store(keys());
+  auto store = BinlogStore::open(w.data, options_with(keys()));
+  ASSERT_TRUE(store);
+  CompressionOptions options = small_frames();
+  Status purged;
+  options.after_step = [&](std::string_view step) {
+    if (step != "written") return;
+    auto report = Retention::purge(**store, PurgeRequest::to("source-bin.000003", false));
+    if (!report) purged = std::move(report).error();
+  };
+  auto report = Compressor::compress_file(**store, 2, options);
+  ASSERT_TRUE(purged) << purged.error().message();
+  ASSERT_TRUE(report) << report.error().message();
+  EXPECT_FALSE(*report);
+  EXPECT_EQ(count_files(w.data, ".events.zst"), 0u);
+  EXPECT_EQ(count_files(w.data, ".events"), 2u);
+  auto txn = LmdbTxn::begin_read((*store)->internals().env());
+  ASSERT_TRUE(txn);
+  auto frames = LmdbCursor::open(*txn, *(*store)->internals().dbs().frames);
+  ASSERT_TRUE(frames);
+  auto first = frames->first();
+  ASSERT_TRUE(first);
+  EXPECT_FALSE(*first);
+}
+
 INSTANTIATE_TEST_SUITE_P(PlainAndEncrypted, CompressedStore, ::testing::Bool(),
                          [](const auto& test) { return test.param ? "Encrypted" : "Plain"; });
+
+// `rekey` rewraps the data keys of compressed files too and keeps their compression part: with
+// only the new master key, every byte reads back.
+TEST(CompressedStore, RekeyKeepsTheCompressionPart) {
+  Written w = write_store(test_keys());
+  crypto::MasterKey second;
+  second.id = 4;
+  second.key.fill(0x21);
+  {
+    auto store = BinlogStore::open(w.data, options_with(test_keys()));
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(Compressor::compress_due(**store, (*store)->now() + 1, small_frames()));
+  }
+  {
+    std::vector<crypto::MasterKey> both = {*test_keys()->find(3), second};  // the last is current
+    auto store = BinlogStore::open(w.data, options_with(std::make_shared<const crypto::MasterKeys>(both)));
+    ASSERT_TRUE(store) << store.error().message();
+    auto rewrapped = (*store)->rewrap_data_keys();
+    ASSERT_TRUE(rewrapped) << rewrapped.error().message();
+    EXPECT_EQ(*rewrapped, 4u);
+  }
+  auto store = BinlogStore::open(
+      w.data,
+      options_with(std::make_shared<const crypto::MasterKeys>(std::vector<crypto::MasterKey>{second})));
+  ASSERT_TRUE(store) << store.error().message();
+  auto files = (*store)->list_files();
+  ASSERT_TRUE(files);
+  ASSERT_EQ(files->size(), 4u);
+  for (std::size_t i = 0; i < 3; ++i)
+    EXPECT_GT((*files)[i].compressed_bytes, 0u) << i;
+  auto events = testing::read_everything(**store, 1 << 20);
+  ASSERT_TRUE(events) << events.error().message();
+  EXPECT_EQ(testing::compare_events(*events, w.stream.events()), "");
+}
 
 TEST(CompressedStore, AVersion3StoreOpensAsVersion4) {
   Written w = write_store(nullptr);
