@@ -44,7 +44,7 @@ void HazardGuard::on_stored_event(ByteView event, binlog::ChecksumAlgorithm chec
     hazard.table = std::move(flag.table);
     hazard.file = std::string(start.file);
     hazard.position = start.position;
-    hazard.gtid = start.gtid;
+    hazard.gtid = start.gtid != nullptr ? start.gtid->to_string() : std::string();
     hazard.event_timestamp = view->header.timestamp;
     hazard.statement = cut_for_log(query->query);
     spdlog::warn("target hazard: {} (statement: {})", hazard.describe(), hazard.statement);

@@ -12,6 +12,7 @@
 
 #include "common/bytes.h"
 #include "relay/binlog/checksum.h"
+#include "relay/binlog/transaction_boundary.h"
 #include "relay/core/metrics.h"
 #include "relay/core/target_hazards.h"
 #include "relay/upstream/gipk_hazard_tracker.h"
@@ -19,11 +20,12 @@
 
 namespace brelay::relay {
 
-// Where the transaction of a stored event starts.
+// Where the transaction of a stored event starts. The GTID is formatted only for a hazard (the
+// upstream calls on_stored_event for every stored event).
 struct TransactionStart {
   std::string_view file;
   std::uint64_t position = 0;
-  std::string gtid;  // "" when there is none
+  const binlog::TransactionGtid* gtid = nullptr;  // null or Kind::kNone when there is none
 };
 
 class HazardGuard {

@@ -364,7 +364,7 @@ void Upstream::on_stream_packet(Connection* connection, ByteView payload) {
       hazard_guard_.on_stored_event(
           event, handler_.checksum_algorithm(),
           {handler_.file(), outcome->began_file ? handler_.file_first_position() : transaction_start,
-           handler_.last_gtid().to_string()});
+           &handler_.last_gtid()});
       caught_up_ = false;
       status_.source_position = outcome->source_position;
       break;
