@@ -72,13 +72,11 @@ Status DownstreamServer::start() {
     return make_error("[server] require_tls is set but no tls_cert is configured: set tls_cert and tls_key");
   }
   // caching_sha2_password's full authentication without TLS needs the server's RSA key: made on a
-  // worker thread (a few hundred ms), logins that need it before then wait (net/rsa_key_source.h).
-  settings.rsa_key_source = net::RsaKeySource::generate(context_.loop);
-  settings.rsa_key_source->when_ready([source = std::weak_ptr<net::RsaKeySource>(settings.rsa_key_source)] {
-    auto ready = source.lock();
-    if (ready && !ready->error())
-      spdlog::warn("no RSA key for caching_sha2_password ({}): its full authentication needs TLS",
-                   ready->error().error().message());
+  // worker thread (a few hundred ms) when a login first needs it, which waits for it meanwhile
+  // (net/rsa_key_source.h).
+  settings.rsa_key_source = net::RsaKeySource::create(context_.loop, 2048, [](const Error& error) {
+    spdlog::warn("no RSA key for caching_sha2_password ({}): its full authentication needs TLS",
+                 error.message());
   });
   server_ = std::make_unique<net::MySqlServer>(
       context_.loop, std::move(settings), [this](net::ServerSession& session) {

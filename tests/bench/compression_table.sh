@@ -10,7 +10,8 @@
 # encrypted. Printed:
 #   - disk bytes of each store (event files, compressed files and data.mdb, as allocated) against the
 #     source's binlog files (issue 17's goal with zstd: at most 0.35x), once every sealed file is
-#     compressed (the newest file, still open, stays as it is);
+#     compressed: the history ends with FLUSH BINARY LOGS and one small transaction, so the newest
+#     file, still open and never compressed, is small as in a store of days; the index's share too;
 #   - serving one `mariadb-binlog --read-from-remote-server --raw --to-last-log` (files symlinked to
 #     /dev/null) from each relay and from the source, alternating in every round, best of --rounds,
 #     with the ratio to the plain relay and to the source (goal: compressed + encrypted at least 0.5x
@@ -48,9 +49,10 @@ echo "history: sysbench oltp_insert prepare, 8 tables x $ROWS rows, then ${RUN_S
 SB=(--db-driver=mysql --mysql-socket="$D/source/sock" --mysql-user=root --tables=8 --table-size="$ROWS")
 sysbench oltp_insert "${SB[@]}" --threads=2 prepare >"$D/sysbench.log" 2>&1
 sysbench oltp_write_only "${SB[@]}" --threads=2 --time="$RUN_SECONDS" run >>"$D/sysbench.log" 2>&1
-# A last transaction, so that the source's newest file holds one even when sysbench ended right
-# after a rotation (the relay lists a file once it stores an event of it).
-src 'CREATE TABLE sbtest.marker (i INT PRIMARY KEY); INSERT INTO sbtest.marker VALUES (1)'
+# The history ends with a rotation, as a retention buffer's store is all sealed files but the newest
+# (days of files against one open file): the source's newest file holds one small transaction (the
+# relay lists a file once it stores an event of it).
+src 'FLUSH BINARY LOGS; CREATE TABLE sbtest.marker (i INT PRIMARY KEY); INSERT INTO sbtest.marker VALUES (1)'
 read -r END_FILE END_POS < <(src 'SHOW MASTER STATUS' | awk '{print $1, $2}')
 FIRST=$(src 'SHOW BINARY LOGS' | awk 'NR==1{print $1}')
 FILES=$(src 'SHOW BINARY LOGS' | wc -l)
@@ -123,6 +125,8 @@ printf '| the source'"'"'s binlog files | %s | 1.00x |\n' "$BYTES"
 for name in plain encrypted zstd zstd_encrypted; do
   b=$(disk "$name"); printf '| relay, %s | %s | %sx |\n' "$name" "$b" "$(ratio "$b" "$BYTES")"
 done
+b=$(du -s --block-size=1 "$D/zstd/data.mdb" | awk '{print $1}')
+printf '| relay, zstd: its LMDB index alone (data.mdb) | %s | %sx |\n' "$b" "$(ratio "$b" "$BYTES")"
 # The sealed files alone (what a retention buffer of days is made of): their compressed size against
 # the same files' stored bytes, from SHOW RELAY STATUS.
 for name in zstd zstd_encrypted; do
