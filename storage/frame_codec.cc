@@ -3,9 +3,10 @@
 #include <openssl/rand.h>
 #include <zstd.h>
 
-#include <array>
 #include <string_view>
 #include <utility>
+
+#include "common/byte_writer.h"
 
 namespace brelay::storage {
 namespace {
@@ -38,15 +39,10 @@ Result<std::optional<FrameCrypto>> frame_crypto(const FileCipher* cipher, const 
 
 // What a frame's MAC binds besides its bytes: where its stored bytes start and both sizes
 // (position u64 LE, stored size u32 LE, compressed size u32 LE).
-std::array<std::uint8_t, 16> frame_binding(const FrameView& frame, std::uint64_t position) {
-  std::array<std::uint8_t, 16> bound{};
-  for (std::size_t i = 0; i < 8; ++i)
-    bound[i] = static_cast<std::uint8_t>(position >> (8 * i));
-  for (std::size_t i = 0; i < 4; ++i) {
-    bound[8 + i] = static_cast<std::uint8_t>(frame.stored_size >> (8 * i));
-    bound[12 + i] = static_cast<std::uint8_t>(frame.compressed_size >> (8 * i));
-  }
-  return bound;
+Bytes frame_binding(const FrameView& frame, std::uint64_t position) {
+  ByteWriter bound;
+  bound.u64(position).u32(frame.stored_size).u32(frame.compressed_size);
+  return std::move(bound).take();
 }
 
 }  // namespace

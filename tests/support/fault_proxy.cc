@@ -185,7 +185,7 @@ void FaultProxy::run() {
       Link& link = *links_[i];
       const pollfd& server = fds[2 + 2 * i];
       const pollfd& client = fds[3 + 2 * i];
-      if (!held && (server.revents & (POLLIN | POLLHUP | POLLERR)) && !forward(link, true)) link.done = true;
+      if ((server.revents & (POLLIN | POLLHUP | POLLERR)) && !forward(link, true)) link.done = true;
       if (!link.done && (client.revents & (POLLIN | POLLHUP | POLLERR)) && !forward(link, false))
         link.done = true;
     }

@@ -9,7 +9,6 @@
 
 #include "storage/compression.h"
 #include "storage/lmdb_cursor.h"
-#include "storage/lmdb_env.h"
 #include "storage/lmdb_txn.h"
 #include "storage/retention.h"
 #include "storage/store_databases.h"
@@ -333,33 +332,25 @@ TEST(CompressedStore, FrameEntriesSwappedInTheIndexAreDamageNeverBytes) {
     ASSERT_TRUE(store);
     ASSERT_TRUE(Compressor::compress_file(**store, 1, small_frames()));
   }
-  {
-    LmdbEnv::Options env_options;
-    env_options.map_size = std::uint64_t{1} << 30;
-    auto env = LmdbEnv::open(w.data, env_options);
-    ASSERT_TRUE(env) << env.error().message();
-    auto txn = LmdbTxn::begin_write(*env);
-    ASSERT_TRUE(txn);
-    auto dbs = StoreDatabases::open(*txn, false);
-    ASSERT_TRUE(dbs && dbs->frames);
+  Status swapped = testing::edit_index(w.data, [](LmdbTxn& txn, const StoreDatabases& dbs) -> Status {
+    if (!dbs.frames) return make_error("the store has no frames database");
     Bytes keys[2];
     Bytes values[2];
     {
-      auto frames = LmdbCursor::open(*txn, *dbs->frames);
-      ASSERT_TRUE(frames);
-      auto entry = frames->first();
+      BRELAY_ASSIGN_OR_RETURN(LmdbCursor frames, LmdbCursor::open(txn, *dbs.frames));
+      BRELAY_ASSIGN_OR_RETURN(auto entry, frames.first());
       for (int i = 0; i < 2; ++i) {
-        ASSERT_TRUE(entry && *entry) << "file 1 has fewer than two frames";
-        ASSERT_EQ(EventKey::decode((*entry)->key)->file_seq, 1u);
-        keys[i].assign((*entry)->key.begin(), (*entry)->key.end());
-        values[i].assign((*entry)->value.begin(), (*entry)->value.end());
-        entry = frames->next();
+        if (!entry || EventKey::decode(entry->key).value_or(EventKey{}).file_seq != 1)
+          return make_error("file 1 has fewer than two frames");
+        keys[i].assign(entry->key.begin(), entry->key.end());
+        values[i].assign(entry->value.begin(), entry->value.end());
+        BRELAY_ASSIGN_OR_RETURN(entry, frames.next());
       }
     }
-    ASSERT_TRUE(txn->put(*dbs->frames, keys[0], values[1]));
-    ASSERT_TRUE(txn->put(*dbs->frames, keys[1], values[0]));
-    ASSERT_TRUE(txn->commit());
-  }
+    BRELAY_TRY(txn.put(*dbs.frames, keys[0], values[1]));
+    return txn.put(*dbs.frames, keys[1], values[0]);
+  });
+  ASSERT_TRUE(swapped) << swapped.error().message();
   auto store = BinlogStore::open(w.data, options_with(test_keys()));
   ASSERT_TRUE(store) << store.error().message();
   auto events = testing::read_everything(**store, 1 << 20);
@@ -499,18 +490,9 @@ TEST(CompressedStore, RekeyKeepsTheCompressionPart) {
 
 TEST(CompressedStore, AVersion3StoreOpensAsVersion4) {
   Written w = write_store(nullptr);
-  {
-    LmdbEnv::Options env_options;
-    env_options.map_size = std::uint64_t{1} << 30;
-    auto env = LmdbEnv::open(w.data, env_options);
-    ASSERT_TRUE(env) << env.error().message();
-    auto txn = LmdbTxn::begin_write(*env);
-    ASSERT_TRUE(txn);
-    auto dbs = StoreDatabases::open(*txn, false);
-    ASSERT_TRUE(dbs);
-    ASSERT_TRUE(txn->put(dbs->meta, as_bytes(meta_key::kFormatVersion), encode_u32_value(3)));
-    ASSERT_TRUE(txn->commit());
-  }
+  ASSERT_TRUE(testing::edit_index(w.data, [](LmdbTxn& txn, const StoreDatabases& dbs) {
+    return txn.put(dbs.meta, as_bytes(meta_key::kFormatVersion), encode_u32_value(3));
+  }));
   auto store = BinlogStore::open(w.data);
   ASSERT_TRUE(store) << store.error().message();
   auto txn = LmdbTxn::begin_read((*store)->internals().env());

@@ -7,7 +7,6 @@
 #include <iterator>
 
 #include "storage/file_ciphers.h"
-#include "storage/lmdb_env.h"
 #include "storage/lmdb_txn.h"
 #include "storage/store_databases.h"
 #include "storage/store_format.h"
@@ -314,18 +313,9 @@ TEST(EncryptedStore, RekeyRewrapsEveryDataKeyUnderTheNewestMasterKey) {
 
 TEST(EncryptedStore, AVersion2StoreOpensAsVersion3WithPlainFilesThatStayPlain) {
   Written w = write_store(nullptr);
-  {
-    LmdbEnv::Options env_options;
-    env_options.map_size = std::uint64_t{1} << 30;
-    auto env = LmdbEnv::open(w.data, env_options);
-    ASSERT_TRUE(env) << env.error().message();
-    auto txn = LmdbTxn::begin_write(*env);
-    ASSERT_TRUE(txn);
-    auto dbs = StoreDatabases::open(*txn, false);
-    ASSERT_TRUE(dbs);
-    ASSERT_TRUE(txn->put(dbs->meta, as_bytes(meta_key::kFormatVersion), encode_u32_value(2)));
-    ASSERT_TRUE(txn->commit());
-  }
+  ASSERT_TRUE(testing::edit_index(w.data, [](LmdbTxn& txn, const StoreDatabases& dbs) {
+    return txn.put(dbs.meta, as_bytes(meta_key::kFormatVersion), encode_u32_value(2));
+  }));
   StoreOptions read_only;
   read_only.read_only = true;
   {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/byte_writer.h"
+#include "storage/lmdb_env.h"
 #include "storage/store_reader.h"
 
 namespace brelay::testing {
@@ -118,6 +119,17 @@ std::vector<StoredEvent> TestStream::complete_events() const {
   while (!complete.empty() && !complete.back().boundary)
     complete.pop_back();
   return complete;
+}
+
+Status edit_index(const std::string& data_dir,
+                  const std::function<Status(storage::LmdbTxn&, const storage::StoreDatabases&)>& edit) {
+  storage::LmdbEnv::Options options;
+  options.map_size = std::uint64_t{1} << 30;
+  BRELAY_ASSIGN_OR_RETURN(auto env, storage::LmdbEnv::open(data_dir, options));
+  BRELAY_ASSIGN_OR_RETURN(auto txn, storage::LmdbTxn::begin_write(env));
+  BRELAY_ASSIGN_OR_RETURN(auto dbs, storage::StoreDatabases::open(txn, false));
+  BRELAY_TRY(edit(txn, dbs));
+  return txn.commit();
 }
 
 Result<std::vector<StoredEvent>> read_everything(storage::BinlogStore& store, std::size_t max_bytes) {

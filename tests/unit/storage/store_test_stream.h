@@ -15,6 +15,8 @@
 #include "common/bytes.h"
 #include "common/result.h"
 #include "storage/binlog_store.h"
+#include "storage/lmdb_txn.h"
+#include "storage/store_databases.h"
 #include "storage/store_writer.h"
 #include "storage/write_batch.h"
 
@@ -90,6 +92,11 @@ class TestStream {
 // entry (boundary flags are not stored, so they read back false). `max_bytes` is the read size.
 Result<std::vector<StoredEvent>> read_everything(storage::BinlogStore& store,
                                                  std::size_t max_bytes = 1 << 20);
+
+// Edits the LMDB index of a closed store directly, in one write transaction that commits when
+// `edit` succeeds, as another program, an older version or a damaged disk would have left it.
+Status edit_index(const std::string& data_dir,
+                  const std::function<Status(storage::LmdbTxn&, const storage::StoreDatabases&)>& edit);
 
 // "" when `actual` equals `expected` file by file, position by position, byte for byte; otherwise
 // a description of the first difference.
