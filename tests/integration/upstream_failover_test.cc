@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <map>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -150,20 +151,32 @@ TEST(UpstreamFailover, FollowsThePromotedStandbyUnderLoad) {
   ASSERT_TRUE(replicate_from(*file_replica, "127.0.0.1", relay->port, "repl", "replpw",
                              "MASTER_LOG_FILE='primary-bin.000001', MASTER_LOG_POS=4"));
 
-  // The load: one insert after the other, on whichever server is the primary.
+  // The load: one insert after the other, on whichever server is the primary. An insert runs
+  // under `in_flight`, so a pause (target = nullptr, then taking the lock) waits out the one that
+  // may have read the old target.
   std::atomic<MariaDbServer*> target{primary.get()};
-  std::atomic<bool> stop{false};
+  std::mutex in_flight;
   std::atomic<int> inserted{0};
-  std::thread load([&] {
-    while (!stop) {
-      MariaDbServer* server = target.load();
-      if (server != nullptr && server->execute("INSERT INTO app.t (v) VALUES (1)")) ++inserted;
-    }
-  });
+  std::jthread load(
+      [&](const std::stop_token& stop) {  // joined by its destructor if an assertion ends the test
+        while (!stop.stop_requested()) {
+          {
+            const std::lock_guard lock(in_flight);
+            MariaDbServer* server = target.load();
+            if (server != nullptr) {
+              if (server->execute("INSERT INTO app.t (v) VALUES (1)")) ++inserted;
+              continue;
+            }
+          }
+          std::this_thread::sleep_for(milliseconds(5));
+        }
+      });
   ASSERT_TRUE(wait_until([&] { return inserted >= 30; }, seconds(120), milliseconds(20)));
   // The standby must hold what the relay stored for the switch to be possible: pause the load
-  // until it caught up, then kill the primary.
+  // until it caught up, then kill the primary. Without waiting for the insert in flight, it could
+  // land after primary_pos was read and the standby would pass the position it is compared with.
   target = nullptr;
+  { const std::lock_guard lock(in_flight); }
   const std::string primary_pos = single_value(*primary, "SELECT @@gtid_binlog_pos");
   ASSERT_TRUE(wait_until([&] { return caught_up(*standby, primary_pos); }, seconds(60), milliseconds(50)));
   const auto killed_at = std::chrono::steady_clock::now();
@@ -182,7 +195,7 @@ TEST(UpstreamFailover, FollowsThePromotedStandbyUnderLoad) {
       "failover: first event from the new primary stored within %lld ms of the primary's SIGKILL "
       "(failover_after 2 s)\n",
       static_cast<long long>(switched_ms));
-  stop = true;
+  load.request_stop();
   load.join();
 
   const std::string standby_pos = single_value(*standby, "SELECT @@gtid_binlog_pos");
