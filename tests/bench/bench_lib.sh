@@ -28,4 +28,5 @@ start_mariadb() {  # name port server_id extra...
   echo "mariadbd $name did not start; see $D/$name/err.log" >&2; exit 1
 }
 best() { printf '%s\n' "$@" | sort -g | head -1; }
-ratio() { if [ "$(echo "$2 == 0" | bc)" = 1 ]; then echo "-"; else echo "scale=2; $1 / $2" | bc; fi; }
+# $1 / $2 rounded to two places (bc's scale alone truncates: 0.357 printed as .35 against a 0.35x goal).
+ratio() { if [ "$(echo "$2 == 0" | bc)" = 1 ]; then echo "-"; else LC_ALL=C printf '%.2f' "$(echo "scale=6; $1 / $2" | bc)"; fi; }

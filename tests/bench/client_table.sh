@@ -11,8 +11,10 @@
 #     Read_Master_Log_Pos reaches the source's end (sync = commit for the relay);
 #   - serve: N concurrent `mariadb-binlog --read-from-remote-server --raw --to-last-log`, files
 #     symlinked to /dev/null, from the relay and from the source, with the server process's CPU
-#     time per pull (utime + stime from /proc); for 1 reader also the client's CPU and voluntary
-#     context switches (/usr/bin/time);
+#     time per pull (utime + stime from /proc) and the clients' (summed, /usr/bin/time); with at
+#     least as many readers as cores, the floor a relay using no CPU at all would reach (the clients'
+#     CPU over the clients' plus the source's); for 1 reader also the client's voluntary context
+#     switches;
 #   - a MariaDB replica's IO thread pulling the whole history from the relay and from the source;
 #   - the disk for reference: `dd bs=8M conv=fdatasync` of the same bytes.
 # Starts its own servers on loopback ports in a temp dir and stops exactly those, by pid.
@@ -113,17 +115,19 @@ MASTER_USER='${2:-r}', MASTER_PASSWORD='${3:-r}', MASTER_LOG_FILE='$FIRST', MAST
   local t; t=$(echo "$(now) - $t0" | bc); rep 'STOP SLAVE IO_THREAD'; echo "$t"
 }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # utime + stime of a server process
-serve() {  # port user password readers server_pid; prints seconds, and the server's CPU s to $D/cpu
+serve() {  # port user password readers server_pid; prints seconds, the server's CPU s to $D/cpu and
+           # the clients' (user+sys, summed over the readers) to $D/ccpu
   local port=$1 user=$2 pw=$3 n=$4 t0 c0 pids=()
   c0=$(cpu_ticks "$5"); t0=$(now)
   for i in $(seq "$n"); do
-    mariadb-binlog --read-from-remote-server --raw --to-last-log -h127.0.0.1 -P"$port" -u"$user" -p"$pw" \
-      --result-file="$D/out/$i/" "$FIRST" &
+    /usr/bin/time -f '%U %S' -o "$D/ctime.$i" mariadb-binlog --read-from-remote-server --raw --to-last-log \
+      -h127.0.0.1 -P"$port" -u"$user" -p"$pw" --result-file="$D/out/$i/" "$FIRST" &
     pids+=($!)
   done
   for p in "${pids[@]}"; do wait "$p"; done
   echo "$(now) - $t0" | bc
   echo "($(cpu_ticks "$5") - $c0) / $(getconf CLK_TCK)" | bc -l >"$D/cpu"
+  for i in $(seq "$n"); do tail -1 "$D/ctime.$i"; done | awk '{s += $1 + $2} END {print s}' >"$D/ccpu"
 }
 client_cpu() {  # port user password; prints "user+sys s, N vcs"
   /usr/bin/time -f '%U %S %w' -o "$D/time.txt" mariadb-binlog --read-from-remote-server --raw --to-last-log \
@@ -142,16 +146,25 @@ printf '\n%s bytes of binlog (%s .. %s:%s), best of %s rounds, relay and source 
   "$BYTES" "$FIRST" "$END_FILE" "$END_POS" "$ROUNDS"
 printf '| what | MariaDB source | relay | relay / source |\n|---|---|---|---|\n'
 for n in $READERS; do
-  declare -a R=() S=() RC=() SC=()
+  declare -a R=() S=() RC=() SC=() RCC=() SCC=()
   for _ in $(seq "$ROUNDS"); do
-    R+=("$(serve "$LP" repl replpw "$n" "$RELAY_PID")"); RC+=("$(cat "$D/cpu")")
-    S+=("$(serve "$SP" r r "$n" "$SOURCE_PID")"); SC+=("$(cat "$D/cpu")")
+    R+=("$(serve "$LP" repl replpw "$n" "$RELAY_PID")"); RC+=("$(cat "$D/cpu")"); RCC+=("$(cat "$D/ccpu")")
+    S+=("$(serve "$SP" r r "$n" "$SOURCE_PID")"); SC+=("$(cat "$D/cpu")"); SCC+=("$(cat "$D/ccpu")")
   done
   r=$(best "${R[@]}"); s=$(best "${S[@]}")
   printf '| mariadb-binlog --raw, %s reader(s) | %.2f s | %.2f s | %sx |\n' "$n" "$s" "$r" "$(ratio "$r" "$s")"
-  r=$(best "${RC[@]}"); s=$(best "${SC[@]}")
-  printf '| the same, server CPU (user+sys, least of %s) | %.2f s | %.2f s | %sx |\n' "$ROUNDS" "$s" "$r" \
-    "$(ratio "$r" "$s")"
+  rs=$(best "${RC[@]}"); ss=$(best "${SC[@]}")
+  printf '| the same, server CPU (user+sys, least of %s) | %.2f s | %.2f s | %sx |\n' "$ROUNDS" "$ss" "$rs" \
+    "$(ratio "$rs" "$ss")"
+  rc=$(best "${RCC[@]}"); sc=$(best "${SCC[@]}")
+  printf '| the same, the clients'"'"' CPU (summed, least of %s) | %.2f s | %.2f s | %sx |\n' "$ROUNDS" "$sc" "$rc" \
+    "$(ratio "$rc" "$sc")"
+  # On a machine whose cores the pull saturates, its time is at least (clients + server CPU) / cores:
+  # a relay that used no CPU at all would take at least this share of the source's CPU-bound time.
+  if [ "$n" -ge "$(nproc)" ]; then
+    printf '| the same, floor for a relay using no CPU: clients / (clients + source server) CPU | | | %sx |\n' \
+      "$(ratio "$rc" "$(echo "$sc + $ss" | bc -l)")"
+  fi
 done
 printf '| mariadb-binlog --raw, 1 reader, client | %s | %s | |\n' "$(client_cpu "$SP" r r)" "$(client_cpu "$LP" repl replpw)"
 r=$(best "${RI[@]}"); s=$(best "${SI[@]}")
