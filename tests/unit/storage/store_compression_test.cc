@@ -85,6 +85,16 @@ std::size_t count_files(const std::string& data, std::string_view suffix) {
   return count;
 }
 
+// The file of the first frame the index holds; nullopt when it holds none.
+Result<std::optional<std::uint32_t>> first_frame_file(BinlogStore& store) {
+  BRELAY_ASSIGN_OR_RETURN(auto txn, LmdbTxn::begin_read(store.internals().env()));
+  BRELAY_ASSIGN_OR_RETURN(auto frames, LmdbCursor::open(txn, *store.internals().dbs().frames));
+  BRELAY_ASSIGN_OR_RETURN(auto first, frames.first());
+  if (!first) return std::optional<std::uint32_t>();
+  BRELAY_ASSIGN_OR_RETURN(EventKey key, EventKey::decode(first->key));
+  return std::optional<std::uint32_t>(key.file_seq);
+}
+
 void flip_byte(const std::string& path, std::streamoff at) {
   std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
   file.seekg(at);
@@ -368,13 +378,9 @@ TEST_P(CompressedStore, PurgeRemovesACompressedFileAndItsFrames) {
   ASSERT_TRUE(purged) << purged.error().message();
   EXPECT_EQ(purged->purged_files.size(), 2u);
   EXPECT_EQ(count_files(w.data, ".events.zst"), 1u);
-  auto txn = LmdbTxn::begin_read((*store)->internals().env());
-  ASSERT_TRUE(txn);
-  auto frames = LmdbCursor::open(*txn, *(*store)->internals().dbs().frames);
-  ASSERT_TRUE(frames);
-  auto first = frames->first();
-  ASSERT_TRUE(first && *first);
-  EXPECT_EQ(EventKey::decode((*first)->key)->file_seq, 3u);
+  auto first = first_frame_file(**store);
+  ASSERT_TRUE(first) << first.error().message();
+  EXPECT_EQ(*first, std::optional<std::uint32_t>(3));
 }
 
 TEST_P(CompressedStore, ARaisedStopFlagAbandonsTheFileCleanly) {
@@ -442,13 +448,9 @@ TEST_P(CompressedStore, APurgeDuringCompressionMakesTheCompressorGiveUp) {
   EXPECT_FALSE(*report);
   EXPECT_EQ(count_files(w.data, ".events.zst"), 0u);
   EXPECT_EQ(count_files(w.data, ".events"), 2u);
-  auto txn = LmdbTxn::begin_read((*store)->internals().env());
-  ASSERT_TRUE(txn);
-  auto frames = LmdbCursor::open(*txn, *(*store)->internals().dbs().frames);
-  ASSERT_TRUE(frames);
-  auto first = frames->first();
-  ASSERT_TRUE(first);
-  EXPECT_FALSE(*first);
+  auto first = first_frame_file(**store);
+  ASSERT_TRUE(first) << first.error().message();
+  EXPECT_EQ(*first, std::nullopt) << "no frame is indexed";
 }
 
 INSTANTIATE_TEST_SUITE_P(PlainAndEncrypted, CompressedStore, ::testing::Bool(),
@@ -490,17 +492,12 @@ TEST(CompressedStore, RekeyKeepsTheCompressionPart) {
 
 TEST(CompressedStore, AVersion3StoreOpensAsVersion4) {
   Written w = write_store(nullptr);
-  ASSERT_TRUE(testing::edit_index(w.data, [](LmdbTxn& txn, const StoreDatabases& dbs) {
-    return txn.put(dbs.meta, as_bytes(meta_key::kFormatVersion), encode_u32_value(3));
-  }));
+  ASSERT_TRUE(testing::write_format_version(w.data, 3));
   auto store = BinlogStore::open(w.data);
   ASSERT_TRUE(store) << store.error().message();
-  auto txn = LmdbTxn::begin_read((*store)->internals().env());
-  ASSERT_TRUE(txn);
-  auto stored = txn->get((*store)->internals().dbs().meta, as_bytes(meta_key::kFormatVersion));
-  ASSERT_TRUE(stored && *stored);
-  EXPECT_EQ(*decode_u32_value(**stored, "version"), 4u);
-  txn->abort();
+  auto version = testing::stored_format_version(**store);
+  ASSERT_TRUE(version) << version.error().message();
+  EXPECT_EQ(*version, 4u);
   auto reports = Compressor::compress_due(**store, (*store)->now() + 1, small_frames());
   ASSERT_TRUE(reports) << reports.error().message();
   EXPECT_EQ(reports->size(), 3u);

@@ -7,10 +7,7 @@
 #include <iterator>
 
 #include "storage/file_ciphers.h"
-#include "storage/lmdb_txn.h"
-#include "storage/store_databases.h"
 #include "storage/store_format.h"
-#include "storage/store_internals.h"
 #include "storage/store_reader.h"
 #include "storage/store_writer.h"
 #include "tests/support/temp_dir.h"
@@ -313,9 +310,7 @@ TEST(EncryptedStore, RekeyRewrapsEveryDataKeyUnderTheNewestMasterKey) {
 
 TEST(EncryptedStore, AVersion2StoreOpensAsVersion3WithPlainFilesThatStayPlain) {
   Written w = write_store(nullptr);
-  ASSERT_TRUE(testing::edit_index(w.data, [](LmdbTxn& txn, const StoreDatabases& dbs) {
-    return txn.put(dbs.meta, as_bytes(meta_key::kFormatVersion), encode_u32_value(2));
-  }));
+  ASSERT_TRUE(testing::write_format_version(w.data, 2));
   StoreOptions read_only;
   read_only.read_only = true;
   {
@@ -329,13 +324,9 @@ TEST(EncryptedStore, AVersion2StoreOpensAsVersion3WithPlainFilesThatStayPlain) {
   options.master_keys = keys_with({1});
   auto store = BinlogStore::open(w.data, options);
   ASSERT_TRUE(store) << store.error().message();
-  {
-    auto txn = LmdbTxn::begin_read((*store)->internals().env());
-    ASSERT_TRUE(txn);
-    auto version = txn->get((*store)->internals().dbs().meta, as_bytes(meta_key::kFormatVersion));
-    ASSERT_TRUE(version && *version);
-    EXPECT_EQ(*decode_u32_value(**version, "version"), kStoreFormatVersion);
-  }
+  auto version = testing::stored_format_version(**store);
+  ASSERT_TRUE(version) << version.error().message();
+  EXPECT_EQ(*version, kStoreFormatVersion);
   // The open plain file goes on plain; the next file is encrypted.
   ProgressLog log;
   auto writer = StoreWriter::start(**store, {}, log.callback());

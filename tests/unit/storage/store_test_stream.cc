@@ -4,6 +4,8 @@
 
 #include "common/byte_writer.h"
 #include "storage/lmdb_env.h"
+#include "storage/store_format.h"
+#include "storage/store_internals.h"
 #include "storage/store_reader.h"
 
 namespace brelay::testing {
@@ -130,6 +132,20 @@ Status edit_index(const std::string& data_dir,
   BRELAY_ASSIGN_OR_RETURN(auto dbs, storage::StoreDatabases::open(txn, false));
   BRELAY_TRY(edit(txn, dbs));
   return txn.commit();
+}
+
+Status write_format_version(const std::string& data_dir, std::uint32_t version) {
+  return edit_index(data_dir, [version](storage::LmdbTxn& txn, const storage::StoreDatabases& dbs) {
+    return txn.put(dbs.meta, as_bytes(storage::meta_key::kFormatVersion), storage::encode_u32_value(version));
+  });
+}
+
+Result<std::uint32_t> stored_format_version(storage::BinlogStore& store) {
+  BRELAY_ASSIGN_OR_RETURN(auto txn, storage::LmdbTxn::begin_read(store.internals().env()));
+  BRELAY_ASSIGN_OR_RETURN(auto stored,
+                          txn.get(store.internals().dbs().meta, as_bytes(storage::meta_key::kFormatVersion)));
+  if (!stored) return make_error("the index holds no format version");
+  return storage::decode_u32_value(*stored, "version");
 }
 
 Result<std::vector<StoredEvent>> read_everything(storage::BinlogStore& store, std::size_t max_bytes) {

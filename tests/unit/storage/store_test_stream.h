@@ -98,6 +98,11 @@ Result<std::vector<StoredEvent>> read_everything(storage::BinlogStore& store,
 Status edit_index(const std::string& data_dir,
                   const std::function<Status(storage::LmdbTxn&, const storage::StoreDatabases&)>& edit);
 
+// Writes `version` as the closed store's format version (edit_index), as an older relay left it.
+Status write_format_version(const std::string& data_dir, std::uint32_t version);
+// The format version an open store's index holds.
+Result<std::uint32_t> stored_format_version(storage::BinlogStore& store);
+
 // "" when `actual` equals `expected` file by file, position by position, byte for byte; otherwise
 // a description of the first difference.
 std::string compare_events(const std::vector<StoredEvent>& actual, const std::vector<StoredEvent>& expected);
