@@ -98,11 +98,14 @@ Status wait_for_catch_up(MariaDbServer& source, const std::string& data_dir,
 
 Status wait_for_relay_catch_up(MariaDbServer& source, std::uint16_t relay_port,
                                std::chrono::milliseconds timeout, RelayProcess* relay) {
-  BRELAY_ASSIGN_OR_RETURN(auto master, master_status(source));
-  const std::string want = fmt::format("{}\t{}", master.first, master.second);
+  // The source's end is read again each time: after a rotation MariaDB writes the new file's
+  // Binlog_checkpoint event a moment later, so an end read once can be passed and never equalled.
+  std::string want;
   std::string got;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
+    BRELAY_ASSIGN_OR_RETURN(auto master, master_status(source));
+    want = fmt::format("{}\t{}", master.first, master.second);
     auto status = mariadb_cli_query(relay_port, "admin", "adminpw", "SHOW MASTER STATUS");
     if (status) {
       got = *status;
