@@ -77,6 +77,8 @@ class ServerSession final : private PacketChannel::Listener {
   const std::string& auth_plugin() const { return auth_plugin_; }
   AuthMethod auth_method() const { return auth_method_; }
   const std::string& peer_address() const { return channel_.peer_address(); }
+  // The version string this session's greeting carried (the server's when the session started).
+  const std::string& greeted_version() const { return settings_.server_version; }
   const std::string& peer_host() const { return channel_.peer_host(); }
   bool tls() const { return channel_.tls_established(); }
   std::string tls_version() const { return channel_.tls_version(); }

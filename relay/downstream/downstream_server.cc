@@ -89,7 +89,10 @@ Status DownstreamServer::start() {
   spdlog::info("serving replicas on {} (port {}){}, greeting as {}{}",
                context_.config.server.listen.to_string(), server_->port(),
                server_->settings().tls ? " with TLS" : "", server_->settings().server_version,
-               context_.source ? "" : " until the source is known (the store holds no source identity yet)");
+               variables_.source_known()
+                   ? ""
+                   : " until the source is known (the store holds no source identity yet; dumps are refused "
+                     "until then)");
   return {};
 }
 

@@ -126,17 +126,23 @@ std::string SystemVariable::selected() const {
   return equals_ignore_case(value, "ON") || value == "1" || equals_ignore_case(value, "TRUE") ? "1" : "0";
 }
 
+std::optional<SourceIdentity> known_source(const std::optional<SourceIdentity>& recorded,
+                                           storage::BinlogStore& store) {
+  if (recorded) return recorded;
+  auto files = store.list_files();
+  if (!files || files->empty() || files->back().format_description.empty()) return std::nullopt;
+  auto fde = binlog::parse_format_description(files->back().format_description);
+  auto header = binlog::parse_event_header(files->back().format_description);
+  if (!fde || !header) return std::nullopt;
+  return source_identity_from_format_description(*fde, header->server_id);
+}
+
 SourceIdentity presented_source(const std::optional<SourceIdentity>& recorded, storage::BinlogStore& store) {
-  if (recorded) return *recorded;
+  if (auto known = known_source(recorded, store)) return std::move(*known);
   SourceIdentity identity;
   identity.flavor = Flavor::kMysql;
   identity.version = std::string(kDefaultSourceVersion);
-  auto files = store.list_files();
-  if (!files || files->empty() || files->back().format_description.empty()) return identity;
-  auto fde = binlog::parse_format_description(files->back().format_description);
-  auto header = binlog::parse_event_header(files->back().format_description);
-  if (!fde || !header) return identity;
-  return source_identity_from_format_description(*fde, header->server_id);
+  return identity;
 }
 
 ServerVariables::ServerVariables(RelayContext& context, StoredGtidState& gtids)
@@ -146,6 +152,10 @@ const SourceIdentity& ServerVariables::source() {
   if (context_.source) return *context_.source;
   derived_source_ = presented_source(std::nullopt, context_.store);
   return *derived_source_;
+}
+
+bool ServerVariables::source_known() {
+  return context_.source.has_value() || known_source(std::nullopt, context_.store).has_value();
 }
 
 std::string ServerVariables::version() {

@@ -25,8 +25,10 @@
 
 namespace brelay::relay::downstream {
 
-// The version the relay reports before it has ever seen a source (an empty store): a MySQL 8.0, so
-// that MySQL replicas and clients proceed; MariaDB replicas then replicate without GTIDs.
+// The version the relay greets with before it has ever seen a source (an empty store): a MySQL 8.0,
+// so that clients log in (an operator asking SHOW RELAY STATUS why the relay has not reached its
+// source). No replica streams on such a greeting: dumps are refused until the source is known
+// (DownstreamSession), and the replica reconnects to a greeting in its source's flavour.
 inline constexpr std::string_view kDefaultSourceVersion = "8.0.36";
 
 struct SystemVariable {
@@ -50,6 +52,8 @@ class ServerVariables {
 
   // The source as the relay presents it (stored identity, else derived, else the default).
   const SourceIdentity& source();
+  // False while the relay presents the default: no identity recorded and no stored file.
+  bool source_known();
   Flavor flavor() { return source().flavor; }
   // @@version: the source's version without MariaDB's "5.5.5-" prefix.
   std::string version();
@@ -68,8 +72,11 @@ class ServerVariables {
   std::optional<SourceIdentity> derived_source_;  // when the context has none
 };
 
-// The identity the relay presents when no upstream ever recorded one: derived from the newest
-// stored file's FDE, or a default MySQL 8.0 for an empty store.
+// The source's identity as far as the relay knows it: the recorded one, else derived from the
+// newest stored file's FDE; nullopt for an empty store that never had a source.
+std::optional<SourceIdentity> known_source(const std::optional<SourceIdentity>& recorded,
+                                           storage::BinlogStore& store);
+// known_source(), or a default MySQL 8.0 (kDefaultSourceVersion) when there is none.
 SourceIdentity presented_source(const std::optional<SourceIdentity>& recorded, storage::BinlogStore& store);
 
 }  // namespace brelay::relay::downstream

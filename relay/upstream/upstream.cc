@@ -247,7 +247,9 @@ void Upstream::on_setup_done(Connection* connection, Result<SourceSetupResult> r
     return;
   }
   setup_ = std::move(result).value();
-  keep_source_identity(setup_.identity);
+  // The identity is kept once the source streams (on_stream_packet): a source that refuses the dump,
+  // such as a relay that does not know its own source yet, leaves the one the relay had.
+  identity_pending_ = true;
   if (setup_.table_keys) hazard_guard_.seed(*setup_.table_keys);
   setup_.table_keys.reset();
   handler_.begin_connection(request_, setup_.announced, setup_.identity.flavor);
@@ -310,6 +312,10 @@ void Upstream::on_stream_packet(Connection* connection, ByteView payload) {
   if (!envelope) {
     connection_failed("malformed_event", envelope.error());
     return;
+  }
+  if (identity_pending_) {
+    identity_pending_ = false;
+    keep_source_identity(setup_.identity);
   }
   const ByteView event = envelope->event;
   const bool ack_requested = envelope->ack_requested;

@@ -1,0 +1,149 @@
+// A fresh relay that has not reached its source yet does not know the source's flavour: it greets
+// with a placeholder (MySQL 8.0) so that operators can log in, and refuses every dump until it
+// knows the source, with an error replicas retry on. A relay tier and a MariaDB replica that
+// connected in that moment then pull in the source's own flavour: the tier stores the source's
+// files byte for byte and the replica has every GTID. (Before, the tier pulled as a MySQL replica
+// and stored MariaDB's events in their MySQL stand-ins.)
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <sstream>
+
+#include <fmt/ranges.h>
+
+#include "tests/integration/upstream_harness.h"
+#include "tests/support/mariadb_server.h"
+#include "tests/support/process.h"
+#include "tests/support/relay_process.h"
+#include "tests/support/served_store.h"
+#include "tests/support/single_value.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/wait_until.h"
+
+namespace brelay::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr std::string_view kNotReached = "has not reached its source yet";
+
+std::size_t occurrences(const std::string& text, std::string_view what) {
+  std::size_t count = 0;
+  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size()))
+    ++count;
+  return count;
+}
+
+void insert_rows(MariaDbServer& source, int from, int count) {
+  for (int i = from; i < from + count; ++i)
+    ASSERT_TRUE(source.execute(fmt::format("INSERT INTO app.t VALUES ({}, REPEAT('x', {}))", i, i % 300)));
+}
+
+TEST(UnknownSource, DumpsWaitUntilTheRelayKnowsItsSourceThenATierAndAReplicaPullInItsFlavour) {
+  MariaDbOptions options;
+  options.server_id = 1;
+  options.max_binlog_size = 16384;  // several files to compare
+  auto source = MariaDbServer::start(options);
+  ASSERT_TRUE(source) << source.error().message();
+  ASSERT_TRUE((*source)->execute("CREATE DATABASE app; CREATE TABLE app.t (id INT PRIMARY KEY, v TEXT)"));
+  insert_rows(**source, 1, 40);
+  const std::string first_file = single_value(**source, "SHOW BINARY LOGS");
+  ASSERT_TRUE((*source)->stop());  // the relay starts while its source is down
+
+  auto dir = TempDir::create("unknown-source");
+  ASSERT_TRUE(dir);
+  auto relay_port = free_loopback_port();
+  ASSERT_TRUE(relay_port);
+  TestRelayConfig config;
+  config.data_dir = dir->file("relay-data");
+  config.source_port = (*source)->port();
+  config.source_server_id = 4001;
+  config.server_id = 4002;
+  config.source_extra = "heartbeat_period = \"500ms\"\nreconnect_max_delay = \"500ms\"\n";
+  config.listen = fmt::format("127.0.0.1:{}", *relay_port);
+  auto relay = RelayProcess::start(config);
+  ASSERT_TRUE(relay) << relay.error().message();
+  EXPECT_NE((*relay)->log().find("until the source is known"), std::string::npos) << (*relay)->log();
+
+  // Logins work (an operator asks why nothing streams); a dump is refused with the reason.
+  auto status = mariadb_cli_query(*relay_port, "admin", "adminpw", "SHOW RELAY STATUS");
+  ASSERT_TRUE(status) << status.error().message();
+  std::vector<std::string> argv = mariadb_binlog_argv(*relay_port, "repl", "replpw");
+  argv.insert(argv.end(), {"--raw", "--result-file=" + dir->path() + "/", first_file});
+  auto refused = run_command(argv, {}, seconds(60));
+  ASSERT_TRUE(refused) << refused.error().message();
+  EXPECT_NE(refused->exit_status, 0);
+  EXPECT_NE(refused->err.find(kNotReached), std::string::npos) << refused->err << refused->out;
+
+  // A relay tier pulling from the relay, refused and retrying.
+  auto tier_port = free_loopback_port();
+  ASSERT_TRUE(tier_port);
+  TestRelayConfig tier_config;
+  tier_config.data_dir = dir->file("tier-data");
+  tier_config.source_port = *relay_port;
+  tier_config.source_user = "repl";
+  tier_config.source_password = "replpw";
+  tier_config.source_server_id = 4011;
+  tier_config.server_id = 4012;
+  tier_config.source_extra = config.source_extra;
+  tier_config.listen = fmt::format("127.0.0.1:{}", *tier_port);
+  auto tier = RelayProcess::start(tier_config);
+  ASSERT_TRUE(tier) << tier.error().message();
+  ASSERT_TRUE(wait_until([&] { return occurrences((*tier)->log(), kNotReached) >= 2; }, seconds(30),
+                         milliseconds(20)))
+      << (*tier)->log();
+
+  // A MariaDB replica of the relay by GTID, refused and retrying too.
+  MariaDbOptions replica_options;
+  replica_options.server_id = 7;
+  replica_options.log_bin = false;
+  auto replica = MariaDbServer::start(replica_options);
+  ASSERT_TRUE(replica) << replica.error().message();
+  const std::size_t refused_before = occurrences((*relay)->log(), "dump refused");
+  ASSERT_TRUE((*replica)->execute(
+      fmt::format("CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={}, MASTER_USER='repl', "
+                  "MASTER_PASSWORD='replpw', MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1; START SLAVE",
+                  *relay_port)));
+  ASSERT_TRUE(wait_until([&] { return occurrences((*relay)->log(), "dump refused") >= refused_before + 3; },
+                         seconds(30), milliseconds(20)))
+      << (*relay)->log();
+
+  // The source comes back; everyone ends up with the source's own bytes and GTIDs.
+  ASSERT_TRUE((*source)->restart());
+  insert_rows(**source, 100, 80);
+  const std::string end = single_value(**source, "SELECT @@gtid_binlog_pos");
+  const auto replica_done = [&] {
+    auto s = slave_status(**replica);
+    return single_value(**replica, "SELECT @@gtid_slave_pos") == end || s["Last_SQL_Errno"] != "0" ||
+           s["Last_IO_Errno"] != "0";
+  };
+  EXPECT_TRUE(wait_until(replica_done, seconds(90), milliseconds(50)));
+  auto replica_status = slave_status(**replica);
+  EXPECT_EQ(replica_status["Last_IO_Errno"], "0") << replica_status["Last_IO_Error"];
+  EXPECT_EQ(replica_status["Last_SQL_Errno"], "0") << replica_status["Last_SQL_Error"];
+  EXPECT_EQ(single_value(**replica, "SELECT @@gtid_slave_pos"), end);
+  auto mine = (*replica)->query("CHECKSUM TABLE app.t");
+  auto theirs = (*source)->query("CHECKSUM TABLE app.t");
+  ASSERT_TRUE(mine && theirs);
+  EXPECT_EQ(*mine, *theirs);
+
+  auto caught_up = flush_and_catch_up(**source, tier_config.data_dir, seconds(90), tier->get());
+  ASSERT_TRUE(caught_up) << caught_up.error().message();
+  // The tier's connections before the relay knew its source were refused; the one it streams on
+  // met a MariaDB greeting.
+  std::istringstream tier_log((*tier)->log());
+  std::string last_connected;
+  for (std::string line; std::getline(tier_log, line);)
+    if (line.find("upstream: connected to") != std::string::npos) last_connected = line;
+  EXPECT_NE(last_connected.find("MariaDB"), std::string::npos) << last_connected;
+  std::filesystem::create_directories(dir->file("tier-export"));
+  auto comparison = compare_closed_files(**source, tier_config.data_dir, dir->file("tier-export"));
+  ASSERT_TRUE(comparison) << comparison.error().message();
+  EXPECT_GE(comparison->compared, 2u);
+  EXPECT_TRUE(comparison->differences.empty())
+      << fmt::format("{}", fmt::join(comparison->differences, "\n")) << relay_log_tail(tier->get());
+}
+
+}  // namespace
+}  // namespace brelay::testing
