@@ -304,6 +304,11 @@ void Upstream::keep_source_identity(const SourceIdentity& identity) {
   schedule_flush();
 }
 
+void Upstream::keep_pending_identity() {
+  identity_pending_ = false;
+  keep_source_identity(setup_.identity);
+}
+
 void Upstream::on_stream_packet(Connection* connection, ByteView payload) {
   if (connection != connection_.get()) return;
   last_activity_ms_ = uv_now(context_.loop.raw());
@@ -313,10 +318,7 @@ void Upstream::on_stream_packet(Connection* connection, ByteView payload) {
     connection_failed("malformed_event", envelope.error());
     return;
   }
-  if (identity_pending_) {
-    identity_pending_ = false;
-    keep_source_identity(setup_.identity);
-  }
+  if (identity_pending_) keep_pending_identity();
   const ByteView event = envelope->event;
   const bool ack_requested = envelope->ack_requested;
   ++unreported_events_;

@@ -104,6 +104,8 @@ class Upstream {
   void set_state(UpstreamState state);
   void count_error(std::string_view kind);
   void keep_source_identity(const SourceIdentity& identity);
+  // The identity of the connection's setup, once its dump streams (identity_pending_).
+  void keep_pending_identity();
 
   // Failover ([source] hosts, upstream_failover.cc): once the current source has been gone for
   // failover_after, asks each listed server in turn (candidate_probe_query) and continues from the
