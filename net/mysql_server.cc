@@ -147,6 +147,9 @@ ErrPacket MySqlServer::host_blocked_error(std::string_view address) {
 std::optional<ErrPacket> MySqlServer::admit_login(ServerSession& session, const Account& account) {
   connect_errors_.record_success(session.peer_host());
   account_failures_.record_success(session.user(), session.peer_host());
+  if (settings_.admit) {
+    if (auto refused = settings_.admit(session)) return refused;
+  }
   const std::size_t allowed = settings_.max_connections + (account.reserved_connection ? 1 : 0);
   if (authenticated_ >= allowed) {
     report(LoginRefusal::kMaxConnections, session.user(), session.peer_host());

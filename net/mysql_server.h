@@ -70,6 +70,9 @@ struct ServerSettings {
   std::uint64_t account_failure_burst = AccountFailureBudget::kDefaultBurst;  // wrong passwords per account
   std::chrono::milliseconds account_failure_refill = AccountFailureBudget::kDefaultRefill;  // one given back
   LoginRefusalObserver on_login_refused;                                                    // may be empty
+  // Asked once a login's password and limits passed, before the session counts: an ERR refuses it
+  // (the relay refuses replica accounts until it knows its source). May be empty.
+  std::function<std::optional<ErrPacket>(const ServerSession&)> admit;
   std::uint32_t first_connection_id = 1;
   std::uint8_t charset = charset::kUtf8mb4GeneralCi;
 };

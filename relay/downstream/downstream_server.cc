@@ -5,6 +5,7 @@
 #include "relay/binlog/format_description.h"
 #include "relay/downstream/downstream_accounts.h"
 #include "relay/downstream/downstream_session.h"
+#include "relay/downstream/mysql_errors.h"
 
 namespace brelay::relay::downstream {
 
@@ -41,6 +42,7 @@ DownstreamServer::DownstreamServer(RelayContext& context)
   dump_services_.config = &context.config;
   dump_services_.hazards = &context.hazards;
   services_.remembered = &remembered_;
+  services_.refresh_greeting = [this] { refresh_greeting(); };
 }
 
 DownstreamServer::~DownstreamServer() {
@@ -64,6 +66,15 @@ Status DownstreamServer::start() {
   settings.max_connect_errors = limits.max_connect_errors;
   settings.on_login_refused = [this](const net::LoginRefusalEvent& event) {
     login_failures_.on_refused(event);
+  };
+  // A replica that logs in before the relay knows its source would take its protocol from a
+  // placeholder greeting (and a MySQL GTID replica would read GTID_MODE OFF and stop for good):
+  // refused, it retries its connection like any failed connect.
+  settings.admit = [this](const net::ServerSession& session) -> std::optional<net::ErrPacket> {
+    if (session.role() != kReplicaRole || variables_.source_known()) return std::nullopt;
+    spdlog::info("session {} ({} from {}): replica login refused: the relay does not know its source yet",
+                 session.connection_id(), session.user(), session.peer_address());
+    return net::ErrPacket{mysql_error::kUnknownError, "HY000", unknown_source_message()};
   };
   BRELAY_ASSIGN_OR_RETURN(settings.tls, server_tls_context(context_.config.server));
   settings.require_tls = context_.config.server.require_tls;
@@ -89,10 +100,9 @@ Status DownstreamServer::start() {
   spdlog::info("serving replicas on {} (port {}){}, greeting as {}{}",
                context_.config.server.listen.to_string(), server_->port(),
                server_->settings().tls ? " with TLS" : "", server_->settings().server_version,
-               variables_.source_known()
-                   ? ""
-                   : " until the source is known (the store holds no source identity yet; dumps are refused "
-                     "until then)");
+               variables_.source_known() ? ""
+                                         : " until the source is known (the store holds no source identity "
+                                           "yet; replica logins and dumps are refused until then)");
   return {};
 }
 

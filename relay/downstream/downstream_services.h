@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 
 #include "net/mysql_server.h"
 #include "relay/core/relay_context.h"
@@ -26,6 +27,8 @@ struct DownstreamServices {
   net::MySqlServer* server = nullptr;        // not owned; set once the server exists
   SchemaForwarder* schema = nullptr;         // not owned; the schema queries' connection to the source
   RememberedReplicas* remembered = nullptr;  // not owned; SHOW RELAY REPLICAS, FORGET REPLICA
+  // Greets new sessions as the source the variables present now (set by the DownstreamServer).
+  std::function<void()> refresh_greeting = nullptr;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 

@@ -9,7 +9,6 @@
 #include "common/cut_for_log.h"
 #include "net/mysql_constants.h"
 #include "net/replication_commands.h"
-#include "relay/core/source_identity.h"
 #include "relay/downstream/downstream_accounts.h"
 #include "relay/downstream/mysql_errors.h"
 #include "relay/downstream/server_variables.h"
@@ -202,26 +201,21 @@ void DownstreamSession::register_replica(net::ServerSession& session, ByteView p
   (void)session.send_ok();
 }
 
-Status DownstreamSession::check_greeting_flavour(const net::ServerSession& session) {
-  // A replica picks its protocol from the greeting: a relay that has not reached its source yet
-  // greets with a placeholder (MySQL 8.0), and a replica streaming on it would get the source's
-  // events in another flavour's forms (a MariaDB source's GTIDs as MySQL stand-ins). Not an error
-  // replicas give up on (1236): they reconnect (after their connect retry) and meet the real greeting.
+Status DownstreamSession::check_greeting(const net::ServerSession& session) {
+  // A replica picks its protocol from the greeting and its set-up queries: a relay that has not
+  // reached its source yet greets with a placeholder, and a replica streaming on it would get the
+  // source's events in another flavour's forms (a MariaDB source's GTIDs as MySQL stand-ins). Not an
+  // error replicas give up on (1236): they reconnect (after their connect retry) and meet the real
+  // greeting.
   ServerVariables& variables = services_.variables;
-  if (!variables.source_known()) {
-    return Error(fmt::format("binlog-relay has not reached its source yet and does not know the source's "
-                             "flavour and version (this connection was greeted as a placeholder MySQL {}): "
-                             "reconnect once the relay has connected to its source (replicas retry on their "
-                             "own; SHOW RELAY STATUS tells why it has not)",
-                             kDefaultSourceVersion),
-                 mysql_error::kUnknownError);
-  }
-  // The flavour only: a greeting refreshed late (the server takes the source's version with the next
-  // commit) or a source upgraded in place changes nothing a replica decided.
-  if (flavor_of_version(session.greeted_version()) != variables.flavor()) {
-    return Error(fmt::format("the relay's source is now {} but this connection was greeted as {}: reconnect "
+  if (!variables.source_known()) return Error(unknown_source_message(), mysql_error::kUnknownError);
+  if (session.greeted_version() != variables.source().version) {
+    // Greeted before the relay learnt (or re-learnt) its source: new sessions get the source's
+    // greeting from now on, even before the commit that would refresh it.
+    if (services_.refresh_greeting) services_.refresh_greeting();
+    return Error(fmt::format("this connection was greeted as {}, but the relay's source is {}: reconnect "
                              "(replicas retry on their own)",
-                             variables.source().version, session.greeted_version()),
+                             session.greeted_version(), variables.source().version),
                  mysql_error::kUnknownError);
   }
   return {};
@@ -258,7 +252,7 @@ void DownstreamSession::start_dump(net::ServerSession& session, std::uint8_t com
       return;
     }
   }
-  if (Status greeting = check_greeting_flavour(session); !greeting) {
+  if (Status greeting = check_greeting(session); !greeting) {
     refuse(greeting.error());
     return;
   }

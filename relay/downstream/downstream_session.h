@@ -39,9 +39,9 @@ class DownstreamSession final : public net::SessionHandler {
  private:
   void purge(net::ServerSession& session, const PurgeStatement& purge);
   void start_dump(net::ServerSession& session, std::uint8_t command, ByteView payload);
-  // Refuses a dump while the relay does not know its source, or when this session's greeting named
-  // another flavour than the source's.
-  Status check_greeting_flavour(const net::ServerSession& session);
+  // Refuses a dump while the relay does not know its source, or when this session was greeted with
+  // another version than the source's.
+  Status check_greeting(const net::ServerSession& session);
   void register_replica(net::ServerSession& session, ByteView payload);
   void reply_error(net::ServerSession& session, const Error& error);
 

@@ -145,6 +145,12 @@ SourceIdentity presented_source(const std::optional<SourceIdentity>& recorded, s
   return identity;
 }
 
+std::string unknown_source_message() {
+  return "binlog-relay has not reached its source yet and does not know the source's flavour and "
+         "version: retry once it has connected to its source (replicas retry on their own; SHOW RELAY "
+         "STATUS tells an admin account why it has not)";
+}
+
 ServerVariables::ServerVariables(RelayContext& context, StoredGtidState& gtids)
     : context_(context), gtids_(gtids) {}
 

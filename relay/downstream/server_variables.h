@@ -27,9 +27,13 @@ namespace brelay::relay::downstream {
 
 // The version the relay greets with before it has ever seen a source (an empty store): a MySQL 8.0,
 // so that clients log in (an operator asking SHOW RELAY STATUS why the relay has not reached its
-// source). No replica streams on such a greeting: dumps are refused until the source is known
-// (DownstreamSession), and the replica reconnects to a greeting in its source's flavour.
-inline constexpr std::string_view kDefaultSourceVersion = "8.0.36";
+// source), with a suffix no server sends, so that nothing takes it for a source's. No replica
+// works with it: replica accounts are refused at login and dumps are refused until the source is
+// known (unknown_source_message), and replicas retry until they meet the source's own greeting.
+inline constexpr std::string_view kDefaultSourceVersion = "8.0.36-binlog-relay-no-source";
+
+// Why a replica login or a dump is refused while the relay does not know its source.
+std::string unknown_source_message();
 
 struct SystemVariable {
   enum class Type { kText, kInteger, kBoolean };

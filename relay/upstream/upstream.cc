@@ -247,8 +247,9 @@ void Upstream::on_setup_done(Connection* connection, Result<SourceSetupResult> r
     return;
   }
   setup_ = std::move(result).value();
-  // The identity is kept once the source streams (on_stream_packet): a source that refuses the dump,
-  // such as a relay that does not know its own source yet, leaves the one the relay had.
+  // The identity is kept once the source streams and its first packet passed the stream handler
+  // (on_stream_packet): a source that refuses the dump, such as a relay that does not know its own
+  // source yet, or whose stream is refused, leaves the one the relay had.
   identity_pending_ = true;
   if (setup_.table_keys) hazard_guard_.seed(*setup_.table_keys);
   setup_.table_keys.reset();
@@ -318,7 +319,6 @@ void Upstream::on_stream_packet(Connection* connection, ByteView payload) {
     connection_failed("malformed_event", envelope.error());
     return;
   }
-  if (identity_pending_) keep_pending_identity();
   const ByteView event = envelope->event;
   const bool ack_requested = envelope->ack_requested;
   ++unreported_events_;
@@ -336,6 +336,7 @@ void Upstream::on_stream_packet(Connection* connection, ByteView payload) {
     if (fault == StreamFault::kGtidStartFile) force_file_position_ = true;
     return;
   }
+  if (identity_pending_) keep_pending_identity();
   switch (outcome->kind) {
     case EventOutcome::Kind::kHeartbeat:
       if (status_.source_file != outcome->source_file)

@@ -161,7 +161,7 @@ class Upstream {
   std::uint64_t writer_restarts_seen_ = 0;
   std::optional<CommitNotifier::SubscriptionId> subscription_;
   bool stored_on_this_connection_ = false;
-  bool identity_pending_ = false;       // setup_.identity is kept with the connection's first stream packet
+  bool identity_pending_ = false;       // setup_.identity is kept once the first stream packet is handled
   std::uint64_t last_activity_ms_ = 0;  // uv_now() of the last packet (or of the state change)
   std::uint32_t last_event_timestamp_ = 0;
   bool caught_up_ = false;  // the last heartbeat named the position the stream had reached

@@ -1,6 +1,6 @@
 // A fresh relay that has not reached its source yet does not know the source's flavour: it greets
-// with a placeholder (MySQL 8.0) so that operators can log in, and refuses every dump until it
-// knows the source, with an error replicas retry on. A relay tier and a MariaDB replica that
+// with a placeholder (MySQL 8.0) so that operators can log in, and refuses replica logins and every
+// dump until it knows the source, with an error replicas retry on. A relay tier and a MariaDB replica that
 // connected in that moment then pull in the source's own flavour: the tier stores the source's
 // files byte for byte and the replica has every GTID. (Before, the tier pulled as a MySQL replica
 // and stored MariaDB's events in their MySQL stand-ins.)
@@ -64,26 +64,34 @@ TEST(UnknownSource, DumpsWaitUntilTheRelayKnowsItsSourceThenATierAndAReplicaPull
   config.listen = fmt::format("127.0.0.1:{}", *relay_port);
   auto relay = RelayProcess::start(config);
   ASSERT_TRUE(relay) << relay.error().message();
-  EXPECT_NE((*relay)->log().find("until the source is known"), std::string::npos) << (*relay)->log();
+  EXPECT_NE((*relay)->log().find("replica logins and dumps are refused"), std::string::npos)
+      << (*relay)->log();
 
-  // Logins work (an operator asks why nothing streams); a dump is refused with the reason.
+  // Admin logins work (an operator asks why nothing streams); a replica account's login and an
+  // admin's dump are refused with the reason.
   auto status = mariadb_cli_query(*relay_port, "admin", "adminpw", "SHOW RELAY STATUS");
   ASSERT_TRUE(status) << status.error().message();
-  std::vector<std::string> argv = mariadb_binlog_argv(*relay_port, "repl", "replpw");
-  argv.insert(argv.end(), {"--raw", "--result-file=" + dir->path() + "/", first_file});
-  auto refused = run_command(argv, {}, seconds(60));
-  ASSERT_TRUE(refused) << refused.error().message();
-  EXPECT_NE(refused->exit_status, 0);
-  EXPECT_NE(refused->err.find(kNotReached), std::string::npos) << refused->err << refused->out;
+  const auto expect_refused = [&](std::uint16_t port, const std::string& user, const std::string& password) {
+    std::vector<std::string> argv = mariadb_binlog_argv(port, user, password);
+    argv.insert(argv.end(), {"--raw", "--result-file=" + dir->path() + "/", first_file});
+    auto refused = run_command(argv, {}, seconds(60));
+    ASSERT_TRUE(refused) << refused.error().message();
+    EXPECT_NE(refused->exit_status, 0);
+    EXPECT_NE(refused->err.find(kNotReached), std::string::npos)
+        << user << "@" << port << ": " << refused->err << refused->out;
+  };
+  expect_refused(*relay_port, "repl", "replpw");
+  expect_refused(*relay_port, "admin", "adminpw");
 
-  // A relay tier pulling from the relay, refused and retrying.
+  // A relay tier pulling from the relay with the admin account (its login passes, its dumps are
+  // refused), retrying. It keeps no identity from a refused dump, so it refuses dumps itself.
   auto tier_port = free_loopback_port();
   ASSERT_TRUE(tier_port);
   TestRelayConfig tier_config;
   tier_config.data_dir = dir->file("tier-data");
   tier_config.source_port = *relay_port;
-  tier_config.source_user = "repl";
-  tier_config.source_password = "replpw";
+  tier_config.source_user = "admin";
+  tier_config.source_password = "adminpw";
   tier_config.source_server_id = 4011;
   tier_config.server_id = 4012;
   tier_config.source_extra = config.source_extra;
@@ -93,21 +101,22 @@ TEST(UnknownSource, DumpsWaitUntilTheRelayKnowsItsSourceThenATierAndAReplicaPull
   ASSERT_TRUE(wait_until([&] { return occurrences((*tier)->log(), kNotReached) >= 2; }, seconds(30),
                          milliseconds(20)))
       << (*tier)->log();
+  expect_refused(*tier_port, "admin", "adminpw");
 
-  // A MariaDB replica of the relay by GTID, refused and retrying too.
+  // A MariaDB replica of the relay by GTID: its login is refused with the reason, and it retries.
   MariaDbOptions replica_options;
   replica_options.server_id = 7;
   replica_options.log_bin = false;
   auto replica = MariaDbServer::start(replica_options);
   ASSERT_TRUE(replica) << replica.error().message();
-  const std::size_t refused_before = occurrences((*relay)->log(), "dump refused");
   ASSERT_TRUE((*replica)->execute(
       fmt::format("CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={}, MASTER_USER='repl', "
                   "MASTER_PASSWORD='replpw', MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1; START SLAVE",
                   *relay_port)));
-  ASSERT_TRUE(wait_until([&] { return occurrences((*relay)->log(), "dump refused") >= refused_before + 3; },
-                         seconds(30), milliseconds(20)))
-      << (*relay)->log();
+  ASSERT_TRUE(wait_until(
+      [&] { return slave_status(**replica)["Last_IO_Error"].find(kNotReached) != std::string::npos; },
+      seconds(30), milliseconds(50)))
+      << slave_status(**replica)["Last_IO_Error"];
 
   // The source comes back; everyone ends up with the source's own bytes and GTIDs.
   ASSERT_TRUE((*source)->restart());

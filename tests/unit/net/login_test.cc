@@ -8,6 +8,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
+
 #include "net/blocking_client.h"
 #include "net/mysql_server.h"
 #include "tests/support/temp_dir.h"
@@ -197,6 +199,30 @@ TEST_F(LoginTest, RequireTlsRefusesPlainLogins) {
   auto row = who(options("both", "both-secret", TlsMode::kVerifyCa));
   ASSERT_TRUE(row) << row.error().message();
   EXPECT_EQ((*row)[kTls], "YES");
+}
+
+TEST_F(LoginTest, TheAdmissionHookRefusesALoginWithItsErrorAndCountsNothing) {
+  ServerSettings s = settings(false);
+  s.max_connections = 2;
+  auto admitting = std::make_shared<std::atomic<bool>>(false);
+  s.admit = [admitting](const ServerSession& session) -> std::optional<ErrPacket> {
+    if (session.role() != "replica" || admitting->load()) return std::nullopt;
+    return ErrPacket{1105, "HY000", "not yet: " + session.user()};
+  };
+  start(std::move(s));
+  auto admin = BlockingClient::connect(options("both", "both-secret"));  // holds one of the two slots
+  ASSERT_TRUE(admin) << admin.error().message();
+  for (int i = 0; i < 3; ++i) {
+    auto refused = BlockingClient::connect(options("native", "native-secret"));
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code(), 1105);
+    EXPECT_NE(refused.error().message().find("not yet: native"), std::string::npos)
+        << refused.error().message();
+  }
+  admitting->store(true);
+  auto replica = who(options("native", "native-secret"));  // the second slot: the refusals took none
+  ASSERT_TRUE(replica) << replica.error().message();
+  EXPECT_EQ((*replica)[kRole], "replica");
 }
 
 TEST_F(LoginTest, ClientTlsModes) {
