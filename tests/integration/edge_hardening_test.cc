@@ -222,11 +222,12 @@ TEST_F(EdgeTlsTest, ForwardSecretCiphersOnlyAndCertificateReloadOnSighup) {
   EXPECT_NE(shake.output.find("Cipher is ECDHE-RSA-AES128-GCM-SHA256"), std::string::npos) << shake.output;
   EXPECT_EQ(first_certificate(shake.output), first_certificate(read_file(cert).value_or("")));
 
-  // A TLS session opened before the reload.
+  // A TLS session opened before the reload (the admin: a relay that has never reached its source
+  // refuses replica accounts' logins).
   net::ClientOptions options;
   options.port = port;
-  options.user = "repl";
-  options.password = "replpw";
+  options.user = "admin";
+  options.password = "adminpw";
   options.tls_mode = net::TlsMode::kRequired;
   auto held = net::BlockingClient::connect(options);
   ASSERT_TRUE(held) << held.error().message();

@@ -36,8 +36,9 @@ class PreparedStatementBudgetTest : public ::testing::Test {
   }
   static PreparedStatementBudget& budget() { return PreparedStatementBudget::process(); }
 
+  // The admin: the relay has never reached a source, and refuses replica accounts' logins until then.
   std::unique_ptr<RawMysqlClient> connect() {
-    auto client = RawMysqlClient::connect(relay_->port(), "repl", "replpw");
+    auto client = RawMysqlClient::connect(relay_->port(), "admin", "adminpw");
     EXPECT_TRUE(client) << client.error().message();
     return client ? std::move(*client) : nullptr;
   }
