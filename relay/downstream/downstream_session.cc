@@ -9,6 +9,7 @@
 #include "common/cut_for_log.h"
 #include "net/mysql_constants.h"
 #include "net/replication_commands.h"
+#include "relay/core/source_identity.h"
 #include "relay/downstream/downstream_accounts.h"
 #include "relay/downstream/mysql_errors.h"
 #include "relay/downstream/server_variables.h"
@@ -207,16 +208,17 @@ Status DownstreamSession::check_greeting(const net::ServerSession& session) {
   // source's events in another flavour's forms (a MariaDB source's GTIDs as MySQL stand-ins). Not an
   // error replicas give up on (1236): they reconnect (after their connect retry) and meet the real
   // greeting.
-  ServerVariables& variables = services_.variables;
-  if (!variables.source_known()) return Error(unknown_source_message(), mysql_error::kUnknownError);
-  if (session.greeted_version() != variables.source().version) {
+  const SourceIdentity& source = services_.variables.source();
+  if (is_unknown_source(source)) return Error(unknown_source_message(), mysql_error::kUnknownError);
+  if (session.greeted_version() != source.version) {
     // Greeted before the relay learnt (or re-learnt) its source: new sessions get the source's
     // greeting from now on, even before the commit that would refresh it.
-    if (services_.refresh_greeting) services_.refresh_greeting();
-    return Error(fmt::format("this connection was greeted as {}, but the relay's source is {}: reconnect "
-                             "(replicas retry on their own)",
-                             session.greeted_version(), variables.source().version),
-                 mysql_error::kUnknownError);
+    Error stale(fmt::format("this connection was greeted as {}, but the relay's source is {}: reconnect "
+                            "(replicas retry on their own)",
+                            session.greeted_version(), source.version),
+                mysql_error::kUnknownError);
+    if (services_.refresh_greeting) services_.refresh_greeting();  // may re-derive `source`
+    return stale;
   }
   return {};
 }

@@ -126,23 +126,17 @@ std::string SystemVariable::selected() const {
   return equals_ignore_case(value, "ON") || value == "1" || equals_ignore_case(value, "TRUE") ? "1" : "0";
 }
 
-std::optional<SourceIdentity> known_source(const std::optional<SourceIdentity>& recorded,
-                                           storage::BinlogStore& store) {
-  if (recorded) return recorded;
-  auto files = store.list_files();
-  if (!files || files->empty() || files->back().format_description.empty()) return std::nullopt;
-  auto fde = binlog::parse_format_description(files->back().format_description);
-  auto header = binlog::parse_event_header(files->back().format_description);
-  if (!fde || !header) return std::nullopt;
-  return source_identity_from_format_description(*fde, header->server_id);
-}
-
 SourceIdentity presented_source(const std::optional<SourceIdentity>& recorded, storage::BinlogStore& store) {
-  if (auto known = known_source(recorded, store)) return std::move(*known);
+  if (recorded) return *recorded;
   SourceIdentity identity;
   identity.flavor = Flavor::kMysql;
   identity.version = std::string(kDefaultSourceVersion);
-  return identity;
+  auto files = store.list_files();
+  if (!files || files->empty() || files->back().format_description.empty()) return identity;
+  auto fde = binlog::parse_format_description(files->back().format_description);
+  auto header = binlog::parse_event_header(files->back().format_description);
+  if (!fde || !header) return identity;
+  return source_identity_from_format_description(*fde, header->server_id);
 }
 
 std::string unknown_source_message() {
@@ -161,7 +155,7 @@ const SourceIdentity& ServerVariables::source() {
 }
 
 bool ServerVariables::source_known() {
-  return context_.source.has_value() || known_source(std::nullopt, context_.store).has_value();
+  return !is_unknown_source(source());
 }
 
 std::string ServerVariables::version() {

@@ -32,6 +32,10 @@ namespace brelay::relay::downstream {
 // known (unknown_source_message), and replicas retry until they meet the source's own greeting.
 inline constexpr std::string_view kDefaultSourceVersion = "8.0.36-binlog-relay-no-source";
 
+// Whether `source` is the placeholder (kDefaultSourceVersion) the relay presents before it knows one.
+inline bool is_unknown_source(const SourceIdentity& source) {
+  return source.version == kDefaultSourceVersion;
+}
 // Why a replica login or a dump is refused while the relay does not know its source.
 std::string unknown_source_message();
 
@@ -56,7 +60,7 @@ class ServerVariables {
 
   // The source as the relay presents it (stored identity, else derived, else the default).
   const SourceIdentity& source();
-  // False while the relay presents the default: no identity recorded and no stored file.
+  // False while the relay presents the placeholder: no identity recorded and no stored file.
   bool source_known();
   Flavor flavor() { return source().flavor; }
   // @@version: the source's version without MariaDB's "5.5.5-" prefix.
@@ -76,11 +80,8 @@ class ServerVariables {
   std::optional<SourceIdentity> derived_source_;  // when the context has none
 };
 
-// The source's identity as far as the relay knows it: the recorded one, else derived from the
-// newest stored file's FDE; nullopt for an empty store that never had a source.
-std::optional<SourceIdentity> known_source(const std::optional<SourceIdentity>& recorded,
-                                           storage::BinlogStore& store);
-// known_source(), or a default MySQL 8.0 (kDefaultSourceVersion) when there is none.
+// The identity the relay presents when no upstream ever recorded one: derived from the newest
+// stored file's FDE, or the placeholder MySQL 8.0 (kDefaultSourceVersion) for an empty store.
 SourceIdentity presented_source(const std::optional<SourceIdentity>& recorded, storage::BinlogStore& store);
 
 }  // namespace brelay::relay::downstream
