@@ -22,6 +22,7 @@
 #include <tuple>
 
 #include "tests/integration/upstream_harness.h"
+#include "tests/support/replication_checks.h"
 #include "tests/support/served_store.h"
 #include "tests/support/single_value.h"
 #include "tests/support/temp_dir.h"
@@ -41,15 +42,10 @@ using namespace std::chrono_literals;
 
 constexpr int kTables = 2;
 constexpr int kTableSize = 5000;
+constexpr const char* kSysbenchTables = "sbtest.sbtest1, sbtest.sbtest2";  // kTables of them
 constexpr int kLoadSeconds = 60;
 constexpr int kLoadThreads = 2;
 constexpr int kLoadRate = 15;  // transactions per second, small enough for a 2-core machine
-
-Rows checksums(MariaDbServer& server) {
-  auto rows = server.query("CHECKSUM TABLE sbtest.sbtest1, sbtest.sbtest2");
-  EXPECT_TRUE(rows) << rows.error().message();
-  return rows ? *rows : Rows();
-}
 
 Result<std::unique_ptr<MariaDbServer>> start_replica(std::uint32_t server_id) {
   MariaDbOptions options;
@@ -63,26 +59,6 @@ std::string change_master(std::uint16_t port, const std::string& positioning) {
       "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={}, MASTER_USER='repl', "
       "MASTER_PASSWORD='replpw', MASTER_CONNECT_RETRY=1, {}; START SLAVE",
       port, positioning);
-}
-
-// Waits until `replica` applied every transaction the source logged, then expects the source's
-// table checksums and no replication error.
-void expect_caught_up_with_equal_checksums(MariaDbServer& source, MariaDbServer& replica) {
-  const std::string source_position = single_value(source, "SELECT @@gtid_binlog_pos");
-  const auto deadline = std::chrono::steady_clock::now() + 180s;
-  std::map<std::string, std::string> status;
-  while (std::chrono::steady_clock::now() < deadline) {
-    status = slave_status(replica);
-    if (status["Last_IO_Errno"] != "0" || status["Last_SQL_Errno"] != "0") break;
-    if (single_value(replica, "SELECT @@gtid_slave_pos") == source_position) break;
-    std::this_thread::sleep_for(200ms);
-  }
-  EXPECT_EQ(single_value(replica, "SELECT @@gtid_slave_pos"), source_position);
-  EXPECT_EQ(status["Slave_IO_Running"], "Yes") << status["Last_IO_Error"];
-  EXPECT_EQ(status["Slave_SQL_Running"], "Yes") << status["Last_SQL_Error"];
-  EXPECT_EQ(status["Last_IO_Errno"], "0") << status["Last_IO_Error"];
-  EXPECT_EQ(status["Last_SQL_Errno"], "0") << status["Last_SQL_Error"];
-  EXPECT_EQ(checksums(replica), checksums(source));
 }
 
 // Expects every file of `files` but the last to be byte-identical in `received_dir` and in the
@@ -322,17 +298,17 @@ TEST_F(LiveChain, ReplicasByFilePositionByGtidAndOverTlsCatchUpWithEqualChecksum
           load_log_.substr(transactions, load_log_.find('\n', transactions) - transactions).c_str());
   {
     SCOPED_TRACE("by file/position");
-    expect_caught_up_with_equal_checksums(*source_, *by_position_);
+    expect_caught_up_with_equal_checksums(*source_, *by_position_, kSysbenchTables);
     EXPECT_EQ(slave_status(*by_position_)["Using_Gtid"], "No");
   }
   {
     SCOPED_TRACE("by GTID");
-    expect_caught_up_with_equal_checksums(*source_, *by_gtid_);
+    expect_caught_up_with_equal_checksums(*source_, *by_gtid_, kSysbenchTables);
     EXPECT_EQ(slave_status(*by_gtid_)["Using_Gtid"], "Slave_Pos");
   }
   {
     SCOPED_TRACE("over TLS");
-    expect_caught_up_with_equal_checksums(*source_, *over_tls_);
+    expect_caught_up_with_equal_checksums(*source_, *over_tls_, kSysbenchTables);
     auto status = slave_status(*over_tls_);
     EXPECT_EQ(status["Master_SSL_Allowed"], "Yes");
     EXPECT_EQ(status["Master_SSL_Verify_Server_Cert"], "Yes");
@@ -407,7 +383,7 @@ TEST_F(LiveChain, ARelayTierStoresTheSourcesFilesAndServesAReplica) {
   ASSERT_EQ(tier_files->size(), source_files->size());
   for (std::size_t i = 0; i < tier_files->size(); ++i)
     EXPECT_EQ((*tier_files)[i].name, (*source_files)[i]);
-  expect_caught_up_with_equal_checksums(*source_, *of_tier_);
+  expect_caught_up_with_equal_checksums(*source_, *of_tier_, kSysbenchTables);
 }
 
 TEST_F(LiveChain, SigtermDuringTheLoadLosesNothingAndTheReplicasCarryOnAfterTheRestart) {
@@ -443,7 +419,7 @@ TEST_F(LiveChain, SigtermDuringTheLoadLosesNothingAndTheReplicasCarryOnAfterTheR
   // The replicas reconnected to the new relay process and have everything.
   for (MariaDbServer* replica : {by_position_, by_gtid_, over_tls_}) {
     SCOPED_TRACE(replica->options().server_id);
-    expect_caught_up_with_equal_checksums(*source_, *replica);
+    expect_caught_up_with_equal_checksums(*source_, *replica, kSysbenchTables);
   }
 }
 
@@ -482,11 +458,11 @@ TEST_F(LiveChain, AfterTheSourcePurgedItsHistoryNewReplicasGetAllOfItFromTheRela
   ASSERT_OK((*from_empty_gtid)->execute(change_master(relay_port_, "MASTER_USE_GTID=slave_pos")));
   {
     SCOPED_TRACE("by file/position from the first file");
-    expect_caught_up_with_equal_checksums(*source_, **from_first_file);
+    expect_caught_up_with_equal_checksums(*source_, **from_first_file, kSysbenchTables);
   }
   {
     SCOPED_TRACE("by GTID from an empty gtid_slave_pos");
-    expect_caught_up_with_equal_checksums(*source_, **from_empty_gtid);
+    expect_caught_up_with_equal_checksums(*source_, **from_empty_gtid, kSysbenchTables);
   }
 }
 
@@ -512,7 +488,7 @@ TEST_F(LiveChain, SighupAddsAnAccountWhileAReplicaKeepsStreaming) {
 
   // The replica connected before the reload goes on with what the source writes after it.
   ASSERT_TRUE(source_->execute("INSERT INTO sbtest.sbtest1 (k, c, pad) VALUES (1, 'after SIGHUP', 'x')"));
-  expect_caught_up_with_equal_checksums(*source_, *by_gtid_);
+  expect_caught_up_with_equal_checksums(*source_, *by_gtid_, kSysbenchTables);
   EXPECT_TRUE(relay_->running());
 }
 

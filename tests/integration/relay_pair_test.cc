@@ -7,6 +7,7 @@
 
 #include "tests/support/mariadb_server.h"
 #include "tests/support/relay_process.h"
+#include "tests/support/replication_checks.h"
 #include "tests/support/single_value.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait_until.h"
@@ -51,18 +52,13 @@ bool relay_reached(const PairedRelay& relay, const std::string& gtid_pos) {
   return pos && pos->find(gtid_pos) != std::string::npos;
 }
 
-void insert_rows(MariaDbServer& source, int from, int count) {
-  for (int i = from; i < from + count; ++i)
-    ASSERT_TRUE(source.execute(fmt::format("INSERT INTO app.t VALUES ({}, REPEAT('x', {}))", i, i % 200)));
-}
-
 TEST(RelayPair, AFilePositionReplicaMovesFromOneRelayToTheOtherWithItsCoordinates) {
   MariaDbOptions options;
   options.server_id = 1;
   options.max_binlog_size = 8192;  // several files
   auto source = MariaDbServer::start(options);
   ASSERT_TRUE(source) << source.error().message();
-  ASSERT_TRUE((*source)->execute("CREATE DATABASE app; CREATE TABLE app.t (id INT PRIMARY KEY, v TEXT)"));
+  ASSERT_TRUE((*source)->execute(kCreateAppTable));
   const std::string first_file = single_value(**source, "SHOW BINARY LOGS");
   PairedRelay a = start_relay(**source, 4001);
   PairedRelay b = start_relay(**source, 4002);
@@ -78,7 +74,7 @@ TEST(RelayPair, AFilePositionReplicaMovesFromOneRelayToTheOtherWithItsCoordinate
                   "MASTER_PASSWORD='replpw', MASTER_LOG_FILE='{}', MASTER_LOG_POS=4, MASTER_CONNECT_RETRY=1; "
                   "START SLAVE",
                   a.port, first_file)));
-  insert_rows(**source, 1, 150);
+  insert_app_rows(**source, 1, 150);
   const std::string middle = single_value(**source, "SELECT @@gtid_binlog_pos");
   ASSERT_TRUE(wait_until([&] { return relay_reached(a, middle) && relay_reached(b, middle); }, seconds(60),
                          milliseconds(50)));
@@ -102,23 +98,8 @@ TEST(RelayPair, AFilePositionReplicaMovesFromOneRelayToTheOtherWithItsCoordinate
   ASSERT_TRUE((*replica)->execute(
       fmt::format("CHANGE MASTER TO MASTER_PORT={}, MASTER_LOG_FILE='{}', MASTER_LOG_POS={}; START SLAVE",
                   b.port, file, position)));
-  insert_rows(**source, 1000, 50);
-  const std::string end = single_value(**source, "SELECT @@gtid_binlog_pos");
-  EXPECT_TRUE(wait_until(
-      [&] {
-        auto s = slave_status(**replica);
-        return single_value(**replica, "SELECT @@gtid_slave_pos") == end || s["Last_SQL_Errno"] != "0" ||
-               s["Last_IO_Errno"] != "0";
-      },
-      seconds(90), milliseconds(50)));
-  status = slave_status(**replica);
-  EXPECT_EQ(status["Last_IO_Errno"], "0") << status["Last_IO_Error"];
-  EXPECT_EQ(status["Last_SQL_Errno"], "0") << status["Last_SQL_Error"];
-  EXPECT_EQ(single_value(**replica, "SELECT @@gtid_slave_pos"), end);
-  auto mine = (*replica)->query("CHECKSUM TABLE app.t");
-  auto theirs = (*source)->query("CHECKSUM TABLE app.t");
-  ASSERT_TRUE(mine && theirs);
-  EXPECT_EQ(*mine, *theirs);
+  insert_app_rows(**source, 1000, 50);
+  expect_caught_up_with_equal_checksums(**source, **replica, "app.t", seconds(90));
 }
 
 }  // namespace

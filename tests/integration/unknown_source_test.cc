@@ -15,6 +15,7 @@
 #include "tests/support/mariadb_server.h"
 #include "tests/support/process.h"
 #include "tests/support/relay_process.h"
+#include "tests/support/replication_checks.h"
 #include "tests/support/served_store.h"
 #include "tests/support/single_value.h"
 #include "tests/support/temp_dir.h"
@@ -35,19 +36,14 @@ std::size_t occurrences(const std::string& text, std::string_view what) {
   return count;
 }
 
-void insert_rows(MariaDbServer& source, int from, int count) {
-  for (int i = from; i < from + count; ++i)
-    ASSERT_TRUE(source.execute(fmt::format("INSERT INTO app.t VALUES ({}, REPEAT('x', {}))", i, i % 300)));
-}
-
 TEST(UnknownSource, DumpsWaitUntilTheRelayKnowsItsSourceThenATierAndAReplicaPullInItsFlavour) {
   MariaDbOptions options;
   options.server_id = 1;
   options.max_binlog_size = 16384;  // several files to compare
   auto source = MariaDbServer::start(options);
   ASSERT_TRUE(source) << source.error().message();
-  ASSERT_TRUE((*source)->execute("CREATE DATABASE app; CREATE TABLE app.t (id INT PRIMARY KEY, v TEXT)"));
-  insert_rows(**source, 1, 40);
+  ASSERT_TRUE((*source)->execute(kCreateAppTable));
+  insert_app_rows(**source, 1, 40);
   const std::string first_file = single_value(**source, "SHOW BINARY LOGS");
   ASSERT_TRUE((*source)->stop());  // the relay starts while its source is down
 
@@ -120,22 +116,8 @@ TEST(UnknownSource, DumpsWaitUntilTheRelayKnowsItsSourceThenATierAndAReplicaPull
 
   // The source comes back; everyone ends up with the source's own bytes and GTIDs.
   ASSERT_TRUE((*source)->restart());
-  insert_rows(**source, 100, 80);
-  const std::string end = single_value(**source, "SELECT @@gtid_binlog_pos");
-  const auto replica_done = [&] {
-    auto s = slave_status(**replica);
-    return single_value(**replica, "SELECT @@gtid_slave_pos") == end || s["Last_SQL_Errno"] != "0" ||
-           s["Last_IO_Errno"] != "0";
-  };
-  EXPECT_TRUE(wait_until(replica_done, seconds(90), milliseconds(50)));
-  auto replica_status = slave_status(**replica);
-  EXPECT_EQ(replica_status["Last_IO_Errno"], "0") << replica_status["Last_IO_Error"];
-  EXPECT_EQ(replica_status["Last_SQL_Errno"], "0") << replica_status["Last_SQL_Error"];
-  EXPECT_EQ(single_value(**replica, "SELECT @@gtid_slave_pos"), end);
-  auto mine = (*replica)->query("CHECKSUM TABLE app.t");
-  auto theirs = (*source)->query("CHECKSUM TABLE app.t");
-  ASSERT_TRUE(mine && theirs);
-  EXPECT_EQ(*mine, *theirs);
+  insert_app_rows(**source, 100, 80);
+  expect_caught_up_with_equal_checksums(**source, **replica, "app.t", seconds(90));
 
   auto caught_up = flush_and_catch_up(**source, tier_config.data_dir, seconds(90), tier->get());
   ASSERT_TRUE(caught_up) << caught_up.error().message();
