@@ -8,10 +8,12 @@
 #include <cstring>
 #include <filesystem>
 #include <set>
+#include <vector>
 
 #include "storage/lmdb_cursor.h"
 #include "storage/lmdb_page_check.h"
 #include "storage/lmdb_txn.h"
+#include "storage/store_edits.h"
 #include "storage/store_format.h"
 #include "storage/store_internals.h"
 #include "storage/store_recovery.h"
@@ -38,6 +40,22 @@ Result<std::uint64_t> map_size_for(const std::string& data_dir, std::uint64_t re
   return (size + kMapGranularity - 1) / kMapGranularity * kMapGranularity;
 }
 
+// Version 4 to 5 (store_format.h): compressed files keep no runs.
+Status drop_runs_of_compressed_files(LmdbTxn& txn, const StoreDatabases& dbs) {
+  BRELAY_ASSIGN_OR_RETURN(LmdbCursor files, LmdbCursor::open(txn, dbs.files));
+  std::vector<std::uint32_t> compressed;
+  BRELAY_ASSIGN_OR_RETURN(auto entry, files.first());
+  while (entry) {
+    BRELAY_ASSIGN_OR_RETURN(std::uint32_t seq, decode_file_key(entry->key));
+    BRELAY_ASSIGN_OR_RETURN(FileRecordView record, FileRecordView::decode(entry->value));
+    if (record.compression) compressed.push_back(seq);
+    BRELAY_ASSIGN_OR_RETURN(entry, files.next());
+  }
+  for (std::uint32_t seq : compressed)
+    BRELAY_TRY(erase_events(txn, dbs, EventKey{seq, 0}, EventKey{seq + 1, 0}));
+  return {};
+}
+
 // A new store gets the current version; an existing one must have it. An environment that holds
 // databases of its own is not ours to write into.
 Status check_format_version(LmdbTxn& txn, const StoreDatabases& dbs, const std::string& data_dir,
@@ -46,8 +64,9 @@ Status check_format_version(LmdbTxn& txn, const StoreDatabases& dbs, const std::
   if (stored) {
     BRELAY_ASSIGN_OR_RETURN(std::uint32_t version, decode_u32_value(*stored, "store format version"));
     if (version >= kOldestConvertibleStoreFormatVersion && version < kStoreFormatVersion) {
-      // Every version 2 or 3 value is a version 4 value of a plain file: converting is the version.
+      // Every older value is a version 5 value; compressed files (version 4) lose their runs.
       if (!writable) return {};
+      BRELAY_TRY(drop_runs_of_compressed_files(txn, dbs));
       const Bytes current = encode_u32_value(kStoreFormatVersion);
       return txn.put(dbs.meta, as_bytes(meta_key::kFormatVersion), current);
     }

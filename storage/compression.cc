@@ -8,6 +8,7 @@
 #include "storage/frame_codec.h"
 #include "storage/lmdb_cursor.h"
 #include "storage/lmdb_txn.h"
+#include "storage/store_edits.h"
 #include "storage/store_format.h"
 #include "storage/store_internals.h"
 #include "storage/store_reader.h"
@@ -53,6 +54,24 @@ bool stopped(const CompressionOptions& options) {
   return options.stop != nullptr && options.stop->load();
 }
 
+// Readers find a compressed file's events by their headers (frame_event_ends, store_format.h):
+// a file whose events do not all give their stored length is left uncompressed.
+Status check_event_headers(const EventRun& run) {
+  if (run.partial_prefix() != 0)
+    return make_error("a batch began inside the event before position {}", run.position());
+  for (std::size_t i = 0; i < run.event_count(); ++i) {
+    const ByteView event = run.event(i);
+    const auto length = event_header_length(event);
+    if (!length || *length != event.size()) {
+      return make_error(
+          "the event at position {} is stored with {} bytes but its header gives {}: the file stays "
+          "uncompressed (readers of compressed files find events by their headers)",
+          run.event_position(i), event.size(), length ? fmt::format("{}", *length) : std::string("none"));
+    }
+  }
+  return {};
+}
+
 // Reads the file's stored bytes through a reader (runs of an encrypted file are MAC-checked and
 // decrypted) and writes them as frames; nullopt when stopped.
 Result<std::optional<Written>> write_frames(BinlogStore& store, const Plan& plan, EventFileAppender& out,
@@ -85,8 +104,10 @@ Result<std::optional<Written>> write_frames(BinlogStore& store, const Plan& plan
     BRELAY_ASSIGN_OR_RETURN(ReadBatch batch,
                             reader.read(frame_bytes - std::min(frame_bytes, pending.size())));
     if (batch.file_changed || reader.file().seq != plan.seq || batch.runs.empty()) break;
-    for (const EventRun& run : batch.runs)
+    for (const EventRun& run : batch.runs) {
+      BRELAY_TRY(check_event_headers(run));
       pending.insert(pending.end(), run.bytes().begin(), run.bytes().end());
+    }
     reader.consume(batch.bytes);
     reader.release();
     if (pending.size() >= frame_bytes) BRELAY_TRY(flush());
@@ -122,6 +143,8 @@ Result<bool> index_frames(StoreInternals& internals, const Plan& plan, const Wri
   record.compression = written.compression;
   const Bytes encoded = record.encode();  // views into the snapshot: encode before the put
   BRELAY_TRY(txn.put(dbs.files, key, encoded));
+  // A compressed file keeps no runs (format version 5): its frames' headers give its events.
+  BRELAY_TRY(erase_events(txn, dbs, EventKey{plan.seq, 0}, EventKey{plan.seq + 1, 0}));
   BRELAY_TRY(txn.commit());
   BRELAY_TRY(internals.sync_after_write());
   return true;

@@ -4,13 +4,16 @@
 // frames of about CompressionOptions::frame_bytes of its stored bytes each, into
 // `events/<seq>.events.zst`, and swapped in for its event file `events/<seq>.events`.
 //
-// What the index holds (format version 4, store_format.h): the file record gains a compression part
+// What the index holds (format version 5, store_format.h): the file record gains a compression part
 // (algorithm, compressed size, frame count, and for an encrypted file the salt of the frame key); a
 // `frames` database maps EventKey (file, stored position where the frame's bytes start) -> the
 // frame's offset and size in the compressed file, its stored (uncompressed) size and, for an
-// encrypted file, its MAC. Runs (event ends) and GTIDs are unchanged: positions stay the source's,
-// so seeking, SHOW BINARY LOGS sizes and replicas' positions do not change; a reader that needs a
-// position decompresses the one frame that holds it.
+// encrypted file, its MAC. The file's runs (a u32 end per event) are dropped in the same commit:
+// frames are cut at event boundaries, and a reader walks the event headers of the frame it
+// decompresses (frame_event_ends); the compressor checks first that every event's header gives its
+// stored length, and leaves a file whose events do not uncompressed. GTIDs are unchanged:
+// positions stay the source's, so seeking, SHOW BINARY LOGS sizes and replicas' positions do not
+// change; a reader that needs a position decompresses the one frame that holds it.
 //
 // Compress, then encrypt: for an encrypted file the compressor reads the stored bytes through a
 // StoreReader (each run's MAC checked, so damaged bytes are never laundered into a valid frame),
@@ -23,7 +26,8 @@
 // Crash rule (the index names one complete version at every instant):
 //   1. the compressed file is written in full and fdatasynced (its directory entry synced);
 //   2. one LMDB write transaction checks the file record is unchanged (not purged, not compressed
-//      meanwhile), puts the frames and the record with its compression part, commits and syncs;
+//      meanwhile), puts the frames and the record with its compression part, drops the file's runs,
+//      commits and syncs;
 //   3. only then the event file is unlinked (readers holding its map keep reading it).
 // Recovery (reconcile_event_files) removes a `.events.zst` whose record has no compression part (a
 // crash before 2) and a `.events` whose record has one (a crash between 2 and 3); a compressed

@@ -319,6 +319,38 @@ void RunView::write(std::span<std::uint8_t> value, std::span<const std::uint32_t
   store_le32(table, static_cast<std::uint32_t>(event_ends.size()));
 }
 
+std::optional<std::uint32_t> event_header_length(ByteView event) {
+  if (event.size() < kEventHeaderBytes) return std::nullopt;
+  return load_le32(event.data() + kEventLengthOffset);
+}
+
+Result<Bytes> frame_event_ends(ByteView frame) {
+  Bytes ends;
+  ends.reserve(4 * (frame.size() / 256 + 2));
+  std::size_t at = 0;
+  while (at < frame.size()) {
+    const auto length = event_header_length(frame.subspan(at));
+    if (!length) {
+      return make_error("the event at offset {} of the frame is cut by the frame's end ({} bytes)", at,
+                        frame.size());
+    }
+    if (*length < kEventHeaderBytes || *length > frame.size() - at) {
+      return make_error(
+          "the event at offset {} of the frame gives a length of {} bytes, which {}", at, *length,
+          *length < kEventHeaderBytes ? "is shorter than an event header" : "reaches past the frame's end");
+    }
+    at += *length;
+    const std::size_t slot = ends.size();
+    ends.resize(slot + 4);
+    store_le32(ends.data() + slot, static_cast<std::uint32_t>(at));
+  }
+  if (ends.empty()) return make_error("the frame holds no event");
+  const std::size_t slot = ends.size();
+  ends.resize(slot + 4);
+  store_le32(ends.data() + slot, static_cast<std::uint32_t>(slot / 4));
+  return ends;
+}
+
 std::optional<crypto::Mac256> RunView::mac() const {
   if (mac_ == nullptr) return std::nullopt;
   crypto::Mac256 mac{};

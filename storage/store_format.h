@@ -4,7 +4,9 @@
 // Databases (one LMDB environment):
 //   events          EventKey (file sequence u32 BE, position u64 BE) of a run's first event
 //                   -> the index of a run: consecutive events of one file, see RunView; their
-//                   bytes are in the file's event file (event_files.h)
+//                   bytes are in the file's event file (event_files.h). Compressed files keep no
+//                   runs (version 5): their frames are cut at event boundaries, and a reader
+//                   finds a frame's events by their headers (frame_event_ends)
 //   files           file sequence u32 BE -> FileRecord (with an encryption part for an
 //                   encrypted file: its wrapped data key and nonce, see FileEncryption)
 //   file_names      the source's file name -> file sequence u32 BE
@@ -38,12 +40,15 @@
 
 namespace brelay::storage {
 
-// Version 4: the layout described in this header, event bytes in event files (version 1 kept them
+// Version 5: the layout described in this header, event bytes in event files (version 1 kept them
 // in the LMDB run values). Version 3 added encryption at rest (a file record's encryption part, a
-// run's MAC), version 4 compressed files (a file record's compression part, the frames database).
-// Every version 2 or 3 value is a valid version 4 value of a plain, uncompressed file, so such a
-// store converts by writing the new version number (kOldestConvertibleStoreFormatVersion on).
-inline constexpr std::uint32_t kStoreFormatVersion = 4;
+// run's MAC), version 4 compressed files (a file record's compression part, the frames database),
+// version 5 dropped the runs of compressed files (issue 17: their u32 per event was most of the
+// index of a compressed store; a version 4 reader cannot read such a file, hence the version).
+// Every version 2, 3 or 4 value is a valid version 5 value, and a version 4 store's compressed
+// files still holding runs are read as well as without them: such a store converts by dropping
+// those runs and writing the new version number (kOldestConvertibleStoreFormatVersion on).
+inline constexpr std::uint32_t kStoreFormatVersion = 5;
 inline constexpr std::uint32_t kOldestConvertibleStoreFormatVersion = 2;
 
 namespace db_name {
@@ -236,6 +241,18 @@ struct FrameView {
   Bytes encode() const;
   static Result<FrameView> decode(ByteView value);
 };
+
+// The ends of the events a compressed frame's stored bytes hold, back to back from the frame's
+// start (the compressor cuts frames at event boundaries and checks that every event's binlog
+// header gives its stored length), as a RunView value without a MAC: every binlog event starts
+// with a 19-byte header whose u32 LE at offset 9 is the event's length. An Error (the caller
+// reports it as damage) for a header cut by the frame's end, a length under 19 bytes or one past
+// the frame's end; linear in the frame's events.
+inline constexpr std::size_t kEventHeaderBytes = 19;
+inline constexpr std::size_t kEventLengthOffset = 9;
+Result<Bytes> frame_event_ends(ByteView frame);
+// The length a stored event's header gives (nullopt: shorter than a header).
+std::optional<std::uint32_t> event_header_length(ByteView event);
 
 // Owning copies for the public API.
 FileInfo to_file_info(std::uint32_t file_seq, const FileRecordView& record);

@@ -185,7 +185,13 @@ Status StoreReader::seek(std::string_view file, std::uint64_t position) {
       return make_error("position {} is beyond the end of {}, which is at {}", position, file, *end);
     }
     if (position == record->first_position || position == *end) return {};
-    BRELAY_ASSIGN_OR_RETURN(StoredRun holding, run_holding(seq, position));
+    StoredRun holding;
+    if (record->compression) {
+      BRELAY_ASSIGN_OR_RETURN(auto cipher, store_->internals().ciphers().of(seq, *record));
+      BRELAY_ASSIGN_OR_RETURN(holding, frame_run_holding(seq, file, *record->compression, cipher, position));
+    } else {
+      BRELAY_ASSIGN_OR_RETURN(holding, run_holding(seq, position));
+    }
     const std::uint64_t offset = position - holding.key.position;
     if (!holding.run.event_starting_at(offset)) {
       const std::size_t after = holding.run.first_event_at_or_after(offset);
@@ -332,7 +338,8 @@ Status StoreReader::collect_runs(std::uint64_t file_end, std::size_t max_bytes, 
     BRELAY_ASSIGN_OR_RETURN(map_, store_->internals().event_files().map(file_.seq, file_end));
     map_seq_ = file_.seq;
   }
-  BRELAY_ASSIGN_OR_RETURN(StoredRun stored, run_holding(file_.seq, position_));
+  BRELAY_ASSIGN_OR_RETURN(StoredRun stored, stored_run_at(position_));
+  if (compression_) begin_frame_batch();
   std::uint64_t position = position_;
   const std::uint64_t limit =
       position_ + std::min<std::uint64_t>(std::max<std::size_t>(max_bytes, 1), file_end - position_);
@@ -356,9 +363,19 @@ Status StoreReader::collect_runs(std::uint64_t file_end, std::size_t max_bytes, 
     runs_.emplace_back(stored.run, stored.key.position,
                        static_cast<std::size_t>(position - stored.key.position),
                        static_cast<std::size_t>(end - stored.key.position));
+    if (compression_) take_frame_bytes(position, end);
     batch.bytes += static_cast<std::size_t>(end - position);
     position = end;
     if (position >= file_end || position >= limit || end < run_end) break;
+    if (compression_) {
+      keep_frame_bytes();
+      BRELAY_ASSIGN_OR_RETURN(stored, stored_run_at(position));
+      if (stored.key.position != position) {
+        return make_error_code(kStoreDamagedCode, "the compressed frames of {} do not meet at position {}",
+                               file_.name, position);
+      }
+      continue;
+    }
     BRELAY_ASSIGN_OR_RETURN(auto next, events_.next());
     if (!next)
       return make_error_code(kStoreDamagedCode, "the store is missing events of {} from position {} on",
@@ -370,8 +387,16 @@ Status StoreReader::collect_runs(std::uint64_t file_end, std::size_t max_bytes, 
     }
     BRELAY_ASSIGN_OR_RETURN(stored.run, RunView::parse(next->value));
   }
-  if (compression_) return attach_frames(batch.bytes);
+  if (compression_) {
+    attach_frames();
+    return {};
+  }
   return cipher_ ? decrypt_runs() : attach_bytes(batch.bytes);
+}
+
+Result<StoreReader::StoredRun> StoreReader::stored_run_at(std::uint64_t position) {
+  if (compression_) return frame_run_holding(file_.seq, file_.name, *compression_, cipher_, position);
+  return run_holding(file_.seq, position);
 }
 
 std::uint64_t StoreReader::last_event_end_by(const StoredRun& stored, std::uint64_t at) {

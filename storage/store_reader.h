@@ -170,9 +170,21 @@ class StoreReader {
   // batch's bytes into decrypted_ and gives the runs those (no checked mark: see above). A MAC
   // mismatch is an error with code kStoreDamagedCode naming the file and position.
   Status decrypt_runs();
-  // A compressed file (store_reader_frames.cc): the `span` bytes from the position on, from the
-  // frames that hold them.
-  Status attach_frames(std::size_t span);
+  // A compressed file (store_reader_frames.cc), which keeps no runs in the index: the run of the
+  // frame holding `at` (decompressed, unless it is the one kept), made from its events' headers.
+  Result<StoredRun> frame_run_holding(std::uint32_t seq, std::string_view name,
+                                      const FileCompression& compression,
+                                      const std::optional<FileCipher>& cipher, std::uint64_t at);
+  Status load_frame(std::string_view name, std::uint64_t at);
+  // A batch from frames: begun, given the bytes [begin, end) of the current frame for each run
+  // (kept as a view while the batch stays in one frame, copied once it spans frames:
+  // keep_frame_bytes before the next frame is loaded), then attached to the runs.
+  void begin_frame_batch();
+  void take_frame_bytes(std::uint64_t begin, std::uint64_t end);
+  void keep_frame_bytes();
+  void attach_frames();
+  // The stored run that holds `position` of the current file, or of its frame when compressed.
+  Result<StoredRun> stored_run_at(std::uint64_t position);
   // Gives the collected runs their bytes, back to back from `bytes`.
   void attach_to_runs(ByteView bytes);
   // Whether file_seq is compressed in a fresh snapshot (the reader's own is older).
@@ -206,7 +218,8 @@ class StoreReader {
   std::shared_ptr<DecryptContexts> decrypt_;
   // The current file's compression part as the last read's snapshot saw it (nullopt: plain or not
   // compressed yet), and the frame reading state (store_reader_frames.cc): the compressed file,
-  // the decoder, the last decompressed frame; dropped while the reader waits at the durable end.
+  // the decoder, the last decompressed frame and its events' ends, the last batch's bytes when
+  // they span frames; dropped while the reader waits at the durable end.
   std::optional<FileCompression> compression_;
   struct FrameState;
   std::shared_ptr<FrameState> frames_;

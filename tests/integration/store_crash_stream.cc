@@ -26,6 +26,10 @@ Bytes event_bytes(std::uint64_t file, std::uint64_t position, std::size_t size) 
   state = mix(state);
   for (; i < size; ++i)
     bytes[i] = static_cast<std::uint8_t>(state >> (8 * (i % 8)));
+  // Shaped like a binlog event where it matters to the store: the header's u32 LE at offset 9 is
+  // the event's length (readers of compressed files find events by it).
+  for (std::size_t b = 0; b < 4 && 9 + b < size; ++b)
+    bytes[9 + b] = static_cast<std::uint8_t>(size >> (8 * b));
   return bytes;
 }
 

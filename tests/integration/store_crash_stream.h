@@ -8,7 +8,8 @@
 // has 1 to 8 events of 40 bytes to 3 KiB, and one in 32 also carries a 200 KiB event, so a
 // transaction often spans several group commits. Its first event carries GTID t (8 bytes,
 // big-endian); its last event ends it. Everything depends only on (file, position), so the stream can
-// be regenerated from the start of any file.
+// be regenerated from the start of any file. Events are random bytes but for the binlog header's
+// length field (u32 LE at offset 9), which gives each event's size.
 #pragma once
 
 #include <cstdint>

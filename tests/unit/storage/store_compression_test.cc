@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "storage/compression.h"
+#include "storage/frame_codec.h"
 #include "storage/lmdb_cursor.h"
 #include "storage/lmdb_txn.h"
 #include "storage/retention.h"
@@ -93,6 +94,25 @@ Result<std::optional<std::uint32_t>> first_frame_file(BinlogStore& store) {
   if (!first) return std::optional<std::uint32_t>();
   BRELAY_ASSIGN_OR_RETURN(EventKey key, EventKey::decode(first->key));
   return std::optional<std::uint32_t>(key.file_seq);
+}
+
+// The index's runs of file `seq` (key and value), read in one snapshot.
+Result<std::vector<std::pair<Bytes, Bytes>>> runs_of(const LmdbEnv& env, const StoreDatabases& dbs,
+                                                     std::uint32_t seq) {
+  BRELAY_ASSIGN_OR_RETURN(auto txn, LmdbTxn::begin_read(env));
+  BRELAY_ASSIGN_OR_RETURN(auto events, LmdbCursor::open(txn, dbs.events));
+  std::vector<std::pair<Bytes, Bytes>> runs;
+  BRELAY_ASSIGN_OR_RETURN(auto entry, events.seek(EventKey{seq, 0}.encode()));
+  while (entry && EventKey::decode(entry->key).value_or(EventKey{}).file_seq == seq) {
+    runs.emplace_back(Bytes(entry->key.begin(), entry->key.end()),
+                      Bytes(entry->value.begin(), entry->value.end()));
+    BRELAY_ASSIGN_OR_RETURN(entry, events.next());
+  }
+  return runs;
+}
+
+Result<std::vector<std::pair<Bytes, Bytes>>> runs_of(BinlogStore& store, std::uint32_t seq) {
+  return runs_of(store.internals().env(), store.internals().dbs(), seq);
 }
 
 void flip_byte(const std::string& path, std::streamoff at) {
@@ -197,6 +217,10 @@ TEST_P(CompressedStore, SealedFilesAreSwappedAndReadBackByteIdentical) {
   ASSERT_TRUE(reports) << reports.error().message();
   ASSERT_EQ(reports->size(), 3u);
   for (const CompressionReport& report : *reports) {
+    // Format version 5: a compressed file's events are found by their headers, not by runs.
+    auto runs = runs_of(**store, report.file_seq);
+    ASSERT_TRUE(runs) << runs.error().message();
+    EXPECT_TRUE(runs->empty()) << report.file;
     EXPECT_GT(report.frames, 1u);
     EXPECT_EQ(report.readers_during_swap, 0u);
     EXPECT_EQ(fs::file_size((*store)->internals().event_files().compressed_path(report.file_seq)),
@@ -210,6 +234,9 @@ TEST_P(CompressedStore, SealedFilesAreSwappedAndReadBackByteIdentical) {
   auto newest = Compressor::compress_file(**store, 4, small_frames());
   ASSERT_TRUE(newest);
   EXPECT_FALSE(*newest);
+  auto newest_runs = runs_of(**store, 4);
+  ASSERT_TRUE(newest_runs);
+  EXPECT_FALSE(newest_runs->empty());
   auto stats = (*store)->stats();
   ASSERT_TRUE(stats);
   EXPECT_EQ(stats->compressed_files, 3u);
@@ -490,17 +517,175 @@ TEST(CompressedStore, RekeyKeepsTheCompressionPart) {
   EXPECT_EQ(testing::compare_events(*events, w.stream.events()), "");
 }
 
-TEST(CompressedStore, AVersion3StoreOpensAsVersion4) {
+TEST(CompressedStore, AVersion3StoreOpensAsTheCurrentVersion) {
   Written w = write_store(nullptr);
   ASSERT_TRUE(testing::write_format_version(w.data, 3));
   auto store = BinlogStore::open(w.data);
   ASSERT_TRUE(store) << store.error().message();
   auto version = testing::stored_format_version(**store);
   ASSERT_TRUE(version) << version.error().message();
-  EXPECT_EQ(*version, 4u);
+  EXPECT_EQ(*version, kStoreFormatVersion);
   auto reports = Compressor::compress_due(**store, (*store)->now() + 1, small_frames());
   ASSERT_TRUE(reports) << reports.error().message();
   EXPECT_EQ(reports->size(), 3u);
+}
+
+// Version 4 kept a compressed file's runs; opening such a store drops them (version 5) and reads
+// the same bytes from the frames alone.
+TEST_P(CompressedStore, AVersion4StoreDropsTheRunsOfItsCompressedFiles) {
+  Written w = write_store(keys());
+  std::vector<std::pair<Bytes, Bytes>> kept;
+  {
+    auto store = BinlogStore::open(w.data, options_with(keys()));
+    ASSERT_TRUE(store) << store.error().message();
+    for (std::uint32_t seq : {1u, 2u, 3u}) {
+      auto runs = runs_of(**store, seq);
+      ASSERT_TRUE(runs);
+      ASSERT_FALSE(runs->empty());
+      kept.insert(kept.end(), runs->begin(), runs->end());
+    }
+    auto reports = Compressor::compress_due(**store, (*store)->now() + 1, small_frames());
+    ASSERT_TRUE(reports) << reports.error().message();
+    ASSERT_EQ(reports->size(), 3u);
+  }
+  Status restored = testing::edit_index(w.data, [&](LmdbTxn& txn, const StoreDatabases& dbs) -> Status {
+    for (const auto& [key, value] : kept)
+      BRELAY_TRY(txn.put(dbs.events, key, value));
+    return {};
+  });
+  ASSERT_TRUE(restored) << restored.error().message();
+  ASSERT_TRUE(testing::write_format_version(w.data, 4));
+  auto store = BinlogStore::open(w.data, options_with(keys()));
+  ASSERT_TRUE(store) << store.error().message();
+  auto version = testing::stored_format_version(**store);
+  ASSERT_TRUE(version);
+  EXPECT_EQ(*version, 5u);
+  for (std::uint32_t seq : {1u, 2u, 3u}) {
+    auto runs = runs_of(**store, seq);
+    ASSERT_TRUE(runs);
+    EXPECT_TRUE(runs->empty()) << seq;
+  }
+  auto newest = runs_of(**store, 4);
+  ASSERT_TRUE(newest);
+  EXPECT_FALSE(newest->empty());
+  auto events = testing::read_everything(**store, 5000);
+  ASSERT_TRUE(events) << events.error().message();
+  EXPECT_EQ(testing::compare_events(*events, w.stream.events()), "");
+  expect_every_position_reads_back(**store, w.stream);
+}
+
+// A seek inside an event of a compressed file is refused like one in a plain file, naming the
+// event's start (found in the frame by the events' headers).
+TEST_P(CompressedStore, ASeekInsideAnEventOfACompressedFileNamesTheEventsStart) {
+  Written w = write_store(keys());
+  auto store = BinlogStore::open(w.data, options_with(keys()));
+  ASSERT_TRUE(store) << store.error().message();
+  ASSERT_TRUE(Compressor::compress_file(**store, 2, small_frames()));
+  auto reader = StoreReader::open(**store);
+  ASSERT_TRUE(reader);
+  std::size_t checked = 0;
+  for (const auto& event : w.stream.events()) {
+    if (event.file != "source-bin.000002" || event.bytes.size() < 2) continue;
+    Status inside = reader->seek(event.file, event.position + event.bytes.size() / 2);
+    ASSERT_FALSE(inside) << event.position;
+    EXPECT_NE(inside.error().message().find(fmt::format("(that event starts at {})", event.position)),
+              std::string::npos)
+        << inside.error().message();
+    ++checked;
+  }
+  EXPECT_GT(checked, 100u);
+}
+
+// Readers of a compressed file find its events by their headers, so a file whose stored events do
+// not all give their own length in their header is left uncompressed (and read as before).
+TEST(CompressedStore, AFileWhoseEventHeadersDoNotGiveTheirLengthsStaysUncompressed) {
+  Written w = write_store(nullptr);
+  const testing::StoredEvent* victim = nullptr;
+  for (const auto& event : w.stream.events()) {
+    if (event.file == "source-bin.000002" && event.position > 1000) {
+      victim = &event;
+      break;
+    }
+  }
+  ASSERT_NE(victim, nullptr);
+  // The length field (offset 9 of the header) of an event in file 2's event file.
+  flip_byte(w.data + "/events/0000000002.events", static_cast<std::streamoff>(victim->position + 10));
+  auto store = BinlogStore::open(w.data);
+  ASSERT_TRUE(store) << store.error().message();
+  auto refused = Compressor::compress_file(**store, 2, small_frames());
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message().find(fmt::format("the event at position {} is stored with {} bytes",
+                                                       victim->position, victim->bytes.size())),
+            std::string::npos)
+      << refused.error().message();
+  EXPECT_NE(refused.error().message().find("source-bin.000002"), std::string::npos);
+  EXPECT_EQ(count_files(w.data, ".events.zst"), 0u);
+  auto files = (*store)->list_files();
+  ASSERT_TRUE(files);
+  EXPECT_EQ((*files)[1].compressed_bytes, 0u);
+  auto runs = runs_of(**store, 2);
+  ASSERT_TRUE(runs);
+  EXPECT_FALSE(runs->empty());
+  auto others = Compressor::compress_file(**store, 3, small_frames());
+  ASSERT_TRUE(others) << others.error().message();
+  EXPECT_TRUE(*others);
+}
+
+// A frame whose events' headers do not tile it (a frame written by something else, since the
+// compressor checks them) is damage naming the file and position, never bytes.
+TEST(CompressedStore, AFrameWhoseEventHeadersDoNotTileItIsDamage) {
+  Written w = write_store(nullptr);
+  {
+    auto store = BinlogStore::open(w.data);
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(Compressor::compress_file(**store, 2, small_frames()));
+  }
+  // The first frame of file 2 again, with its second event's length pointing past the frame,
+  // appended to the compressed file, and its index entry pointed at it.
+  const std::string path = w.data + "/events/0000000002.events.zst";
+  Status forged = testing::edit_index(w.data, [&](LmdbTxn& txn, const StoreDatabases& dbs) -> Status {
+    const auto key = EventKey{2, 4}.encode();
+    BRELAY_ASSIGN_OR_RETURN(auto value, txn.get(*dbs.frames, key));
+    if (!value) return make_error("file 2 has no frame at position 4");
+    BRELAY_ASSIGN_OR_RETURN(FrameView frame, FrameView::decode(*value));
+    Bytes stored;
+    std::size_t events = 0;
+    for (const auto& event : w.stream.events()) {
+      if (event.file != "source-bin.000002" || stored.size() >= frame.stored_size) continue;
+      if (++events == 2) {
+        Bytes bad = event.bytes;
+        bad[9] = 0xff;
+        bad[10] = 0xff;
+        stored.insert(stored.end(), bad.begin(), bad.end());
+      } else {
+        stored.insert(stored.end(), event.bytes.begin(), event.bytes.end());
+      }
+    }
+    if (stored.size() != frame.stored_size) return make_error("the stream does not fill the first frame");
+    BRELAY_ASSIGN_OR_RETURN(FrameEncoder encoder, FrameEncoder::create(3, nullptr, FrameSalt{}));
+    const auto offset = static_cast<std::uint64_t>(fs::file_size(path));
+    BRELAY_ASSIGN_OR_RETURN(FrameView replaced, encoder.encode(stored, 4, offset));
+    std::ofstream out(path, std::ios::binary | std::ios::app);
+    out.write(reinterpret_cast<const char*>(encoder.output().data()),
+              static_cast<std::streamsize>(encoder.output().size()));
+    out.close();
+    const Bytes encoded = replaced.encode();
+    return txn.put(*dbs.frames, key, encoded);
+  });
+  ASSERT_TRUE(forged) << forged.error().message();
+  auto store = BinlogStore::open(w.data);
+  ASSERT_TRUE(store) << store.error().message();
+  auto events = testing::read_everything(**store, 1 << 20);
+  ASSERT_FALSE(events);
+  EXPECT_EQ(events.error().code(), kStoreDamagedCode) << events.error().message();
+  EXPECT_NE(events.error().message().find("reaches past the frame's end"), std::string::npos)
+      << events.error().message();
+  EXPECT_NE(events.error().message().find("compressed frame of source-bin.000002 at position 4"),
+            std::string::npos)
+      << events.error().message();
+  auto reader = StoreReader::open(**store);
+  ASSERT_TRUE(reader);
+  EXPECT_FALSE(reader->seek("source-bin.000002", 4 + 120));
 }
 
 }  // namespace

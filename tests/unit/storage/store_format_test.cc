@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <initializer_list>
 #include <vector>
 
 namespace brelay::storage {
@@ -226,6 +227,49 @@ TEST(RunView, RejectsMalformedRuns) {
     auto parsed = RunView::parse(ByteView(good).first(cut));
     EXPECT_FALSE(parsed) << "cut at " << cut;
   }
+}
+
+// A frame's events back to back, each with a 19-byte header whose u32 LE at offset 9 is its length.
+Bytes frame_of(std::initializer_list<std::uint32_t> lengths) {
+  Bytes frame;
+  for (std::uint32_t length : lengths) {
+    const std::size_t at = frame.size();
+    frame.resize(at + std::max<std::size_t>(length, 19), 0x5a);
+    for (int i = 0; i < 4; ++i)
+      frame[at + 9 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(length >> (8 * i));
+  }
+  return frame;
+}
+
+TEST(FrameEventEnds, WalksTheEventHeadersOfACompressedFrame) {
+  auto ends = frame_event_ends(frame_of({19, 100, 23}));
+  ASSERT_TRUE(ends) << ends.error().message();
+  auto run = RunView::parse(*ends);
+  ASSERT_TRUE(run) << run.error().message();
+  ASSERT_EQ(run->event_count(), 3u);
+  EXPECT_EQ(run->event_end(0), 19u);
+  EXPECT_EQ(run->event_end(1), 119u);
+  EXPECT_EQ(run->event_end(2), 142u);
+  EXPECT_EQ(run->payload_size(), 142u);
+  EXPECT_FALSE(run->mac());
+  EXPECT_EQ(event_header_length(frame_of({4000})), 4000u);
+  EXPECT_FALSE(event_header_length(Bytes(18)));
+}
+
+TEST(FrameEventEnds, RejectsFramesTheirHeadersDoNotTile) {
+  EXPECT_FALSE(frame_event_ends(Bytes{}));                             // no event
+  EXPECT_FALSE(frame_event_ends(ByteView(frame_of({40})).first(30)));  // past the frame's end
+  Bytes short_length = frame_of({40, 19});
+  short_length[40 + 9] = 18;  // shorter than a header
+  auto error = frame_event_ends(short_length);
+  ASSERT_FALSE(error);
+  EXPECT_NE(error.error().message().find("at offset 40"), std::string::npos) << error.error().message();
+  Bytes cut = frame_of({40});
+  cut.resize(40 + 10);  // a header cut by the frame's end
+  EXPECT_FALSE(frame_event_ends(cut));
+  Bytes huge = frame_of({40});
+  huge[12] = 0xff;  // a length of about 4 GiB
+  EXPECT_FALSE(frame_event_ends(huge));
 }
 
 }  // namespace
