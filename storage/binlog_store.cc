@@ -40,8 +40,9 @@ Result<std::uint64_t> map_size_for(const std::string& data_dir, std::uint64_t re
   return (size + kMapGranularity - 1) / kMapGranularity * kMapGranularity;
 }
 
-// Version 4 to 5 (store_format.h): compressed files keep no runs.
-Status drop_runs_of_compressed_files(LmdbTxn& txn, const StoreDatabases& dbs) {
+// Version 4 to 5 (store_format.h): compressed files keep no runs, and their GTID positions go
+// into their GTID lists.
+Status convert_compressed_files(LmdbTxn& txn, const StoreDatabases& dbs) {
   BRELAY_ASSIGN_OR_RETURN(LmdbCursor files, LmdbCursor::open(txn, dbs.files));
   std::vector<std::uint32_t> compressed;
   BRELAY_ASSIGN_OR_RETURN(auto entry, files.first());
@@ -51,8 +52,10 @@ Status drop_runs_of_compressed_files(LmdbTxn& txn, const StoreDatabases& dbs) {
     if (record.compression) compressed.push_back(seq);
     BRELAY_ASSIGN_OR_RETURN(entry, files.next());
   }
-  for (std::uint32_t seq : compressed)
+  for (std::uint32_t seq : compressed) {
     BRELAY_TRY(erase_events(txn, dbs, EventKey{seq, 0}, EventKey{seq + 1, 0}));
+    BRELAY_TRY(pack_gtid_positions(txn, dbs, seq));
+  }
   return {};
 }
 
@@ -64,9 +67,9 @@ Status check_format_version(LmdbTxn& txn, const StoreDatabases& dbs, const std::
   if (stored) {
     BRELAY_ASSIGN_OR_RETURN(std::uint32_t version, decode_u32_value(*stored, "store format version"));
     if (version >= kOldestConvertibleStoreFormatVersion && version < kStoreFormatVersion) {
-      // Every older value is a version 5 value; compressed files (version 4) lose their runs.
+      // Every older value is a version 5 value; compressed files (version 4) are converted.
       if (!writable) return {};
-      BRELAY_TRY(drop_runs_of_compressed_files(txn, dbs));
+      BRELAY_TRY(convert_compressed_files(txn, dbs));
       const Bytes current = encode_u32_value(kStoreFormatVersion);
       return txn.put(dbs.meta, as_bytes(meta_key::kFormatVersion), current);
     }
@@ -80,9 +83,9 @@ Status check_format_version(LmdbTxn& txn, const StoreDatabases& dbs, const std::
   }
   if (!writable)
     return make_error("the store in {} has no format version: it was never opened for writing", data_dir);
-  const std::set<std::string_view> ours = {db_name::kEvents,    db_name::kFiles,         db_name::kFileNames,
-                                           db_name::kGtids,     db_name::kGtidPositions, db_name::kMeta,
-                                           db_name::kRelayMeta, db_name::kReplicas,      db_name::kFrames};
+  const std::set<std::string_view> ours = {
+      db_name::kEvents, db_name::kFiles,     db_name::kFileNames, db_name::kGtids,  db_name::kGtidPositions,
+      db_name::kMeta,   db_name::kRelayMeta, db_name::kReplicas,  db_name::kFrames, db_name::kGtidLists};
   BRELAY_ASSIGN_OR_RETURN(MDB_dbi main, txn.open_database(nullptr, 0));
   BRELAY_ASSIGN_OR_RETURN(LmdbCursor cursor, LmdbCursor::open(txn, main));
   BRELAY_ASSIGN_OR_RETURN(auto entry, cursor.first());

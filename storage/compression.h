@@ -11,9 +11,10 @@
 // encrypted file, its MAC. The file's runs (a u32 end per event) are dropped in the same commit:
 // frames are cut at event boundaries, and a reader walks the event headers of the frame it
 // decompresses (frame_event_ends); the compressor checks first that every event's header gives its
-// stored length, and leaves a file whose events do not uncompressed. GTIDs are unchanged:
-// positions stay the source's, so seeking, SHOW BINARY LOGS sizes and replicas' positions do not
-// change; a reader that needs a position decompresses the one frame that holds it.
+// stored length, and leaves a file whose events do not uncompressed. The file's gtid_positions
+// entries are packed into one `gtid_lists` value in that commit too (they only serve its purge);
+// `gtids` is unchanged, and positions stay the source's, so seeking, SHOW BINARY LOGS sizes and replicas'
+// positions do not change; a reader that needs a position decompresses the one frame that holds it.
 //
 // Compress, then encrypt: for an encrypted file the compressor reads the stored bytes through a
 // StoreReader (each run's MAC checked, so damaged bytes are never laundered into a valid frame),
@@ -27,7 +28,7 @@
 //   1. the compressed file is written in full and fdatasynced (its directory entry synced);
 //   2. one LMDB write transaction checks the file record is unchanged (not purged, not compressed
 //      meanwhile), puts the frames and the record with its compression part, drops the file's runs,
-//      commits and syncs;
+//      packs its GTID positions, commits and syncs;
 //   3. only then the event file is unlinked (readers holding its map keep reading it).
 // Recovery (reconcile_event_files) removes a `.events.zst` whose record has no compression part (a
 // crash before 2) and a `.events` whose record has one (a crash between 2 and 3); a compressed

@@ -1,5 +1,7 @@
 #include "storage/store_databases.h"
 
+#include <utility>
+
 #include "storage/store_format.h"
 
 namespace brelay::storage {
@@ -14,17 +16,16 @@ Result<StoreDatabases> StoreDatabases::open(LmdbTxn& txn, bool create) {
   BRELAY_ASSIGN_OR_RETURN(dbs.gtid_positions, txn.open_database(db_name::kGtidPositions, flags));
   BRELAY_ASSIGN_OR_RETURN(dbs.meta, txn.open_database(db_name::kMeta, flags));
   BRELAY_ASSIGN_OR_RETURN(dbs.relay_meta, txn.open_database(db_name::kRelayMeta, flags));
-  auto replicas = txn.open_database(db_name::kReplicas, flags);
-  if (replicas) {
-    dbs.replicas = *replicas;
-  } else if (create || replicas.error().code() != MDB_NOTFOUND) {
-    return std::move(replicas).error();
-  }
-  auto frames = txn.open_database(db_name::kFrames, flags);
-  if (frames) {
-    dbs.frames = *frames;
-  } else if (create || frames.error().code() != MDB_NOTFOUND) {
-    return std::move(frames).error();
+  // Databases added after the first format version: absent from an older store opened read-only.
+  for (auto [name, handle] :
+       {std::pair{db_name::kReplicas, &dbs.replicas}, std::pair{db_name::kFrames, &dbs.frames},
+        std::pair{db_name::kGtidLists, &dbs.gtid_lists}}) {
+    auto opened = txn.open_database(name, flags);
+    if (opened) {
+      *handle = *opened;
+    } else if (create || opened.error().code() != MDB_NOTFOUND) {
+      return std::move(opened).error();
+    }
   }
   return dbs;
 }

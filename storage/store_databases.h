@@ -23,6 +23,8 @@ struct StoreDatabases {
   std::optional<MDB_dbi> replicas;
   // Absent only in a read-only open of a store older than format version 4 (no compressed files).
   std::optional<MDB_dbi> frames;
+  // Absent only in a read-only open of a store older than format version 5.
+  std::optional<MDB_dbi> gtid_lists;
 
   // Opens every database in `txn` (creating them when `create`, which needs a write transaction);
   // `txn` must commit for the handles to stay valid.

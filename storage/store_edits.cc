@@ -1,6 +1,7 @@
 #include "storage/store_edits.h"
 
 #include <algorithm>
+#include <utility>
 #include <vector>
 
 #include "storage/lmdb_cursor.h"
@@ -63,6 +64,82 @@ Result<EraseCounts> erase_events(LmdbTxn& txn, const StoreDatabases& dbs, EventK
   return counts;
 }
 
+namespace {
+
+// Removes `gtid` from `gtids` when it still locates `at`.
+Status erase_gtid_at(LmdbTxn& txn, const StoreDatabases& dbs, ByteView gtid, ByteView at) {
+  BRELAY_ASSIGN_OR_RETURN(auto located, txn.get(dbs.gtids, gtid));
+  if (located && std::ranges::equal(*located, at)) BRELAY_TRY(txn.del(dbs.gtids, gtid));
+  return {};
+}
+
+// The listed GTIDs of compressed files in [from, until) (whole files in practice: only purges
+// reach sealed files).
+Result<std::uint64_t> erase_listed_gtids(LmdbTxn& txn, const StoreDatabases& dbs, EventKey from,
+                                         EventKey until) {
+  if (!dbs.gtid_lists) return std::uint64_t{0};
+  std::uint64_t erased = 0;
+  BRELAY_ASSIGN_OR_RETURN(LmdbCursor cursor, LmdbCursor::open(txn, *dbs.gtid_lists));
+  BRELAY_ASSIGN_OR_RETURN(auto entry, cursor.seek(encode_file_key(from.file_seq)));
+  while (entry) {
+    BRELAY_ASSIGN_OR_RETURN(std::uint32_t seq, decode_file_key(entry->key));
+    if (EventKey{seq, 0} >= until) break;
+    BRELAY_ASSIGN_OR_RETURN(std::vector<GtidListEntry> listed, decode_gtid_list(entry->value));
+    std::vector<GtidListEntry> kept;
+    for (GtidListEntry& gtid : listed) {
+      const EventKey at{seq, gtid.position};
+      if (at < from || at >= until) {
+        kept.push_back(std::move(gtid));
+        continue;
+      }
+      BRELAY_TRY(erase_gtid_at(txn, dbs, gtid.gtid, at.encode()));
+      erased += 1;
+    }
+    if (kept.empty()) {
+      BRELAY_TRY(cursor.del());
+      BRELAY_ASSIGN_OR_RETURN(entry, cursor.next());  // the entry that followed the deleted one
+      continue;
+    }
+    if (kept.size() != listed.size()) {
+      BRELAY_ASSIGN_OR_RETURN(Bytes value, encode_gtid_list(kept));
+      BRELAY_TRY(txn.put(*dbs.gtid_lists, encode_file_key(seq), value));
+      BRELAY_ASSIGN_OR_RETURN(entry, cursor.seek(encode_file_key(seq + 1)));
+      continue;
+    }
+    BRELAY_ASSIGN_OR_RETURN(entry, cursor.next());
+  }
+  return erased;
+}
+
+}  // namespace
+
+Result<std::uint64_t> pack_gtid_positions(LmdbTxn& txn, const StoreDatabases& dbs, std::uint32_t file_seq) {
+  if (!dbs.gtid_lists) return make_error("the store has no gtid_lists database: it was opened read-only");
+  std::vector<GtidListEntry> entries;
+  {
+    BRELAY_ASSIGN_OR_RETURN(LmdbCursor cursor, LmdbCursor::open(txn, dbs.gtid_positions));
+    BRELAY_ASSIGN_OR_RETURN(auto entry, cursor.seek(EventKey{file_seq, 0}.encode()));
+    while (entry) {
+      BRELAY_ASSIGN_OR_RETURN(EventKey key, EventKey::decode(entry->key));
+      if (key.file_seq != file_seq) break;
+      entries.push_back(GtidListEntry{key.position, Bytes(entry->value.begin(), entry->value.end())});
+      BRELAY_TRY(cursor.del());
+      BRELAY_ASSIGN_OR_RETURN(entry, cursor.next());  // the entry that followed the deleted one
+    }
+  }
+  if (entries.empty()) return std::uint64_t{0};
+  BRELAY_ASSIGN_OR_RETURN(auto existing, txn.get(*dbs.gtid_lists, encode_file_key(file_seq)));
+  if (existing) {
+    // A list packed before (never for a file compressed once; kept whole all the same).
+    BRELAY_ASSIGN_OR_RETURN(std::vector<GtidListEntry> earlier, decode_gtid_list(*existing));
+    entries.insert(entries.end(), earlier.begin(), earlier.end());
+    std::ranges::sort(entries, {}, &GtidListEntry::position);
+  }
+  BRELAY_ASSIGN_OR_RETURN(Bytes value, encode_gtid_list(entries));
+  BRELAY_TRY(txn.put(*dbs.gtid_lists, encode_file_key(file_seq), value));
+  return static_cast<std::uint64_t>(entries.size());
+}
+
 Result<std::uint64_t> erase_gtids(LmdbTxn& txn, const StoreDatabases& dbs, EventKey from, EventKey until) {
   std::uint64_t erased = 0;
   BRELAY_ASSIGN_OR_RETURN(LmdbCursor cursor, LmdbCursor::open(txn, dbs.gtid_positions));
@@ -71,13 +148,13 @@ Result<std::uint64_t> erase_gtids(LmdbTxn& txn, const StoreDatabases& dbs, Event
     BRELAY_ASSIGN_OR_RETURN(EventKey key, EventKey::decode(entry->key));
     if (key >= until) break;
     const Bytes gtid(entry->value.begin(), entry->value.end());
-    BRELAY_ASSIGN_OR_RETURN(auto located, txn.get(dbs.gtids, gtid));
-    if (located && std::ranges::equal(*located, entry->key)) BRELAY_TRY(txn.del(dbs.gtids, gtid));
+    BRELAY_TRY(erase_gtid_at(txn, dbs, gtid, entry->key));
     BRELAY_TRY(cursor.del());
     erased += 1;
     BRELAY_ASSIGN_OR_RETURN(entry, cursor.next());
   }
-  return erased;
+  BRELAY_ASSIGN_OR_RETURN(std::uint64_t listed, erase_listed_gtids(txn, dbs, from, until));
+  return erased + listed;
 }
 
 Result<bool> erase_file_record(LmdbTxn& txn, const StoreDatabases& dbs, std::uint32_t file_seq) {

@@ -23,9 +23,14 @@ struct EraseCounts {
 // a run that starts before `from` but reaches past it (`from` must be an event start, checked).
 Result<EraseCounts> erase_events(LmdbTxn& txn, const StoreDatabases& dbs, EventKey from, EventKey until);
 
-// Removes the GTIDs of the transactions that start in [from, until), from both GTID databases.
-// A GTID whose index entry points elsewhere (stored again later) keeps that entry.
+// Removes the GTIDs of the transactions that start in [from, until), from the GTID databases and
+// the GTID lists of compressed files. A GTID whose index entry points elsewhere (stored again
+// later) keeps that entry.
 Result<std::uint64_t> erase_gtids(LmdbTxn& txn, const StoreDatabases& dbs, EventKey from, EventKey until);
+
+// Moves the gtid_positions entries of file `file_seq` into its GTID list (gtid_lists, format
+// version 5), for a file being compressed; returns how many. A file without GTIDs gets no list.
+Result<std::uint64_t> pack_gtid_positions(LmdbTxn& txn, const StoreDatabases& dbs, std::uint32_t file_seq);
 
 // Removes a file's record, its name entry and a compressed file's frames; returns false when there was no
 // record.

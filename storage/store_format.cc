@@ -1,7 +1,10 @@
 #include "storage/store_format.h"
 
+#include <zstd.h>
+
 #include <algorithm>
 #include <charconv>
+#include <memory>
 
 #include "common/byte_reader.h"
 #include "common/byte_writer.h"
@@ -430,6 +433,84 @@ ResumePoint to_resume_point(const ResumeRecordView& record) {
   point.last_gtid.assign(record.last_gtid.begin(), record.last_gtid.end());
   point.executed_gtid_set.assign(record.executed_gtid_set.begin(), record.executed_gtid_set.end());
   return point;
+}
+
+Result<Bytes> encode_gtid_list(std::span<const GtidListEntry> entries) {
+  ByteWriter packed;
+  std::uint64_t previous = 0;
+  for (const GtidListEntry& entry : entries) {
+    if (entry.position < previous) return make_error("GTID list entries out of position order");
+    packed.lenenc(entry.position - previous).lenenc(entry.gtid.size()).bytes(entry.gtid);
+    previous = entry.position;
+  }
+  const Bytes raw = std::move(packed).take();
+  if (raw.size() > kMaxGtidListBytes || entries.size() > kMaxGtidListBytes)
+    return make_error("a GTID list of {} entries ({} bytes) is too large to store", entries.size(),
+                      raw.size());
+  Bytes value(8 + ZSTD_compressBound(raw.size()));
+  store_le32(value.data(), static_cast<std::uint32_t>(entries.size()));
+  store_le32(value.data() + 4, static_cast<std::uint32_t>(raw.size()));
+  std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> cctx(ZSTD_createCCtx(), &ZSTD_freeCCtx);
+  if (!cctx) return make_error("out of memory for a zstd context");
+  ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_compressionLevel, 3);
+  ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_checksumFlag, 1);
+  const std::size_t size =
+      ZSTD_compress2(cctx.get(), value.data() + 8, value.size() - 8, raw.data(), raw.size());
+  if (ZSTD_isError(size)) return make_error("compressing a GTID list: {}", ZSTD_getErrorName(size));
+  if (raw.size() / kMaxGtidListRatio > size) {
+    return make_error("a GTID list of {} entries packs {} bytes into {}, more than a stored list may",
+                      entries.size(), raw.size(), size);
+  }
+  value.resize(8 + size);
+  return value;
+}
+
+Result<std::vector<GtidListEntry>> decode_gtid_list(ByteView value) {
+  ByteReader reader(value);
+  BRELAY_ASSIGN_OR_RETURN(std::uint32_t count, reader.u32("GTID list count"));
+  BRELAY_ASSIGN_OR_RETURN(std::uint32_t packed_size, reader.u32("GTID list packed size"));
+  if (packed_size > kMaxGtidListBytes)
+    return make_error("malformed GTID list: a packed size of {} bytes", packed_size);
+  // Every entry packs into at least 2 bytes (a zero distance and an empty key).
+  if (count > packed_size / 2) {
+    return make_error("malformed GTID list: {} entries cannot fit in {} packed bytes", count, packed_size);
+  }
+  const ByteView frame = reader.rest();
+  if (packed_size / kMaxGtidListRatio > frame.size()) {
+    return make_error("malformed GTID list: {} packed bytes cannot come from a {}-byte frame", packed_size,
+                      frame.size());
+  }
+  const unsigned long long content = ZSTD_getFrameContentSize(frame.data(), frame.size());
+  if (content != packed_size) {
+    return make_error("malformed GTID list: its zstd frame holds {} bytes, not the {} it gives",
+                      content == ZSTD_CONTENTSIZE_UNKNOWN || content == ZSTD_CONTENTSIZE_ERROR
+                          ? std::string("an unknown number of")
+                          : fmt::format("{}", content),
+                      packed_size);
+  }
+  Bytes raw(packed_size);
+  const std::size_t size = ZSTD_decompress(raw.data(), raw.size(), frame.data(), frame.size());
+  if (ZSTD_isError(size)) return make_error("malformed GTID list: {}", ZSTD_getErrorName(size));
+  if (size != packed_size)
+    return make_error("malformed GTID list: {} packed bytes, not {}", size, packed_size);
+  std::vector<GtidListEntry> entries;
+  entries.reserve(count);
+  ByteReader packed(raw);
+  std::uint64_t position = 0;
+  while (!packed.at_end()) {
+    BRELAY_ASSIGN_OR_RETURN(std::uint64_t distance, packed.lenenc("GTID list position"));
+    BRELAY_ASSIGN_OR_RETURN(std::uint64_t length, packed.lenenc("GTID list key length"));
+    if (length > packed.remaining()) return make_error("malformed GTID list: a key runs past its end");
+    BRELAY_ASSIGN_OR_RETURN(ByteView key, packed.bytes(static_cast<std::size_t>(length), "GTID list key"));
+    if (distance > UINT64_MAX - position) return make_error("malformed GTID list: a position overflows");
+    position += distance;
+    if (entries.size() == count)
+      return make_error("malformed GTID list: more entries than its count {}", count);
+    entries.push_back(GtidListEntry{position, Bytes(key.begin(), key.end())});
+  }
+  if (entries.size() != count)
+    return make_error("malformed GTID list: {} entries, not the {} it gives", entries.size(), count);
+  return entries;
 }
 
 }  // namespace brelay::storage

@@ -83,6 +83,12 @@ void fuzz_records(ByteView input) {
     auto again = FrameView::decode(encoded);
     check(again.ok() && again->encode() == encoded);
   }
+  if (auto listed = decode_gtid_list(input)) {
+    auto encoded = encode_gtid_list(*listed);
+    check(encoded.ok());
+    auto again = decode_gtid_list(*encoded);
+    check(again.ok() && *again == *listed);
+  }
   if (auto key = EventKey::decode(input)) {
     const auto encoded = key->encode();
     check(ByteView(encoded).size() == input.size());

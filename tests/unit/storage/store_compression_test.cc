@@ -115,6 +115,38 @@ Result<std::vector<std::pair<Bytes, Bytes>>> runs_of(BinlogStore& store, std::ui
   return runs_of(store.internals().env(), store.internals().dbs(), seq);
 }
 
+// The gtid_positions entries of file `seq` (key and value).
+Result<std::vector<std::pair<Bytes, Bytes>>> gtid_positions_of(BinlogStore& store, std::uint32_t seq) {
+  BRELAY_ASSIGN_OR_RETURN(auto txn, LmdbTxn::begin_read(store.internals().env()));
+  BRELAY_ASSIGN_OR_RETURN(auto cursor, LmdbCursor::open(txn, store.internals().dbs().gtid_positions));
+  std::vector<std::pair<Bytes, Bytes>> found;
+  BRELAY_ASSIGN_OR_RETURN(auto entry, cursor.seek(EventKey{seq, 0}.encode()));
+  while (entry && EventKey::decode(entry->key).value_or(EventKey{}).file_seq == seq) {
+    found.emplace_back(Bytes(entry->key.begin(), entry->key.end()),
+                       Bytes(entry->value.begin(), entry->value.end()));
+    BRELAY_ASSIGN_OR_RETURN(entry, cursor.next());
+  }
+  return found;
+}
+
+// The GTID list of file `seq` (format version 5); nullopt when it has none.
+Result<std::optional<std::vector<GtidListEntry>>> gtid_list_of(BinlogStore& store, std::uint32_t seq) {
+  BRELAY_ASSIGN_OR_RETURN(auto txn, LmdbTxn::begin_read(store.internals().env()));
+  BRELAY_ASSIGN_OR_RETURN(auto value, txn.get(*store.internals().dbs().gtid_lists, encode_file_key(seq)));
+  if (!value) return std::optional<std::vector<GtidListEntry>>();
+  BRELAY_ASSIGN_OR_RETURN(auto entries, decode_gtid_list(*value));
+  return std::optional<std::vector<GtidListEntry>>(std::move(entries));
+}
+
+// What the stream's GTIDs say file `file` should list: (position, key) of each transaction in it.
+std::vector<GtidListEntry> expected_gtid_list(const TestStream& stream, const std::string& file) {
+  std::vector<GtidListEntry> entries;
+  for (const auto& [gtid, start] : stream.gtid_starts())
+    if (start.first == file) entries.push_back(GtidListEntry{start.second, testing::gtid_key(gtid)});
+  std::ranges::sort(entries, {}, &GtidListEntry::position);
+  return entries;
+}
+
 void flip_byte(const std::string& path, std::streamoff at) {
   std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
   file.seekg(at);
@@ -217,10 +249,19 @@ TEST_P(CompressedStore, SealedFilesAreSwappedAndReadBackByteIdentical) {
   ASSERT_TRUE(reports) << reports.error().message();
   ASSERT_EQ(reports->size(), 3u);
   for (const CompressionReport& report : *reports) {
-    // Format version 5: a compressed file's events are found by their headers, not by runs.
+    // Format version 5: a compressed file's events are found by their headers, not by runs, and
+    // its GTID positions are packed into its GTID list.
     auto runs = runs_of(**store, report.file_seq);
     ASSERT_TRUE(runs) << runs.error().message();
     EXPECT_TRUE(runs->empty()) << report.file;
+    auto positions = gtid_positions_of(**store, report.file_seq);
+    ASSERT_TRUE(positions) << positions.error().message();
+    EXPECT_TRUE(positions->empty()) << report.file;
+    auto listed = gtid_list_of(**store, report.file_seq);
+    ASSERT_TRUE(listed) << listed.error().message();
+    ASSERT_TRUE(*listed) << report.file;
+    EXPECT_EQ(**listed, expected_gtid_list(w.stream, report.file)) << report.file;
+    EXPECT_EQ((*listed)->size(), 40u + (report.file_seq == 2 ? 1u : 0u)) << report.file;
     EXPECT_GT(report.frames, 1u);
     EXPECT_EQ(report.readers_during_swap, 0u);
     EXPECT_EQ(fs::file_size((*store)->internals().event_files().compressed_path(report.file_seq)),
@@ -237,6 +278,12 @@ TEST_P(CompressedStore, SealedFilesAreSwappedAndReadBackByteIdentical) {
   auto newest_runs = runs_of(**store, 4);
   ASSERT_TRUE(newest_runs);
   EXPECT_FALSE(newest_runs->empty());
+  auto newest_positions = gtid_positions_of(**store, 4);
+  ASSERT_TRUE(newest_positions);
+  EXPECT_EQ(newest_positions->size(), 40u);
+  auto newest_list = gtid_list_of(**store, 4);
+  ASSERT_TRUE(newest_list);
+  EXPECT_FALSE(*newest_list);
   auto stats = (*store)->stats();
   ASSERT_TRUE(stats);
   EXPECT_EQ(stats->compressed_files, 3u);
@@ -408,6 +455,33 @@ TEST_P(CompressedStore, PurgeRemovesACompressedFileAndItsFrames) {
   auto first = first_frame_file(**store);
   ASSERT_TRUE(first) << first.error().message();
   EXPECT_EQ(*first, std::optional<std::uint32_t>(3));
+  // The purged files' GTIDs (from their GTID lists) are gone from the index, the others stay.
+  auto reader = StoreReader::open(**store);
+  ASSERT_TRUE(reader);
+  std::size_t gone = 0;
+  for (const auto& [gtid, start] : w.stream.gtid_starts()) {
+    const bool purged_file = start.first == "source-bin.000001" || start.first == "source-bin.000002";
+    Status found = reader->seek_gtid(testing::gtid_key(gtid));
+    EXPECT_EQ(static_cast<bool>(found), !purged_file) << gtid;
+    gone += purged_file ? 1 : 0;
+  }
+  EXPECT_EQ(gone, 81u);
+  auto txn = LmdbTxn::begin_read((*store)->internals().env());
+  ASSERT_TRUE(txn);
+  auto gtids = LmdbCursor::open(*txn, (*store)->internals().dbs().gtids);
+  ASSERT_TRUE(gtids);
+  std::size_t left = 0;
+  for (auto entry = gtids->first(); entry && *entry; entry = gtids->next())
+    left += EventKey::decode((*entry)->value).value_or(EventKey{}).file_seq < 3 ? 1 : 0;
+  EXPECT_EQ(left, 0u);  // no index entry left pointing into a purged file
+  for (std::uint32_t seq : {1u, 2u}) {
+    auto listed = gtid_list_of(**store, seq);
+    ASSERT_TRUE(listed);
+    EXPECT_FALSE(*listed) << seq;
+  }
+  auto kept = gtid_list_of(**store, 3);
+  ASSERT_TRUE(kept);
+  EXPECT_TRUE(*kept);
 }
 
 TEST_P(CompressedStore, ARaisedStopFlagAbandonsTheFileCleanly) {
@@ -530,11 +604,12 @@ TEST(CompressedStore, AVersion3StoreOpensAsTheCurrentVersion) {
   EXPECT_EQ(reports->size(), 3u);
 }
 
-// Version 4 kept a compressed file's runs; opening such a store drops them (version 5) and reads
-// the same bytes from the frames alone.
-TEST_P(CompressedStore, AVersion4StoreDropsTheRunsOfItsCompressedFiles) {
+// Version 4 kept a compressed file's runs and GTID positions; opening such a store drops the runs,
+// packs the positions into GTID lists (version 5) and reads the same bytes from the frames alone.
+TEST_P(CompressedStore, AVersion4StoreDropsTheRunsAndPacksTheGtidPositionsOfItsCompressedFiles) {
   Written w = write_store(keys());
   std::vector<std::pair<Bytes, Bytes>> kept;
+  std::vector<std::pair<Bytes, Bytes>> kept_positions;
   {
     auto store = BinlogStore::open(w.data, options_with(keys()));
     ASSERT_TRUE(store) << store.error().message();
@@ -543,6 +618,10 @@ TEST_P(CompressedStore, AVersion4StoreDropsTheRunsOfItsCompressedFiles) {
       ASSERT_TRUE(runs);
       ASSERT_FALSE(runs->empty());
       kept.insert(kept.end(), runs->begin(), runs->end());
+      auto positions = gtid_positions_of(**store, seq);
+      ASSERT_TRUE(positions);
+      ASSERT_FALSE(positions->empty());
+      kept_positions.insert(kept_positions.end(), positions->begin(), positions->end());
     }
     auto reports = Compressor::compress_due(**store, (*store)->now() + 1, small_frames());
     ASSERT_TRUE(reports) << reports.error().message();
@@ -551,6 +630,10 @@ TEST_P(CompressedStore, AVersion4StoreDropsTheRunsOfItsCompressedFiles) {
   Status restored = testing::edit_index(w.data, [&](LmdbTxn& txn, const StoreDatabases& dbs) -> Status {
     for (const auto& [key, value] : kept)
       BRELAY_TRY(txn.put(dbs.events, key, value));
+    for (const auto& [key, value] : kept_positions)
+      BRELAY_TRY(txn.put(dbs.gtid_positions, key, value));
+    for (std::uint32_t seq : {1u, 2u, 3u})
+      BRELAY_TRY(txn.del(*dbs.gtid_lists, encode_file_key(seq)));
     return {};
   });
   ASSERT_TRUE(restored) << restored.error().message();
@@ -564,6 +647,13 @@ TEST_P(CompressedStore, AVersion4StoreDropsTheRunsOfItsCompressedFiles) {
     auto runs = runs_of(**store, seq);
     ASSERT_TRUE(runs);
     EXPECT_TRUE(runs->empty()) << seq;
+    auto positions = gtid_positions_of(**store, seq);
+    ASSERT_TRUE(positions);
+    EXPECT_TRUE(positions->empty()) << seq;
+    auto listed = gtid_list_of(**store, seq);
+    ASSERT_TRUE(listed);
+    ASSERT_TRUE(*listed) << seq;
+    EXPECT_EQ(**listed, expected_gtid_list(w.stream, fmt::format("source-bin.{:06}", seq))) << seq;
   }
   auto newest = runs_of(**store, 4);
   ASSERT_TRUE(newest);

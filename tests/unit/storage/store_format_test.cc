@@ -272,5 +272,62 @@ TEST(FrameEventEnds, RejectsFramesTheirHeadersDoNotTile) {
   EXPECT_FALSE(frame_event_ends(huge));
 }
 
+std::vector<GtidListEntry> mariadb_like_gtids(std::size_t count) {
+  std::vector<GtidListEntry> entries;
+  std::uint64_t position = 4;
+  for (std::size_t i = 0; i < count; ++i) {
+    Bytes key = {2, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0};
+    for (int b = 0; b < 8; ++b)
+      key[9 + static_cast<std::size_t>(b)] = static_cast<std::uint8_t>((1000 + i) >> (8 * (7 - b)));
+    entries.push_back(GtidListEntry{position, key});
+    position += 300 + (i * 7919) % 5000;
+  }
+  return entries;
+}
+
+TEST(GtidList, RoundTripsAndPacksATransactionIntoAFewBytes) {
+  const auto entries = mariadb_like_gtids(10000);
+  auto value = encode_gtid_list(entries);
+  ASSERT_TRUE(value) << value.error().message();
+  EXPECT_LT(value->size(), 10000u * 8);  // against about 80 bytes per transaction in two databases
+  auto back = decode_gtid_list(*value);
+  ASSERT_TRUE(back) << back.error().message();
+  EXPECT_EQ(*back, entries);
+  auto empty = encode_gtid_list({});
+  ASSERT_TRUE(empty);
+  auto none = decode_gtid_list(*empty);
+  ASSERT_TRUE(none) << none.error().message();
+  EXPECT_TRUE(none->empty());
+  std::vector<GtidListEntry> unordered = mariadb_like_gtids(2);
+  std::swap(unordered[0], unordered[1]);
+  EXPECT_FALSE(encode_gtid_list(unordered));
+}
+
+TEST(GtidList, RejectsEveryCutAndAWrongCountOrSize) {
+  const Bytes value = encode_gtid_list(mariadb_like_gtids(50)).value();
+  for (std::size_t cut = 0; cut < value.size(); ++cut)
+    EXPECT_FALSE(decode_gtid_list(ByteView(value).first(cut))) << "cut at " << cut;
+  Bytes more = value;
+  more[0] += 1;  // one entry more than the packed bytes hold
+  EXPECT_FALSE(decode_gtid_list(more));
+  Bytes fewer = value;
+  fewer[0] -= 1;
+  EXPECT_FALSE(decode_gtid_list(fewer));
+  Bytes size = value;
+  size[4] += 1;  // a packed size other than the frame's
+  EXPECT_FALSE(decode_gtid_list(size));
+  Bytes huge = value;
+  huge[7] = 0x7f;  // about 2 GiB: refused before any allocation
+  auto refused = decode_gtid_list(huge);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message().find("packed size"), std::string::npos) << refused.error().message();
+  Bytes flipped = value;
+  flipped[value.size() / 2] ^= 0x10;  // zstd's checksum or format catches it
+  EXPECT_FALSE(decode_gtid_list(flipped));
+  Bytes trailing = value;
+  trailing.push_back(0);
+  EXPECT_FALSE(decode_gtid_list(trailing));
+}
+
 }  // namespace
 }  // namespace brelay::storage
