@@ -23,9 +23,10 @@
 // pressure and read back from a disk that altered it meanwhile, a write into the event file from
 // outside the relay) reach readers behind the mark unchecked. Views of the map (an event larger
 // than the buffer) report no mark: their check is also the guarded first read of their pages.
-// A compressed file (compression.h) has no event file: its batches are decompressed from the frames
-// that hold them into the copy buffer (the last frame is kept, so a reader going forward
-// decompresses each frame once); no mark is shared for them. A reader whose snapshot still names
+// A compressed file (compression.h) has no event file and no runs in the index: a batch comes from
+// the frames that hold it, each decompressed once (the last frame is kept) and its events found by
+// their headers; a batch inside one frame is a view of the decompressed frame, one that spans
+// frames a copy. No mark is shared for them. A reader whose snapshot still names
 // the event file when the compressor has just removed it takes a fresh snapshot once and reads the
 // frames.
 // The caller sends what it can (a writev of the runs), says how many bytes it consumed, and calls

@@ -3,6 +3,8 @@
 //   1. durable append throughput (sync = commit) for 200 B, 2 KiB and 1 MiB events, against a plain
 //      sequential write + fdatasync of the same bytes to a file, with as many fdatasync calls as the
 //      store made group commits (so both sides make the same bytes durable the same number of times);
+//   1b. the same durable append into an encrypted store ([storage] encryption_key_file) against a
+//      plain one, alternating (issue 17's goal: at least 0.9x);
 //   2. commit latency of single small transactions (p50/p99): when the writer reports them synced
 //      (what a semi-sync source is acknowledged) and when readers see them, against one write +
 //      fdatasync of the same bytes and a raw LMDB commit with LMDB's default two syncs, interleaved
@@ -13,7 +15,7 @@
 // Sections 3 and 4 also run on a store written with one key per event (max_run_bytes = 1), to
 // measure what storing runs of consecutive events buys.
 //
-// Usage: store_bench [--dir DIR] [--quick] [--events N] [--only append|latency|seek]
+// Usage: store_bench [--dir DIR] [--quick] [--events N] [--only append|encryption|latency|seek]
 //                    [--event-size N] [--commit-kib N] [--queue-kib N] [--encrypted]
 //   DIR defaults to $TMPDIR or /tmp (put it on the disk you want to measure); --quick shrinks every
 //   volume tenfold for a smoke run; --events sets the seek store's size (default 10 million);
@@ -410,6 +412,55 @@ void bench_append(const std::string& base, std::uint64_t scale_down) {
   }
 }
 
+std::shared_ptr<const brelay::storage::crypto::MasterKeys> bench_keys() {
+  brelay::storage::crypto::MasterKey key;
+  key.id = 1;
+  key.key.fill(0x5a);
+  return std::make_shared<const brelay::storage::crypto::MasterKeys>(
+      std::vector<brelay::storage::crypto::MasterKey>{key});
+}
+
+// Issue 17: durable ingest into an encrypted store against a plain one, the same events through
+// the same writer, alternating which goes first (goal: encrypted at least 0.9x of plain).
+void bench_encrypted_append(const std::string& base, std::uint64_t scale_down) {
+  constexpr int kRounds = 5;
+  std::printf(
+      "\n1b. Durable append throughput with encryption at rest against without, sync = commit, 1 GiB per\n"
+      "   measurement, median of %d rounds that alternate which store goes first (issue 17's goal:\n"
+      "   encrypted at least 0.9x of plain). CPU s: process CPU seconds per GiB.\n\n",
+      kRounds);
+  std::printf("%-6s | %10s %6s | %10s %6s | %6s | %s\n", "event", "plain MB/s", "CPU s", "encr. MB/s",
+              "CPU s", "ratio", "ratio per round");
+  const auto saved = g_keys;
+  for (std::size_t size : {std::size_t{200}, std::size_t{2048}, std::size_t{1} << 20}) {
+    if (g_only_size != 0 && g_only_size != size) continue;
+    const std::uint64_t total = (std::uint64_t{1} << 30) / scale_down;
+    const int per_transaction = size >= (1 << 20) ? 1 : 4;
+    std::vector<double> plain_mbs, encrypted_mbs, ratios, plain_cpu, encrypted_cpu;
+    for (int round = 0; round < kRounds; ++round) {
+      auto run = [&](bool encrypted) {
+        g_keys = encrypted ? bench_keys() : nullptr;
+        settle(base);
+        const std::string dir = make_dir(base, encrypted ? "append-encrypted" : "append-plain-store");
+        const AppendResult result =
+            append_to_store(dir, size, per_transaction, total, std::size_t{256} << 10);
+        std::filesystem::remove_all(dir);
+        const double gib = static_cast<double>(result.bytes) / static_cast<double>(std::uint64_t{1} << 30);
+        (encrypted ? encrypted_mbs : plain_mbs)
+            .push_back(static_cast<double>(result.bytes) / result.seconds / 1e6);
+        (encrypted ? encrypted_cpu : plain_cpu).push_back(result.cpu_seconds / gib);
+      };
+      run(round % 2 == 1);
+      run(round % 2 == 0);
+      ratios.push_back(encrypted_mbs.back() / plain_mbs.back());
+    }
+    std::printf("%-6s | %10.0f %6.2f | %10.0f %6.2f | %5.2fx | %s\n", size_name(size).c_str(),
+                median(plain_mbs), median(plain_cpu), median(encrypted_mbs), median(encrypted_cpu),
+                median(ratios), fmt::format("{:.2f}", fmt::join(ratios, " ")).c_str());
+  }
+  g_keys = saved;
+}
+
 struct Percentiles {
   double p50 = 0;
   double p99 = 0;
@@ -748,15 +799,10 @@ int main(int argc, char** argv) {
     } else if (arg == "--queue-kib" && i + 1 < argc) {
       g_queue_bytes = std::strtoull(argv[++i], nullptr, 10) << 10;
     } else if (arg == "--encrypted") {
-      brelay::storage::crypto::MasterKey key;
-      key.id = 1;
-      key.key.fill(0x5a);
-      g_keys = std::make_shared<const brelay::storage::crypto::MasterKeys>(
-          std::vector<brelay::storage::crypto::MasterKey>{key});
+      g_keys = bench_keys();
     } else {
-      die("usage: store_bench [--dir DIR] [--quick] [--events N] [--only append|latency|seek] [--event-size "
-          "N] "
-          "[--commit-kib N] [--queue-kib N] [--encrypted]");
+      die("usage: store_bench [--dir DIR] [--quick] [--events N] [--only append|encryption|latency|seek] "
+          "[--event-size N] [--commit-kib N] [--queue-kib N] [--encrypted]");
     }
   }
   if (scale_down != 1 && events == 10'000'000) events /= scale_down;
@@ -769,6 +815,7 @@ int main(int argc, char** argv) {
               static_cast<double>(fs.f_bavail) * fs.f_frsize / 1e9, std::thread::hardware_concurrency());
 
   if (only.empty() || only == "append") bench_append(base, scale_down);
+  if (only.empty() || only == "encryption") bench_encrypted_append(base, scale_down);
   if (only.empty() || only == "latency") bench_latency(base, scale_down);
   if (only.empty() || only == "seek") {
     std::printf("\n3./4. Seeks (200000 random, p50 / p99 in us) and sequential reads from a warm store\n");
