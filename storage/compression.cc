@@ -227,11 +227,18 @@ Result<std::vector<CompressionReport>> Compressor::compress_due(BinlogStore& sto
                                                                 const CompressionOptions& options) {
   BRELAY_ASSIGN_OR_RETURN(std::vector<std::uint32_t> due, due_files(store, written_before));
   std::vector<CompressionReport> reports;
+  std::optional<Error> first_error;
   for (std::uint32_t seq : due) {
     if (stopped(options)) break;
-    BRELAY_ASSIGN_OR_RETURN(std::optional<CompressionReport> report, compress_file(store, seq, options));
-    if (report) reports.push_back(std::move(*report));
+    auto report = compress_file(store, seq, options);
+    if (!report) {
+      // A file that fails stays as it was and does not hold up the later ones.
+      if (!first_error) first_error = std::move(report).error();
+      continue;
+    }
+    if (*report) reports.push_back(std::move(**report));
   }
+  if (first_error) return std::move(*first_error);
   return reports;
 }
 

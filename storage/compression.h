@@ -93,7 +93,9 @@ class Compressor {
   static Result<std::optional<CompressionReport>> compress_file(BinlogStore& store, std::uint32_t file_seq,
                                                                 const CompressionOptions& options);
 
-  // due_files() then compress_file() for each, one at a time, until done or `stop`.
+  // due_files() then compress_file() for each, one at a time, until done or `stop`. A file that
+  // fails stays as it was and the later ones are still compressed; the first failure is then the
+  // result (the reports of the others are lost to the caller, the files are compressed).
   static Result<std::vector<CompressionReport>> compress_due(BinlogStore& store, std::int64_t written_before,
                                                              const CompressionOptions& options);
 };

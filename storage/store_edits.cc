@@ -103,6 +103,7 @@ Result<std::uint64_t> erase_listed_gtids(LmdbTxn& txn, const StoreDatabases& dbs
     if (kept.size() != listed.size()) {
       BRELAY_ASSIGN_OR_RETURN(Bytes value, encode_gtid_list(kept));
       BRELAY_TRY(txn.put(*dbs.gtid_lists, encode_file_key(seq), value));
+      if (seq == UINT32_MAX) break;
       BRELAY_ASSIGN_OR_RETURN(entry, cursor.seek(encode_file_key(seq + 1)));
       continue;
     }

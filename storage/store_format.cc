@@ -494,7 +494,7 @@ Result<std::vector<GtidListEntry>> decode_gtid_list(ByteView value) {
   if (size != packed_size)
     return make_error("malformed GTID list: {} packed bytes, not {}", size, packed_size);
   std::vector<GtidListEntry> entries;
-  entries.reserve(count);
+  entries.reserve(std::min<std::size_t>(count, std::size_t{1} << 16));  // the count is not trusted
   ByteReader packed(raw);
   std::uint64_t position = 0;
   while (!packed.at_end()) {

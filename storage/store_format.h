@@ -276,9 +276,10 @@ struct GtidListEntry {
 Result<Bytes> encode_gtid_list(std::span<const GtidListEntry> entries);
 // Errors for a short or trailing value, a packed size over kMaxGtidListBytes or other than the
 // frame's, a zstd error, entries out of order or a count that does not match.
-// The packed entries are at most kMaxGtidListBytes and at most kMaxGtidListRatio times the zstd
-// frame (real lists pack 5-10 times), so a damaged value never makes a large allocation.
-inline constexpr std::uint32_t kMaxGtidListBytes = std::uint32_t{1} << 30;
+// The packed entries are at most kMaxGtidListBytes (a 1 GiB file of 100-byte transactions packs
+// about 210 MB) and at most kMaxGtidListRatio times the zstd frame (real lists pack 10-20 times),
+// so a damaged value's allocation stays within 1024 times its own size and 256 MiB.
+inline constexpr std::uint32_t kMaxGtidListBytes = std::uint32_t{256} << 20;
 inline constexpr std::uint32_t kMaxGtidListRatio = 1024;
 Result<std::vector<GtidListEntry>> decode_gtid_list(ByteView value);
 

@@ -23,8 +23,10 @@ struct StoreReader::FrameState {
   Bytes compressed;  // the frame as read
   Bytes frame;       // the last decompressed frame: stored bytes from frame_position on
   std::uint64_t frame_position = 0;
-  // The frame's event ends (a RunView value), shared with the runs of the batches that list them.
+  // The frame's event ends (a RunView value), shared with the runs of the batches that list them,
+  // and that value parsed once.
   std::shared_ptr<const Bytes> ends;
+  RunView run;
   // The runs' tables of the last batch, and its bytes when it spans frames; valid until the next
   // batch like the runs.
   std::vector<std::shared_ptr<const Bytes>> batch_ends;
@@ -55,14 +57,13 @@ Result<StoreReader::StoredRun> StoreReader::frame_run_holding(std::uint32_t seq,
     BRELAY_ASSIGN_OR_RETURN(FrameDecoder decoder,
                             FrameDecoder::create(cipher ? &*cipher : nullptr, compression.salt));
     frames_ = std::make_shared<FrameState>(FrameState{
-        seq, compression.salt, cipher, std::move(file), std::move(decoder), {}, {}, 0, {}, {}, {}, {}});
+        seq, compression.salt, cipher, std::move(file), std::move(decoder), {}, {}, 0, {}, {}, {}, {}, {}});
   }
   FrameState& state = *frames_;
   const bool cached =
       state.ends && state.frame_position <= at && at < state.frame_position + state.frame.size();
   if (!cached) BRELAY_TRY(load_frame(name, at));
-  BRELAY_ASSIGN_OR_RETURN(RunView run, RunView::parse(*state.ends));
-  return StoredRun{EventKey{seq, state.frame_position}, run};
+  return StoredRun{EventKey{seq, state.frame_position}, state.run};
 }
 
 Status StoreReader::load_frame(std::string_view name, std::uint64_t at) {
@@ -99,12 +100,18 @@ Status StoreReader::load_frame(std::string_view name, std::uint64_t at) {
     loaded = state.decoder.decode(*frame, key->position, state.compressed, state.frame);
   }
   if (loaded) {
-    auto ends = frame_event_ends(state.frame);
-    if (ends) {
-      state.ends = std::make_shared<const Bytes>(std::move(*ends));
-    } else {
-      loaded = make_error_code(kStoreDamagedCode, "{}", ends.error().message());
-    }
+    // The frame's event ends, found by their headers and parsed once (the RunView points into the
+    // shared table, which never moves). A frame its headers do not tile is damage.
+    loaded = [&state]() -> Status {
+      auto ends = frame_event_ends(state.frame);
+      if (!ends) return make_error_code(kStoreDamagedCode, "{}", ends.error().message());
+      auto table = std::make_shared<const Bytes>(std::move(*ends));
+      auto run = RunView::parse(*table);
+      if (!run) return make_error_code(kStoreDamagedCode, "{}", run.error().message());
+      state.ends = std::move(table);
+      state.run = *run;
+      return {};
+    }();
   }
   if (!loaded) {
     state.frame.clear();

@@ -114,8 +114,10 @@ CompressionScheduler::Outcome CompressionScheduler::run(storage::BinlogStore& st
     if (options.stop != nullptr && options.stop->load()) break;
     auto report = storage::Compressor::compress_file(store, seq, options);
     if (!report) {
-      outcome.error = std::move(report).error();
-      return outcome;
+      // The file stays as it was; the later ones are still compressed (a file the compressor
+      // refuses, e.g. one whose events' headers do not give their lengths, must not hold them up).
+      if (!outcome.error) outcome.error = std::move(report).error();
+      continue;
     }
     if (!*report) continue;
     const storage::CompressionReport& done = **report;

@@ -84,10 +84,13 @@ void fuzz_records(ByteView input) {
     check(again.ok() && again->encode() == encoded);
   }
   if (auto listed = decode_gtid_list(input)) {
+    // Encoding may refuse a list that zstd packs past kMaxGtidListRatio (the input's frame may
+    // have packed it worse); what it encodes decodes the same.
     auto encoded = encode_gtid_list(*listed);
-    check(encoded.ok());
-    auto again = decode_gtid_list(*encoded);
-    check(again.ok() && *again == *listed);
+    if (encoded) {
+      auto again = decode_gtid_list(*encoded);
+      check(again.ok() && *again == *listed);
+    }
   }
   if (auto key = EventKey::decode(input)) {
     const auto encoded = key->encode();

@@ -670,7 +670,8 @@ TEST_P(CompressedStore, ASeekInsideAnEventOfACompressedFileNamesTheEventsStart) 
   Written w = write_store(keys());
   auto store = BinlogStore::open(w.data, options_with(keys()));
   ASSERT_TRUE(store) << store.error().message();
-  ASSERT_TRUE(Compressor::compress_file(**store, 2, small_frames()));
+  auto compressed = Compressor::compress_file(**store, 2, small_frames());
+  ASSERT_TRUE(compressed && *compressed);
   auto reader = StoreReader::open(**store);
   ASSERT_TRUE(reader);
   std::size_t checked = 0;
@@ -716,9 +717,17 @@ TEST(CompressedStore, AFileWhoseEventHeadersDoNotGiveTheirLengthsStaysUncompress
   auto runs = runs_of(**store, 2);
   ASSERT_TRUE(runs);
   EXPECT_FALSE(runs->empty());
-  auto others = Compressor::compress_file(**store, 3, small_frames());
-  ASSERT_TRUE(others) << others.error().message();
-  EXPECT_TRUE(*others);
+  // It does not hold up the files after it: compress_due goes on and reports the refusal.
+  auto others = Compressor::compress_due(**store, (*store)->now() + 1, small_frames());
+  ASSERT_FALSE(others);
+  EXPECT_NE(others.error().message().find("source-bin.000002"), std::string::npos)
+      << others.error().message();
+  EXPECT_EQ(count_files(w.data, ".events.zst"), 2u);
+  auto after = (*store)->list_files();
+  ASSERT_TRUE(after);
+  EXPECT_GT((*after)[0].compressed_bytes, 0u);
+  EXPECT_EQ((*after)[1].compressed_bytes, 0u);
+  EXPECT_GT((*after)[2].compressed_bytes, 0u);
 }
 
 // A frame whose events' headers do not tile it (a frame written by something else, since the
@@ -728,7 +737,8 @@ TEST(CompressedStore, AFrameWhoseEventHeadersDoNotTileItIsDamage) {
   {
     auto store = BinlogStore::open(w.data);
     ASSERT_TRUE(store);
-    ASSERT_TRUE(Compressor::compress_file(**store, 2, small_frames()));
+    auto compressed = Compressor::compress_file(**store, 2, small_frames());
+    ASSERT_TRUE(compressed && *compressed);
   }
   // The first frame of file 2 again, with its second event's length pointing past the frame,
   // appended to the compressed file, and its index entry pointed at it.
@@ -775,7 +785,9 @@ TEST(CompressedStore, AFrameWhoseEventHeadersDoNotTileItIsDamage) {
       << events.error().message();
   auto reader = StoreReader::open(**store);
   ASSERT_TRUE(reader);
-  EXPECT_FALSE(reader->seek("source-bin.000002", 4 + 120));
+  Status seek = reader->seek("source-bin.000002", 4 + 120);  // an event's start in the forged frame
+  ASSERT_FALSE(seek);
+  EXPECT_EQ(seek.error().code(), kStoreDamagedCode) << seek.error().message();
 }
 
 }  // namespace
