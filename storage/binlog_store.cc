@@ -52,10 +52,8 @@ Status convert_compressed_files(LmdbTxn& txn, const StoreDatabases& dbs) {
     if (record.compression) compressed.push_back(seq);
     BRELAY_ASSIGN_OR_RETURN(entry, files.next());
   }
-  for (std::uint32_t seq : compressed) {
-    BRELAY_TRY(erase_events(txn, dbs, EventKey{seq, 0}, EventKey{seq + 1, 0}));
-    BRELAY_TRY(pack_gtid_positions(txn, dbs, seq));
-  }
+  for (std::uint32_t seq : compressed)
+    BRELAY_TRY(drop_index_of_compressed_file(txn, dbs, seq));
   return {};
 }
 

@@ -145,8 +145,7 @@ Result<bool> index_frames(StoreInternals& internals, const Plan& plan, const Wri
   BRELAY_TRY(txn.put(dbs.files, key, encoded));
   // A compressed file keeps no runs (format version 5): its frames' headers give its events; and
   // its GTID positions, needed only to purge it, are packed into one value.
-  BRELAY_TRY(erase_events(txn, dbs, EventKey{plan.seq, 0}, EventKey{plan.seq + 1, 0}));
-  BRELAY_TRY(pack_gtid_positions(txn, dbs, plan.seq));
+  BRELAY_TRY(drop_index_of_compressed_file(txn, dbs, plan.seq));
   BRELAY_TRY(txn.commit());
   BRELAY_TRY(internals.sync_after_write());
   return true;

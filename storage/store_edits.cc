@@ -141,6 +141,14 @@ Result<std::uint64_t> pack_gtid_positions(LmdbTxn& txn, const StoreDatabases& db
   return static_cast<std::uint64_t>(entries.size());
 }
 
+Status drop_index_of_compressed_file(LmdbTxn& txn, const StoreDatabases& dbs, std::uint32_t file_seq) {
+  const EventKey from{file_seq, 0};
+  const EventKey until = file_seq == UINT32_MAX ? EventKey{file_seq, UINT64_MAX} : EventKey{file_seq + 1, 0};
+  BRELAY_TRY(erase_events(txn, dbs, from, until));
+  BRELAY_TRY(pack_gtid_positions(txn, dbs, file_seq));
+  return {};
+}
+
 Result<std::uint64_t> erase_gtids(LmdbTxn& txn, const StoreDatabases& dbs, EventKey from, EventKey until) {
   std::uint64_t erased = 0;
   BRELAY_ASSIGN_OR_RETURN(LmdbCursor cursor, LmdbCursor::open(txn, dbs.gtid_positions));

@@ -32,6 +32,11 @@ Result<std::uint64_t> erase_gtids(LmdbTxn& txn, const StoreDatabases& dbs, Event
 // version 5), for a file being compressed; returns how many. A file without GTIDs gets no list.
 Result<std::uint64_t> pack_gtid_positions(LmdbTxn& txn, const StoreDatabases& dbs, std::uint32_t file_seq);
 
+// What a compressed file keeps no more (format version 5): its runs (readers find its events in
+// its frames) and its gtid_positions entries (packed by pack_gtid_positions). The compressor's
+// commit and the conversion of a version 4 store both do exactly this.
+Status drop_index_of_compressed_file(LmdbTxn& txn, const StoreDatabases& dbs, std::uint32_t file_seq);
+
 // Removes a file's record, its name entry and a compressed file's frames; returns false when there was no
 // record.
 Result<bool> erase_file_record(LmdbTxn& txn, const StoreDatabases& dbs, std::uint32_t file_seq);

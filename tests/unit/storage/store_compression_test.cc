@@ -96,29 +96,11 @@ Result<std::optional<std::uint32_t>> first_frame_file(BinlogStore& store) {
   return std::optional<std::uint32_t>(key.file_seq);
 }
 
-// The index's runs of file `seq` (key and value), read in one snapshot.
-Result<std::vector<std::pair<Bytes, Bytes>>> runs_of(const LmdbEnv& env, const StoreDatabases& dbs,
-                                                     std::uint32_t seq) {
-  BRELAY_ASSIGN_OR_RETURN(auto txn, LmdbTxn::begin_read(env));
-  BRELAY_ASSIGN_OR_RETURN(auto events, LmdbCursor::open(txn, dbs.events));
-  std::vector<std::pair<Bytes, Bytes>> runs;
-  BRELAY_ASSIGN_OR_RETURN(auto entry, events.seek(EventKey{seq, 0}.encode()));
-  while (entry && EventKey::decode(entry->key).value_or(EventKey{}).file_seq == seq) {
-    runs.emplace_back(Bytes(entry->key.begin(), entry->key.end()),
-                      Bytes(entry->value.begin(), entry->value.end()));
-    BRELAY_ASSIGN_OR_RETURN(entry, events.next());
-  }
-  return runs;
-}
-
-Result<std::vector<std::pair<Bytes, Bytes>>> runs_of(BinlogStore& store, std::uint32_t seq) {
-  return runs_of(store.internals().env(), store.internals().dbs(), seq);
-}
-
-// The gtid_positions entries of file `seq` (key and value).
-Result<std::vector<std::pair<Bytes, Bytes>>> gtid_positions_of(BinlogStore& store, std::uint32_t seq) {
+// The entries of file `seq` in `dbi`, a database keyed by EventKey (key and value), read in one
+// snapshot.
+Result<std::vector<std::pair<Bytes, Bytes>>> entries_of(BinlogStore& store, MDB_dbi dbi, std::uint32_t seq) {
   BRELAY_ASSIGN_OR_RETURN(auto txn, LmdbTxn::begin_read(store.internals().env()));
-  BRELAY_ASSIGN_OR_RETURN(auto cursor, LmdbCursor::open(txn, store.internals().dbs().gtid_positions));
+  BRELAY_ASSIGN_OR_RETURN(auto cursor, LmdbCursor::open(txn, dbi));
   std::vector<std::pair<Bytes, Bytes>> found;
   BRELAY_ASSIGN_OR_RETURN(auto entry, cursor.seek(EventKey{seq, 0}.encode()));
   while (entry && EventKey::decode(entry->key).value_or(EventKey{}).file_seq == seq) {
@@ -127,6 +109,14 @@ Result<std::vector<std::pair<Bytes, Bytes>>> gtid_positions_of(BinlogStore& stor
     BRELAY_ASSIGN_OR_RETURN(entry, cursor.next());
   }
   return found;
+}
+
+Result<std::vector<std::pair<Bytes, Bytes>>> runs_of(BinlogStore& store, std::uint32_t seq) {
+  return entries_of(store, store.internals().dbs().events, seq);
+}
+
+Result<std::vector<std::pair<Bytes, Bytes>>> gtid_positions_of(BinlogStore& store, std::uint32_t seq) {
+  return entries_of(store, store.internals().dbs().gtid_positions, seq);
 }
 
 // The GTID list of file `seq` (format version 5); nullopt when it has none.
