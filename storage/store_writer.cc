@@ -28,6 +28,7 @@ Result<std::unique_ptr<StoreWriter>> StoreWriter::start(BinlogStore& store, Opti
   std::unique_ptr<StoreWriter> writer(
       new StoreWriter(store, options, std::move(on_progress), std::move(on_commit)));
   if (store.sync_mode() == SyncMode::kCommit) writer->syncer_ = std::make_unique<SyncThread>();
+  if (store.internals().ciphers().has_keys()) writer->crypto_helper_ = std::make_unique<SyncThread>();
   BRELAY_TRY(writer->load_state());
   writer->progress_.durable_end = writer->published_end_;
   writer->progress_.synced_end = writer->published_end_;

@@ -41,6 +41,13 @@
 // producer restarts from there (Progress::restarts counts these restarts). MDB_PANIC (LMDB can no
 // longer write the environment) never resumes; the relay must reopen the store.
 //
+// An encrypted store's writer has a crypto helper thread (a SyncThread like the one that syncs):
+// a large write is AES-CTR encrypted there a chunk ahead of the writes that copy it into the page
+// cache, and a round's run MACs are computed there while the previous round's index commits (the
+// round's runs are cut from its batches by the same rules as build_index; a MAC the plan does not
+// hold is computed on the writer thread). The writer does not write the round's ciphertext
+// (ciphertexts_) or the helper's cipher contexts while a helper job may read or write them.
+//
 // Threads: submit(), progress(), request_purge() and stop() may be called from any one
 // producer thread (in practice the loop thread). The progress callback and purge callbacks run on
 // the writer thread and must be quick and must not call stop(): a uv_async_send, a flag, a queue
@@ -52,6 +59,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -100,6 +108,8 @@ class StoreWriter {
     std::chrono::nanoseconds commit_time{0};
     std::size_t events = 0;
     std::uint64_t event_bytes = 0;
+    std::size_t run_macs = 0;        // index entries of encrypted files written
+    std::size_t run_macs_ahead = 0;  // of which the MAC was computed on the crypto helper
   };
   using CommitObserver = std::function<void(const CommitStats&)>;
 
@@ -192,6 +202,19 @@ class StoreWriter {
     std::optional<ResumePoint> end;  // the resume point it sets (nullopt: no new boundary)
   };
   struct IndexRound;  // writer_index.cc
+  // A run MAC of the round, planned by start_run_macs() and computed on crypto_helper_.
+  struct PlannedMac {
+    std::uint32_t file_seq = 0;
+    std::uint64_t offset = 0;      // of the MACed bytes in the file
+    std::vector<ByteView> stored;  // the bytes, in ciphertexts_
+    crypto::RunMacer* macer{};     // helper_macers_'s, for file_seq
+    crypto::Mac256 mac{};
+  };
+  // One file's run MAC context for crypto_helper_, with the data key it was made from.
+  struct HelperMacer {
+    crypto::Key256 key{};
+    std::optional<crypto::RunMacer> macer;
+  };
   // The stream as it will be once everything queued is written: what the next batch must follow.
   struct AdmissionState {
     bool has_file = false;
@@ -235,10 +258,10 @@ class StoreWriter {
   // `commit_record` (a lone round's, or empty) is written right after the last event.
   Status write_event_bytes(const std::deque<WriteBatch>& batches, ByteView commit_record = {});
   // Encrypts `pieces` (contiguous in the file from `position`, each inside batch `sources[i]`'s
-  // payload) into ciphertexts_ (one pass: encrypting while copying) and points them there.
-  Status encrypt_pieces(const std::deque<WriteBatch>& batches, std::vector<ByteView>& pieces,
-                        const std::vector<std::size_t>& sources, std::uint64_t position);
-  // Sets appender_cipher_ and the CTR context that encrypts with it.
+  // payload) into ciphertexts_ (one pass: encrypting while copying) and writes them to the file.
+  Status write_encrypted(const std::deque<WriteBatch>& batches, const std::vector<ByteView>& pieces,
+                         const std::vector<std::size_t>& sources, std::uint64_t position);
+  // Sets appender_cipher_ and the CTR contexts that encrypt with it.
   Status set_appender_cipher(const std::optional<FileCipher>& cipher);
   // Hands the event files written since the last sync to the sync thread / waits for that sync.
   Status start_sync();
@@ -251,6 +274,21 @@ class StoreWriter {
   Status index_begin_file(IndexRound& round, const WriteBatch::File& start);
   Status index_event(IndexRound& round, const WriteBatch& batch, const WriteBatch::Event& event);
   Status index_abandon_transaction(IndexRound& round);
+  // An encrypted store's run MACs of a round, computed on crypto_helper_ while the previous round's
+  // index commits: start_run_macs() cuts the round's runs as build_index() will (the same
+  // PendingRun rules) and starts their MACs; build_index() takes them in order, computing any that
+  // was not planned (or is not the same run) itself. finish_run_macs() waits for the helper and
+  // forgets the plan (nothing may touch ciphertexts_ while it runs).
+  Status start_run_macs(const std::deque<WriteBatch>& batches);
+  void finish_run_macs();
+  // The helper's MAC context for `file_seq` under `cipher` (made again when the key changed).
+  Result<crypto::RunMacer*> helper_macer(std::uint32_t file_seq, const FileCipher& cipher);
+  // The planned MAC of the next run part, when it is the one at `offset` of `file_seq` over exactly
+  // `stored`; nullopt otherwise (and then for the rest of the round).
+  Result<std::optional<crypto::Mac256>> take_planned_mac(std::uint32_t file_seq, std::uint64_t offset,
+                                                         const std::vector<ByteView>& stored);
+  // Writes the index entries of the run `round` gathered (writer_index.cc).
+  Status write_index(IndexRound& round);
   // Puts the resume point the round's last boundary sets; nullopt when it has none.
   Result<std::optional<ResumePoint>> put_resume_point(IndexRound& round);
 
@@ -328,12 +366,20 @@ class StoreWriter {
   // Per batch of the round being written: its events' stored (encrypted) bytes at the offsets the
   // events have in the batch's payload (only events of encrypted files are filled in).
   std::vector<Bytes> ciphertexts_;
-  bool appender_written_ = false;                      // written since its last sync
-  std::vector<EventFileAppender> finished_appenders_;  // ended files written since their last sync
-  std::unique_ptr<SyncThread> syncer_;                 // SyncMode::kCommit only
-  bool sync_in_flight_ = false;                        // syncer_ has a job not yet waited for
-  std::optional<LmdbTxn> pending_txn_;                 // the last round's index, not yet committed
-  std::optional<ResumePoint> pending_end_;             // the end pending_txn_ sets
+  // An encrypted store's second crypto thread: a large write's AES-CTR, a chunk ahead of its
+  // writes (writer_event_bytes.cc), and the run MACs planned by start_run_macs() (writer_index.cc).
+  std::vector<PlannedMac> planned_macs_;
+  std::size_t next_planned_mac_ = 0;
+  bool planned_macs_running_ = false;
+  std::map<std::uint32_t, HelperMacer> helper_macers_;  // by file; their macers run on the helper
+  std::optional<crypto::FileCtr> helper_ctr_;           // the same key as appender_ctr_
+  std::unique_ptr<SyncThread> crypto_helper_;           // null for a plain store
+  bool appender_written_ = false;                       // written since its last sync
+  std::vector<EventFileAppender> finished_appenders_;   // ended files written since their last sync
+  std::unique_ptr<SyncThread> syncer_;                  // SyncMode::kCommit only
+  bool sync_in_flight_ = false;                         // syncer_ has a job not yet waited for
+  std::optional<LmdbTxn> pending_txn_;                  // the last round's index, not yet committed
+  std::optional<ResumePoint> pending_end_;              // the end pending_txn_ sets
   std::uint32_t next_file_seq_ = 1;
   std::optional<ResumePoint> committed_end_;  // as of the last committed transaction
   std::optional<ResumePoint> published_end_;  // what readers see

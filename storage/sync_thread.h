@@ -1,6 +1,7 @@
-// SyncThread: a thread that runs one job at a time for the StoreWriter. The writer hands it the
+// SyncThread: a thread that runs one job at a time for the StoreWriter. The writer hands one the
 // event files' fdatasync of one round while it commits the previous round's index itself (an LMDB
-// write transaction stays on its thread), so the two syncs of a busy writer overlap.
+// write transaction stays on its thread), so the two syncs of a busy writer overlap; an encrypted
+// store's writer hands a second one its cipher work (store_writer.h).
 //
 // Threads: start() and wait() are called by the one thread that owns it (the writer thread), in
 // turns: start() only when no job is running or its result was taken by wait(). The destructor

@@ -2,11 +2,13 @@
 // in one call) and fdatasynced on the sync thread. Crash rule (event_files.h): the bytes are on
 // disk before the LMDB commit that indexes them, which writer_commit.cc orders. An encrypted file's
 // bytes are encrypted (AES-256-CTR at their file offset, one EVP context per file) while they are
-// copied into ciphertexts_; the index round MACs the same ciphertext where it lies (no copy), and
-// runs after this round's sync has started, so the MAC work overlaps the fdatasync.
+// copied into ciphertexts_ (a large write on the crypto helper, a chunk ahead of the writes); the
+// index round MACs the same ciphertext where it lies (no copy), on the helper while the previous
+// round's index commits (writer_index.cc).
 // A lone round's commit record (writer_lone_commit.cc) follows its events in the same write; lone
 // rounds are plain files' only.
 #include <algorithm>
+#include <functional>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -17,17 +19,123 @@
 
 namespace brelay::storage {
 
-Status StoreWriter::encrypt_pieces(const std::deque<WriteBatch>& batches, std::vector<ByteView>& pieces,
-                                   const std::vector<std::size_t>& sources, std::uint64_t position) {
+namespace {
+
+// An encrypted write of more than one chunk is encrypted on the crypto helper a chunk ahead of the
+// writes that copy it into the page cache.
+constexpr std::size_t kCtrChunkBytes = std::size_t{1} << 20;
+
+// Bytes to encrypt at `position` of the file into `out` (in ciphertexts_).
+struct CtrPart {
+  std::uint64_t position;
+  ByteView in;
+  std::span<std::uint8_t> out;
+};
+
+Status apply_ctr(crypto::FileCtr& ctr, const std::vector<CtrPart>& parts) {
+  for (const CtrPart& part : parts)
+    BRELAY_TRY(ctr.apply(part.position, part.in, part.out));
+  return {};
+}
+
+// Moves the parts past the first `keep` bytes of `parts` to the returned vector, cutting the one
+// that straddles the cut.
+std::vector<CtrPart> split_parts(std::vector<CtrPart>& parts, std::size_t keep) {
+  std::vector<CtrPart> rest;
+  std::size_t at = 0;
+  std::size_t index = 0;
+  for (; index < parts.size() && at + parts[index].in.size() <= keep; ++index)
+    at += parts[index].in.size();
+  if (index == parts.size()) return rest;
+  CtrPart& cut = parts[index];
+  const std::size_t head = keep - at;
+  if (head > 0) {
+    rest.push_back(CtrPart{cut.position + head, cut.in.subspan(head), cut.out.subspan(head)});
+    cut.in = cut.in.first(head);
+    cut.out = cut.out.first(head);
+    ++index;
+  }
+  rest.insert(rest.end(), parts.begin() + static_cast<std::ptrdiff_t>(index), parts.end());
+  parts.resize(index);
+  return rest;
+}
+
+std::vector<ByteView> outputs(const std::vector<CtrPart>& parts) {
+  std::vector<ByteView> out;
+  out.reserve(parts.size());
+  for (const CtrPart& part : parts)
+    out.emplace_back(part.out);
+  return out;
+}
+
+// A write's jobs on the crypto helper, one at a time; one still running when the write returns
+// early is waited for.
+class HelperJob {
+ public:
+  explicit HelperJob(SyncThread& helper) : helper_(helper) {}
+  HelperJob(const HelperJob&) = delete;
+  HelperJob& operator=(const HelperJob&) = delete;
+  ~HelperJob() {
+    if (running_) (void)helper_.wait();
+  }
+  void start(std::function<Status()> job) {
+    helper_.start(std::move(job));
+    running_ = true;
+  }
+  Status wait() {
+    running_ = false;
+    return helper_.wait();
+  }
+
+ private:
+  SyncThread& helper_;
+  bool running_ = false;
+};
+
+}  // namespace
+
+Status StoreWriter::write_encrypted(const std::deque<WriteBatch>& batches,
+                                    const std::vector<ByteView>& pieces,
+                                    const std::vector<std::size_t>& sources, std::uint64_t position) {
+  std::vector<CtrPart> parts;
   for (std::size_t i = 0; i < pieces.size(); ++i) {
     const WriteBatch::Buffer& payload = batches[sources[i]].payload_;
     Bytes& stored = ciphertexts_[sources[i]];
     if (stored.size() < payload.size()) stored.resize(payload.size());
     const auto offset = static_cast<std::size_t>(pieces[i].data() - payload.data());
-    const std::span<std::uint8_t> out(stored.data() + offset, pieces[i].size());
-    BRELAY_TRY(appender_ctr_->apply(position, pieces[i], out));
-    position += out.size();
-    pieces[i] = out;
+    parts.push_back(
+        CtrPart{position, pieces[i], std::span<std::uint8_t>(stored.data() + offset, pieces[i].size())});
+    position += pieces[i].size();
+  }
+  std::vector<std::vector<CtrPart>> chunks;
+  while (!parts.empty()) {
+    std::vector<CtrPart> rest = split_parts(parts, kCtrChunkBytes);
+    chunks.push_back(std::move(parts));
+    parts = std::move(rest);
+  }
+  auto write = [&](const std::vector<CtrPart>& chunk) {
+    return appender_.write_at(chunk.front().position, outputs(chunk));
+  };
+  if (!crypto_helper_ || !helper_ctr_ || chunks.size() < 2) {
+    for (const std::vector<CtrPart>& chunk : chunks) {
+      BRELAY_TRY(apply_ctr(*appender_ctr_, chunk));
+      BRELAY_TRY(write(chunk));
+    }
+    return {};
+  }
+  // This thread encrypts the first chunk while the helper encrypts the second; then it writes each
+  // chunk while the helper encrypts the one after it.
+  HelperJob job(*crypto_helper_);
+  auto encrypt = [&](std::size_t index) {
+    job.start([this, chunk = &chunks[index]] { return apply_ctr(*helper_ctr_, *chunk); });
+  };
+  encrypt(1);
+  BRELAY_TRY(apply_ctr(*appender_ctr_, chunks[0]));
+  BRELAY_TRY(write(chunks[0]));
+  for (std::size_t index = 1; index < chunks.size(); ++index) {
+    BRELAY_TRY(job.wait());
+    if (index + 1 < chunks.size()) encrypt(index + 1);
+    BRELAY_TRY(write(chunks[index]));
   }
   return {};
 }
@@ -38,11 +146,15 @@ Status StoreWriter::write_event_bytes(const std::deque<WriteBatch>& batches, Byt
   std::vector<ByteView> pieces;      // contiguous in the file from write_position on
   std::vector<std::size_t> sources;  // the batch each piece lies in
   std::uint64_t write_position = 0;
+  finish_run_macs();  // the helper may no longer read ciphertexts_
   if (ciphertexts_.size() < batches.size()) ciphertexts_.resize(batches.size());
   auto flush = [&]() -> Status {
     if (pieces.empty()) return {};
-    if (appender_cipher_) BRELAY_TRY(encrypt_pieces(batches, pieces, sources, write_position));
-    BRELAY_TRY(appender_.write_at(write_position, pieces));
+    if (appender_cipher_) {
+      BRELAY_TRY(write_encrypted(batches, pieces, sources, write_position));
+    } else {
+      BRELAY_TRY(appender_.write_at(write_position, pieces));
+    }
     appender_written_ = true;
     std::uint64_t end = write_position;
     for (ByteView piece : pieces)
@@ -103,8 +215,12 @@ Status StoreWriter::write_event_bytes(const std::deque<WriteBatch>& batches, Byt
 Status StoreWriter::set_appender_cipher(const std::optional<FileCipher>& cipher) {
   appender_cipher_ = cipher;
   appender_ctr_.reset();
+  helper_ctr_.reset();
   if (cipher) {
     BRELAY_ASSIGN_OR_RETURN(appender_ctr_, crypto::FileCtr::create(cipher->key, cipher->nonce));
+    if (crypto_helper_) {
+      BRELAY_ASSIGN_OR_RETURN(helper_ctr_, crypto::FileCtr::create(cipher->key, cipher->nonce));
+    }
   }
   return {};
 }

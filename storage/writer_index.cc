@@ -13,6 +13,7 @@
 #include "storage/store_format.h"
 #include "storage/store_internals.h"
 #include "storage/store_writer.h"
+#include "storage/sync_thread.h"
 
 namespace brelay::storage {
 namespace {
@@ -49,6 +50,32 @@ struct PendingRun {
   }
 };
 
+// Whether an event of `size` bytes in file `seq` cannot join `run` (which is then indexed first).
+bool ends_run(const PendingRun& run, std::uint32_t seq, std::size_t size, std::size_t max_run_bytes) {
+  return !run.empty() && (run.file_seq != seq || run.bytes + size > max_run_bytes);
+}
+
+// The index entries a run is written as: events [first, last). A run of an encrypted file is split
+// after its last transaction boundary, so that every run either ends at a boundary or holds part
+// of one unfinished transaction: a run is never cut (its MAC stays valid) and a reader only reads
+// runs whose bytes no longer change (design.md, encryption at rest).
+struct RunPart {
+  std::size_t first;
+  std::size_t last;
+};
+std::vector<RunPart> run_parts(const PendingRun& run) {
+  const std::size_t split = run.events_to_boundary;
+  if (run.macer != nullptr && split > 0 && split < run.ends.size())
+    return {{0, split}, {split, run.ends.size()}};
+  return {{0, run.ends.size()}};
+}
+
+// Where part `part` of `run` lies: its first byte's offset in the run, and its length.
+std::pair<std::size_t, std::size_t> part_bytes(const PendingRun& run, RunPart part) {
+  const std::uint32_t base = part.first == 0 ? 0 : run.ends[part.first - 1];
+  return {base, run.ends[part.last - 1] - base};
+}
+
 // The boundary that ends a round's last complete transaction.
 struct Boundary {
   std::uint32_t file_seq;
@@ -57,52 +84,46 @@ struct Boundary {
   ByteView executed_gtid_set;
 };
 
-// The MAC of the stored bytes [from, from + length) of `run`.
-Result<crypto::Mac256> stored_mac(const PendingRun& run, std::size_t from, std::size_t length) {
-  BRELAY_TRY(run.macer->begin(run.first_position + from));
+// The stored bytes [from, from + length) of `run`, as slices of its pieces (in ciphertexts_).
+std::vector<ByteView> stored_slice(const PendingRun& run, std::size_t from, std::size_t length) {
+  std::vector<ByteView> slice;
   std::size_t at = 0;  // where `piece` starts in the run
   for (const ByteView piece : run.stored) {
     const std::size_t begin = std::max(at, from);
     const std::size_t end = std::min(at + piece.size(), from + length);
-    if (begin < end) BRELAY_TRY(run.macer->update(piece.subspan(begin - at, end - begin)));
+    if (begin < end) slice.push_back(piece.subspan(begin - at, end - begin));
     at += piece.size();
   }
-  return run.macer->finish();
+  return slice;
 }
 
-// Writes the index entry of events [first, last) of `run` (their bytes are in the event file), with
-// the MAC of their stored bytes for an encrypted file.
-Status write_run_part(LmdbCursor& events, const PendingRun& run, std::size_t first, std::size_t last) {
-  const std::uint32_t base = first == 0 ? 0 : run.ends[first - 1];
-  std::vector<std::uint32_t> ends(run.ends.begin() + static_cast<std::ptrdiff_t>(first),
-                                  run.ends.begin() + static_cast<std::ptrdiff_t>(last));
+// The MAC of `stored` (slices of one run's stored bytes) at `offset` of its file.
+Result<crypto::Mac256> stored_mac(crypto::RunMacer& macer, std::uint64_t offset,
+                                  const std::vector<ByteView>& stored) {
+  BRELAY_TRY(macer.begin(offset));
+  for (const ByteView piece : stored)
+    BRELAY_TRY(macer.update(piece));
+  return macer.finish();
+}
+
+bool same_slices(const std::vector<ByteView>& a, const std::vector<ByteView>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](ByteView x, ByteView y) { return x.data() == y.data() && x.size() == y.size(); });
+}
+
+// Writes the index entry of part `part` of `run` (their bytes are in the event file), with `mac`
+// for an encrypted file.
+Status write_run_part(LmdbCursor& events, const PendingRun& run, RunPart part,
+                      const std::optional<crypto::Mac256>& mac) {
+  const auto base = static_cast<std::uint32_t>(part_bytes(run, part).first);
+  std::vector<std::uint32_t> ends(run.ends.begin() + static_cast<std::ptrdiff_t>(part.first),
+                                  run.ends.begin() + static_cast<std::ptrdiff_t>(part.last));
   for (std::uint32_t& end : ends)
     end -= base;
-  std::optional<crypto::Mac256> mac;
-  if (run.macer != nullptr) {
-    BRELAY_ASSIGN_OR_RETURN(mac, stored_mac(run, base, ends.back()));
-  }
   const auto key = EventKey{run.file_seq, run.first_position + base}.encode();
   BRELAY_ASSIGN_OR_RETURN(
       auto value, events.reserve(key, RunView::encoded_size(ends.size(), mac.has_value()), MDB_APPEND));
   RunView::write(value, ends, mac ? &*mac : nullptr);
-  return {};
-}
-
-// Writes the index entry of a run whose bytes are already in its event file. A run of an encrypted
-// file is split after its last transaction boundary, so that every run either ends at a boundary
-// or holds part of one unfinished transaction: a run is never cut (its MAC stays valid) and a
-// reader only reads runs whose bytes no longer change (design.md, encryption at rest).
-Status write_index(LmdbCursor& events, PendingRun& run) {
-  if (run.empty()) return {};
-  const std::size_t split = run.events_to_boundary;
-  if (run.macer != nullptr && split > 0 && split < run.ends.size()) {
-    BRELAY_TRY(write_run_part(events, run, 0, split));
-    BRELAY_TRY(write_run_part(events, run, split, run.ends.size()));
-  } else {
-    BRELAY_TRY(write_run_part(events, run, 0, run.ends.size()));
-  }
-  run.clear();
   return {};
 }
 
@@ -154,7 +175,7 @@ Result<StoreWriter::BuiltIndex> StoreWriter::build_index(const std::deque<WriteB
           BRELAY_TRY(index_event(round, batch, batch.events_[op.index]));
           break;
         case WriteBatch::OpKind::kEndFile:
-          BRELAY_TRY(write_index(round.events, round.run));
+          BRELAY_TRY(write_index(round));
           file_->info.closed = true;
           file_->dirty = true;
           break;
@@ -168,7 +189,8 @@ Result<StoreWriter::BuiltIndex> StoreWriter::build_index(const std::deque<WriteB
     }
     round.batch_index += 1;
   }
-  BRELAY_TRY(write_index(round.events, round.run));
+  BRELAY_TRY(write_index(round));
+  finish_run_macs();
   if (file_ && file_->dirty) {
     BRELAY_TRY(put_file_record(txn, dbs, file_->info, file_->encryption, file_->cipher));
     file_->dirty = false;
@@ -179,7 +201,7 @@ Result<StoreWriter::BuiltIndex> StoreWriter::build_index(const std::deque<WriteB
 
 Status StoreWriter::index_begin_file(IndexRound& round, const WriteBatch::File& start) {
   const StoreDatabases& dbs = internals_.dbs();
-  BRELAY_TRY(write_index(round.events, round.run));
+  BRELAY_TRY(write_index(round));
   if (file_) {
     file_->info.closed = true;
     BRELAY_TRY(put_file_record(round.txn, dbs, file_->info, file_->encryption, file_->cipher));
@@ -221,9 +243,7 @@ Status StoreWriter::index_event(IndexRound& round, const WriteBatch& batch, cons
   round.stats.event_bytes += bytes.size();
   const std::uint32_t seq = file_->info.seq;
   PendingRun& run = round.run;
-  if (!run.empty() && (run.file_seq != seq || run.bytes + bytes.size() > options_.max_run_bytes)) {
-    BRELAY_TRY(write_index(round.events, run));
-  }
+  if (ends_run(run, seq, bytes.size(), options_.max_run_bytes)) BRELAY_TRY(write_index(round));
   if (run.empty()) {
     run.file_seq = seq;
     run.first_position = event.position;
@@ -264,7 +284,7 @@ Status StoreWriter::index_event(IndexRound& round, const WriteBatch& batch, cons
 }
 
 Status StoreWriter::index_abandon_transaction(IndexRound& round) {
-  BRELAY_TRY(write_index(round.events, round.run));
+  BRELAY_TRY(write_index(round));
   if (file_ && file_->next_position != file_->info.end_position) {
     const EventKey from{file_->info.seq, file_->info.end_position};
     const EventKey until{file_->info.seq + 1, 0};
@@ -275,6 +295,128 @@ Status StoreWriter::index_abandon_transaction(IndexRound& round) {
   }
   current_transaction_gtid_.clear();
   return {};
+}
+
+// Writes the index entries of the run the round has gathered (its bytes are in the event file),
+// with their MACs for an encrypted file (planned on the crypto helper, or computed here).
+Status StoreWriter::write_index(IndexRound& round) {
+  PendingRun& run = round.run;
+  if (run.empty()) return {};
+  for (const RunPart part : run_parts(run)) {
+    std::optional<crypto::Mac256> mac;
+    if (run.macer != nullptr) {
+      const auto [from, length] = part_bytes(run, part);
+      const std::vector<ByteView> stored = stored_slice(run, from, length);
+      BRELAY_ASSIGN_OR_RETURN(mac, take_planned_mac(run.file_seq, run.first_position + from, stored));
+      round.stats.run_macs += 1;
+      if (mac) {
+        round.stats.run_macs_ahead += 1;
+      } else {
+        BRELAY_ASSIGN_OR_RETURN(mac, stored_mac(*run.macer, run.first_position + from, stored));
+      }
+    }
+    BRELAY_TRY(write_run_part(round.events, run, part, mac));
+  }
+  run.clear();
+  return {};
+}
+
+Status StoreWriter::start_run_macs(const std::deque<WriteBatch>& batches) {
+  finish_run_macs();
+  if (!crypto_helper_) return {};
+  // The file each event goes to, numbered as build_index() will number new files.
+  std::uint32_t seq = file_ ? file_->info.seq : 0;
+  const FileCipher* cipher = file_ && file_->cipher ? &*file_->cipher : nullptr;
+  std::erase_if(helper_macers_, [&](const auto& entry) { return entry.first < seq; });
+  std::size_t new_files = 0;
+  PendingRun run;
+  auto plan = [&] {
+    if (run.empty()) return;
+    for (const RunPart part : run_parts(run)) {
+      const auto [from, length] = part_bytes(run, part);
+      planned_macs_.push_back(PlannedMac{
+          run.file_seq, run.first_position + from, stored_slice(run, from, length), run.macer, {}});
+    }
+    run.clear();
+  };
+  for (std::size_t index = 0; index < batches.size(); ++index) {
+    const WriteBatch& batch = batches[index];
+    for (const WriteBatch::Op& op : batch.ops_) {
+      if (op.kind == WriteBatch::OpKind::kBeginFile) {
+        plan();
+        if (new_files == new_file_ciphers_.size()) {
+          planned_macs_.clear();  // not a round this writer wrote: build_index() refuses it
+          return {};
+        }
+        const NewFileCipher& created = new_file_ciphers_[new_files];
+        seq = next_file_seq_ + static_cast<std::uint32_t>(new_files++);
+        cipher = created.cipher ? &*created.cipher : nullptr;
+      } else if (op.kind == WriteBatch::OpKind::kEvent) {
+        const WriteBatch::Event& event = batch.events_[op.index];
+        const ByteView bytes = batch.event_bytes(event);
+        if (ends_run(run, seq, bytes.size(), options_.max_run_bytes)) plan();
+        if (cipher == nullptr) continue;
+        if (run.empty()) {
+          BRELAY_ASSIGN_OR_RETURN(run.macer, helper_macer(seq, *cipher));
+          run.file_seq = seq;
+          run.first_position = event.position;
+        }
+        run.add(bytes, ByteView(ciphertexts_[index]).subspan(event.offset, event.size), event.boundary);
+      } else if (op.kind != WriteBatch::OpKind::kPutMeta) {
+        plan();  // kEndFile, kAbandonTransaction
+      }
+    }
+  }
+  plan();
+  if (planned_macs_.empty()) return {};
+  planned_macs_running_ = true;
+  crypto_helper_->start([this]() -> Status {
+    for (PlannedMac& planned : planned_macs_) {
+      BRELAY_ASSIGN_OR_RETURN(planned.mac, stored_mac(*planned.macer, planned.offset, planned.stored));
+    }
+    return {};
+  });
+  return {};
+}
+
+Result<std::optional<crypto::Mac256>> StoreWriter::take_planned_mac(std::uint32_t file_seq,
+                                                                    std::uint64_t offset,
+                                                                    const std::vector<ByteView>& stored) {
+  if (next_planned_mac_ == planned_macs_.size()) return std::optional<crypto::Mac256>();
+  if (planned_macs_running_) {
+    planned_macs_running_ = false;
+    if (Status computed = crypto_helper_->wait(); !computed) {
+      planned_macs_.clear();
+      next_planned_mac_ = 0;
+      return std::move(computed).error();
+    }
+  }
+  const PlannedMac& planned = planned_macs_[next_planned_mac_];
+  if (planned.file_seq != file_seq || planned.offset != offset || !same_slices(planned.stored, stored)) {
+    next_planned_mac_ = planned_macs_.size();  // the plan no longer follows the round
+    return std::optional<crypto::Mac256>();
+  }
+  ++next_planned_mac_;
+  return std::optional<crypto::Mac256>(planned.mac);
+}
+
+Result<crypto::RunMacer*> StoreWriter::helper_macer(std::uint32_t file_seq, const FileCipher& cipher) {
+  HelperMacer& macer = helper_macers_[file_seq];
+  // A file number comes again with a new key when a failed round's new file is written again.
+  if (!macer.macer || macer.key != cipher.key) {
+    BRELAY_ASSIGN_OR_RETURN(macer.macer, crypto::RunMacer::create(cipher.key));
+    macer.key = cipher.key;
+  }
+  return &*macer.macer;
+}
+
+void StoreWriter::finish_run_macs() {
+  if (planned_macs_running_) {
+    planned_macs_running_ = false;
+    (void)crypto_helper_->wait();  // what it computed is not used
+  }
+  planned_macs_.clear();
+  next_planned_mac_ = 0;
 }
 
 Result<std::optional<ResumePoint>> StoreWriter::put_resume_point(IndexRound& round) {

@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <iterator>
+#include <mutex>
 
 #include "storage/file_ciphers.h"
 #include "storage/store_format.h"
@@ -214,6 +216,122 @@ TEST(EncryptedStore, WriterAndReaderRoundTripAndNoEventBytesArePlainOnDisk) {
     ASSERT_FALSE(contains(event_file, window)) << event.position;
     ASSERT_FALSE(contains(index, window)) << event.position;
   }
+}
+
+// The writer's second crypto thread: a round's run MACs are planned from its batches and computed
+// there while the previous round commits, and a large write's AES-CTR is done there a chunk ahead
+// of its writes. A round with two files, an abandoned transaction rewritten at the same positions,
+// runs cut at their size and an unfinished tail: every MAC is the planned one, and everything
+// reads back.
+TEST(EncryptedStore, TheCryptoHelperComputesEveryRunMacOfARoundAndEncryptsLargeWrites) {
+  auto dir = testing::TempDir::create("store-crypto-helper");
+  ASSERT_TRUE(dir);
+  const std::string data = dir->file("data");
+  StoreOptions options;
+  options.master_keys = keys_with({1});
+  auto store = BinlogStore::open(data, options);
+  ASSERT_TRUE(store) << store.error().message();
+  ProgressLog log;
+  std::mutex mutex;
+  std::size_t run_macs = 0;
+  std::size_t run_macs_ahead = 0;
+  StoreWriter::Options writer_options;
+  writer_options.max_run_bytes = 3000;
+  auto writer =
+      StoreWriter::start(**store, writer_options, log.callback(), [&](const StoreWriter::CommitStats& stats) {
+        std::lock_guard lock(mutex);
+        run_macs += stats.run_macs;
+        run_macs_ahead += stats.run_macs_ahead;
+      });
+  ASSERT_TRUE(writer) << writer.error().message();
+  TestStream stream;
+  for (int round = 0; round < 3; ++round) {
+    WriteBatch batch;
+    if (round == 0) stream.begin_file(batch);
+    for (int i = 0; i < 700; ++i)  // 2100 events of 500-740 bytes: one write of two chunks
+      stream.transaction(batch, 3, 500 + 60 * (i % 5));
+    stream.unfinished_events(batch, 3, 900);
+    stream.abandon(batch);
+    for (int i = 0; i < 20; ++i)
+      stream.transaction(batch, 2, 1200);
+    stream.end_file(batch);
+    stream.begin_file(batch);
+    for (int i = 0; i < 30; ++i)
+      stream.transaction(batch, 4, 333);
+    if (round == 2) stream.unfinished_events(batch, 5, 700);
+    ASSERT_TRUE((*writer)->submit(std::move(batch)));
+    ASSERT_TRUE(log.wait_durable(stream.current_file(), stream.boundary_position()));
+  }
+  ASSERT_TRUE((*writer)->stop());
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_GT(run_macs, 1500u);
+    EXPECT_EQ(run_macs_ahead, run_macs);
+  }
+  writer->reset();
+  store->reset();
+  auto reopened = BinlogStore::open(data, options);
+  ASSERT_TRUE(reopened) << reopened.error().message();
+  auto events = testing::read_everything(**reopened, 1 << 20);
+  ASSERT_TRUE(events) << events.error().message();
+  EXPECT_EQ(testing::compare_events(*events, stream.complete_events()), "");
+}
+
+// A round that begins an encrypted file and fails after its MACs were planned (its index does not
+// fit the map) is written again once the writer resumes: the file number comes again with a new
+// data key, and the runs' MACs are made under that key (the helper's MAC context is not reused).
+TEST(EncryptedStore, AFileWrittenAgainAfterAFailedRoundIsMacedUnderItsNewKey) {
+  auto dir = testing::TempDir::create("store-crypto-retry");
+  ASSERT_TRUE(dir);
+  const std::string data = dir->file("data");
+  StoreOptions options;
+  options.master_keys = keys_with({1});
+  options.map_size = 4 << 20;
+  auto store = BinlogStore::open(data, options);
+  ASSERT_TRUE(store) << store.error().message();
+  ProgressLog log;
+  StoreWriter::Options writer_options;
+  writer_options.retry_interval = std::chrono::milliseconds(20);
+  writer_options.resume_free_bytes = 1 << 20;
+  auto writer = StoreWriter::start(**store, writer_options, log.callback());
+  ASSERT_TRUE(writer) << writer.error().message();
+  TestStream stream;
+  WriteBatch first;
+  stream.begin_file(first);
+  stream.transaction(first, 2, 400);
+  ASSERT_TRUE((*writer)->submit(std::move(first)));
+  ASSERT_TRUE(log.wait_durable(stream.current_file(), stream.next_position()));
+  TestStream retry = stream;  // what the producer sends again after the failure
+
+  WriteBatch too_big;  // a new file and an index larger than the map
+  stream.end_file(too_big);
+  stream.begin_file(too_big);
+  for (int i = 0; i < 200000; ++i)
+    stream.transaction(too_big, 1, 40);
+  ASSERT_TRUE((*writer)->submit(std::move(too_big)));
+  // It fails, and the writer resumes at once (nothing was committed, the map has room again).
+  const bool resumed = log.wait_until([&](const StoreWriter::Progress& p) {
+    return (p.restarts == 1 && p.accepting) ||
+           (p.durable_end && p.durable_end->file == stream.current_file());
+  });
+  ASSERT_TRUE(resumed);
+  ASSERT_EQ(log.latest().restarts, 1u) << "the round did not fail: its index fit the map";
+
+  WriteBatch again;
+  retry.end_file(again);
+  retry.begin_file(again);
+  for (int i = 0; i < 40; ++i)
+    retry.transaction(again, 3, 300);
+  ASSERT_TRUE((*writer)->submit(std::move(again)));
+  ASSERT_TRUE(log.wait_durable(retry.current_file(), retry.next_position()));
+  ASSERT_TRUE((*writer)->stop());
+  writer->reset();
+  store->reset();
+  auto reopened = BinlogStore::open(data, options);
+  ASSERT_TRUE(reopened) << reopened.error().message();
+  auto events = testing::read_everything(**reopened, 1 << 20);
+  ASSERT_TRUE(events) << events.error().message();
+  EXPECT_EQ(testing::compare_events(*events, retry.events()), "");
 }
 
 TEST(EncryptedStore, AFlippedByteIsDamageNamingTheFileAndPosition) {
