@@ -218,6 +218,17 @@ TEST(EncryptedStore, WriterAndReaderRoundTripAndNoEventBytesArePlainOnDisk) {
   }
 }
 
+// Reopens the closed store in `data` and reads it all back: "" when it equals `expected`, otherwise
+// the error or the first difference.
+std::string read_back_differences(const std::string& data, const StoreOptions& options,
+                                  const std::vector<testing::StoredEvent>& expected) {
+  auto store = BinlogStore::open(data, options);
+  if (!store) return store.error().message();
+  auto events = testing::read_everything(**store, 1 << 20);
+  if (!events) return events.error().message();
+  return testing::compare_events(*events, expected);
+}
+
 // The writer's second crypto thread: a round's run MACs are planned from its batches and computed
 // there while the previous round commits, and a large write's AES-CTR is done there a chunk ahead
 // of its writes. A round with two files, an abandoned transaction rewritten at the same positions,
@@ -270,11 +281,7 @@ TEST(EncryptedStore, TheCryptoHelperComputesEveryRunMacOfARoundAndEncryptsLargeW
   }
   writer->reset();
   store->reset();
-  auto reopened = BinlogStore::open(data, options);
-  ASSERT_TRUE(reopened) << reopened.error().message();
-  auto events = testing::read_everything(**reopened, 1 << 20);
-  ASSERT_TRUE(events) << events.error().message();
-  EXPECT_EQ(testing::compare_events(*events, stream.complete_events()), "");
+  EXPECT_EQ(read_back_differences(data, options, stream.complete_events()), "");
 }
 
 // A round that begins an encrypted file and fails after its MACs were planned (its index does not
@@ -327,11 +334,7 @@ TEST(EncryptedStore, AFileWrittenAgainAfterAFailedRoundIsMacedUnderItsNewKey) {
   ASSERT_TRUE((*writer)->stop());
   writer->reset();
   store->reset();
-  auto reopened = BinlogStore::open(data, options);
-  ASSERT_TRUE(reopened) << reopened.error().message();
-  auto events = testing::read_everything(**reopened, 1 << 20);
-  ASSERT_TRUE(events) << events.error().message();
-  EXPECT_EQ(testing::compare_events(*events, retry.events()), "");
+  EXPECT_EQ(read_back_differences(data, options, retry.events()), "");
 }
 
 TEST(EncryptedStore, AFlippedByteIsDamageNamingTheFileAndPosition) {
