@@ -212,6 +212,9 @@ void StoreWriter::run() {
     }
     bool release_producer = false;
     round_after_idle_ = std::exchange(writer_idle_, false);
+    lock.unlock();
+    wait_crypto_job();  // it may still read the queued batches (plan_ctr_ahead)
+    lock.lock();
     std::deque<WriteBatch> batches = take_round(release_producer);
     lock.unlock();
     if (release_producer) notify();
@@ -219,6 +222,8 @@ void StoreWriter::run() {
     lock.lock();
     keep_spare_batches(batches);
   }
+  lock.unlock();
+  wait_crypto_job();  // the helper's members outlive the thread, but nothing is left running
 }
 
 std::deque<WriteBatch> StoreWriter::take_round(bool& release_producer) {

@@ -45,8 +45,11 @@
 // a large write is AES-CTR encrypted there a chunk ahead of the writes that copy it into the page
 // cache, and a round's run MACs are computed there while the previous round's index commits (the
 // round's runs are cut from its batches by the same rules as build_index; a MAC the plan does not
-// hold is computed on the writer thread). The writer does not write the round's ciphertext
-// (ciphertexts_) or the helper's cipher contexts while a helper job may read or write them.
+// hold is computed on the writer thread). While rounds queue up, the same job then encrypts the
+// next round's first batches (still queued) where they continue the file being appended to, so
+// that round's write mostly copies ciphertext that is ready. The writer does not write the round's
+// ciphertext (ciphertexts_, the plan's buffers) or the helper's cipher contexts while a helper job
+// may read or write them.
 //
 // Threads: submit(), progress(), request_purge() and stop() may be called from any one
 // producer thread (in practice the loop thread). The progress callback and purge callbacks run on
@@ -54,6 +57,7 @@
 // push. The writer borrows the store, which must outlive it.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -110,6 +114,9 @@ class StoreWriter {
     std::uint64_t event_bytes = 0;
     std::size_t run_macs = 0;        // index entries of encrypted files written
     std::size_t run_macs_ahead = 0;  // of which the MAC was computed on the crypto helper
+    // Bytes of encrypted files whose AES-CTR was done ahead on the crypto helper, while the round
+    // before this one was committed (writer_event_bytes.cc).
+    std::uint64_t event_bytes_encrypted_ahead = 0;
   };
   using CommitObserver = std::function<void(const CommitStats&)>;
 
@@ -202,13 +209,25 @@ class StoreWriter {
     std::optional<ResumePoint> end;  // the resume point it sets (nullopt: no new boundary)
   };
   struct IndexRound;  // writer_index.cc
-  // A run MAC of the round, planned by start_run_macs() and computed on crypto_helper_.
+  // A run MAC of the round, planned and computed on crypto_helper_ (start_run_macs()).
   struct PlannedMac {
     std::uint32_t file_seq = 0;
     std::uint64_t offset = 0;      // of the MACed bytes in the file
     std::vector<ByteView> stored;  // the bytes, in ciphertexts_
     crypto::RunMacer* macer{};     // helper_macers_'s, for file_seq
     crypto::Mac256 mac{};
+  };
+  // Stretches of a queued batch's payload that the crypto helper encrypted ahead of its round, as
+  // the bytes at `position` of the file on from (see plan_ctr_ahead()).
+  struct CtrStretch {
+    std::size_t offset = 0;  // in the payload
+    std::size_t size = 0;
+    std::uint64_t position = 0;
+  };
+  struct CtrAhead {
+    const std::uint8_t* payload = nullptr;  // the queued batch's payload
+    Bytes stored;                           // its ciphertext at the payload's offsets
+    std::vector<CtrStretch> stretches;
   };
   // One file's run MAC context for crypto_helper_, with the data key it was made from.
   struct HelperMacer {
@@ -261,6 +280,25 @@ class StoreWriter {
   // payload) into ciphertexts_ (one pass: encrypting while copying) and writes them to the file.
   Status write_encrypted(const std::deque<WriteBatch>& batches, const std::vector<ByteView>& pieces,
                          const std::vector<std::size_t>& sources, std::uint64_t position);
+  // The next round's AES-CTR on the crypto helper, after this round's run MACs, while the round
+  // before commits and this round's index is built: while rounds queue up (a backlog),
+  // plan_ctr_ahead() notes the events of the batches at the queue's front that continue the file
+  // being appended to, under its key, and encrypt_ahead() encrypts them. That round's write_event_bytes()
+  // takes what matches its own pieces exactly (the same batch, offsets, file positions and key) through
+  // adopt_ctr_ahead() and encrypts the rest itself; a plan is never kept past that write, so a
+  // payload buffer recycled afterwards is never mistaken for the batch it was made for.
+  //
+  // The batches the next round will take (mutex_ held briefly): they stay queued, unchanged, until
+  // the helper job that plans from them has been waited for.
+  std::vector<const WriteBatch*> queued_round();
+  void plan_ctr_ahead(const std::vector<const WriteBatch*>& queued);
+  void encrypt_ahead();
+  // Swaps the planned batches' ciphertexts into ciphertexts_ and forgets the plan.
+  void adopt_ctr_ahead(const std::deque<WriteBatch>& batches);
+  // Whether ciphertexts_[batch] holds [offset, offset + size) of the payload encrypted as the
+  // bytes at `position` of the file being appended to.
+  bool encrypted_ahead(std::size_t batch, std::size_t offset, std::size_t size, std::uint64_t position) const;
+  void drop_ctr_ahead();
   // Sets appender_cipher_ and the CTR contexts that encrypt with it.
   Status set_appender_cipher(const std::optional<FileCipher>& cipher);
   // Hands the event files written since the last sync to the sync thread / waits for that sync.
@@ -275,12 +313,24 @@ class StoreWriter {
   Status index_event(IndexRound& round, const WriteBatch& batch, const WriteBatch::Event& event);
   Status index_abandon_transaction(IndexRound& round);
   // An encrypted store's run MACs of a round, computed on crypto_helper_ while the previous round's
-  // index commits: start_run_macs() cuts the round's runs as build_index() will (the same
-  // PendingRun rules) and starts their MACs; build_index() takes them in order, computing any that
-  // was not planned (or is not the same run) itself. finish_run_macs() waits for the helper and
-  // forgets the plan (nothing may touch ciphertexts_ while it runs).
+  // index commits: start_run_macs() starts a helper job that cuts the round's runs as build_index()
+  // will (plan_run_macs(): the same PendingRun rules, from a copy of what it needs of the writer's
+  // state, which build_index() changes meanwhile) and computes their MACs, then encrypts the next
+  // round ahead (plan_ctr_ahead()). build_index() takes the MACs in order once the job says they
+  // are done (macs_done_), computing any that was not planned (or is not the same run) itself.
+  // finish_run_macs() waits for the MAC part and forgets that plan (the round's batches and
+  // ciphertexts_ are then the writer's again); wait_crypto_job() waits for the whole job, which
+  // reads queued batches: before take_round() pops them, before the next write and in fail().
+  struct MacPlanStart {
+    std::uint32_t seq = 0;                             // the file the round goes on with
+    std::optional<FileCipher> cipher;                  // its key, when encrypted
+    std::uint32_t next_file_seq = 0;                   // the number of the next file the round begins
+    std::vector<std::optional<FileCipher>> new_files;  // the keys of the files it begins
+  };
   Status start_run_macs(const std::deque<WriteBatch>& batches);
+  Status plan_run_macs(const std::deque<WriteBatch>& batches, const MacPlanStart& start);
   void finish_run_macs();
+  void wait_crypto_job();
   // The helper's MAC context for `file_seq` under `cipher` (made again when the key changed).
   Result<crypto::RunMacer*> helper_macer(std::uint32_t file_seq, const FileCipher& cipher);
   // The planned MAC of the next run part, when it is the one at `offset` of `file_seq` over exactly
@@ -370,16 +420,26 @@ class StoreWriter {
   // writes (writer_event_bytes.cc), and the run MACs planned by start_run_macs() (writer_index.cc).
   std::vector<PlannedMac> planned_macs_;
   std::size_t next_planned_mac_ = 0;
-  bool planned_macs_running_ = false;
+  bool crypto_job_running_ = false;  // a job started on crypto_helper_, not yet waited for
+  bool macs_pending_ = false;        // its MAC part not yet waited for
+  std::atomic<bool> macs_done_{false};
+  std::optional<Error> mac_error_;                      // why the MAC part failed (set before macs_done_)
   std::map<std::uint32_t, HelperMacer> helper_macers_;  // by file; their macers run on the helper
   std::optional<crypto::FileCtr> helper_ctr_;           // the same key as appender_ctr_
-  std::unique_ptr<SyncThread> crypto_helper_;           // null for a plain store
-  bool appender_written_ = false;                       // written since its last sync
-  std::vector<EventFileAppender> finished_appenders_;   // ended files written since their last sync
-  std::unique_ptr<SyncThread> syncer_;                  // SyncMode::kCommit only
-  bool sync_in_flight_ = false;                         // syncer_ has a job not yet waited for
-  std::optional<LmdbTxn> pending_txn_;                  // the last round's index, not yet committed
-  std::optional<ResumePoint> pending_end_;              // the end pending_txn_ sets
+  std::vector<CtrAhead> ctr_ahead_;                     // the plan (see plan_ctr_ahead())
+  std::optional<FileCipher> ctr_ahead_cipher_;          // the key and nonce it encrypts under
+  bool ctr_ahead_done_ = false;                         // the helper encrypted all of it
+  std::vector<Bytes> ctr_ahead_spares_;                 // buffers for the next plan
+  // Per batch of the round being written: the stretches of ciphertexts_ adopted from the plan.
+  std::vector<std::vector<CtrStretch>> ready_ciphertexts_;
+  std::uint64_t encrypted_ahead_bytes_ = 0;            // of the round being written (CommitStats)
+  std::unique_ptr<SyncThread> crypto_helper_;          // null for a plain store
+  bool appender_written_ = false;                      // written since its last sync
+  std::vector<EventFileAppender> finished_appenders_;  // ended files written since their last sync
+  std::unique_ptr<SyncThread> syncer_;                 // SyncMode::kCommit only
+  bool sync_in_flight_ = false;                        // syncer_ has a job not yet waited for
+  std::optional<LmdbTxn> pending_txn_;                 // the last round's index, not yet committed
+  std::optional<ResumePoint> pending_end_;             // the end pending_txn_ sets
   std::uint32_t next_file_seq_ = 1;
   std::optional<ResumePoint> committed_end_;  // as of the last committed transaction
   std::optional<ResumePoint> published_end_;  // what readers see

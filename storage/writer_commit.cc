@@ -40,6 +40,7 @@ Result<StoreWriter::CommitOutcome> StoreWriter::commit(std::deque<WriteBatch>& b
   }
   auto commit_time = std::chrono::steady_clock::now() - syncing;
   BRELAY_ASSIGN_OR_RETURN(BuiltIndex built, build_index(batches, outcome.stats));
+  outcome.stats.event_bytes_encrypted_ahead = encrypted_ahead_bytes_;
   pending_end_ = built.end ? std::move(built.end) : committed_end_;
   pending_txn_.emplace(std::move(built.txn));
   bool pipelined = false;
@@ -68,6 +69,7 @@ Result<StoreWriter::CommitOutcome> StoreWriter::commit_without_sync(
   finished_appenders_.clear();
   appender_written_ = false;
   BRELAY_ASSIGN_OR_RETURN(BuiltIndex built, build_index(batches, outcome.stats));
+  outcome.stats.event_bytes_encrypted_ahead = encrypted_ahead_bytes_;
   const auto committing = std::chrono::steady_clock::now();
   BRELAY_TRY(built.txn.commit());
   if (built.end) committed_end_ = std::move(built.end);

@@ -4,7 +4,9 @@
 // bytes are encrypted (AES-256-CTR at their file offset, one EVP context per file) while they are
 // copied into ciphertexts_ (a large write on the crypto helper, a chunk ahead of the writes); the
 // index round MACs the same ciphertext where it lies (no copy), on the helper while the previous
-// round's index commits (writer_index.cc).
+// round's index commits (writer_index.cc). While rounds queue up, that helper job also encrypts
+// the next round's first batches (plan_ctr_ahead), so that round's write finds most of its
+// ciphertext ready: the AES-CTR pass leaves the writer's serial chain of write, sync and commit.
 // A lone round's commit record (writer_lone_commit.cc) follows its events in the same write; lone
 // rounds are plain files' only.
 #include <algorithm>
@@ -25,17 +27,24 @@ namespace {
 // writes that copy it into the page cache.
 constexpr std::size_t kCtrChunkBytes = std::size_t{1} << 20;
 
-// Bytes to encrypt at `position` of the file into `out` (in ciphertexts_).
+// Bytes to encrypt at `position` of the file into `out` (in ciphertexts_); `ready`: `out` holds
+// them already (encrypted ahead).
 struct CtrPart {
   std::uint64_t position;
   ByteView in;
   std::span<std::uint8_t> out;
+  bool ready = false;
 };
 
 Status apply_ctr(crypto::FileCtr& ctr, const std::vector<CtrPart>& parts) {
-  for (const CtrPart& part : parts)
-    BRELAY_TRY(ctr.apply(part.position, part.in, part.out));
+  for (const CtrPart& part : parts) {
+    if (!part.ready) BRELAY_TRY(ctr.apply(part.position, part.in, part.out));
+  }
   return {};
+}
+
+bool same_cipher(const FileCipher& a, const FileCipher& b) {
+  return a.key == b.key && a.nonce == b.nonce;
 }
 
 // Moves the parts past the first `keep` bytes of `parts` to the returned vector, cutting the one
@@ -50,7 +59,7 @@ std::vector<CtrPart> split_parts(std::vector<CtrPart>& parts, std::size_t keep) 
   CtrPart& cut = parts[index];
   const std::size_t head = keep - at;
   if (head > 0) {
-    rest.push_back(CtrPart{cut.position + head, cut.in.subspan(head), cut.out.subspan(head)});
+    rest.push_back(CtrPart{cut.position + head, cut.in.subspan(head), cut.out.subspan(head), cut.ready});
     cut.in = cut.in.first(head);
     cut.out = cut.out.first(head);
     ++index;
@@ -98,13 +107,20 @@ Status StoreWriter::write_encrypted(const std::deque<WriteBatch>& batches,
                                     const std::vector<ByteView>& pieces,
                                     const std::vector<std::size_t>& sources, std::uint64_t position) {
   std::vector<CtrPart> parts;
+  std::uint64_t to_encrypt = 0;
   for (std::size_t i = 0; i < pieces.size(); ++i) {
     const WriteBatch::Buffer& payload = batches[sources[i]].payload_;
     Bytes& stored = ciphertexts_[sources[i]];
     if (stored.size() < payload.size()) stored.resize(payload.size());
     const auto offset = static_cast<std::size_t>(pieces[i].data() - payload.data());
-    parts.push_back(
-        CtrPart{position, pieces[i], std::span<std::uint8_t>(stored.data() + offset, pieces[i].size())});
+    const bool ready = encrypted_ahead(sources[i], offset, pieces[i].size(), position);
+    parts.push_back(CtrPart{position, pieces[i],
+                            std::span<std::uint8_t>(stored.data() + offset, pieces[i].size()), ready});
+    if (ready) {
+      encrypted_ahead_bytes_ += pieces[i].size();
+    } else {
+      to_encrypt += pieces[i].size();
+    }
     position += pieces[i].size();
   }
   std::vector<std::vector<CtrPart>> chunks;
@@ -116,7 +132,7 @@ Status StoreWriter::write_encrypted(const std::deque<WriteBatch>& batches,
   auto write = [&](const std::vector<CtrPart>& chunk) {
     return appender_.write_at(chunk.front().position, outputs(chunk));
   };
-  if (!crypto_helper_ || !helper_ctr_ || chunks.size() < 2) {
+  if (!crypto_helper_ || !helper_ctr_ || chunks.size() < 2 || to_encrypt <= kCtrChunkBytes) {
     for (const std::vector<CtrPart>& chunk : chunks) {
       BRELAY_TRY(apply_ctr(*appender_ctr_, chunk));
       BRELAY_TRY(write(chunk));
@@ -146,8 +162,10 @@ Status StoreWriter::write_event_bytes(const std::deque<WriteBatch>& batches, Byt
   std::vector<ByteView> pieces;      // contiguous in the file from write_position on
   std::vector<std::size_t> sources;  // the batch each piece lies in
   std::uint64_t write_position = 0;
-  finish_run_macs();  // the helper may no longer read ciphertexts_
+  wait_crypto_job();  // the helper may no longer read ciphertexts_ or write the plan's buffers
+  finish_run_macs();
   if (ciphertexts_.size() < batches.size()) ciphertexts_.resize(batches.size());
+  adopt_ctr_ahead(batches);
   auto flush = [&]() -> Status {
     if (pieces.empty()) return {};
     if (appender_cipher_) {
@@ -210,6 +228,110 @@ Status StoreWriter::write_event_bytes(const std::deque<WriteBatch>& batches, Byt
     pieces.push_back(commit_record);
   }
   return flush();
+}
+
+std::vector<const WriteBatch*> StoreWriter::queued_round() {
+  std::vector<const WriteBatch*> queued;
+  if (!appender_cipher_) return queued;
+  std::lock_guard lock(mutex_);
+  std::size_t taken = 0;  // take_round()'s bound
+  for (const WriteBatch& batch : queue_) {
+    if (taken >= options_.max_commit_bytes) break;
+    taken += batch.byte_size();
+    queued.push_back(&batch);  // a deque's elements stay where they are while it grows at the back
+  }
+  return queued;
+}
+
+void StoreWriter::plan_ctr_ahead(const std::vector<const WriteBatch*>& queued) {
+  drop_ctr_ahead();
+  if (!appender_cipher_ || !helper_ctr_) return;
+  for (const WriteBatch* queued_batch : queued) {
+    const WriteBatch& batch = *queued_batch;
+    CtrAhead ahead;
+    ahead.payload = batch.payload_.data();
+    bool file_goes_on = true;
+    for (const WriteBatch::Op& op : batch.ops_) {
+      if (op.kind == WriteBatch::OpKind::kPutMeta) continue;
+      if (op.kind != WriteBatch::OpKind::kEvent) {  // another file, or events written again
+        file_goes_on = false;
+        break;
+      }
+      const WriteBatch::Event& event = batch.events_[op.index];
+      CtrStretch* last = ahead.stretches.empty() ? nullptr : &ahead.stretches.back();
+      if (last != nullptr && last->offset + last->size == event.offset &&
+          last->position + last->size == event.position) {
+        last->size += event.size;
+      } else {
+        ahead.stretches.push_back(CtrStretch{event.offset, event.size, event.position});
+      }
+    }
+    if (!ahead.stretches.empty()) {
+      if (!ctr_ahead_spares_.empty()) {
+        ahead.stored = std::move(ctr_ahead_spares_.back());
+        ctr_ahead_spares_.pop_back();
+      }
+      if (ahead.stored.size() < batch.payload_.size()) ahead.stored.resize(batch.payload_.size());
+      ctr_ahead_.push_back(std::move(ahead));
+    }
+    if (!file_goes_on) break;
+  }
+  if (!ctr_ahead_.empty()) ctr_ahead_cipher_ = appender_cipher_;
+}
+
+void StoreWriter::encrypt_ahead() {
+  for (CtrAhead& ahead : ctr_ahead_) {
+    for (const CtrStretch& stretch : ahead.stretches) {
+      const ByteView in(ahead.payload + stretch.offset, stretch.size);
+      if (!helper_ctr_->apply(stretch.position, in,
+                              std::span<std::uint8_t>(ahead.stored).subspan(stretch.offset, stretch.size)))
+        return;  // not done: the round encrypts these itself (and meets the error there)
+    }
+  }
+  ctr_ahead_done_ = true;
+}
+
+void StoreWriter::adopt_ctr_ahead(const std::deque<WriteBatch>& batches) {
+  ready_ciphertexts_.assign(batches.size(), {});
+  encrypted_ahead_bytes_ = 0;
+  if (ctr_ahead_done_) {
+    std::size_t index = 0;
+    for (CtrAhead& ahead : ctr_ahead_) {
+      while (index < batches.size() && batches[index].payload_.data() != ahead.payload)
+        ++index;
+      if (index == batches.size()) break;
+      std::swap(ciphertexts_[index], ahead.stored);
+      ready_ciphertexts_[index] = std::move(ahead.stretches);
+    }
+  }
+  drop_ctr_ahead();
+}
+
+bool StoreWriter::encrypted_ahead(std::size_t batch, std::size_t offset, std::size_t size,
+                                  std::uint64_t position) const {
+  if (batch >= ready_ciphertexts_.size() || !appender_cipher_ || !ctr_ahead_cipher_ ||
+      !same_cipher(*appender_cipher_, *ctr_ahead_cipher_))
+    return false;
+  return std::any_of(ready_ciphertexts_[batch].begin(), ready_ciphertexts_[batch].end(),
+                     [&](const CtrStretch& stretch) {
+                       return stretch.offset <= offset && offset + size <= stretch.offset + stretch.size &&
+                              stretch.position + (offset - stretch.offset) == position;
+                     });
+}
+
+void StoreWriter::drop_ctr_ahead() {
+  // Spares for about a round of batches, by bytes: a round's worth (twice, for the slack of its
+  // last batch), so that a batch far larger than a round leaves nothing behind.
+  std::size_t kept = 0;
+  for (const Bytes& spare : ctr_ahead_spares_)
+    kept += spare.capacity();
+  for (CtrAhead& ahead : ctr_ahead_) {
+    if (kept + ahead.stored.capacity() > 2 * options_.max_commit_bytes) continue;
+    kept += ahead.stored.capacity();
+    ctr_ahead_spares_.push_back(std::move(ahead.stored));
+  }
+  ctr_ahead_.clear();
+  ctr_ahead_done_ = false;
 }
 
 Status StoreWriter::set_appender_cipher(const std::optional<FileCipher>& cipher) {

@@ -55,7 +55,9 @@ void StoreWriter::fail(const Error& error) {
   // The pending index was never published: drop it with the queue (after its sync, which may still
   // use the event files); the producer restarts from the durable end.
   (void)wait_sync();
+  wait_crypto_job();
   finish_run_macs();
+  drop_ctr_ahead();  // the queued batches it was made for are dropped below
   pending_txn_.reset();
   lone_meta_unsynced_ = false;
   // The last good commit may still have an unsynced meta page: make it durable and publish it, so

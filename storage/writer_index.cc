@@ -322,11 +322,41 @@ Status StoreWriter::write_index(IndexRound& round) {
 }
 
 Status StoreWriter::start_run_macs(const std::deque<WriteBatch>& batches) {
+  wait_crypto_job();
   finish_run_macs();
   if (!crypto_helper_) return {};
+  // What the plan needs of the writer's state, copied: build_index() changes it meanwhile.
+  MacPlanStart start;
+  start.seq = file_ ? file_->info.seq : 0;
+  if (file_ && file_->cipher) start.cipher = *file_->cipher;
+  start.next_file_seq = next_file_seq_;
+  for (const NewFileCipher& created : new_file_ciphers_)
+    start.new_files.push_back(created.cipher);
+  crypto_job_running_ = true;
+  macs_pending_ = true;
+  macs_done_.store(false);
+  crypto_helper_->start([this, &batches, start = std::move(start), queued = queued_round()]() -> Status {
+    Status macs = [&]() -> Status {
+      BRELAY_TRY(plan_run_macs(batches, start));
+      for (PlannedMac& planned : planned_macs_) {
+        BRELAY_ASSIGN_OR_RETURN(planned.mac, stored_mac(*planned.macer, planned.offset, planned.stored));
+      }
+      return {};
+    }();
+    if (!macs) mac_error_ = std::move(macs).error();
+    macs_done_.store(true, std::memory_order_release);
+    macs_done_.notify_all();
+    plan_ctr_ahead(queued);
+    encrypt_ahead();
+    return {};
+  });
+  return {};
+}
+
+Status StoreWriter::plan_run_macs(const std::deque<WriteBatch>& batches, const MacPlanStart& start) {
   // The file each event goes to, numbered as build_index() will number new files.
-  std::uint32_t seq = file_ ? file_->info.seq : 0;
-  const FileCipher* cipher = file_ && file_->cipher ? &*file_->cipher : nullptr;
+  std::uint32_t seq = start.seq;
+  const FileCipher* cipher = start.cipher ? &*start.cipher : nullptr;
   std::erase_if(helper_macers_, [&](const auto& entry) { return entry.first < seq; });
   std::size_t new_files = 0;
   PendingRun run;
@@ -344,13 +374,13 @@ Status StoreWriter::start_run_macs(const std::deque<WriteBatch>& batches) {
     for (const WriteBatch::Op& op : batch.ops_) {
       if (op.kind == WriteBatch::OpKind::kBeginFile) {
         plan();
-        if (new_files == new_file_ciphers_.size()) {
+        if (new_files == start.new_files.size()) {
           planned_macs_.clear();  // not a round this writer wrote: build_index() refuses it
           return {};
         }
-        const NewFileCipher& created = new_file_ciphers_[new_files];
-        seq = next_file_seq_ + static_cast<std::uint32_t>(new_files++);
-        cipher = created.cipher ? &*created.cipher : nullptr;
+        const std::optional<FileCipher>& created = start.new_files[new_files];
+        seq = start.next_file_seq + static_cast<std::uint32_t>(new_files++);
+        cipher = created ? &*created : nullptr;
       } else if (op.kind == WriteBatch::OpKind::kEvent) {
         const WriteBatch::Event& event = batch.events_[op.index];
         const ByteView bytes = batch.event_bytes(event);
@@ -368,29 +398,22 @@ Status StoreWriter::start_run_macs(const std::deque<WriteBatch>& batches) {
     }
   }
   plan();
-  if (planned_macs_.empty()) return {};
-  planned_macs_running_ = true;
-  crypto_helper_->start([this]() -> Status {
-    for (PlannedMac& planned : planned_macs_) {
-      BRELAY_ASSIGN_OR_RETURN(planned.mac, stored_mac(*planned.macer, planned.offset, planned.stored));
-    }
-    return {};
-  });
   return {};
 }
 
 Result<std::optional<crypto::Mac256>> StoreWriter::take_planned_mac(std::uint32_t file_seq,
                                                                     std::uint64_t offset,
                                                                     const std::vector<ByteView>& stored) {
-  if (next_planned_mac_ == planned_macs_.size()) return std::optional<crypto::Mac256>();
-  if (planned_macs_running_) {
-    planned_macs_running_ = false;
-    if (Status computed = crypto_helper_->wait(); !computed) {
+  if (macs_pending_) {  // the helper plans them too
+    macs_pending_ = false;
+    macs_done_.wait(false, std::memory_order_acquire);
+    if (mac_error_) {
       planned_macs_.clear();
       next_planned_mac_ = 0;
-      return std::move(computed).error();
+      return *std::exchange(mac_error_, std::nullopt);
     }
   }
+  if (next_planned_mac_ == planned_macs_.size()) return std::optional<crypto::Mac256>();
   const PlannedMac& planned = planned_macs_[next_planned_mac_];
   if (planned.file_seq != file_seq || planned.offset != offset || !same_slices(planned.stored, stored)) {
     next_planned_mac_ = planned_macs_.size();  // the plan no longer follows the round
@@ -411,12 +434,19 @@ Result<crypto::RunMacer*> StoreWriter::helper_macer(std::uint32_t file_seq, cons
 }
 
 void StoreWriter::finish_run_macs() {
-  if (planned_macs_running_) {
-    planned_macs_running_ = false;
-    (void)crypto_helper_->wait();  // what it computed is not used
+  if (macs_pending_) {
+    macs_pending_ = false;
+    macs_done_.wait(false, std::memory_order_acquire);  // what it computed is not used
   }
+  mac_error_.reset();
   planned_macs_.clear();
   next_planned_mac_ = 0;
+}
+
+void StoreWriter::wait_crypto_job() {
+  if (!crypto_job_running_) return;
+  crypto_job_running_ = false;
+  (void)crypto_helper_->wait();  // the job reports its failures itself (mac_error_, ctr_ahead_done_)
 }
 
 Result<std::optional<ResumePoint>> StoreWriter::put_resume_point(IndexRound& round) {

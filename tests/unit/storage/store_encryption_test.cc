@@ -7,6 +7,8 @@
 #include <fstream>
 #include <iterator>
 #include <mutex>
+#include <optional>
+#include <string_view>
 
 #include "storage/file_ciphers.h"
 #include "storage/store_format.h"
@@ -21,7 +23,7 @@ namespace {
 using testing::ProgressLog;
 using testing::TestStream;
 
-std::shared_ptr<const crypto::MasterKeys> keys_with(std::vector<std::uint32_t> ids) {
+std::shared_ptr<const crypto::MasterKeys> keys_with(const std::vector<std::uint32_t>& ids) {
   std::vector<crypto::MasterKey> keys;
   for (std::uint32_t id : ids) {
     crypto::MasterKey key;
@@ -229,32 +231,61 @@ std::string read_back_differences(const std::string& data, const StoreOptions& o
   return testing::compare_events(*events, expected);
 }
 
+// An encrypted store in a fresh directory and a writer on it, whose commit statistics are summed.
+struct HelperRun {
+  std::optional<testing::TempDir> dir;
+  std::string data;
+  StoreOptions options;
+  std::unique_ptr<BinlogStore> store;
+  ProgressLog log;
+  std::mutex mutex;
+  StoreWriter::CommitStats sum;  // guarded by mutex
+  std::unique_ptr<StoreWriter> writer;
+
+  ::testing::AssertionResult start(std::string_view label, const StoreWriter::Options& writer_options) {
+    auto made = testing::TempDir::create(label);
+    if (!made) return ::testing::AssertionFailure() << made.error().message();
+    dir.emplace(std::move(*made));
+    data = dir->file("data");
+    options.master_keys = keys_with({1});
+    auto opened = BinlogStore::open(data, options);
+    if (!opened) return ::testing::AssertionFailure() << opened.error().message();
+    store = std::move(*opened);
+    auto started = StoreWriter::start(*store, writer_options, log.callback(),
+                                      [this](const StoreWriter::CommitStats& stats) {
+                                        std::lock_guard lock(mutex);
+                                        sum.event_bytes += stats.event_bytes;
+                                        sum.run_macs += stats.run_macs;
+                                        sum.run_macs_ahead += stats.run_macs_ahead;
+                                        sum.event_bytes_encrypted_ahead += stats.event_bytes_encrypted_ahead;
+                                      });
+    if (!started) return ::testing::AssertionFailure() << started.error().message();
+    writer = std::move(*started);
+    return ::testing::AssertionSuccess();
+  }
+  StoreWriter::CommitStats summed() {
+    std::lock_guard lock(mutex);
+    return sum;
+  }
+  // Stops the writer, closes the store and reads it back against `expected` ("" when equal).
+  std::string stop_and_read_back(const std::vector<testing::StoredEvent>& expected) {
+    if (Status stopped = writer->stop(); !stopped) return stopped.error().message();
+    writer.reset();
+    store.reset();
+    return read_back_differences(data, options, expected);
+  }
+};
+
 // The writer's second crypto thread: a round's run MACs are planned from its batches and computed
 // there while the previous round commits, and a large write's AES-CTR is done there a chunk ahead
 // of its writes. A round with two files, an abandoned transaction rewritten at the same positions,
 // runs cut at their size and an unfinished tail: every MAC is the planned one, and everything
 // reads back.
 TEST(EncryptedStore, TheCryptoHelperComputesEveryRunMacOfARoundAndEncryptsLargeWrites) {
-  auto dir = testing::TempDir::create("store-crypto-helper");
-  ASSERT_TRUE(dir);
-  const std::string data = dir->file("data");
-  StoreOptions options;
-  options.master_keys = keys_with({1});
-  auto store = BinlogStore::open(data, options);
-  ASSERT_TRUE(store) << store.error().message();
-  ProgressLog log;
-  std::mutex mutex;
-  std::size_t run_macs = 0;
-  std::size_t run_macs_ahead = 0;
+  HelperRun run;
   StoreWriter::Options writer_options;
   writer_options.max_run_bytes = 3000;
-  auto writer =
-      StoreWriter::start(**store, writer_options, log.callback(), [&](const StoreWriter::CommitStats& stats) {
-        std::lock_guard lock(mutex);
-        run_macs += stats.run_macs;
-        run_macs_ahead += stats.run_macs_ahead;
-      });
-  ASSERT_TRUE(writer) << writer.error().message();
+  ASSERT_TRUE(run.start("store-crypto-helper", writer_options));
   TestStream stream;
   for (int round = 0; round < 3; ++round) {
     WriteBatch batch;
@@ -270,18 +301,50 @@ TEST(EncryptedStore, TheCryptoHelperComputesEveryRunMacOfARoundAndEncryptsLargeW
     for (int i = 0; i < 30; ++i)
       stream.transaction(batch, 4, 333);
     if (round == 2) stream.unfinished_events(batch, 5, 700);
-    ASSERT_TRUE((*writer)->submit(std::move(batch)));
-    ASSERT_TRUE(log.wait_durable(stream.current_file(), stream.boundary_position()));
+    ASSERT_TRUE(run.writer->submit(std::move(batch)));
+    ASSERT_TRUE(run.log.wait_durable(stream.current_file(), stream.boundary_position()));
   }
-  ASSERT_TRUE((*writer)->stop());
-  {
-    std::lock_guard lock(mutex);
-    EXPECT_GT(run_macs, 1500u);
-    EXPECT_EQ(run_macs_ahead, run_macs);
+  EXPECT_EQ(run.stop_and_read_back(stream.complete_events()), "");
+  const StoreWriter::CommitStats sum = run.summed();
+  EXPECT_GT(sum.run_macs, 1500u);
+  EXPECT_EQ(sum.run_macs_ahead, sum.run_macs);
+}
+
+// While rounds queue up, the helper encrypts the next round's batches (where they go on with the
+// file being written) while the round before commits, and that round writes the ready ciphertext.
+// Small rounds of a backlog with an abandoned transaction written again at the same positions and
+// a new file (a new key) on the way: bytes were encrypted ahead, and everything reads back.
+TEST(EncryptedStore, TheNextRoundIsEncryptedAheadWhileRoundsQueueUp) {
+  HelperRun run;
+  StoreWriter::Options writer_options;
+  writer_options.max_commit_bytes = 64 << 10;
+  writer_options.queue_limit_bytes = 64 << 20;
+  ASSERT_TRUE(run.start("store-crypto-ahead", writer_options));
+  TestStream stream;
+  std::vector<WriteBatch> backlog(60);
+  stream.begin_file(backlog[0]);
+  for (std::size_t index = 0; index < backlog.size(); ++index) {
+    WriteBatch& batch = backlog[index];
+    for (int i = 0; i < 30; ++i)
+      stream.transaction(batch, 2, 300 + 40 * (i % 7));
+    if (index % 10 == 4) {
+      stream.unfinished_events(batch, 2, 500);
+      stream.abandon(batch);
+      stream.transaction(batch, 3, 450);
+    }
+    if (index % 20 == 13) {
+      stream.end_file(batch);
+      stream.begin_file(batch);
+      stream.transaction(batch, 2, 350);
+    }
   }
-  writer->reset();
-  store->reset();
-  EXPECT_EQ(read_back_differences(data, options, stream.complete_events()), "");
+  for (WriteBatch& batch : backlog)
+    ASSERT_TRUE(run.writer->submit(std::move(batch)));
+  ASSERT_TRUE(run.log.wait_durable(stream.current_file(), stream.boundary_position()));
+  EXPECT_EQ(run.stop_and_read_back(stream.complete_events()), "");
+  const StoreWriter::CommitStats sum = run.summed();
+  EXPECT_GT(sum.event_bytes_encrypted_ahead, sum.event_bytes / 2);
+  EXPECT_LT(sum.event_bytes_encrypted_ahead, sum.event_bytes);
 }
 
 // A round that begins an encrypted file and fails after its MACs were planned (its index does not
