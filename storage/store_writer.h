@@ -327,7 +327,7 @@ class StoreWriter {
     std::uint32_t next_file_seq = 0;                   // the number of the next file the round begins
     std::vector<std::optional<FileCipher>> new_files;  // the keys of the files it begins
   };
-  Status start_run_macs(const std::deque<WriteBatch>& batches);
+  void start_run_macs(const std::deque<WriteBatch>& batches);
   Status plan_run_macs(const std::deque<WriteBatch>& batches, const MacPlanStart& start);
   void finish_run_macs();
   void wait_crypto_job();
@@ -417,7 +417,8 @@ class StoreWriter {
   // events have in the batch's payload (only events of encrypted files are filled in).
   std::vector<Bytes> ciphertexts_;
   // An encrypted store's second crypto thread: a large write's AES-CTR, a chunk ahead of its
-  // writes (writer_event_bytes.cc), and the run MACs planned by start_run_macs() (writer_index.cc).
+  // writes (writer_event_bytes.cc), and start_run_macs()'s job: the round's run MACs, then the next
+  // round's AES-CTR (writer_index.cc, writer_event_bytes.cc).
   std::vector<PlannedMac> planned_macs_;
   std::size_t next_planned_mac_ = 0;
   bool crypto_job_running_ = false;  // a job started on crypto_helper_, not yet waited for

@@ -321,10 +321,10 @@ Status StoreWriter::write_index(IndexRound& round) {
   return {};
 }
 
-Status StoreWriter::start_run_macs(const std::deque<WriteBatch>& batches) {
-  wait_crypto_job();
+void StoreWriter::start_run_macs(const std::deque<WriteBatch>& batches) {
+  wait_crypto_job();  // none runs after a write; a guard for SyncThread's one-job rule
   finish_run_macs();
-  if (!crypto_helper_) return {};
+  if (!crypto_helper_) return;
   // What the plan needs of the writer's state, copied: build_index() changes it meanwhile.
   MacPlanStart start;
   start.seq = file_ ? file_->info.seq : 0;
@@ -350,7 +350,6 @@ Status StoreWriter::start_run_macs(const std::deque<WriteBatch>& batches) {
     encrypt_ahead();
     return {};
   });
-  return {};
 }
 
 Status StoreWriter::plan_run_macs(const std::deque<WriteBatch>& batches, const MacPlanStart& start) {
