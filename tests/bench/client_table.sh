@@ -1,6 +1,7 @@
 #!/bin/bash
 # Issue 20's table, measured with the users' own clients (timings, not checks).
 #   tests/bench/client_table.sh [--big | --tiny] [--rows N] [--rounds N] [--readers "1 8 16"] [--relay PATH]
+#                               [--floor PATH]
 # --tiny (8 x 300 rows, 1 round, 1 and 2 readers) is the smoke run CTest makes (client_table_smoke,
 # label integration): it checks that every row of the table is printed, not the figures.
 # A MariaDB source gets a sysbench insert history (8 tables; default 65k rows each, about 200 MB of
@@ -13,8 +14,11 @@
 #     symlinked to /dev/null, from the relay and from the source, with the server process's CPU
 #     time per pull (utime + stime from /proc) and the clients' (summed, /usr/bin/time); with at
 #     least as many readers as cores, the floor a relay using no CPU at all would reach (the clients'
-#     CPU over the clients' plus the source's); for 1 reader also the client's voluntary context
-#     switches;
+#     CPU over the clients' plus the source's) and a bound for any server that writes the bytes into
+#     the readers' sockets (the clients' CPU plus what loopback_send_floor spends to write as many
+#     bytes, no file read, no check, over the cores, against the source's time); for 1 reader also
+#     the client's share of a core and its voluntary context switches, and the server's share of a
+#     core during that pull;
 #   - a MariaDB replica's IO thread pulling the whole history from the relay and from the source;
 #   - the disk for reference: `dd bs=8M conv=fdatasync` of the same bytes.
 # Starts its own servers on loopback ports in a temp dir and stops exactly those, by pid.
@@ -22,6 +26,7 @@ set -euo pipefail
 ROWS=65000; ROUNDS=2; READERS="1 8 16"; TINY=0; LIMIT=3600
 HERE=$(cd "$(dirname "$0")/../.." && pwd)
 RELAY="$HERE/build/relay/binlog-relay"
+FLOOR="$HERE/build/tests/bench/loopback_send_floor"
 while [ $# -gt 0 ]; do
   case "$1" in
     --big) ROWS=400000 ;;
@@ -30,11 +35,13 @@ while [ $# -gt 0 ]; do
     --rounds) ROUNDS=$2; shift ;;
     --readers) READERS=$2; shift ;;
     --relay) RELAY=$2; shift ;;
+    --floor) FLOOR=$2; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
 done
 [ -x "$RELAY" ] || { echo "no binlog-relay at $RELAY: build it or pass --relay" >&2; exit 2; }
+[ -x "$FLOOR" ] || { echo "no loopback_send_floor at $FLOOR: build it or pass --floor" >&2; exit 2; }
 for tool in mariadbd mariadb-install-db mariadb mariadb-binlog sysbench; do
   command -v $tool >/dev/null || { echo "$tool is missing (scripts/install-deps)" >&2; exit 2; }
 done
@@ -129,10 +136,16 @@ serve() {  # port user password readers server_pid; prints seconds, the server's
   echo "($(cpu_ticks "$5") - $c0) / $(getconf CLK_TCK)" | bc -l >"$D/cpu"
   for i in $(seq "$n"); do tail -1 "$D/ctime.$i"; done | awk '{s += $1 + $2} END {print s}' >"$D/ccpu"
 }
-client_cpu() {  # port user password; prints "user+sys s, N vcs"
+client_cpu() {  # port user password server_pid; prints the client's CPU (user+sys, and its share of a
+               # core over the pull), its voluntary context switches and the server's share of a core
+  local c0 t0 t server
+  c0=$(cpu_ticks "$4"); t0=$(now)
   /usr/bin/time -f '%U %S %w' -o "$D/time.txt" mariadb-binlog --read-from-remote-server --raw --to-last-log \
     -h127.0.0.1 -P"$1" -u"$2" -p"$3" --result-file="$D/out/1/" "$FIRST"
-  tail -1 "$D/time.txt" | awk '{printf "%.2f s cpu, %d vcs", $1 + $2, $3}'
+  t=$(echo "$(now) - $t0" | bc)
+  server=$(echo "($(cpu_ticks "$4") - $c0) / $(getconf CLK_TCK)" | bc -l)
+  tail -1 "$D/time.txt" | awk -v t="$t" -v s="$server" \
+    '{printf "%.2f s cpu (%.0f %% of a core), %d vcs; server %.0f %% of a core", $1 + $2, 100 * ($1 + $2) / t, $3, 100 * s / t}'
 }
 
 for i in $(seq 16); do
@@ -164,9 +177,15 @@ for n in $READERS; do
   if [ "$n" -ge "$(nproc)" ]; then
     printf '| the same, floor for a relay using no CPU: clients / (clients + source server) CPU | | | %sx |\n' \
       "$(ratio "$rc" "$(echo "$sc + $ss" | bc -l)")"
+    # Any server must at least write the bytes into the readers' sockets: at what that alone costs
+    # here, with the clients' CPU as measured and every core busy all along.
+    per_gb=$("$FLOOR" "$n" "$(( (BYTES + 999999) / 1000000 ))" | awk '{print $(NF - 3)}')
+    printf '| the same, bound for any server: clients'"'"' CPU + %s s per GB written to loopback sockets (loopback_send_floor), over %s cores | | | %sx |\n' \
+      "$per_gb" "$(nproc)" "$(ratio "$(echo "($rc + $per_gb * $n * $BYTES / 10^9) / $(nproc)" | bc -l)" "$s")"
   fi
 done
-printf '| mariadb-binlog --raw, 1 reader, client | %s | %s | |\n' "$(client_cpu "$SP" r r)" "$(client_cpu "$LP" repl replpw)"
+printf '| mariadb-binlog --raw, 1 reader, client | %s | %s | |\n' "$(client_cpu "$SP" r r "$SOURCE_PID")" \
+  "$(client_cpu "$LP" repl replpw "$RELAY_PID")"
 r=$(best "${RI[@]}"); s=$(best "${SI[@]}")
 printf '| ingest from start (source: replica IO thread) | %.2f s | %.2f s | %sx |\n' "$s" "$r" "$(ratio "$r" "$s")"
 declare -a RP SP2
