@@ -3,8 +3,9 @@
 // file read, no check, no framing: what is left is the copy into the socket and the loopback
 // delivery, which the sender's kernel does), N reader threads read 64 KiB at a time and drop it,
 // as mariadb-binlog does. Prints the senders' CPU (user + sys, per thread) per GB sent.
-// client_table.sh turns it into a bound on the server / source ratio: no server that reads the
-// bytes from its files and writes them into the sockets does better on this machine.
+// client_table.sh turns it into a bound on the server / source ratio: a server that copies the bytes
+// into the sockets (as one must to frame each event as its own packet) does no better on this
+// machine, whatever its file reads cost.
 //
 // Usage: loopback_send_floor READERS MB_PER_READER
 #include <netinet/in.h>
