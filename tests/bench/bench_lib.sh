@@ -30,3 +30,5 @@ start_mariadb() {  # name port server_id extra...
 best() { printf '%s\n' "$@" | sort -g | head -1; }
 # $1 / $2 rounded to two places (bc's scale alone truncates: 0.357 printed as .35 against a 0.35x goal).
 ratio() { if [ "$(echo "$2 == 0" | bc)" = 1 ]; then echo "-"; else LC_ALL=C printf '%.2f' "$(echo "scale=6; $1 / $2" | bc)"; fi; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # utime + stime of a server process, in ticks
+cpu_seconds_since() { echo "($(cpu_ticks "$1") - $2) / $(getconf CLK_TCK)" | bc -l; }  # pid ticks_before

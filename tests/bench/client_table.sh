@@ -121,7 +121,6 @@ MASTER_USER='${2:-r}', MASTER_PASSWORD='${3:-r}', MASTER_LOG_FILE='$FIRST', MAST
   done
   local t; t=$(echo "$(now) - $t0" | bc); rep 'STOP SLAVE IO_THREAD'; echo "$t"
 }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # utime + stime of a server process
 serve() {  # port user password readers server_pid; prints seconds, the server's CPU s to $D/cpu and
            # the clients' (user+sys, summed over the readers) to $D/ccpu
   local port=$1 user=$2 pw=$3 n=$4 t0 c0 pids=()
@@ -133,7 +132,7 @@ serve() {  # port user password readers server_pid; prints seconds, the server's
   done
   for p in "${pids[@]}"; do wait "$p"; done
   echo "$(now) - $t0" | bc
-  echo "($(cpu_ticks "$5") - $c0) / $(getconf CLK_TCK)" | bc -l >"$D/cpu"
+  cpu_seconds_since "$5" "$c0" >"$D/cpu"
   for i in $(seq "$n"); do tail -1 "$D/ctime.$i"; done | awk '{s += $1 + $2} END {print s}' >"$D/ccpu"
 }
 client_cpu() {  # port user password server_pid; prints the client's CPU (user+sys, and its share of a
@@ -143,7 +142,7 @@ client_cpu() {  # port user password server_pid; prints the client's CPU (user+s
   /usr/bin/time -f '%U %S %w' -o "$D/time.txt" mariadb-binlog --read-from-remote-server --raw --to-last-log \
     -h127.0.0.1 -P"$1" -u"$2" -p"$3" --result-file="$D/out/1/" "$FIRST"
   t=$(echo "$(now) - $t0" | bc)
-  server=$(echo "($(cpu_ticks "$4") - $c0) / $(getconf CLK_TCK)" | bc -l)
+  server=$(cpu_seconds_since "$4" "$c0")
   tail -1 "$D/time.txt" | awk -v t="$t" -v s="$server" \
     '{printf "%.2f s cpu (%.0f %% of a core), %d vcs; server %.0f %% of a core", $1 + $2, 100 * ($1 + $2) / t, $3, 100 * s / t}'
 }

@@ -132,14 +132,13 @@ for i in 1; do
   mkdir -p "$D/out/$i"
   src 'SHOW BINARY LOGS' | awk '{print $1}' | while read -r f; do ln -s /dev/null "$D/out/$i/$f"; done
 done
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # utime + stime of a server process
 serve() {  # port user password server_pid: seconds of one pull of the whole history; the server's
            # and the client's CPU seconds go to $D/cpu
   local t0 c0; c0=$(cpu_ticks "$4"); t0=$(now)
   /usr/bin/time -f '%U %S' -o "$D/time.txt" mariadb-binlog --read-from-remote-server --raw --to-last-log \
     -h127.0.0.1 -P"$1" -u"$2" -p"$3" --result-file="$D/out/1/" "$FIRST"
   echo "$(now) - $t0" | bc
-  echo "$(echo "($(cpu_ticks "$4") - $c0) / $(getconf CLK_TCK)" | bc -l) $(tail -1 "$D/time.txt" | awk '{print $1 + $2}')" >"$D/cpu"
+  echo "$(cpu_seconds_since "$4" "$c0") $(tail -1 "$D/time.txt" | awk '{print $1 + $2}')" >"$D/cpu"
 }
 disk() { du -s --block-size=1 "$D/$1" | awk '{print $1}'; }
 
