@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <limits>
 #include <memory>
 
 namespace brelay::storage::crypto {
@@ -234,10 +235,12 @@ void CipherCtxFree::operator()(EVP_CIPHER_CTX* ctx) const {
   EVP_CIPHER_CTX_free(ctx);
 }
 
-Result<FileCtr> FileCtr::create(const Key256& data_key, const FileNonce& nonce) {
+Result<FileCtr> FileCtr::create(const Key256& data_key, const FileNonce& nonce,
+                                std::span<const NonceSegment> segments) {
   FileCtr ctr;
   ctr.ctx_.reset(EVP_CIPHER_CTX_new());
   ctr.nonce_ = nonce;
+  ctr.segments_.assign(segments.begin(), segments.end());
   const auto iv = ctr_block(nonce, 0);
   if (!ctr.ctx_ ||
       EVP_EncryptInit_ex(ctr.ctx_.get(), EVP_aes_256_ctr(), nullptr, data_key.data(), iv.data()) != 1) {
@@ -248,8 +251,28 @@ Result<FileCtr> FileCtr::create(const Key256& data_key, const FileNonce& nonce) 
 
 Status FileCtr::apply(std::uint64_t offset, std::span<const std::uint8_t> in, std::span<std::uint8_t> out) {
   if (in.size() != out.size()) return make_error("AES-256-CTR: input and output sizes differ");
-  if (in.empty()) return ok_status();
-  const auto iv = ctr_block(nonce_, offset);
+  std::size_t done = 0;
+  while (done < in.size()) {
+    const std::uint64_t at = offset + done;
+    const FileNonce* nonce = &nonce_;
+    std::uint64_t limit = std::numeric_limits<std::uint64_t>::max();
+    for (const NonceSegment& segment : segments_) {
+      if (segment.start > at) {
+        limit = segment.start;
+        break;
+      }
+      nonce = &segment.nonce;
+    }
+    const auto size = static_cast<std::size_t>(std::min<std::uint64_t>(in.size() - done, limit - at));
+    BRELAY_TRY(apply_under(*nonce, at, in.subspan(done, size), out.subspan(done, size)));
+    done += size;
+  }
+  return ok_status();
+}
+
+Status FileCtr::apply_under(const FileNonce& nonce, std::uint64_t offset, std::span<const std::uint8_t> in,
+                            std::span<std::uint8_t> out) {
+  const auto iv = ctr_block(nonce, offset);
   // A new IV with the key kept: no key schedule, no fetch.
   if (EVP_EncryptInit_ex(ctx_.get(), nullptr, nullptr, nullptr, iv.data()) != 1) {
     return make_error("AES-256-CTR init failed");

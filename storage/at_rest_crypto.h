@@ -23,6 +23,17 @@ using Key256 = std::array<std::uint8_t, 32>;
 using Mac256 = std::array<std::uint8_t, 32>;
 using FileNonce = std::array<std::uint8_t, 8>;
 
+// Where a file's AES-256-CTR keystream takes a fresh nonce: the bytes from `start` on (up to the
+// next segment's start) are encrypted under `nonce` instead of the file's first nonce. The store's
+// writer starts one whenever it writes a position that it may already have written under the nonce
+// in force (store_writer.h), so that no keystream encrypts two different plaintexts.
+struct NonceSegment {
+  std::uint64_t start = 0;
+  FileNonce nonce{};
+
+  bool operator==(const NonceSegment&) const = default;
+};
+
 struct MasterKey {
   std::uint32_t id = 0;
   Key256 key{};
@@ -91,17 +102,25 @@ struct CipherCtxFree {
 using CipherCtx = std::unique_ptr<evp_cipher_ctx_st, CipherCtxFree>;
 
 // One file's AES-256-CTR with its key schedule set up once (one EVP context per file): each apply()
-// only loads the counter. Not thread-safe: one per thread that uses it.
+// only loads the counter. `segments` (starts strictly increasing) give the nonce from their start
+// on; before the first, `nonce` applies. Not thread-safe: one per thread that uses it.
 class FileCtr {
  public:
-  static Result<FileCtr> create(const Key256& data_key, const FileNonce& nonce);
-  // `out` = `in` encrypted (= decrypted) as if `in` sat at byte `offset` of the file; same sizes,
-  // `out` may be `in` (in place), so encrypting while copying costs one pass.
+  static Result<FileCtr> create(const Key256& data_key, const FileNonce& nonce,
+                                std::span<const NonceSegment> segments = {});
+  // `out` = `in` encrypted (= decrypted) as if `in` sat at byte `offset` of the file, each byte
+  // under the nonce in force at its position; same sizes, `out` may be `in` (in place), so
+  // encrypting while copying costs one pass.
   Status apply(std::uint64_t offset, std::span<const std::uint8_t> in, std::span<std::uint8_t> out);
 
  private:
+  // `in` at `offset`, all under `nonce`.
+  Status apply_under(const FileNonce& nonce, std::uint64_t offset, std::span<const std::uint8_t> in,
+                     std::span<std::uint8_t> out);
+
   CipherCtx ctx_;
   FileNonce nonce_{};
+  std::vector<NonceSegment> segments_;
 };
 
 // One file's run MACs (run_mac) with the MAC key derived once and one reused EVP context.

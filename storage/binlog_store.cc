@@ -57,27 +57,21 @@ Status convert_compressed_files(LmdbTxn& txn, const StoreDatabases& dbs) {
   return {};
 }
 
-// A new store gets the current version; an existing one must have it. An environment that holds
-// databases of its own is not ours to write into.
-Status check_format_version(LmdbTxn& txn, const StoreDatabases& dbs, const std::string& data_dir,
-                            bool writable) {
+// The store's format version: a new store gets the current one; an existing one must have a
+// version this release reads (an older one is converted by BinlogStore::convert_format once the
+// keys are loaded). An environment that holds databases of its own is not ours to write into.
+Result<std::uint32_t> check_format_version(LmdbTxn& txn, const StoreDatabases& dbs,
+                                           const std::string& data_dir, bool writable) {
   BRELAY_ASSIGN_OR_RETURN(auto stored, txn.get(dbs.meta, as_bytes(meta_key::kFormatVersion)));
   if (stored) {
     BRELAY_ASSIGN_OR_RETURN(std::uint32_t version, decode_u32_value(*stored, "store format version"));
-    if (version >= kOldestConvertibleStoreFormatVersion && version < kStoreFormatVersion) {
-      // Every older value is a version 5 value; compressed files (version 4) are converted.
-      if (!writable) return {};
-      BRELAY_TRY(convert_compressed_files(txn, dbs));
-      const Bytes current = encode_u32_value(kStoreFormatVersion);
-      return txn.put(dbs.meta, as_bytes(meta_key::kFormatVersion), current);
-    }
-    if (version != kStoreFormatVersion) {
+    if (version < kOldestConvertibleStoreFormatVersion || version > kStoreFormatVersion) {
       return make_error(
           "the store in {} has format version {}, and this binlog-relay reads versions {} to {} only: run "
           "the binlog-relay release that wrote it, or move the directory away to start a new store",
           data_dir, version, kOldestConvertibleStoreFormatVersion, kStoreFormatVersion);
     }
-    return {};
+    return version;
   }
   if (!writable)
     return make_error("the store in {} has no format version: it was never opened for writing", data_dir);
@@ -105,7 +99,8 @@ Status check_format_version(LmdbTxn& txn, const StoreDatabases& dbs, const std::
     }
   }
   const Bytes version = encode_u32_value(kStoreFormatVersion);
-  return txn.put(dbs.meta, as_bytes(meta_key::kFormatVersion), version);
+  BRELAY_TRY(txn.put(dbs.meta, as_bytes(meta_key::kFormatVersion), version));
+  return kStoreFormatVersion;
 }
 
 }  // namespace
@@ -141,7 +136,8 @@ Result<std::unique_ptr<BinlogStore>> BinlogStore::open(const std::string& data_d
     return make_error("{} holds no binlog-relay store to read", data_dir);
   }
   BRELAY_TRY(dbs);
-  BRELAY_TRY(check_format_version(txn, *dbs, data_dir, !options.read_only));
+  BRELAY_ASSIGN_OR_RETURN(const std::uint32_t version,
+                          check_format_version(txn, *dbs, data_dir, !options.read_only));
   BRELAY_TRY(txn.commit());
   BRELAY_ASSIGN_OR_RETURN(auto event_files, EventFiles::open(data_dir, options.read_only));
 
@@ -149,7 +145,11 @@ Result<std::unique_ptr<BinlogStore>> BinlogStore::open(const std::string& data_d
                                                     std::move(event_files), options.master_keys);
   std::unique_ptr<BinlogStore> store(
       new BinlogStore(std::move(options), std::move(lock), std::move(internals)));
+  // Every older value is a current value, except that an older encrypted file record has no
+  // keystream part; a read-only open reads the older store as it is.
+  store->internals_->ciphers().set_unbound_records_accepted(version < kStoreFormatVersion);
   BRELAY_TRY(store->load_file_ciphers());
+  if (!store->read_only() && version < kStoreFormatVersion) BRELAY_TRY(store->convert_format(version));
   if (store->read_only()) {
     BRELAY_TRY(store->load_durable_end());
   } else {
@@ -181,6 +181,39 @@ Status BinlogStore::load_file_ciphers() {
     BRELAY_TRY(internals_->ciphers().of(seq, record));
     BRELAY_ASSIGN_OR_RETURN(entry, cursor.next());
   }
+  return {};
+}
+
+Status BinlogStore::convert_format(std::uint32_t version) {
+  const StoreDatabases& dbs = internals_->dbs();
+  BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_write(internals_->env()));
+  if (version <= 4) BRELAY_TRY(convert_compressed_files(txn, dbs));
+  std::vector<std::pair<std::array<std::uint8_t, 4>, Bytes>> upgraded;
+  {
+    BRELAY_ASSIGN_OR_RETURN(LmdbCursor cursor, LmdbCursor::open(txn, dbs.files));
+    BRELAY_ASSIGN_OR_RETURN(auto entry, cursor.first());
+    while (entry) {
+      BRELAY_ASSIGN_OR_RETURN(FileRecordView record, FileRecordView::decode(entry->value));
+      if (record.encryption && !record.encryption->keystream_part) {
+        BRELAY_ASSIGN_OR_RETURN(std::uint32_t seq, decode_file_key(entry->key));
+        BRELAY_ASSIGN_OR_RETURN(std::optional<FileCipher> cipher, internals_->ciphers().of(seq, record));
+        auto value = add_keystream_part(record, *cipher);
+        if (value) {
+          upgraded.emplace_back(encode_file_key(seq), std::move(*value));
+        } else if (value.error().code() != kStoreDamagedCode) {
+          return std::move(value).error();
+        }  // a damaged record stays as it is: damage when its file is read, as before
+      }
+      BRELAY_ASSIGN_OR_RETURN(entry, cursor.next());
+    }
+  }
+  for (const auto& [key, value] : upgraded)
+    BRELAY_TRY(txn.put(dbs.files, key, value));
+  const Bytes current = encode_u32_value(kStoreFormatVersion);
+  BRELAY_TRY(txn.put(dbs.meta, as_bytes(meta_key::kFormatVersion), current));
+  BRELAY_TRY(txn.commit());
+  BRELAY_TRY(internals_->sync_after_write());
+  internals_->ciphers().set_unbound_records_accepted(false);
   return {};
 }
 

@@ -159,6 +159,12 @@ class BinlogStore {
   Status recover();
   // Unwraps every encrypted file's data key (an error names a missing key id).
   Status load_file_ciphers();
+  // Converts a store of an older format `version` (a writable open, after the keys are loaded), in
+  // one transaction with the new version number: a version 4 store's compressed files lose their
+  // runs (store_format.h), and every encrypted file record of version 3 to 5 gets its keystream
+  // part (its MAC checked in the old form and made in the new one; a record that fails the check
+  // stays as it was, damage when its file is read).
+  Status convert_format(std::uint32_t version);
 
   const StoreOptions options_;
   std::optional<DirectoryLock> writer_lock_;  // held by writable opens

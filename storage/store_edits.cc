@@ -170,11 +170,13 @@ Result<bool> erase_file_record(LmdbTxn& txn, const StoreDatabases& dbs, std::uin
   const auto key = encode_file_key(file_seq);
   BRELAY_ASSIGN_OR_RETURN(auto value, txn.get(dbs.files, key));
   if (!value) return false;
-  BRELAY_ASSIGN_OR_RETURN(FileRecordView record, FileRecordView::decode(*value));
-  const std::string name(record.name);
+  auto record = FileRecordView::decode(*value);
+  if (!record) return std::move(record).error();
+  const std::string name(record->name);
+  const bool compressed = record->compression.has_value();
   BRELAY_TRY(txn.del(dbs.file_names, as_bytes(name)));
   BRELAY_TRY(txn.del(dbs.files, key));
-  if (record.compression && dbs.frames) {
+  if (compressed && dbs.frames) {
     // A compressed file's frames go with it.
     BRELAY_ASSIGN_OR_RETURN(LmdbCursor frames, LmdbCursor::open(txn, *dbs.frames));
     BRELAY_ASSIGN_OR_RETURN(auto entry, frames.seek(EventKey{file_seq, 0}.encode()));

@@ -125,6 +125,11 @@ Bytes FileRecordView::encode() const {
   if (encryption) {
     writer.u8(1).u32(encryption->data_key.master_id);
     writer.bytes(encryption->data_key.bytes).bytes(encryption->nonce).bytes(encryption->metadata_mac);
+    if (encryption->keystream_part) {
+      writer.u8(3).u32(static_cast<std::uint32_t>(encryption->segments.size()));
+      for (const crypto::NonceSegment& segment : encryption->segments)
+        writer.u64(segment.start).bytes(segment.nonce);
+    }
   }
   if (compression) {
     writer.u8(2).u8(compression->algorithm).u64(compression->compressed_bytes).u32(compression->frames);
@@ -149,7 +154,31 @@ Result<FileEncryption> decode_file_encryption(ByteReader& reader) {
   BRELAY_TRY(read_array(reader, encryption.data_key.bytes, "file record wrapped data key"));
   BRELAY_TRY(read_array(reader, encryption.nonce, "file record nonce"));
   BRELAY_TRY(read_array(reader, encryption.metadata_mac, "file record metadata MAC"));
+  encryption.keystream_part = false;  // until decode_keystream_segments() reads one
   return encryption;
+}
+
+Status decode_keystream_segments(ByteReader& reader, FileEncryption& encryption) {
+  constexpr std::size_t kSegmentBytes = 8 + crypto::FileNonce().size();
+  BRELAY_ASSIGN_OR_RETURN(std::uint32_t count, reader.u32("file record keystream segment count"));
+  if (count > reader.remaining() / kSegmentBytes) {
+    return make_error("malformed file record: {} keystream segments claimed, {} bytes remain", count,
+                      reader.remaining());
+  }
+  encryption.keystream_part = true;
+  encryption.segments.resize(count);
+  std::optional<std::uint64_t> after;
+  for (crypto::NonceSegment& segment : encryption.segments) {
+    BRELAY_ASSIGN_OR_RETURN(segment.start, reader.u64("file record keystream segment start"));
+    BRELAY_TRY(read_array(reader, segment.nonce, "file record keystream segment nonce"));
+    if ((after && segment.start <= *after) || segment.start >= FileEncryption::kMetadataDomain) {
+      return make_error(
+          "malformed file record: keystream segment start {} does not follow {} or is not a file position",
+          segment.start, after.value_or(0));
+    }
+    after = segment.start;
+  }
+  return {};
 }
 
 Result<FileCompression> decode_file_compression(ByteReader& reader) {
@@ -165,19 +194,21 @@ Result<FileCompression> decode_file_compression(ByteReader& reader) {
   return compression;
 }
 
-// The optional parts after the previous GTIDs: an encryption part (tag 1), then a compression part
-// (tag 2), each at most once and in that order.
+// The optional parts after the previous GTIDs: an encryption part (tag 1), its keystream part (tag
+// 3, version 6), then a compression part (tag 2), each at most once and in that order.
 Status decode_record_parts(ByteReader& reader, FileRecordView& record) {
   while (reader.remaining() > 0) {
     BRELAY_ASSIGN_OR_RETURN(std::uint8_t tag, reader.u8("file record part tag"));
     if (tag == 1 && !record.encryption && !record.compression) {
       BRELAY_ASSIGN_OR_RETURN(record.encryption, decode_file_encryption(reader));
+    } else if (tag == 3 && record.encryption && !record.encryption->keystream_part && !record.compression) {
+      BRELAY_TRY(decode_keystream_segments(reader, *record.encryption));
     } else if (tag == 2 && !record.compression) {
       BRELAY_ASSIGN_OR_RETURN(record.compression, decode_file_compression(reader));
     } else {
       return make_error(
-          "malformed file record: trailing byte {} is not an encryption part (1) or a compression part (2) "
-          "in their place",
+          "malformed file record: trailing byte {} is not an encryption part (1), its keystream part (3) or "
+          "a compression part (2) in their place",
           tag);
     }
   }

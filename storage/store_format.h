@@ -44,17 +44,20 @@
 
 namespace brelay::storage {
 
-// Version 5: the layout described in this header, event bytes in event files (version 1 kept them
+// Version 6: the layout described in this header, event bytes in event files (version 1 kept them
 // in the LMDB run values). Version 3 added encryption at rest (a file record's encryption part, a
 // run's MAC), version 4 compressed files (a file record's compression part, the frames database),
 // version 5 dropped the runs of compressed files and packed their gtid_positions entries into
 // gtid_lists (issue 17: a u32 per event and about 40 bytes per transaction were most of the index
-// of a compressed store; a version 4 reader cannot read such a file, hence the version). Every
-// version 2, 3 or 4 value is a valid version 5 value, and a version 4 store's compressed files
-// read the same with their runs and GTID positions as without: such a store converts by dropping
-// the runs, packing the positions and writing the new version number
-// (kOldestConvertibleStoreFormatVersion on).
-inline constexpr std::uint32_t kStoreFormatVersion = 5;
+// of a compressed store; a version 4 reader cannot read such a file, hence the version), version 6
+// gave encrypted files keystream segments (a file record's keystream part, see FileEncryption: a
+// position written again is encrypted under a fresh nonce; a version 5 reader would decrypt such
+// bytes under the wrong one). Every version 2 to 5 value is a valid version 6 value, and a version
+// 4 store's compressed files read the same with their runs and GTID positions as without: such a
+// store converts by dropping the runs, packing the positions and writing the new version number
+// (kOldestConvertibleStoreFormatVersion on); an open for writing then gives every encrypted file
+// record its keystream part (BinlogStore::open).
+inline constexpr std::uint32_t kStoreFormatVersion = 6;
 inline constexpr std::uint32_t kOldestConvertibleStoreFormatVersion = 2;
 
 namespace db_name {
@@ -96,9 +99,16 @@ Bytes encode_u32_value(std::uint32_t value);
 Result<std::uint32_t> decode_u32_value(ByteView value, std::string_view what);
 
 // How a file is encrypted (at_rest_crypto.h): its data key wrapped by a master key, the nonce of
-// its AES-256-CTR stream, and the MAC (crypto::run_mac) of its stored FDE and previous-GTID bytes,
-// which are encrypted under the data key in their own counter domain (kMetadataDomain). Encoded after the
-// previous GTIDs as u8 1, u32 LE master key id, 60 bytes wrapped key, 8 bytes nonce, 32 bytes MAC.
+// its AES-256-CTR stream and the later nonces of its keystream segments (crypto::NonceSegment:
+// where the writer wrote a position again, see store_writer.h), and the MAC (crypto::run_mac) of
+// its stored FDE and previous-GTID bytes, which are encrypted under the data key and the first
+// nonce in their own counter domain (kMetadataDomain). Encoded after the previous GTIDs as u8 1,
+// u32 LE master key id, 60 bytes wrapped key, 8 bytes nonce, 32 bytes MAC; then (version 6) the
+// keystream part: u8 3, u32 LE segment count, per segment u64 LE start and 8 bytes nonce (starts
+// strictly increasing, below kMetadataDomain). A record with the keystream part has a MAC that
+// also binds the nonce and the segments (file_ciphers.h); one without it (versions 3 to 5) has
+// one segment, the first nonce, and a MAC over the FDE and previous GTIDs only, until an open
+// for writing converts it.
 struct FileEncryption {
   // CTR offsets and MAC offsets of the record's FDE and previous GTIDs start here; event bytes
   // sit at file offsets below 2^63, so the two never share a counter block.
@@ -107,6 +117,8 @@ struct FileEncryption {
   crypto::WrappedKey data_key;
   crypto::FileNonce nonce{};
   crypto::Mac256 metadata_mac{};
+  bool keystream_part = true;  // false only as decoded from a record of version 3 to 5
+  std::vector<crypto::NonceSegment> segments;
 };
 
 // How a sealed file is stored compressed (compression.h): its frames (the `frames` database) in
@@ -186,7 +198,8 @@ struct NextFileRecord {
 // The index entry of a stored run of consecutive events of one file, keyed by its first event's
 // position; the events' bytes are in the file's event file (event_files.h) from that position on:
 //   mac          32 bytes, runs of encrypted files only: crypto::run_mac of the run's stored
-//                (encrypted) bytes at its position
+//                (encrypted) bytes at its position, and from version 6 on of the nonce of the
+//                keystream segment it lies under, if any (file_ciphers.h, kSegmentRunDomain)
 //   event_ends   u32 LE per event: the offset from the run's start where that event ends
 //   event_count  u32 LE
 // The end table makes a seek inside the run a binary search instead of a walk through event

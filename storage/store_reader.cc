@@ -292,6 +292,13 @@ Result<bool> StoreReader::collect_batch(const DurableLimit& limit, std::size_t m
   while (true) {
     BRELAY_ASSIGN_OR_RETURN(auto record, file_record(file_.seq));
     if (!record) return make_error("binary log {} was purged while this reader was reading it", file_.name);
+    if (cipher_ && record->encryption && record->encryption->segments != cipher_->segments) {
+      // The writer wrote past an earlier end again under a fresh nonce since this reader entered.
+      FileCipher now = *cipher_;
+      now.segments = record->encryption->segments;
+      BRELAY_TRY(decode_file_info(file_.seq, *record, &now));  // checks the segments' MAC
+      cipher_ = std::move(now);
+    }
     const auto end = readable_end(file_.seq, *record, limit);
     if (!end) {
       batch.at_durable_end = true;

@@ -27,8 +27,9 @@ struct StoreReader::DecryptContexts {
 
 Status StoreReader::decrypt_runs() {
   checked_ = {};  // decrypted copies are this reader's own: no mark shared through the map
-  if (!decrypt_ || decrypt_->cipher.key != cipher_->key || decrypt_->cipher.nonce != cipher_->nonce) {
-    BRELAY_ASSIGN_OR_RETURN(crypto::FileCtr ctr, crypto::FileCtr::create(cipher_->key, cipher_->nonce));
+  if (!decrypt_ || decrypt_->cipher != *cipher_) {
+    BRELAY_ASSIGN_OR_RETURN(crypto::FileCtr ctr,
+                            crypto::FileCtr::create(cipher_->key, cipher_->nonce, cipher_->segments));
     BRELAY_ASSIGN_OR_RETURN(crypto::RunMacer macer, crypto::RunMacer::create(cipher_->key));
     decrypt_ = std::make_shared<DecryptContexts>(DecryptContexts{*cipher_, std::move(ctr), std::move(macer)});
   }
@@ -58,7 +59,10 @@ Status StoreReader::decrypt_runs() {
     const ByteView bytes = map_->bytes(start, run.run_.payload_size());
     const std::optional<crypto::Mac256> expected = run.run_.mac();
     bool authentic = false;
-    if (expected) {
+    if (const crypto::FileNonce* segment = segment_nonce_at(*cipher_, start); expected && segment) {
+      BRELAY_ASSIGN_OR_RETURN(authentic,
+                              decrypt_->macer.matches(start + kSegmentRunDomain, *segment, bytes, *expected));
+    } else if (expected) {
       BRELAY_ASSIGN_OR_RETURN(authentic, decrypt_->macer.matches(start, bytes, *expected));
     }
     if (!authentic) {

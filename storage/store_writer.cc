@@ -5,6 +5,7 @@
 #include "storage/store_writer.h"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "storage/lmdb_cursor.h"
@@ -71,6 +72,7 @@ Status StoreWriter::load_state() {
     appender_ = EventFileAppender();
   }
   BRELAY_TRY(set_appender_cipher(file_ ? file_->cipher : std::nullopt));
+  keystream_written_end_ = std::numeric_limits<std::uint64_t>::max();
   if (file_ && file_->cipher) {
     BRELAY_ASSIGN_OR_RETURN(file_->macer, crypto::RunMacer::create(file_->cipher->key));
   }

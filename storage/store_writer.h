@@ -41,6 +41,11 @@
 // producer restarts from there (Progress::restarts counts these restarts). MDB_PANIC (LMDB can no
 // longer write the environment) never resumes; the relay must reopen the store.
 //
+// An encrypted file's keystream is never used twice: a write at a position the file may already
+// hold bytes at under the nonce in force (events written again after an abandoned transaction, the
+// first write after a failed round or a restart) starts a keystream segment under a fresh random
+// nonce first (file_ciphers.h), recorded in the file record of the round that indexes the bytes.
+//
 // An encrypted store's writer has a crypto helper thread (a SyncThread like the one that syncs):
 // a large write is AES-CTR encrypted there a chunk ahead of the writes that copy it into the page
 // cache, and a round's run MACs are computed there while the previous round's index commits (the
@@ -212,9 +217,10 @@ class StoreWriter {
   // A run MAC of the round, planned and computed on crypto_helper_ (start_run_macs()).
   struct PlannedMac {
     std::uint32_t file_seq = 0;
-    std::uint64_t offset = 0;      // of the MACed bytes in the file
-    std::vector<ByteView> stored;  // the bytes, in ciphertexts_
-    crypto::RunMacer* macer{};     // helper_macers_'s, for file_seq
+    std::uint64_t offset = 0;                  // of the MACed bytes in the file
+    std::vector<ByteView> stored;              // the bytes, in ciphertexts_
+    crypto::RunMacer* macer{};                 // helper_macers_'s, for file_seq
+    std::optional<crypto::FileNonce> segment;  // the keystream segment's nonce it binds, if any
     crypto::Mac256 mac{};
   };
   // Stretches of a queued batch's payload that the crypto helper encrypted ahead of its round, as
@@ -301,6 +307,11 @@ class StoreWriter {
   void drop_ctr_ahead();
   // Sets appender_cipher_ and the CTR contexts that encrypt with it.
   Status set_appender_cipher(const std::optional<FileCipher>& cipher);
+  // Before an encrypted write at `position` below keystream_written_end_: a keystream segment from
+  // `position` on under a fresh random nonce (segments from there on are dropped: none of their
+  // bytes is indexed as complete), in the appender's cipher and in the encryption part of the
+  // record that will index the bytes (the newest file's, or the created file's not yet indexed).
+  Status start_keystream_segment(std::uint64_t position);
   // Hands the event files written since the last sync to the sync thread / waits for that sync.
   Status start_sync();
   Status wait_sync();
@@ -334,9 +345,10 @@ class StoreWriter {
   // The helper's MAC context for `file_seq` under `cipher` (made again when the key changed).
   Result<crypto::RunMacer*> helper_macer(std::uint32_t file_seq, const FileCipher& cipher);
   // The planned MAC of the next run part, when it is the one at `offset` of `file_seq` over exactly
-  // `stored`; nullopt otherwise (and then for the rest of the round).
+  // `stored` under `segment` (kSegmentRunDomain); nullopt otherwise (and then for the rest of the round).
   Result<std::optional<crypto::Mac256>> take_planned_mac(std::uint32_t file_seq, std::uint64_t offset,
-                                                         const std::vector<ByteView>& stored);
+                                                         const std::vector<ByteView>& stored,
+                                                         const crypto::FileNonce* segment);
   // Writes the index entries of the run `round` gathered (writer_index.cc).
   Status write_index(IndexRound& round);
   // Puts the resume point the round's last boundary sets; nullopt when it has none.
@@ -412,7 +424,11 @@ class StoreWriter {
   EventFileAppender appender_;                   // the newest file's event file
   std::optional<FileCipher> appender_cipher_;    // its data key, when it is encrypted
   std::optional<crypto::FileCtr> appender_ctr_;  // AES-CTR under appender_cipher_ (one per file)
-  std::deque<NewFileCipher> new_file_ciphers_;   // files created, not yet indexed
+  // How far the appender's file may hold bytes encrypted under its newest nonce: from 0 for a file
+  // the writer created, to the end of what it wrote; unknown (the maximum) for the file it found
+  // (a writer before it, or a failed round, may have written past the durable end).
+  std::uint64_t keystream_written_end_ = 0;
+  std::deque<NewFileCipher> new_file_ciphers_;  // files created, not yet indexed
   // Per batch of the round being written: its events' stored (encrypted) bytes at the offsets the
   // events have in the batch's payload (only events of encrypted files are filled in).
   std::vector<Bytes> ciphertexts_;

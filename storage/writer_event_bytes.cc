@@ -43,10 +43,6 @@ Status apply_ctr(crypto::FileCtr& ctr, const std::vector<CtrPart>& parts) {
   return {};
 }
 
-bool same_cipher(const FileCipher& a, const FileCipher& b) {
-  return a.key == b.key && a.nonce == b.nonce;
-}
-
 // Moves the parts past the first `keep` bytes of `parts` to the returned vector, cutting the one
 // that straddles the cut.
 std::vector<CtrPart> split_parts(std::vector<CtrPart>& parts, std::size_t keep) {
@@ -168,15 +164,17 @@ Status StoreWriter::write_event_bytes(const std::deque<WriteBatch>& batches, Byt
   adopt_ctr_ahead(batches);
   auto flush = [&]() -> Status {
     if (pieces.empty()) return {};
+    std::uint64_t end = write_position;
+    for (ByteView piece : pieces)
+      end += piece.size();
     if (appender_cipher_) {
+      if (write_position < keystream_written_end_) BRELAY_TRY(start_keystream_segment(write_position));
+      keystream_written_end_ = std::max(keystream_written_end_, end);
       BRELAY_TRY(write_encrypted(batches, pieces, sources, write_position));
     } else {
       BRELAY_TRY(appender_.write_at(write_position, pieces));
     }
     appender_written_ = true;
-    std::uint64_t end = write_position;
-    for (ByteView piece : pieces)
-      end += piece.size();
     appender_size_ = std::max(appender_size_, end);
     pieces.clear();
     sources.clear();
@@ -193,6 +191,7 @@ Status StoreWriter::write_event_bytes(const std::deque<WriteBatch>& batches, Byt
           BRELAY_ASSIGN_OR_RETURN(appender_, internals_.event_files().create(next_seq++, sync));
           appender_written_ = false;
           appender_size_ = 0;
+          keystream_written_end_ = 0;
           NewFileCipher fresh;
           if (created) {
             fresh.encryption = created->first;
@@ -310,7 +309,7 @@ void StoreWriter::adopt_ctr_ahead(const std::deque<WriteBatch>& batches) {
 bool StoreWriter::encrypted_ahead(std::size_t batch, std::size_t offset, std::size_t size,
                                   std::uint64_t position) const {
   if (batch >= ready_ciphertexts_.size() || !appender_cipher_ || !ctr_ahead_cipher_ ||
-      !same_cipher(*appender_cipher_, *ctr_ahead_cipher_))
+      *appender_cipher_ != *ctr_ahead_cipher_)
     return false;
   return std::any_of(ready_ciphertexts_[batch].begin(), ready_ciphertexts_[batch].end(),
                      [&](const CtrStretch& stretch) {
@@ -339,12 +338,40 @@ Status StoreWriter::set_appender_cipher(const std::optional<FileCipher>& cipher)
   appender_ctr_.reset();
   helper_ctr_.reset();
   if (cipher) {
-    BRELAY_ASSIGN_OR_RETURN(appender_ctr_, crypto::FileCtr::create(cipher->key, cipher->nonce));
+    BRELAY_ASSIGN_OR_RETURN(appender_ctr_,
+                            crypto::FileCtr::create(cipher->key, cipher->nonce, cipher->segments));
     if (crypto_helper_) {
-      BRELAY_ASSIGN_OR_RETURN(helper_ctr_, crypto::FileCtr::create(cipher->key, cipher->nonce));
+      BRELAY_ASSIGN_OR_RETURN(helper_ctr_,
+                              crypto::FileCtr::create(cipher->key, cipher->nonce, cipher->segments));
     }
   }
   return {};
+}
+
+Status StoreWriter::start_keystream_segment(std::uint64_t position) {
+  BRELAY_ASSIGN_OR_RETURN(const crypto::FileNonce nonce, crypto::random_nonce());
+  auto restart = [&](std::vector<crypto::NonceSegment>& segments) {
+    std::erase_if(segments, [&](const crypto::NonceSegment& segment) { return segment.start >= position; });
+    segments.push_back(crypto::NonceSegment{position, nonce});
+  };
+  // The record that will index these bytes: the created file's (indexed later in this round), or
+  // the newest indexed file's, which this round then writes again.
+  std::optional<FileEncryption>* encryption = nullptr;
+  std::optional<FileCipher>* cipher = nullptr;
+  if (!new_file_ciphers_.empty()) {
+    encryption = &new_file_ciphers_.back().encryption;
+    cipher = &new_file_ciphers_.back().cipher;
+  } else if (file_) {
+    encryption = &file_->encryption;
+    cipher = &file_->cipher;
+    file_->dirty = true;
+  }
+  if (encryption == nullptr || !*encryption || !*cipher || !appender_cipher_ || **cipher != *appender_cipher_)
+    return make_error("internal: the writer's encrypted file has no record to note a keystream segment in");
+  restart((*encryption)->segments);
+  restart((*cipher)->segments);
+  keystream_written_end_ = position;
+  return set_appender_cipher(*cipher);
 }
 
 Status StoreWriter::start_sync() {

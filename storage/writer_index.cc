@@ -97,10 +97,16 @@ std::vector<ByteView> stored_slice(const PendingRun& run, std::size_t from, std:
   return slice;
 }
 
-// The MAC of `stored` (slices of one run's stored bytes) at `offset` of its file.
+// The MAC of `stored` (slices of one run's stored bytes) at `offset` of its file, binding the nonce
+// of the keystream segment the run lies under, if any (file_ciphers.h).
 Result<crypto::Mac256> stored_mac(crypto::RunMacer& macer, std::uint64_t offset,
-                                  const std::vector<ByteView>& stored) {
-  BRELAY_TRY(macer.begin(offset));
+                                  const std::vector<ByteView>& stored, const crypto::FileNonce* segment) {
+  if (segment != nullptr) {
+    BRELAY_TRY(macer.begin(offset + kSegmentRunDomain));
+    BRELAY_TRY(macer.update(*segment));
+  } else {
+    BRELAY_TRY(macer.begin(offset));
+  }
   for (const ByteView piece : stored)
     BRELAY_TRY(macer.update(piece));
   return macer.finish();
@@ -306,13 +312,15 @@ Status StoreWriter::write_index(IndexRound& round) {
     std::optional<crypto::Mac256> mac;
     if (run.macer != nullptr) {
       const auto [from, length] = part_bytes(run, part);
+      const std::uint64_t offset = run.first_position + from;
       const std::vector<ByteView> stored = stored_slice(run, from, length);
-      BRELAY_ASSIGN_OR_RETURN(mac, take_planned_mac(run.file_seq, run.first_position + from, stored));
+      const crypto::FileNonce* segment = segment_nonce_at(*file_->cipher, offset);
+      BRELAY_ASSIGN_OR_RETURN(mac, take_planned_mac(run.file_seq, offset, stored, segment));
       round.stats.run_macs += 1;
       if (mac) {
         round.stats.run_macs_ahead += 1;
       } else {
-        BRELAY_ASSIGN_OR_RETURN(mac, stored_mac(*run.macer, run.first_position + from, stored));
+        BRELAY_ASSIGN_OR_RETURN(mac, stored_mac(*run.macer, offset, stored, segment));
       }
     }
     BRELAY_TRY(write_run_part(round.events, run, part, mac));
@@ -339,7 +347,8 @@ void StoreWriter::start_run_macs(const std::deque<WriteBatch>& batches) {
     Status macs = [&]() -> Status {
       BRELAY_TRY(plan_run_macs(batches, start));
       for (PlannedMac& planned : planned_macs_) {
-        BRELAY_ASSIGN_OR_RETURN(planned.mac, stored_mac(*planned.macer, planned.offset, planned.stored));
+        BRELAY_ASSIGN_OR_RETURN(planned.mac, stored_mac(*planned.macer, planned.offset, planned.stored,
+                                                        planned.segment ? &*planned.segment : nullptr));
       }
       return {};
     }();
@@ -363,8 +372,12 @@ Status StoreWriter::plan_run_macs(const std::deque<WriteBatch>& batches, const M
     if (run.empty()) return;
     for (const RunPart part : run_parts(run)) {
       const auto [from, length] = part_bytes(run, part);
-      planned_macs_.push_back(PlannedMac{
-          run.file_seq, run.first_position + from, stored_slice(run, from, length), run.macer, {}});
+      const std::uint64_t offset = run.first_position + from;
+      std::optional<crypto::FileNonce> segment;
+      if (const crypto::FileNonce* nonce = cipher ? segment_nonce_at(*cipher, offset) : nullptr)
+        segment = *nonce;
+      planned_macs_.push_back(
+          PlannedMac{run.file_seq, offset, stored_slice(run, from, length), run.macer, segment, {}});
     }
     run.clear();
   };
@@ -402,7 +415,8 @@ Status StoreWriter::plan_run_macs(const std::deque<WriteBatch>& batches, const M
 
 Result<std::optional<crypto::Mac256>> StoreWriter::take_planned_mac(std::uint32_t file_seq,
                                                                     std::uint64_t offset,
-                                                                    const std::vector<ByteView>& stored) {
+                                                                    const std::vector<ByteView>& stored,
+                                                                    const crypto::FileNonce* segment) {
   if (macs_pending_) {  // the helper plans them too
     macs_pending_ = false;
     macs_done_.wait(false, std::memory_order_acquire);
@@ -414,7 +428,9 @@ Result<std::optional<crypto::Mac256>> StoreWriter::take_planned_mac(std::uint32_
   }
   if (next_planned_mac_ == planned_macs_.size()) return std::optional<crypto::Mac256>();
   const PlannedMac& planned = planned_macs_[next_planned_mac_];
-  if (planned.file_seq != file_seq || planned.offset != offset || !same_slices(planned.stored, stored)) {
+  const bool same_segment = segment == nullptr ? !planned.segment : planned.segment == *segment;
+  if (planned.file_seq != file_seq || planned.offset != offset || !same_slices(planned.stored, stored) ||
+      !same_segment) {
     next_planned_mac_ = planned_macs_.size();  // the plan no longer follows the round
     return std::optional<crypto::Mac256>();
   }

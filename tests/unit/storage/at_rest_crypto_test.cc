@@ -79,6 +79,41 @@ TEST(AtRestCrypto, RunMacDetectsAFlippedByteAndAMovedRun) {
   }
 }
 
+// Keystream segments: each byte is encrypted under the nonce in force at its position (the first
+// nonce before the first segment), also by one call that spans segment starts, at an offset that
+// is not a counter block's start.
+TEST(AtRestCrypto, KeystreamSegmentsGiveEachPositionTheNonceInForceThere) {
+  const FileNonce first = {1, 3, 5, 7, 9, 11, 13, 15};
+  const std::vector<NonceSegment> segments = {{1000, {2, 2, 2, 2, 2, 2, 2, 2}},
+                                              {1033, {3, 3, 3, 3, 3, 3, 3, 3}}};
+  std::vector<std::uint8_t> plain(3000);
+  for (std::size_t i = 0; i < plain.size(); ++i)
+    plain[i] = static_cast<std::uint8_t>(i * 7 + 1);
+  std::vector<std::uint8_t> expected = plain;  // at file offset 100
+  ASSERT_TRUE(ctr_apply(counting_key(), first, 100, std::span(expected).first(900)));
+  ASSERT_TRUE(ctr_apply(counting_key(), segments[0].nonce, 1000, std::span(expected).subspan(900, 33)));
+  ASSERT_TRUE(ctr_apply(counting_key(), segments[1].nonce, 1033, std::span(expected).subspan(933)));
+  auto ctr = FileCtr::create(counting_key(), first, segments);
+  ASSERT_TRUE(ctr);
+  std::vector<std::uint8_t> out(plain.size());
+  ASSERT_TRUE(ctr->apply(100, plain, out));
+  EXPECT_EQ(out, expected);
+  // In pieces that start inside segments, in place.
+  std::vector<std::uint8_t> pieces = plain;
+  for (std::size_t at = 0; at < pieces.size(); at += 37) {
+    const std::size_t size = std::min<std::size_t>(37, pieces.size() - at);
+    ASSERT_TRUE(
+        ctr->apply(100 + at, std::span(pieces).subspan(at, size), std::span(pieces).subspan(at, size)));
+  }
+  EXPECT_EQ(pieces, expected);
+  // Without the segments, the bytes from the first segment on differ.
+  auto unsegmented = FileCtr::create(counting_key(), first);
+  ASSERT_TRUE(unsegmented);
+  ASSERT_TRUE(unsegmented->apply(100, plain, out));
+  EXPECT_TRUE(std::equal(out.begin(), out.begin() + 900, expected.begin()));
+  EXPECT_FALSE(std::equal(out.begin() + 900, out.begin() + 933, expected.begin() + 900));
+}
+
 // The per-file contexts are reused: many calls at scattered offsets, in pieces and while copying,
 // give what the one-off functions give.
 TEST(AtRestCrypto, ReusedContextsMatchTheOneOffFunctions) {

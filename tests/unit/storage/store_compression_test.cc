@@ -632,7 +632,7 @@ TEST_P(CompressedStore, AVersion4StoreDropsTheRunsAndPacksTheGtidPositionsOfItsC
   ASSERT_TRUE(store) << store.error().message();
   auto version = testing::stored_format_version(**store);
   ASSERT_TRUE(version);
-  EXPECT_EQ(*version, 5u);
+  EXPECT_EQ(*version, kStoreFormatVersion);
   for (std::uint32_t seq : {1u, 2u, 3u}) {
     auto runs = runs_of(**store, seq);
     ASSERT_TRUE(runs);
