@@ -148,7 +148,7 @@ Result<std::unique_ptr<BinlogStore>> BinlogStore::open(const std::string& data_d
   // Every older value is a current value, except that an older encrypted file record has no
   // keystream part; a read-only open reads the older store as it is.
   store->internals_->ciphers().set_unbound_records_accepted(version < kStoreFormatVersion);
-  BRELAY_TRY(store->load_file_ciphers());
+  BRELAY_TRY(store->load_file_ciphers(version));
   if (!store->read_only() && version < kStoreFormatVersion) BRELAY_TRY(store->convert_format(version));
   if (store->read_only()) {
     BRELAY_TRY(store->load_durable_end());
@@ -171,13 +171,22 @@ Status BinlogStore::load_durable_end() {
 
 BinlogStore::~BinlogStore() = default;
 
-Status BinlogStore::load_file_ciphers() {
+Status BinlogStore::load_file_ciphers(std::uint32_t version) {
   BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_read(internals_->env()));
   BRELAY_ASSIGN_OR_RETURN(LmdbCursor cursor, LmdbCursor::open(txn, internals_->dbs().files));
   BRELAY_ASSIGN_OR_RETURN(auto entry, cursor.first());
   while (entry) {
     BRELAY_ASSIGN_OR_RETURN(std::uint32_t seq, decode_file_key(entry->key));
     BRELAY_ASSIGN_OR_RETURN(FileRecordView record, FileRecordView::decode(entry->value));
+    if (version < kStoreFormatVersion && record.encryption && record.encryption->keystream_part) {
+      // Only version 6 writes keystream parts: the version number was set back, which would have
+      // the records of the older form (whose MACs do not bind their nonces) accepted again.
+      return make_error_code(
+          kStoreDamagedCode,
+          "the store in {} says format version {} but binary log {} has a record of version {} or later: the "
+          "store's format version was changed on disk; restore the data directory from a backup",
+          directory(), version, record.name, kStoreFormatVersion);
+    }
     BRELAY_TRY(internals_->ciphers().of(seq, record));
     BRELAY_ASSIGN_OR_RETURN(entry, cursor.next());
   }

@@ -157,8 +157,9 @@ class BinlogStore {
   // Publishes the stored resume point as the durable end without changing anything.
   Status load_durable_end();
   Status recover();
-  // Unwraps every encrypted file's data key (an error names a missing key id).
-  Status load_file_ciphers();
+  // Unwraps every encrypted file's data key (an error names a missing key id). A record with a
+  // keystream part in a store of an older format `version` is damage: the version was set back.
+  Status load_file_ciphers(std::uint32_t version);
   // Converts a store of an older format `version` (a writable open, after the keys are loaded), in
   // one transaction with the new version number: a version 4 store's compressed files lose their
   // runs (store_format.h), and every encrypted file record of version 3 to 5 gets its keystream

@@ -148,8 +148,9 @@ Result<FileInfo> decode_file_info(std::uint32_t file_seq, const FileRecordView& 
   if (!record.encryption->keystream_part && !cipher->unbound_records_accepted) {
     return make_error_code(kStoreDamagedCode,
                            "the stored record of binary log {} has the form of a store older than version 6 "
-                           "(its MAC does not bind its nonce) in a version 6 store: the store's index was "
-                           "changed on disk",
+                           "(its MAC does not bind its nonce) in a version 6 store: it failed its check when "
+                           "the store was converted, or was put back from an older copy; the store's index "
+                           "was changed on disk",
                            record.name);
   }
   BRELAY_TRY(check_metadata_mac(record, *cipher));

@@ -80,7 +80,7 @@ const crypto::FileNonce* segment_nonce_at(const FileCipher& cipher, std::uint64_
 // check, where its bytes would otherwise decrypt to noise under the wrong nonce. (Runs never span
 // a segment's start: the writer starts one only where it writes again from a transaction's start,
 // and a run starts there too.)
-inline constexpr std::uint64_t kSegmentRunDomain = std::uint64_t{1} << 62;
+inline constexpr std::uint64_t kSegmentRunDomain = FileEncryption::kSegmentRunDomain;
 
 class FileCiphers {
  public:

@@ -171,7 +171,7 @@ Status decode_keystream_segments(ByteReader& reader, FileEncryption& encryption)
   for (crypto::NonceSegment& segment : encryption.segments) {
     BRELAY_ASSIGN_OR_RETURN(segment.start, reader.u64("file record keystream segment start"));
     BRELAY_TRY(read_array(reader, segment.nonce, "file record keystream segment nonce"));
-    if ((after && segment.start <= *after) || segment.start >= FileEncryption::kMetadataDomain) {
+    if ((after && segment.start <= *after) || segment.start >= FileEncryption::kSegmentRunDomain) {
       return make_error(
           "malformed file record: keystream segment start {} does not follow {} or is not a file position",
           segment.start, after.value_or(0));

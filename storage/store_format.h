@@ -105,7 +105,7 @@ Result<std::uint32_t> decode_u32_value(ByteView value, std::string_view what);
 // nonce in their own counter domain (kMetadataDomain). Encoded after the previous GTIDs as u8 1,
 // u32 LE master key id, 60 bytes wrapped key, 8 bytes nonce, 32 bytes MAC; then (version 6) the
 // keystream part: u8 3, u32 LE segment count, per segment u64 LE start and 8 bytes nonce (starts
-// strictly increasing, below kMetadataDomain). A record with the keystream part has a MAC that
+// strictly increasing, below kSegmentRunDomain). A record with the keystream part has a MAC that
 // also binds the nonce and the segments (file_ciphers.h); one without it (versions 3 to 5) has
 // one segment, the first nonce, and a MAC over the FDE and previous GTIDs only, until an open
 // for writing converts it.
@@ -113,6 +113,9 @@ struct FileEncryption {
   // CTR offsets and MAC offsets of the record's FDE and previous GTIDs start here; event bytes
   // sit at file offsets below 2^63, so the two never share a counter block.
   static constexpr std::uint64_t kMetadataDomain = std::uint64_t{1} << 63;
+  // Run MACs of runs under a keystream segment are made at their position plus this (file_ciphers.h),
+  // apart from those of runs before the first segment: keystream segments start below it.
+  static constexpr std::uint64_t kSegmentRunDomain = std::uint64_t{1} << 62;
 
   crypto::WrappedKey data_key;
   crypto::FileNonce nonce{};

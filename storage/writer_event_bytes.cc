@@ -349,6 +349,8 @@ Status StoreWriter::set_appender_cipher(const std::optional<FileCipher>& cipher)
 }
 
 Status StoreWriter::start_keystream_segment(std::uint64_t position) {
+  if (position >= FileEncryption::kSegmentRunDomain)
+    return make_error("position {} is past what an encrypted file can hold", position);
   BRELAY_ASSIGN_OR_RETURN(const crypto::FileNonce nonce, crypto::random_nonce());
   auto restart = [&](std::vector<crypto::NonceSegment>& segments) {
     std::erase_if(segments, [&](const crypto::NonceSegment& segment) { return segment.start >= position; });

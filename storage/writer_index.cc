@@ -314,6 +314,8 @@ Status StoreWriter::write_index(IndexRound& round) {
       const auto [from, length] = part_bytes(run, part);
       const std::uint64_t offset = run.first_position + from;
       const std::vector<ByteView> stored = stored_slice(run, from, length);
+      if (run.file_seq != file_->info.seq)
+        return make_error("internal: a run of an earlier file indexed late");
       const crypto::FileNonce* segment = segment_nonce_at(*file_->cipher, offset);
       BRELAY_ASSIGN_OR_RETURN(mac, take_planned_mac(run.file_seq, offset, stored, segment));
       round.stats.run_macs += 1;

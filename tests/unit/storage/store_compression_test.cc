@@ -120,6 +120,15 @@ Result<std::vector<std::pair<Bytes, Bytes>>> gtid_positions_of(BinlogStore& stor
 }
 
 // The GTID list of file `seq` (format version 5); nullopt when it has none.
+// Whether file `seq`'s record is encrypted with the keystream part (store format 6).
+Result<bool> has_keystream_part(BinlogStore& store, std::uint32_t seq) {
+  BRELAY_ASSIGN_OR_RETURN(auto txn, LmdbTxn::begin_read(store.internals().env()));
+  BRELAY_ASSIGN_OR_RETURN(auto value, txn.get(store.internals().dbs().files, encode_file_key(seq)));
+  if (!value) return make_error("no record for file {}", seq);
+  BRELAY_ASSIGN_OR_RETURN(FileRecordView record, FileRecordView::decode(*value));
+  return record.encryption && record.encryption->keystream_part;
+}
+
 Result<std::optional<std::vector<GtidListEntry>>> gtid_list_of(BinlogStore& store, std::uint32_t seq) {
   BRELAY_ASSIGN_OR_RETURN(auto txn, LmdbTxn::begin_read(store.internals().env()));
   BRELAY_ASSIGN_OR_RETURN(auto value, txn.get(*store.internals().dbs().gtid_lists, encode_file_key(seq)));
@@ -624,6 +633,7 @@ TEST_P(CompressedStore, AVersion4StoreDropsTheRunsAndPacksTheGtidPositionsOfItsC
       BRELAY_TRY(txn.put(dbs.gtid_positions, key, value));
     for (std::uint32_t seq : {1u, 2u, 3u})
       BRELAY_TRY(txn.del(*dbs.gtid_lists, encode_file_key(seq)));
+    if (GetParam()) BRELAY_TRY(testing::rewrite_records_as_version_5(txn, dbs, keys()));
     return {};
   });
   ASSERT_TRUE(restored) << restored.error().message();
@@ -648,6 +658,16 @@ TEST_P(CompressedStore, AVersion4StoreDropsTheRunsAndPacksTheGtidPositionsOfItsC
   auto newest = runs_of(**store, 4);
   ASSERT_TRUE(newest);
   EXPECT_FALSE(newest->empty());
+  if (GetParam()) {  // the encrypted records were converted too, compressed or not
+    auto summary = (*store)->encryption_summary();
+    ASSERT_TRUE(summary);
+    EXPECT_EQ(summary->encrypted_files, 4u);
+    for (std::uint32_t seq : {1u, 2u, 3u, 4u}) {
+      auto converted = has_keystream_part(**store, seq);
+      ASSERT_TRUE(converted) << converted.error().message();
+      EXPECT_TRUE(*converted) << seq;
+    }
+  }
   auto events = testing::read_everything(**store, 5000);
   ASSERT_TRUE(events) << events.error().message();
   EXPECT_EQ(testing::compare_events(*events, w.stream.events()), "");

@@ -51,6 +51,24 @@ bool contains(const Bytes& haystack, ByteView needle) {
   return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end()) != haystack.end();
 }
 
+// File `seq`'s record in the open store (`value` holds its bytes).
+std::optional<FileRecordView> record_of(BinlogStore& store, std::uint32_t seq, Bytes& value) {
+  std::optional<FileRecordView> found;
+  Status read = [&]() -> Status {
+    BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_read(store.internals().env()));
+    BRELAY_ASSIGN_OR_RETURN(auto stored, txn.get(store.internals().dbs().files, encode_file_key(seq)));
+    if (!stored) return make_error("no record");
+    value.assign(stored->begin(), stored->end());
+    return {};
+  }();
+  EXPECT_TRUE(read) << read.error().message();
+  if (!read) return found;
+  auto decoded = FileRecordView::decode(value);
+  EXPECT_TRUE(decoded) << decoded.error().message();
+  if (decoded) found = *decoded;
+  return found;
+}
+
 FileRecordView encrypted_record() {
   FileRecordView record;
   record.first_position = 4;
@@ -135,7 +153,7 @@ TEST(EncryptedFormat, DamagedEncryptionPartsAreErrors) {
   longer.push_back(0);
   EXPECT_FALSE(FileRecordView::decode(longer));
   // A keystream part without an encryption part, twice, with a count past its bytes, with starts
-  // out of order or in the metadata domain. (A first segment may start at 0.)
+  // out of order or in the run MACs' segment domain. (A first segment may start at 0.)
   Bytes alone = plain.encode();
   alone.insert(alone.end(), encoded.begin() + static_cast<long>(keystream_at), encoded.end());
   EXPECT_FALSE(FileRecordView::decode(alone));
@@ -146,7 +164,7 @@ TEST(EncryptedFormat, DamagedEncryptionPartsAreErrors) {
   counted[keystream_at + 1] = 3;
   EXPECT_FALSE(FileRecordView::decode(counted));
   for (const std::uint64_t second :
-       {std::uint64_t{700}, std::uint64_t{600}, FileEncryption::kMetadataDomain}) {
+       {std::uint64_t{700}, std::uint64_t{600}, FileEncryption::kSegmentRunDomain}) {
     FileRecordView bad = record;
     bad.encryption->segments[1].start = second;
     EXPECT_FALSE(FileRecordView::decode(bad.encode())) << second;
@@ -213,21 +231,6 @@ TEST(EncryptedFormat, RecordMetadataIsEncryptedAndAuthenticated) {
   EXPECT_EQ(refused.error().code(), kStoreDamagedCode);
 }
 
-// The record as a version 5 relay wrote it: no keystream part, and a MAC over the encrypted FDE
-// and previous GTIDs only.
-Bytes version_5_record(const FileRecordView& record, const FileCipher& cipher) {
-  FileRecordView old = record;
-  old.encryption->keystream_part = false;
-  old.encryption->segments.clear();
-  Bytes both(record.format_description.begin(), record.format_description.end());
-  both.insert(both.end(), record.previous_gtids.begin(), record.previous_gtids.end());
-  auto mac =
-      crypto::run_mac(cipher.key, FileEncryption::kMetadataDomain + record.format_description.size(), both);
-  EXPECT_TRUE(mac);
-  old.encryption->metadata_mac = *mac;
-  return old.encode();
-}
-
 // Version 6: the record's MAC also binds the nonce and the keystream segments, so a changed nonce
 // or segment is damage, not a wrong decryption served; a version 5 record's MAC is checked in its
 // own form and add_keystream_part() converts it; neither form passes for the other.
@@ -285,7 +288,7 @@ TEST(EncryptedFormat, TheRecordMacBindsTheNonceAndTheKeystreamSegments) {
   // one), and converts.
   FileRecordView unsegmented = *record;
   unsegmented.encryption->segments.clear();
-  const Bytes old_bytes = version_5_record(unsegmented, cipher);
+  const Bytes old_bytes = testing::version_5_record(unsegmented, cipher);
   auto old = FileRecordView::decode(old_bytes);
   ASSERT_TRUE(old);
   EXPECT_TRUE(refused(*old));
@@ -462,6 +465,15 @@ TEST(EncryptedStore, TheCryptoHelperComputesEveryRunMacOfARoundAndEncryptsLargeW
     if (round == 2) stream.unfinished_events(batch, 5, 700);
     ASSERT_TRUE(run.writer->submit(std::move(batch)));
     ASSERT_TRUE(run.log.wait_durable(stream.current_file(), stream.boundary_position()));
+  }
+  // Each abandoned transaction was written again under a keystream segment: in round 0 in a file
+  // the same round created, then in files created by the round before; the MACs of the runs under
+  // them (which bind the segment's nonce) were all planned on the helper.
+  for (std::uint32_t seq : {1u, 2u, 3u, 4u}) {
+    Bytes value;
+    auto record = record_of(*run.store, seq, value);
+    ASSERT_TRUE(record && record->encryption);
+    EXPECT_EQ(record->encryption->segments.size(), seq < 4 ? 1u : 0u) << seq;
   }
   EXPECT_EQ(run.stop_and_read_back(stream.complete_events()), "");
   const StoreWriter::CommitStats sum = run.summed();
@@ -662,23 +674,6 @@ KeystreamReuse keystream_reuse(const Bytes& stored_before, const Bytes& stored_a
   return reuse;
 }
 
-std::optional<FileRecordView> record_of(BinlogStore& store, std::uint32_t seq, Bytes& value) {
-  std::optional<FileRecordView> found;
-  Status read = [&]() -> Status {
-    BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_read(store.internals().env()));
-    BRELAY_ASSIGN_OR_RETURN(auto stored, txn.get(store.internals().dbs().files, encode_file_key(seq)));
-    if (!stored) return make_error("no record");
-    value.assign(stored->begin(), stored->end());
-    return {};
-  }();
-  EXPECT_TRUE(read) << read.error().message();
-  if (!read) return found;
-  auto decoded = FileRecordView::decode(value);
-  EXPECT_TRUE(decoded) << decoded.error().message();
-  if (decoded) found = *decoded;
-  return found;
-}
-
 // The unfinished tail a writer left past the durable end is trimmed at the next open and the
 // producer sends other bytes for the same positions: they are encrypted under a fresh nonce (a
 // keystream segment in the file record), so a copy of the disk from before and one from after do
@@ -818,19 +813,10 @@ TEST(EncryptedStore, AVersion5StoreGetsItsKeystreamPartsWhenOpenedForWriting) {
   Written w = write_store(keys_with({1}));
   Bytes old_first_record;
   Status made_old = testing::edit_index(w.data, [&](LmdbTxn& txn, const StoreDatabases& dbs) -> Status {
-    FileCiphers ciphers("dir", keys_with({1}));
-    for (std::uint32_t seq : {1u, 2u}) {
-      BRELAY_ASSIGN_OR_RETURN(auto value, txn.get(dbs.files, encode_file_key(seq)));
-      if (!value) return make_error("no record {}", seq);
-      const Bytes stored(value->begin(), value->end());
-      BRELAY_ASSIGN_OR_RETURN(FileRecordView record, FileRecordView::decode(stored));
-      if (!record.encryption || !record.encryption->keystream_part || !record.encryption->segments.empty())
-        return make_error("record {} is not a version 6 record without segments", seq);
-      BRELAY_ASSIGN_OR_RETURN(std::optional<FileCipher> cipher, ciphers.of(seq, record));
-      const Bytes old_record = version_5_record(record, *cipher);
-      if (seq == 1) old_first_record = old_record;
-      BRELAY_TRY(txn.put(dbs.files, encode_file_key(seq), old_record));
-    }
+    BRELAY_TRY(testing::rewrite_records_as_version_5(txn, dbs, keys_with({1})));
+    BRELAY_ASSIGN_OR_RETURN(auto first, txn.get(dbs.files, encode_file_key(1)));
+    if (!first) return make_error("no record 1");
+    old_first_record.assign(first->begin(), first->end());
     return {};
   });
   ASSERT_TRUE(made_old) << made_old.error().message();
@@ -860,6 +846,16 @@ TEST(EncryptedStore, AVersion5StoreGetsItsKeystreamPartsWhenOpenedForWriting) {
   }));
   const std::string refused = read_back_differences(w.data, options, w.stream.events());
   EXPECT_NE(refused.find("has the form of a store older than version 6"), std::string::npos) << refused;
+  // And with the version number set back too, so that the older form would be accepted again: the
+  // other file's version 6 record gives it away, read-only or not.
+  ASSERT_TRUE(testing::write_format_version(w.data, 5));
+  for (const StoreOptions& opening : {read_only, options}) {
+    auto store = BinlogStore::open(w.data, opening);
+    ASSERT_FALSE(store);
+    EXPECT_EQ(store.error().code(), kStoreDamagedCode);
+    EXPECT_NE(store.error().message().find("format version was changed on disk"), std::string::npos)
+        << store.error().message();
+  }
 }
 
 TEST(EncryptedStore, RekeyRewrapsEveryDataKeyUnderTheNewestMasterKey) {

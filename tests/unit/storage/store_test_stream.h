@@ -15,6 +15,7 @@
 #include "common/bytes.h"
 #include "common/result.h"
 #include "storage/binlog_store.h"
+#include "storage/file_ciphers.h"
 #include "storage/lmdb_txn.h"
 #include "storage/store_databases.h"
 #include "storage/store_writer.h"
@@ -100,6 +101,14 @@ Status edit_index(const std::string& data_dir,
 
 // Writes `version` as the closed store's format version (edit_index), as an older relay left it.
 Status write_format_version(const std::string& data_dir, std::uint32_t version);
+
+// An encrypted file record as a store of version 3 to 5 wrote it: no keystream part, and a MAC over
+// the encrypted FDE and previous GTIDs only (`cipher`: the file's; the record has no segments).
+Bytes version_5_record(const storage::FileRecordView& record, const storage::FileCipher& cipher);
+// In `txn` (edit_index): every encrypted file record rewritten as version_5_record(), with the
+// data keys of `keys`. An error for a record with keystream segments (a version 5 store has none).
+Status rewrite_records_as_version_5(storage::LmdbTxn& txn, const storage::StoreDatabases& dbs,
+                                    std::shared_ptr<const storage::crypto::MasterKeys> keys);
 // The format version an open store's index holds.
 Result<std::uint32_t> stored_format_version(storage::BinlogStore& store);
 
