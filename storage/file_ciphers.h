@@ -63,7 +63,8 @@ struct FileCipher {
   std::vector<crypto::NonceSegment> segments;
   // Whether a record without the keystream part (versions 3 to 5: its MAC does not bind the nonce)
   // is accepted: only in a store not converted to version 6 yet (a read-only open of an older
-  // store). In a version 6 store such a record was put back from an older copy: damage.
+  // store). In a version 6 store such a record was put back from an older copy, or the conversion
+  // left it because it failed its check: damage either way.
   bool unbound_records_accepted = false;
 
   bool operator==(const FileCipher&) const = default;
