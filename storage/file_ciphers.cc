@@ -132,6 +132,8 @@ Result<Bytes> encode_file_record(const FileInfo& info, const std::optional<FileE
   Bytes previous = info.previous_gtids;
   BRELAY_TRY(apply_metadata_cipher(*cipher, fde, previous));
   record.encryption = encryption;
+  record.encryption->nonce = cipher->nonce;
+  record.encryption->segments = cipher->segments;
   record.encryption->keystream_part = true;
   BRELAY_ASSIGN_OR_RETURN(record.encryption->metadata_mac,
                           metadata_mac(*cipher, *record.encryption, fde, previous));

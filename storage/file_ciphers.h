@@ -114,9 +114,10 @@ class FileCiphers {
   std::atomic<bool> unbound_records_accepted_{false};
 };
 
-// The record of `info` as stored: plain as record_view(info).encode(), or, with `encryption`, its FDE
-// and previous GTIDs encrypted under `cipher` and authenticated, with encryption's nonce and
-// segments, by encryption->metadata_mac (the keystream part is always written).
+// The record of `info` as stored: plain as record_view(info).encode(), or, with `encryption` (its
+// wrapped data key), its FDE and previous GTIDs encrypted under `cipher` and authenticated, with
+// the cipher's nonce and segments (which the record states: the cipher is what encrypts), by the
+// record's metadata MAC (the keystream part is always written).
 Result<Bytes> encode_file_record(const FileInfo& info, const std::optional<FileEncryption>& encryption,
                                  const FileCipher* cipher);
 // The plain FileInfo of a stored record: to_file_info() for a plain file, and for an encrypted one

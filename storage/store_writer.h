@@ -194,7 +194,8 @@ class StoreWriter {
     std::uint64_t next_position = 0;
     std::optional<std::int64_t> unfinished_first_timestamp;  // first event after the last boundary
     bool dirty = false;
-    // An encrypted file's encryption part and data key (file_ciphers.h); nullopt: a plain file.
+    // An encrypted file's encryption part (its wrapped data key) and cipher (data key, nonce and
+    // keystream segments, which its record states: file_ciphers.h); nullopt: a plain file.
     std::optional<FileEncryption> encryption;
     std::optional<FileCipher> cipher;
     std::optional<crypto::RunMacer> macer;  // the MACs of its runs (writer_index.cc)
@@ -309,8 +310,9 @@ class StoreWriter {
   Status set_appender_cipher(const std::optional<FileCipher>& cipher);
   // Before an encrypted write at `position` below keystream_written_end_: a keystream segment from
   // `position` on under a fresh random nonce (segments from there on are dropped: none of their
-  // bytes is indexed as complete), in the appender's cipher and in the encryption part of the
-  // record that will index the bytes (the newest file's, or the created file's not yet indexed).
+  // bytes is indexed as complete), in the appender's cipher and in the cipher of the record that
+  // will index the bytes (the newest file's, or the created file's not yet indexed), whose encoding
+  // states it.
   Status start_keystream_segment(std::uint64_t position);
   // Hands the event files written since the last sync to the sync thread / waits for that sync.
   Status start_sync();

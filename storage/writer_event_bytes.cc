@@ -352,26 +352,21 @@ Status StoreWriter::start_keystream_segment(std::uint64_t position) {
   if (position >= FileEncryption::kSegmentRunDomain)
     return make_error("position {} is past what an encrypted file can hold", position);
   BRELAY_ASSIGN_OR_RETURN(const crypto::FileNonce nonce, crypto::random_nonce());
-  auto restart = [&](std::vector<crypto::NonceSegment>& segments) {
-    std::erase_if(segments, [&](const crypto::NonceSegment& segment) { return segment.start >= position; });
-    segments.push_back(crypto::NonceSegment{position, nonce});
-  };
-  // The record that will index these bytes: the created file's (indexed later in this round), or
-  // the newest indexed file's, which this round then writes again.
-  std::optional<FileEncryption>* encryption = nullptr;
+  // The cipher of the record that will index these bytes (encode_file_record() states its
+  // segments): the created file's (indexed later in this round), or the newest indexed file's,
+  // which this round then writes again.
   std::optional<FileCipher>* cipher = nullptr;
   if (!new_file_ciphers_.empty()) {
-    encryption = &new_file_ciphers_.back().encryption;
     cipher = &new_file_ciphers_.back().cipher;
   } else if (file_) {
-    encryption = &file_->encryption;
     cipher = &file_->cipher;
     file_->dirty = true;
   }
-  if (encryption == nullptr || !*encryption || !*cipher || !appender_cipher_ || **cipher != *appender_cipher_)
+  if (cipher == nullptr || !*cipher || !appender_cipher_ || **cipher != *appender_cipher_)
     return make_error("internal: the writer's encrypted file has no record to note a keystream segment in");
-  restart((*encryption)->segments);
-  restart((*cipher)->segments);
+  std::vector<crypto::NonceSegment>& segments = (*cipher)->segments;
+  std::erase_if(segments, [&](const crypto::NonceSegment& segment) { return segment.start >= position; });
+  segments.push_back(crypto::NonceSegment{position, nonce});
   keystream_written_end_ = position;
   return set_appender_cipher(*cipher);
 }
