@@ -124,21 +124,30 @@ void FileCiphers::forget(std::uint32_t file_seq) {
 }
 
 Result<Bytes> encode_file_record(const FileInfo& info, const std::optional<FileEncryption>& encryption,
-                                 const FileCipher* cipher) {
+                                 const FileCipher* cipher, std::optional<SealedMetadata>* sealed) {
   FileRecordView record = record_view(info);
   if (!encryption) return record.encode();
   if (cipher == nullptr) return make_error("no data key for encrypted file {}", info.name);
-  Bytes fde = info.format_description;
-  Bytes previous = info.previous_gtids;
-  BRELAY_TRY(apply_metadata_cipher(*cipher, fde, previous));
   record.encryption = encryption;
   record.encryption->nonce = cipher->nonce;
   record.encryption->segments = cipher->segments;
   record.encryption->keystream_part = true;
-  BRELAY_ASSIGN_OR_RETURN(record.encryption->metadata_mac,
-                          metadata_mac(*cipher, *record.encryption, fde, previous));
-  record.format_description = fde;
-  record.previous_gtids = previous;
+  std::optional<SealedMetadata> fresh;
+  if (sealed == nullptr) sealed = &fresh;
+  if (!*sealed || (*sealed)->cipher != *cipher || (*sealed)->format_description != info.format_description ||
+      (*sealed)->previous_gtids != info.previous_gtids) {
+    SealedMetadata made{
+        *cipher, info.format_description, info.previous_gtids, info.format_description, info.previous_gtids,
+        {}};
+    BRELAY_TRY(apply_metadata_cipher(*cipher, made.stored_format_description, made.stored_previous_gtids));
+    BRELAY_ASSIGN_OR_RETURN(made.mac,
+                            metadata_mac(*cipher, *record.encryption, made.stored_format_description,
+                                         made.stored_previous_gtids));
+    *sealed = std::move(made);
+  }
+  record.encryption->metadata_mac = (*sealed)->mac;
+  record.format_description = (*sealed)->stored_format_description;
+  record.previous_gtids = (*sealed)->stored_previous_gtids;
   return record.encode();
 }
 

@@ -26,7 +26,9 @@
 //     reader reaches has bytes that no longer change, also where it reaches past the durable end.
 //   - No keystream encrypts two plaintexts: the writer writes a position again (after an abandoned
 //     transaction, a failed round, a restart) only under a fresh random nonce, a keystream segment
-//     recorded in the file record of the commit that indexes its bytes (store_writer.h).
+//     recorded in the file record of the commit that indexes its bytes (store_writer.h). Positions
+//     that only held unencrypted bytes (a lone round's commit record, commit_record.h) are written
+//     under the nonce in force: no keystream was used there.
 //   - Limits: the reader checks the MAC over the shared map, then copies and decrypts; someone who
 //     can write the event files while the relay reads them (not the disk/snapshot/backup reader this
 //     guards against) could swap bytes between the two. Someone who can write the index can put an
@@ -114,12 +116,26 @@ class FileCiphers {
   std::atomic<bool> unbound_records_accepted_{false};
 };
 
+// An encrypted record's FDE and previous GTIDs as stored and their metadata MAC, with what they
+// were made from: the writer keeps them for its newest file, whose record it writes again at each
+// commit (its end moves) with the same FDE, previous GTIDs and cipher most of the time.
+struct SealedMetadata {
+  FileCipher cipher;
+  Bytes format_description;  // plain
+  Bytes previous_gtids;      // plain
+  Bytes stored_format_description;
+  Bytes stored_previous_gtids;
+  crypto::Mac256 mac{};
+};
+
 // The record of `info` as stored: plain as record_view(info).encode(), or, with `encryption` (its
 // wrapped data key), its FDE and previous GTIDs encrypted under `cipher` and authenticated, with
 // the cipher's nonce and segments (which the record states: the cipher is what encrypts), by the
-// record's metadata MAC (the keystream part is always written).
+// record's metadata MAC (the keystream part is always written). With `sealed`, the encrypted parts
+// and MAC in it are used when they were made from the same cipher, FDE and previous GTIDs, and
+// replaced otherwise.
 Result<Bytes> encode_file_record(const FileInfo& info, const std::optional<FileEncryption>& encryption,
-                                 const FileCipher* cipher);
+                                 const FileCipher* cipher, std::optional<SealedMetadata>* sealed = nullptr);
 // The plain FileInfo of a stored record: to_file_info() for a plain file, and for an encrypted one
 // (`cipher` required) its FDE and previous GTIDs (and the keystream part's nonce and segments)
 // checked against the metadata MAC and decrypted. A MAC mismatch is an error with code

@@ -116,6 +116,11 @@ struct FileEncryption {
   // Run MACs of runs under a keystream segment are made at their position plus this (file_ciphers.h),
   // apart from those of runs before the first segment: keystream segments start below it.
   static constexpr std::uint64_t kSegmentRunDomain = std::uint64_t{1} << 62;
+  // The MAC of a lone round's commit record in an encrypted file (commit_record.h) is made at the
+  // round's first position plus this, a range no FDE size of a metadata MAC reaches; such a round
+  // begins below kCommitRecordPositions.
+  static constexpr std::uint64_t kCommitRecordDomain = kMetadataDomain + (std::uint64_t{1} << 61);
+  static constexpr std::uint64_t kCommitRecordPositions = std::uint64_t{1} << 61;
 
   crypto::WrappedKey data_key;
   crypto::FileNonce nonce{};

@@ -30,7 +30,9 @@
 // round is then reported synced (Progress::synced_end: the semi-sync acknowledgement) while its
 // index is committed (one more sync of LMDB's pages), published to readers, and its meta page
 // synced before the next round writes, which would overwrite the record. Recovery indexes a
-// recorded round whose LMDB commit was lost (replay_lone_commit).
+// recorded round whose LMDB commit was lost (replay_lone_commit). In an encrypted file the record
+// is sealed with a MAC over the round's stored bytes, and only a round that needs no keystream
+// segment takes this path.
 //
 // Errors (full disk, full map, I/O errors) stop the writer: the failed commit is rolled back, what
 // is queued is dropped (none of it was acknowledged), submit() returns the error, and a progress
@@ -198,7 +200,8 @@ class StoreWriter {
     // keystream segments, which its record states: file_ciphers.h); nullopt: a plain file.
     std::optional<FileEncryption> encryption;
     std::optional<FileCipher> cipher;
-    std::optional<crypto::RunMacer> macer;  // the MACs of its runs (writer_index.cc)
+    std::optional<crypto::RunMacer> macer;          // the MACs of its runs (writer_index.cc)
+    std::optional<SealedMetadata> sealed_metadata;  // its record's encrypted parts, made once per cipher
   };
   // A new file's encryption, chosen when its event file is created (writer_event_bytes.cc) and
   // recorded when its record is indexed (writer_index.cc), in the same order.
@@ -281,7 +284,8 @@ class StoreWriter {
   Status validate_event(const WriteBatch::Event& event, std::size_t max_key, AdmissionState& state) const;
 
   // writer_event_bytes.cc: event bytes to their event files, and their fdatasync.
-  // `commit_record` (a lone round's, or empty) is written right after the last event.
+  // `commit_record` (a plain lone round's, or empty) is written right after the last event; an
+  // encrypted file's record seals the stored bytes, so writer_lone_commit.cc writes it afterwards.
   Status write_event_bytes(const std::deque<WriteBatch>& batches, ByteView commit_record = {});
   // Encrypts `pieces` (contiguous in the file from `position`, each inside batch `sources[i]`'s
   // payload) into ciphertexts_ (one pass: encrypting while copying) and writes them to the file.
@@ -379,7 +383,9 @@ class StoreWriter {
   // nothing else waits or is in flight, and they only append complete transactions (and relay
   // metadata) to the newest file.
   bool lone_round(const std::deque<WriteBatch>& batches) const;
-  Bytes lone_commit_record(const std::deque<WriteBatch>& batches, std::int64_t now) const;
+  // The round's commit record; an encrypted file's is sealed over ciphertexts_, so it is made
+  // after write_event_bytes().
+  Result<Bytes> lone_commit_record(const std::deque<WriteBatch>& batches, std::int64_t now);
   Result<CommitOutcome> commit_lone(std::deque<WriteBatch>& batches,
                                     std::chrono::steady_clock::time_point started);
   // After a lone round is published: syncs its meta page (the next round may then overwrite its
@@ -390,6 +396,10 @@ class StoreWriter {
   // Reports `end` synced to the producer (Progress::synced_end) before readers see it.
   void report_synced(ResumePoint end);
   Status replay_lone_commit();  // the same, on this writer's state (its resume after an error)
+  // A lone round whose fdatasync failed and whose record could not be cut: the next replay skips it.
+  bool lone_round_unsynced_ = false;
+  // The cipher of file `file_seq` as its committed record states it; nullopt for a plain file.
+  Result<std::optional<FileCipher>> committed_cipher(std::uint32_t file_seq);
 
   // writer_failure.cc: stopping on an error and resuming.
   void fail(const Error& error);
@@ -427,8 +437,9 @@ class StoreWriter {
   std::optional<FileCipher> appender_cipher_;    // its data key, when it is encrypted
   std::optional<crypto::FileCtr> appender_ctr_;  // AES-CTR under appender_cipher_ (one per file)
   // How far the appender's file may hold bytes encrypted under its newest nonce: from 0 for a file
-  // the writer created, to the end of what it wrote; unknown (the maximum) for the file it found
-  // (a writer before it, or a failed round, may have written past the durable end).
+  // the writer created, to the end of what it wrote encrypted (a lone round's commit record, written
+  // plain after the round, does not count); unknown (the maximum) for the file it found (a writer
+  // before it, or a failed round, may have written past the durable end).
   std::uint64_t keystream_written_end_ = 0;
   std::deque<NewFileCipher> new_file_ciphers_;  // files created, not yet indexed
   // Per batch of the round being written: its events' stored (encrypted) bytes at the offsets the

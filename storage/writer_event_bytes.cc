@@ -7,8 +7,8 @@
 // round's index commits (writer_index.cc). While rounds queue up, that helper job also encrypts
 // the next round's first batches (plan_ctr_ahead), so that round's write finds most of its
 // ciphertext ready: the AES-CTR pass leaves the writer's serial chain of write, sync and commit.
-// A lone round's commit record (writer_lone_commit.cc) follows its events in the same write; lone
-// rounds are plain files' only.
+// A plain lone round's commit record (writer_lone_commit.cc) follows its events in the same write;
+// an encrypted one's is sealed over their ciphertext, so writer_lone_commit.cc writes it after.
 #include <algorithm>
 #include <functional>
 #include <memory>

@@ -135,9 +135,9 @@ Status write_run_part(LmdbCursor& events, const PendingRun& run, RunPart part,
 
 Status put_file_record(LmdbTxn& txn, const StoreDatabases& dbs, const FileInfo& info,
                        const std::optional<FileEncryption>& encryption,
-                       const std::optional<FileCipher>& cipher) {
+                       const std::optional<FileCipher>& cipher, std::optional<SealedMetadata>& sealed) {
   BRELAY_ASSIGN_OR_RETURN(const Bytes record,
-                          encode_file_record(info, encryption, cipher ? &*cipher : nullptr));
+                          encode_file_record(info, encryption, cipher ? &*cipher : nullptr, &sealed));
   return txn.put(dbs.files, encode_file_key(info.seq), record);
 }
 
@@ -198,7 +198,8 @@ Result<StoreWriter::BuiltIndex> StoreWriter::build_index(const std::deque<WriteB
   BRELAY_TRY(write_index(round));
   finish_run_macs();
   if (file_ && file_->dirty) {
-    BRELAY_TRY(put_file_record(txn, dbs, file_->info, file_->encryption, file_->cipher));
+    BRELAY_TRY(
+        put_file_record(txn, dbs, file_->info, file_->encryption, file_->cipher, file_->sealed_metadata));
     file_->dirty = false;
   }
   BRELAY_ASSIGN_OR_RETURN(std::optional<ResumePoint> end, put_resume_point(round));
@@ -210,7 +211,8 @@ Status StoreWriter::index_begin_file(IndexRound& round, const WriteBatch::File& 
   BRELAY_TRY(write_index(round));
   if (file_) {
     file_->info.closed = true;
-    BRELAY_TRY(put_file_record(round.txn, dbs, file_->info, file_->encryption, file_->cipher));
+    BRELAY_TRY(put_file_record(round.txn, dbs, file_->info, file_->encryption, file_->cipher,
+                               file_->sealed_metadata));
   }
   if (new_file_ciphers_.empty())
     return make_error("the writer indexes a file whose event file it did not create");

@@ -13,6 +13,12 @@
 //     round's meta page is synced (finish_lone_commit, before the writer takes another round).
 // Readers see the round once its LMDB commit is done (its pages synced, its bytes durable); they
 // never see bytes that are not durable.
+// An encrypted file's round is encrypted as any other and written first; its record, sealed with
+// a MAC over those stored bytes (commit_record.h), follows in a second write, plain, before the one
+// fdatasync. The round may take this path only where it needs no keystream segment (it continues
+// the bytes under the nonce in force): a replay knows only the segments the committed file record
+// states.
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
@@ -35,9 +41,11 @@ bool StoreWriter::lone_round(const std::deque<WriteBatch>& batches) const {
   if (!round_after_idle_ && batches.size() > 1) return false;
   if (pending_txn_ || sync_in_flight_ || unsynced_end_ || lone_meta_unsynced_) return false;
   if (!file_ || file_->info.closed || !appender_.is_open() || appender_written_) return false;
-  // An encrypted file takes the group commit path: its record would have to be read back through
-  // the file's cipher and its replayed runs MACed, which recovery does not do (yet).
-  if (appender_cipher_) return false;
+  // An encrypted round that would start a keystream segment takes the group commit path: its
+  // record's replay could not know the segment's nonce.
+  if (appender_cipher_ && (file_->next_position < keystream_written_end_ || !file_->macer ||
+                           file_->next_position >= FileEncryption::kCommitRecordPositions))
+    return false;
   if (file_->next_position != file_->info.end_position || !finished_appenders_.empty()) return false;
   {
     std::lock_guard lock(mutex_);
@@ -58,11 +66,19 @@ bool StoreWriter::lone_round(const std::deque<WriteBatch>& batches) const {
   return last != nullptr && last->boundary && bytes <= kMaxLoneRoundBytes;
 }
 
-Bytes StoreWriter::lone_commit_record(const std::deque<WriteBatch>& batches, std::int64_t now) const {
+Result<Bytes> StoreWriter::lone_commit_record(const std::deque<WriteBatch>& batches, std::int64_t now) {
   CommitRecordBuilder builder;
   std::uint32_t crc = 0;
   std::uint64_t end = file_->next_position;
-  for (const WriteBatch& batch : batches) {
+  std::optional<CommitRecordSeal> seal;
+  if (appender_cipher_) {
+    seal.emplace();
+    seal->macer = &*file_->macer;
+    const crypto::FileNonce* segment = segment_nonce_at(*appender_cipher_, file_->next_position);
+    seal->nonce = segment != nullptr ? *segment : appender_cipher_->nonce;
+  }
+  for (std::size_t index = 0; index < batches.size(); ++index) {
+    const WriteBatch& batch = batches[index];
     for (const WriteBatch::Op& op : batch.ops_) {
       if (op.kind == WriteBatch::OpKind::kPutMeta) {
         const WriteBatch::Meta& meta = batch.metas_[op.index];
@@ -70,13 +86,25 @@ Bytes StoreWriter::lone_commit_record(const std::deque<WriteBatch>& batches, std
         continue;
       }
       const WriteBatch::Event& event = batch.events_[op.index];
-      crc = commit_record_crc(batch.event_bytes(event), crc);
       builder.add_event(event.size, event.timestamp, event.boundary, batch.event_gtid(event),
                         batch.event_executed_set(event));
       end = event.position + event.size;
+      if (!seal) {
+        crc = commit_record_crc(batch.event_bytes(event), crc);
+        continue;
+      }
+      // The event as write_event_bytes() stored it (contiguous events in one piece).
+      const ByteView stored = ByteView(ciphertexts_[index]).subspan(event.offset, event.size);
+      crc = commit_record_crc(stored, crc);
+      std::vector<ByteView>& pieces = seal->stored;
+      if (!pieces.empty() && pieces.back().data() + pieces.back().size() == stored.data()) {
+        pieces.back() = ByteView(pieces.back().data(), pieces.back().size() + stored.size());
+      } else {
+        pieces.push_back(stored);
+      }
     }
   }
-  return builder.finish(file_->info.seq, file_->next_position, end, now, crc);
+  return builder.finish(file_->info.seq, file_->next_position, end, now, crc, seal ? &*seal : nullptr);
 }
 
 ResumePoint StoreWriter::lone_round_end(const std::deque<WriteBatch>& batches) const {
@@ -107,13 +135,24 @@ Result<StoreWriter::CommitOutcome> StoreWriter::commit_lone(std::deque<WriteBatc
                                                             std::chrono::steady_clock::time_point started) {
   CommitOutcome outcome;
   const std::int64_t now = store_.now();
-  const Bytes record = lone_commit_record(batches, now);
-  BRELAY_TRY(write_event_bytes(batches, record));
+  std::uint64_t round_end = file_->next_position;  // where the record goes: after the last event
+  for (const WriteBatch& batch : batches) {
+    if (!batch.events_.empty()) round_end = batch.events_.back().position + batch.events_.back().size;
+  }
+  Bytes record;
+  if (!appender_cipher_) {
+    BRELAY_ASSIGN_OR_RETURN(record, lone_commit_record(batches, now));
+    BRELAY_TRY(write_event_bytes(batches, record));
+  } else {  // the record seals the stored bytes: it follows their write, outside the keystream
+    BRELAY_TRY(write_event_bytes(batches));
+    BRELAY_ASSIGN_OR_RETURN(record, lone_commit_record(batches, now));
+    const ByteView pieces[] = {record};
+    BRELAY_TRY(appender_.write_at(round_end, pieces));
+    appender_size_ = std::max(appender_size_, round_end + record.size());
+  }
   // The record must end the file: cut what an earlier, longer write left after it.
   const std::uint64_t file_size = appender_size_;
-  std::uint64_t written_end = file_->next_position + record.size();
-  for (const WriteBatch& batch : batches)
-    written_end += batch.payload_.size();
+  const std::uint64_t written_end = round_end + record.size();
   if (file_size > written_end) {
     BRELAY_TRY(internals_.event_files().truncate(file_->info.seq, written_end, false));
     appender_size_ = written_end;
@@ -121,7 +160,18 @@ Result<StoreWriter::CommitOutcome> StoreWriter::commit_lone(std::deque<WriteBatc
   // On this thread: handing the sync to the sync thread and back costs two wake-ups, more than
   // building the index, which waits until after the acknowledgement.
   const auto syncing = std::chrono::steady_clock::now();
-  BRELAY_TRY(appender_.sync());
+  if (Status synced = appender_.sync(); !synced) {
+    // Not acknowledged, so never to be indexed: after a failed fdatasync Linux may report the next
+    // one clean without these pages on disk, and a replay (resume, or an open while they are still
+    // cached) would take the round from its record. Cut the record with the round.
+    if (Status cut = internals_.event_files().truncate(file_->info.seq, file_->info.end_position, false);
+        cut) {
+      appender_size_ = file_->info.end_position;
+    } else {
+      lone_round_unsynced_ = true;
+    }
+    return std::move(synced).error();
+  }
   appender_written_ = false;
   report_synced(lone_round_end(batches));
   const auto acknowledged = std::chrono::steady_clock::now();
@@ -150,13 +200,19 @@ Status StoreWriter::finish_lone_commit() {
 }
 
 Status StoreWriter::replay_lone_commit() {
+  if (std::exchange(lone_round_unsynced_, false)) return {};  // its sync failed: reconcile cuts it
   BRELAY_ASSIGN_OR_RETURN(std::vector<FileInfo> files, committed_files(internals_.env(), internals_.dbs()));
   if (files.empty() || files.back().closed) return {};
   const FileInfo& newest = files.back();
-  BRELAY_ASSIGN_OR_RETURN(auto round,
-                          read_commit_record(internals_.event_files(), newest.seq, newest.end_position));
+  BRELAY_ASSIGN_OR_RETURN(const std::optional<FileCipher> cipher, committed_cipher(newest.seq));
+  BRELAY_ASSIGN_OR_RETURN(auto round, read_commit_record(internals_.event_files(), newest.seq,
+                                                         newest.end_position, cipher ? &*cipher : nullptr));
   if (!round) return {};
   BRELAY_TRY(load_state());
+  // build_index() MACs an encrypted round's runs over its stored bytes, as write_event_bytes()
+  // leaves them.
+  ciphertexts_.clear();
+  if (cipher) ciphertexts_.push_back(std::move(round->stored));
   // Synced before it was acknowledged; again here in case it never was.
   BRELAY_TRY(appender_.sync());
   std::deque<WriteBatch> batches;
@@ -165,6 +221,16 @@ Status StoreWriter::replay_lone_commit() {
   BRELAY_ASSIGN_OR_RETURN(BuiltIndex built, build_index(batches, stats, round->now));
   BRELAY_TRY(built.txn.commit());
   return internals_.env().sync(true);
+}
+
+Result<std::optional<FileCipher>> StoreWriter::committed_cipher(std::uint32_t file_seq) {
+  BRELAY_ASSIGN_OR_RETURN(LmdbTxn txn, LmdbTxn::begin_read(internals_.env()));
+  BRELAY_ASSIGN_OR_RETURN(auto value, txn.get(internals_.dbs().files, encode_file_key(file_seq)));
+  if (!value) return make_error("internal: binary log {} has no record", file_seq);
+  BRELAY_ASSIGN_OR_RETURN(FileRecordView record, FileRecordView::decode(*value));
+  // Its nonce and segments unchecked: a changed one fails the commit record's MAC, which binds the
+  // nonce in force, and load_state() checks the record's own MAC before anything is indexed.
+  return internals_.ciphers().of(file_seq, record);
 }
 
 Status StoreWriter::recover_lone_commit(BinlogStore& store) {

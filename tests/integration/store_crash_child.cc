@@ -4,8 +4,9 @@
 // acknowledged), it writes "<file> <position> <last GTID>\n" to stdout with one write(2) before the
 // callback returns, so the test knows what the child was told is durable. With argv[2] = "lone" it
 // submits one transaction at a time and waits for it to be reported (the writer's lone commits:
-// one sync, the index commit after the report). With argv[2] = "compress" (or "encrypted-compress", the
-// store encrypted under crash_store_options' key) a second thread compresses
+// one sync, the index commit after the report; "encrypted-lone" the same on a store encrypted under
+// crash_store_options' key). With argv[2] = "compress" (or "encrypted-compress", encrypted) a second
+// thread compresses
 // every sealed file as soon as it is sealed (storage/compression.h, frames of 16 KiB), so kills land
 // inside compressions and swaps too. It exits on its own after a minute, in case nobody kills it.
 #include <unistd.h>
@@ -48,10 +49,12 @@ std::uint64_t gtid_number(const brelay::Bytes& key) {
 
 int main(int argc, char** argv) {
   const std::string mode = argc == 3 ? argv[2] : "";
-  if (argc != 2 && !(argc == 3 && (mode == "lone" || mode == "compress" || mode == "encrypted-compress")))
-    die("usage: store_crash_child DATA_DIR [lone|compress|encrypted-compress]");
-  const bool lone = mode == "lone";
-  auto store = BinlogStore::open(argv[1], brelay::testing::crash_store_options(mode == "encrypted-compress"));
+  if (argc != 2 && !(argc == 3 && (mode == "lone" || mode == "encrypted-lone" || mode == "compress" ||
+                                   mode == "encrypted-compress")))
+    die("usage: store_crash_child DATA_DIR [lone|encrypted-lone|compress|encrypted-compress]");
+  const bool lone = mode.ends_with("lone");
+  auto store =
+      BinlogStore::open(argv[1], brelay::testing::crash_store_options(mode.starts_with("encrypted")));
   if (!store) die(store.error().message());
   std::atomic<bool> stop_compressing{false};
   std::thread compressor;

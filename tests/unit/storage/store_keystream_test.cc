@@ -153,6 +153,51 @@ KeystreamReuse keystream_reuse(const Bytes& stored_before, const Bytes& stored_a
 // producer sends other bytes for the same positions: they are encrypted under a fresh nonce (a
 // keystream segment in the file record), so a copy of the disk from before and one from after do
 // not give the XOR of the two plaintexts. Both versions read back right, also after a reopen.
+// The writer keeps its newest file's sealed metadata (encrypted FDE and previous GTIDs, and their
+// MAC) across the commits that write the record again: it is made again, not reused, when the
+// cipher's segments, the FDE or the previous GTIDs change.
+TEST(EncryptedFormat, SealedMetadataIsReusedOnlyForTheSameCipherAndMetadata) {
+  FileInfo info = third_file_info();
+  FileCiphers ciphers("dir", keys_with({1}));
+  auto created = ciphers.create(3);
+  ASSERT_TRUE(created && *created);
+  const FileEncryption encryption = (*created)->first;
+  FileCipher cipher = (*created)->second;
+  std::optional<SealedMetadata> sealed;
+  auto decoded = [&](const Result<Bytes>& encoded) -> Result<FileInfo> {
+    if (!encoded) return encoded.error();
+    BRELAY_ASSIGN_OR_RETURN(FileRecordView record, FileRecordView::decode(*encoded));
+    return decode_file_info(3, record, &cipher);
+  };
+  const auto first = encode_file_record(info, encryption, &cipher, &sealed);
+  ASSERT_TRUE(first) << first.error().message();
+  EXPECT_TRUE(decoded(first));
+  info.end_position += 1000;  // what changes at every commit
+  const auto again = encode_file_record(info, encryption, &cipher, &sealed);
+  ASSERT_TRUE(again) << again.error().message();
+  const auto unsealed = encode_file_record(info, encryption, &cipher);
+  ASSERT_TRUE(unsealed);
+  auto mac_of = [](const Bytes& encoded) {
+    auto record = FileRecordView::decode(encoded);
+    return record && record->encryption ? record->encryption->metadata_mac : crypto::Mac256{};
+  };
+  // The same MAC as before (a fresh one has a fresh random IV), still authentic.
+  EXPECT_EQ(mac_of(*again), mac_of(*first));
+  EXPECT_NE(mac_of(*unsealed), mac_of(*first));
+  EXPECT_TRUE(decoded(again));
+  cipher.segments.push_back(crypto::NonceSegment{2000, {7}});
+  auto segmented = decoded(encode_file_record(info, encryption, &cipher, &sealed));
+  EXPECT_TRUE(segmented) << segmented.error().message();
+  info.previous_gtids.push_back(9);
+  auto grown = decoded(encode_file_record(info, encryption, &cipher, &sealed));
+  ASSERT_TRUE(grown) << grown.error().message();
+  EXPECT_EQ(grown->previous_gtids, info.previous_gtids);
+  info.format_description[10] ^= 1;
+  auto changed = decoded(encode_file_record(info, encryption, &cipher, &sealed));
+  ASSERT_TRUE(changed) << changed.error().message();
+  EXPECT_EQ(changed->format_description, info.format_description);
+}
+
 TEST(EncryptedStore, APositionWrittenAgainAfterARestartIsEncryptedUnderAFreshNonce) {
   Written w = write_store(keys_with({1}), true);
   const std::string event_file = w.data + "/events/0000000002.events";
