@@ -396,8 +396,6 @@ class StoreWriter {
   // Reports `end` synced to the producer (Progress::synced_end) before readers see it.
   void report_synced(ResumePoint end);
   Status replay_lone_commit();  // the same, on this writer's state (its resume after an error)
-  // A lone round whose fdatasync failed and whose record could not be cut: the next replay skips it.
-  bool lone_round_unsynced_ = false;
   // The cipher of file `file_seq` as its committed record states it; nullopt for a plain file.
   Result<std::optional<FileCipher>> committed_cipher(std::uint32_t file_seq);
 
@@ -475,9 +473,11 @@ class StoreWriter {
   std::optional<ResumePoint> published_end_;  // what readers see
   std::optional<ResumePoint> unsynced_end_;   // committed, meta page not yet known durable
   bool lone_meta_unsynced_ = false;           // a lone round's meta page is not synced yet
-  bool writer_idle_ = true;                   // the writer waited for work since its last round
-  bool round_after_idle_ = false;             // the round being committed found the writer idle
-  std::uint64_t appender_size_ = 0;           // the size appender_'s file reached
+  // A lone round whose fdatasync failed and whose record could not be cut: the next replay skips it.
+  bool lone_round_unsynced_ = false;
+  bool writer_idle_ = true;          // the writer waited for work since its last round
+  bool round_after_idle_ = false;    // the round being committed found the writer idle
+  std::uint64_t appender_size_ = 0;  // the size appender_'s file reached
   Bytes current_transaction_gtid_;
   Bytes last_gtid_;
   std::uint64_t purges_at_failure_ = 0;
