@@ -2,10 +2,10 @@
 // round durable; recovery indexes the round again when its LMDB commit was lost. A lost LMDB
 // commit is simulated by putting back a copy of data.mdb taken before the round (what a kill
 // between the event file's sync and the index commit, or a power loss before its meta page was
-// synced, leaves behind). Every test runs on a plain and on an encrypted store; an encrypted
-// file's record is sealed with a MAC over the round's stored bytes.
+// synced, leaves behind). The LoneCommit tests run on a plain and on an encrypted store; the
+// LoneCommitEncrypted ones are about an encrypted file's record, sealed with a MAC over the round's
+// stored bytes.
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <filesystem>
 #include <fstream>
@@ -15,6 +15,7 @@
 #include "common/byte_reader.h"
 #include "common/byte_writer.h"
 #include "storage/binlog_store.h"
+#include "storage/commit_record.h"
 #include "storage/store_writer.h"
 #include "tests/support/temp_dir.h"
 #include "tests/unit/storage/encrypted_store_support.h"
@@ -68,10 +69,6 @@ std::size_t keystream_segments(BinlogStore& store) {
   return record && record->encryption ? record->encryption->segments.size() : 0;
 }
 
-std::uint32_t crc32_of(ByteView bytes) {
-  return static_cast<std::uint32_t>(crc32_z(0, bytes.data(), bytes.size()));
-}
-
 // The commit record at the end of an event file (commit_record.h): where it starts, its body and
 // version.
 struct RecordAtEnd {
@@ -102,7 +99,7 @@ constexpr std::size_t kPayloadCrcOffset = 4 + 4 + 8 + 8 + 8;
 void append_record(Bytes& file, const Bytes& body) {
   ByteWriter footer;
   footer.u32(static_cast<std::uint32_t>(body.size()))
-      .u32(crc32_of(body))
+      .u32(commit_record_crc(body))
       .u64(0x31444345524d4342);  // "BCMRECD1"
   file.insert(file.end(), body.begin(), body.end());
   const ByteView footer_bytes = footer.data();
@@ -356,7 +353,7 @@ TEST(LoneCommitEncrypted, ARoundWhoseCrcsWereMadeToMatchChangedBytesIsCutNotInde
     const std::uint64_t end = header.u64("end").value_or(0);
     file[first + 200] ^= 0x20;  // a stored event byte: the plain byte under it flips too
     ByteWriter crc;
-    crc.u32(crc32_of(ByteView(file).subspan(first, end - first)));
+    crc.u32(commit_record_crc(ByteView(file).subspan(first, end - first)));
     std::copy(crc.data().begin(), crc.data().end(), body.begin() + kPayloadCrcOffset);
   });
   EXPECT_EQ(recovered.durable_end, recovered.indexed_end);
