@@ -72,11 +72,7 @@ TEST_P(LoneCommitSyncFailure, ARoundWhoseSyncFailedIsNeverIndexed) {
     writer_options.resume_free_bytes = 0;
     auto writer = StoreWriter::start(**store, writer_options, log.callback());
     ASSERT_TRUE(writer);
-    WriteBatch first;
-    stream.begin_file(first);
-    stream.transaction(first, 2, 100);
-    ASSERT_TRUE((*writer)->submit(std::move(first)));
-    ASSERT_TRUE(log.wait_durable(stream.current_file(), stream.next_position()));
+    ASSERT_TRUE(testing::write_first_transaction(**writer, log, stream));
     acknowledged = stream.next_position();
     // A lone round: written, its sync fails.
     failed_syncs = 0;

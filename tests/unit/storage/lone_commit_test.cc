@@ -151,11 +151,7 @@ TEST_P(LoneCommit, ReportsTheEndItsIndexSetsAndLeavesOnlyTheIndexedBytesAfterReo
     ProgressLog log;
     auto writer = StoreWriter::start(**store, {}, log.callback());
     ASSERT_TRUE(writer);
-    WriteBatch first;
-    stream.begin_file(first);
-    stream.transaction(first, 2, 100);
-    ASSERT_TRUE((*writer)->submit(std::move(first)));
-    ASSERT_TRUE(log.wait_durable(stream.current_file(), stream.next_position()));
+    ASSERT_TRUE(testing::write_first_transaction(**writer, log, stream));
     const std::size_t segments = keystream_segments(**store);
     for (int round = 0; round < 5; ++round) {
       const StoreWriter::Progress reported = lone_round(**writer, log, **store, stream, 1 + round % 2);
@@ -291,11 +287,7 @@ TEST(LoneCommitEncrypted, TheRoundThatStartsAKeystreamSegmentTakesTheGroupCommit
     auto writer = StoreWriter::start(**store, {}, log.callback());
     ASSERT_TRUE(writer);
     if (start == 0) {
-      WriteBatch first;
-      stream.begin_file(first);
-      stream.transaction(first, 2, 100);
-      ASSERT_TRUE((*writer)->submit(std::move(first)));
-      ASSERT_TRUE(log.wait_durable(stream.current_file(), stream.next_position()));
+      ASSERT_TRUE(testing::write_first_transaction(**writer, log, stream));
     }
     const std::size_t segments = keystream_segments(**store);
     lone_round(**writer, log, **store, stream, 1);

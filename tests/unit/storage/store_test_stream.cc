@@ -272,4 +272,14 @@ std::size_t ProgressLog::reports() const {
   return reports_.size();
 }
 
+Status write_first_transaction(StoreWriter& writer, ProgressLog& log, TestStream& stream) {
+  WriteBatch first;
+  stream.begin_file(first);
+  stream.transaction(first, 2, 100);
+  BRELAY_TRY(writer.submit(std::move(first)));
+  if (!log.wait_durable(stream.current_file(), stream.next_position()))
+    return make_error("the first transaction was not reported durable");
+  return {};
+}
+
 }  // namespace brelay::testing

@@ -135,4 +135,8 @@ class ProgressLog {
   std::vector<StoreWriter::Progress> reports_;
 };
 
+// Begins `stream`'s file with one transaction of two 100-byte events, submits it to `writer` and
+// waits until `log` reports it durable: the writer's newest file is then one it created and indexed.
+Status write_first_transaction(StoreWriter& writer, ProgressLog& log, TestStream& stream);
+
 }  // namespace brelay::testing
