@@ -54,7 +54,9 @@
 // round's runs are cut from its batches by the same rules as build_index; a MAC the plan does not
 // hold is computed on the writer thread). While rounds queue up, the same job then encrypts the
 // next round's first batches (still queued) where they continue the file being appended to, so
-// that round's write mostly copies ciphertext that is ready. The writer does not write the round's
+// that round's write mostly copies ciphertext that is ready. When all of a round's last write is
+// ready that way, the job starts before that write instead of after it, so the helper's AES-GMAC
+// and AES-CTR run beside the writer's copy into the page cache. The writer does not write the round's
 // ciphertext (ciphertexts_, the plan's buffers) or the helper's cipher contexts while a helper job
 // may read or write them.
 //
@@ -121,6 +123,9 @@ class StoreWriter {
     std::uint64_t event_bytes = 0;
     std::size_t run_macs = 0;        // index entries of encrypted files written
     std::size_t run_macs_ahead = 0;  // of which the MAC was computed on the crypto helper
+    // Of those, the MACs computed while the round's bytes were written (all of its last write was
+    // encrypted ahead; otherwise the helper starts on them after the write).
+    std::size_t run_macs_while_written = 0;
     // Bytes of encrypted files whose AES-CTR was done ahead on the crypto helper, while the round
     // before this one was committed (writer_event_bytes.cc).
     std::uint64_t event_bytes_encrypted_ahead = 0;
@@ -289,8 +294,10 @@ class StoreWriter {
   Status write_event_bytes(const std::deque<WriteBatch>& batches, ByteView commit_record = {});
   // Encrypts `pieces` (contiguous in the file from `position`, each inside batch `sources[i]`'s
   // payload) into ciphertexts_ (one pass: encrypting while copying) and writes them to the file.
+  // The round's last write (`last_write`), when it was all encrypted ahead, first starts the round's
+  // run MACs on the helper (macs_while_written_).
   Status write_encrypted(const std::deque<WriteBatch>& batches, const std::vector<ByteView>& pieces,
-                         const std::vector<std::size_t>& sources, std::uint64_t position);
+                         const std::vector<std::size_t>& sources, std::uint64_t position, bool last_write);
   // The next round's AES-CTR on the crypto helper, after this round's run MACs, while the round
   // before commits and this round's index is built: while rounds queue up (a backlog),
   // plan_ctr_ahead() notes the events of the batches at the queue's front that continue the file
@@ -330,7 +337,8 @@ class StoreWriter {
   Status index_event(IndexRound& round, const WriteBatch& batch, const WriteBatch::Event& event);
   Status index_abandon_transaction(IndexRound& round);
   // An encrypted store's run MACs of a round, computed on crypto_helper_ while the previous round's
-  // index commits: start_run_macs() starts a helper job that cuts the round's runs as build_index()
+  // index commits (or while the round is written, when its last write was all encrypted ahead:
+  // write_event_bytes()): start_run_macs() starts a helper job that cuts the round's runs as build_index()
   // will (plan_run_macs(): the same PendingRun rules, from a copy of what it needs of the writer's
   // state, which build_index() changes meanwhile) and computes their MACs, then encrypts the next
   // round ahead (plan_ctr_ahead()). build_index() takes the MACs in order once the job says they
@@ -450,6 +458,7 @@ class StoreWriter {
   std::size_t next_planned_mac_ = 0;
   bool crypto_job_running_ = false;  // a job started on crypto_helper_, not yet waited for
   bool macs_pending_ = false;        // its MAC part not yet waited for
+  bool macs_while_written_ = false;  // the round's write started its MACs (finish_run_macs() clears)
   std::atomic<bool> macs_done_{false};
   std::optional<Error> mac_error_;                      // why the MAC part failed (set before macs_done_)
   std::map<std::uint32_t, HelperMacer> helper_macers_;  // by file; their macers run on the helper

@@ -29,7 +29,8 @@ Result<StoreWriter::CommitOutcome> StoreWriter::commit(std::deque<WriteBatch>& b
   if (store_.sync_mode() == SyncMode::kCommit && lone_round(batches)) return commit_lone(batches, started);
   // While the previous round's bytes may still be syncing.
   BRELAY_TRY(write_event_bytes(batches));
-  start_run_macs(batches);  // on the crypto helper, while the previous round's index commits
+  // On the crypto helper, while the previous round's index commits (unless the write started them).
+  if (!macs_while_written_) start_run_macs(batches);
   if (store_.sync_mode() != SyncMode::kCommit) return commit_without_sync(batches, started);
   // The previous round's bytes are on disk: its index may commit, while this round's bytes sync.
   const auto syncing = std::chrono::steady_clock::now();

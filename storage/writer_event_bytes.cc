@@ -7,6 +7,9 @@
 // round's index commits (writer_index.cc). While rounds queue up, that helper job also encrypts
 // the next round's first batches (plan_ctr_ahead), so that round's write finds most of its
 // ciphertext ready: the AES-CTR pass leaves the writer's serial chain of write, sync and commit.
+// When all of the round's last write is ready, its run MACs (and the next round's AES-CTR) start on
+// the helper before that write, which then only reads the ciphertext: the helper's work runs beside
+// the copy into the page cache instead of after it.
 // A plain lone round's commit record (writer_lone_commit.cc) follows its events in the same write;
 // an encrypted one's is sealed over their ciphertext, so writer_lone_commit.cc writes it after.
 #include <algorithm>
@@ -101,15 +104,17 @@ class HelperJob {
 
 Status StoreWriter::write_encrypted(const std::deque<WriteBatch>& batches,
                                     const std::vector<ByteView>& pieces,
-                                    const std::vector<std::size_t>& sources, std::uint64_t position) {
+                                    const std::vector<std::size_t>& sources, std::uint64_t position,
+                                    bool last_write) {
   std::vector<CtrPart> parts;
   std::uint64_t to_encrypt = 0;
   for (std::size_t i = 0; i < pieces.size(); ++i) {
     const WriteBatch::Buffer& payload = batches[sources[i]].payload_;
     Bytes& stored = ciphertexts_[sources[i]];
-    if (stored.size() < payload.size()) stored.resize(payload.size());
     const auto offset = static_cast<std::size_t>(pieces[i].data() - payload.data());
     const bool ready = encrypted_ahead(sources[i], offset, pieces[i].size(), position);
+    // (A piece encrypted ahead lies in a buffer the plan sized for the whole payload.)
+    if (!ready && stored.size() < payload.size()) stored.resize(payload.size());
     parts.push_back(CtrPart{position, pieces[i],
                             std::span<std::uint8_t>(stored.data() + offset, pieces[i].size()), ready});
     if (ready) {
@@ -118,6 +123,13 @@ Status StoreWriter::write_encrypted(const std::deque<WriteBatch>& batches,
       to_encrypt += pieces[i].size();
     }
     position += pieces[i].size();
+  }
+  // All of the round's last write was encrypted ahead: from here on this thread only reads the
+  // round's ciphertext, so the helper computes its run MACs (and the next round's AES-CTR) while it
+  // is written, instead of after (commit() starts them otherwise).
+  if (last_write && to_encrypt == 0 && crypto_helper_) {
+    start_run_macs(batches);
+    macs_while_written_ = true;
   }
   std::vector<std::vector<CtrPart>> chunks;
   while (!parts.empty()) {
@@ -162,7 +174,8 @@ Status StoreWriter::write_event_bytes(const std::deque<WriteBatch>& batches, Byt
   finish_run_macs();
   if (ciphertexts_.size() < batches.size()) ciphertexts_.resize(batches.size());
   adopt_ctr_ahead(batches);
-  auto flush = [&]() -> Status {
+  // `last`: the round's last write.
+  auto flush = [&](bool last) -> Status {
     if (pieces.empty()) return {};
     std::uint64_t end = write_position;
     for (ByteView piece : pieces)
@@ -170,7 +183,7 @@ Status StoreWriter::write_event_bytes(const std::deque<WriteBatch>& batches, Byt
     if (appender_cipher_) {
       if (write_position < keystream_written_end_) BRELAY_TRY(start_keystream_segment(write_position));
       keystream_written_end_ = std::max(keystream_written_end_, end);
-      BRELAY_TRY(write_encrypted(batches, pieces, sources, write_position));
+      BRELAY_TRY(write_encrypted(batches, pieces, sources, write_position, last));
     } else {
       BRELAY_TRY(appender_.write_at(write_position, pieces));
     }
@@ -185,7 +198,7 @@ Status StoreWriter::write_event_bytes(const std::deque<WriteBatch>& batches, Byt
     for (const WriteBatch::Op& op : batch.ops_) {
       switch (op.kind) {
         case WriteBatch::OpKind::kBeginFile: {
-          BRELAY_TRY(flush());
+          BRELAY_TRY(flush(false));
           if (appender_.is_open() && appender_written_) finished_appenders_.push_back(std::move(appender_));
           BRELAY_ASSIGN_OR_RETURN(auto created, internals_.ciphers().create(next_seq));
           BRELAY_ASSIGN_OR_RETURN(appender_, internals_.event_files().create(next_seq++, sync));
@@ -215,7 +228,7 @@ Status StoreWriter::write_event_bytes(const std::deque<WriteBatch>& batches, Byt
         }
         case WriteBatch::OpKind::kAbandonTransaction:
           // The next event is written again from the transaction's start.
-          BRELAY_TRY(flush());
+          BRELAY_TRY(flush(false));
           break;
         case WriteBatch::OpKind::kEndFile:
         case WriteBatch::OpKind::kPutMeta: break;
@@ -226,7 +239,7 @@ Status StoreWriter::write_event_bytes(const std::deque<WriteBatch>& batches, Byt
     if (appender_cipher_) return make_error("internal: a lone round's commit record for an encrypted file");
     pieces.push_back(commit_record);
   }
-  return flush();
+  return flush(true);
 }
 
 std::vector<const WriteBatch*> StoreWriter::queued_round() {

@@ -323,6 +323,7 @@ Status StoreWriter::write_index(IndexRound& round) {
       round.stats.run_macs += 1;
       if (mac) {
         round.stats.run_macs_ahead += 1;
+        if (macs_while_written_) round.stats.run_macs_while_written += 1;
       } else {
         BRELAY_ASSIGN_OR_RETURN(mac, stored_mac(*run.macer, offset, stored, segment));
       }
@@ -460,6 +461,7 @@ void StoreWriter::finish_run_macs() {
   mac_error_.reset();
   planned_macs_.clear();
   next_planned_mac_ = 0;
+  macs_while_written_ = false;
 }
 
 void StoreWriter::wait_crypto_job() {

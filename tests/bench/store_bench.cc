@@ -187,7 +187,9 @@ struct AppendResult {
   std::uint64_t bytes = 0;
   std::uint64_t events = 0;
   std::uint64_t commits = 0;
-  std::uint64_t encrypted_ahead = 0;  // event bytes whose AES-CTR the writer's helper did ahead
+  std::uint64_t encrypted_ahead = 0;     // event bytes whose AES-CTR the writer's helper did ahead
+  std::uint64_t run_macs = 0;            // run MACs of encrypted files
+  std::uint64_t macs_while_written = 0;  // of which the helper computed while the round was written
 };
 
 AppendResult append_to_store(const std::string& dir, std::size_t event_size, int per_transaction,
@@ -199,9 +201,13 @@ AppendResult append_to_store(const std::string& dir, std::size_t event_size, int
   if (g_commit_bytes != 0) options.max_commit_bytes = g_commit_bytes;
   if (g_queue_bytes != 0) options.queue_limit_bytes = g_queue_bytes;
   std::atomic<std::uint64_t> encrypted_ahead{0};
+  std::atomic<std::uint64_t> run_macs{0};
+  std::atomic<std::uint64_t> macs_while_written{0};
   auto writer = check(StoreWriter::start(*store, options, progress.callback(),
                                          [&](const StoreWriter::CommitStats& stats) {
                                            encrypted_ahead += stats.event_bytes_encrypted_ahead;
+                                           run_macs += stats.run_macs;
+                                           macs_while_written += stats.run_macs_while_written;
                                          }),
                       "starting the writer");
   AppendResult result;
@@ -236,6 +242,8 @@ AppendResult append_to_store(const std::string& dir, std::size_t event_size, int
   result.commits = writer->progress().commits;
   check(writer->stop(), "stopping the writer");
   result.encrypted_ahead = encrypted_ahead;
+  result.run_macs = run_macs;
+  result.macs_while_written = macs_while_written;
   return result;
 }
 
@@ -435,16 +443,17 @@ void bench_encrypted_append(const std::string& base, std::uint64_t scale_down) {
       "\n1b. Durable append throughput with encryption at rest against without, sync = commit, 1 GiB per\n"
       "   measurement, median of %d rounds that alternate which store goes first (issue 17's goal:\n"
       "   encrypted at least 0.9x of plain). CPU s: process CPU seconds per GiB. ahead: share of the\n"
-      "   encrypted bytes whose AES-CTR the writer's crypto helper did while the round before committed.\n\n",
+      "   encrypted bytes whose AES-CTR the writer's crypto helper did while the round before committed.\n"
+      "   MACs in write: share of the run MACs the helper computed while their round was written.\n\n",
       kRounds);
-  std::printf("%-6s | %10s %6s | %10s %6s %6s | %6s | %s\n", "event", "plain MB/s", "CPU s", "encr. MB/s",
-              "CPU s", "ahead", "ratio", "ratio per round");
+  std::printf("%-6s | %10s %6s | %10s %6s %6s %13s | %6s | %s\n", "event", "plain MB/s", "CPU s",
+              "encr. MB/s", "CPU s", "ahead", "MACs in write", "ratio", "ratio per round");
   const auto saved = g_keys;
   for (std::size_t size : {std::size_t{200}, std::size_t{2048}, std::size_t{1} << 20}) {
     if (g_only_size != 0 && g_only_size != size) continue;
     const std::uint64_t total = (std::uint64_t{1} << 30) / scale_down;
     const int per_transaction = size >= (1 << 20) ? 1 : 4;
-    std::vector<double> plain_mbs, encrypted_mbs, ratios, plain_cpu, encrypted_cpu, ahead;
+    std::vector<double> plain_mbs, encrypted_mbs, ratios, plain_cpu, encrypted_cpu, ahead, in_write;
     for (int round = 0; round < kRounds; ++round) {
       auto run = [&](bool encrypted) {
         g_keys = encrypted ? bench_keys() : nullptr;
@@ -457,16 +466,20 @@ void bench_encrypted_append(const std::string& base, std::uint64_t scale_down) {
         (encrypted ? encrypted_mbs : plain_mbs)
             .push_back(static_cast<double>(result.bytes) / result.seconds / 1e6);
         (encrypted ? encrypted_cpu : plain_cpu).push_back(result.cpu_seconds / gib);
-        if (encrypted)
+        if (encrypted) {
           ahead.push_back(static_cast<double>(result.encrypted_ahead) / static_cast<double>(result.bytes));
+          in_write.push_back(static_cast<double>(result.macs_while_written) /
+                             static_cast<double>(std::max<std::uint64_t>(result.run_macs, 1)));
+        }
       };
       run(round % 2 == 1);
       run(round % 2 == 0);
       ratios.push_back(encrypted_mbs.back() / plain_mbs.back());
     }
-    std::printf("%-6s | %10.0f %6.2f | %10.0f %6.2f %5.0f%% | %5.2fx | %s\n", size_name(size).c_str(),
-                median(plain_mbs), median(plain_cpu), median(encrypted_mbs), median(encrypted_cpu),
-                100 * median(ahead), median(ratios), fmt::format("{:.2f}", fmt::join(ratios, " ")).c_str());
+    std::printf("%-6s | %10.0f %6.2f | %10.0f %6.2f %5.0f%% %12.0f%% | %5.2fx | %s\n",
+                size_name(size).c_str(), median(plain_mbs), median(plain_cpu), median(encrypted_mbs),
+                median(encrypted_cpu), 100 * median(ahead), 100 * median(in_write), median(ratios),
+                fmt::format("{:.2f}", fmt::join(ratios, " ")).c_str());
   }
   g_keys = saved;
 }

@@ -247,6 +247,7 @@ struct HelperRun {
                                         sum.event_bytes += stats.event_bytes;
                                         sum.run_macs += stats.run_macs;
                                         sum.run_macs_ahead += stats.run_macs_ahead;
+                                        sum.run_macs_while_written += stats.run_macs_while_written;
                                         sum.event_bytes_encrypted_ahead += stats.event_bytes_encrypted_ahead;
                                       });
     if (!started) return ::testing::AssertionFailure() << started.error().message();
@@ -310,9 +311,12 @@ TEST(EncryptedStore, TheCryptoHelperComputesEveryRunMacOfARoundAndEncryptsLargeW
 }
 
 // While rounds queue up, the helper encrypts the next round's batches (where they go on with the
-// file being written) while the round before commits, and that round writes the ready ciphertext.
-// Small rounds of a backlog with an abandoned transaction written again at the same positions and
-// a new file (a new key) on the way: bytes were encrypted ahead, and everything reads back.
+// file being written) while the round before commits, and that round writes the ready ciphertext;
+// a round whose last write is all ready has its run MACs computed while it is written. Small rounds
+// of a backlog with an abandoned transaction written again at the same positions and a new file (a
+// new key) on the way: bytes were encrypted ahead, MACs were computed during writes (not for the
+// first round, nor for the rounds whose last write follows an abandoned transaction or begins a
+// file), and everything reads back.
 TEST(EncryptedStore, TheNextRoundIsEncryptedAheadWhileRoundsQueueUp) {
   HelperRun run;
   StoreWriter::Options writer_options;
@@ -344,6 +348,8 @@ TEST(EncryptedStore, TheNextRoundIsEncryptedAheadWhileRoundsQueueUp) {
   const StoreWriter::CommitStats sum = run.summed();
   EXPECT_GT(sum.event_bytes_encrypted_ahead, sum.event_bytes / 2);
   EXPECT_LT(sum.event_bytes_encrypted_ahead, sum.event_bytes);
+  EXPECT_GT(sum.run_macs_while_written, sum.run_macs / 4);  // 12-13 of 35-36 when measured
+  EXPECT_LT(sum.run_macs_while_written, sum.run_macs_ahead);
 }
 
 // A round that begins an encrypted file and fails after its MACs were planned (its index does not
