@@ -17,6 +17,10 @@
 #include <memory>
 
 namespace brelay::storage::crypto {
+
+Key256::~Key256() {
+  OPENSSL_cleanse(data(), size());
+}
 namespace {
 
 constexpr std::size_t kMaxUpdate = std::size_t{1} << 30;  // EVP takes int lengths
@@ -200,7 +204,6 @@ Result<Key256> unwrap_data_key(const MasterKeys& keys, const WrappedKey& wrapped
       EVP_DecryptUpdate(ctx.get(), out.data(), &len, ct, 32) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, 16, tag.data()) != 1 ||
       EVP_DecryptFinal_ex(ctx.get(), out.data() + len, &len) != 1) {
-    OPENSSL_cleanse(out.data(), out.size());
     return make_error(
         "master key id {} in the encryption key file is not the key this store was "
         "encrypted with (the data key does not authenticate); restore the right key "
@@ -313,7 +316,6 @@ Result<RunMacer> RunMacer::create(const Key256& data_key) {
                   EVP_EncryptInit_ex(macer.ctx_.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
                   EVP_CIPHER_CTX_ctrl(macer.ctx_.get(), EVP_CTRL_GCM_SET_IVLEN, 16, nullptr) == 1 &&
                   EVP_EncryptInit_ex(macer.ctx_.get(), nullptr, nullptr, mac_key.data(), nullptr) == 1;
-  OPENSSL_cleanse(mac_key.data(), mac_key.size());
   if (!ok) return make_error("AES-256-GMAC init failed");
   return macer;
 }

@@ -19,7 +19,12 @@ struct evp_cipher_ctx_st;  // OpenSSL's EVP_CIPHER_CTX
 
 namespace brelay::storage::crypto {
 
-using Key256 = std::array<std::uint8_t, 32>;
+// A 256-bit key that wipes its bytes when it goes: data keys are copied into the writer's and the
+// readers' cipher states, the crypto helper's plans and the index caches, and no copy stays behind
+// in freed memory (or a core dump) once its holder is gone.
+struct Key256 : std::array<std::uint8_t, 32> {
+  ~Key256();
+};
 using Mac256 = std::array<std::uint8_t, 32>;
 using FileNonce = std::array<std::uint8_t, 8>;
 

@@ -1,7 +1,5 @@
 #include "storage/file_ciphers.h"
 
-#include <openssl/crypto.h>
-
 #include <algorithm>
 
 #include "common/byte_writer.h"
@@ -109,7 +107,6 @@ Result<std::optional<FileCipher>> FileCiphers::of(std::uint32_t file_seq, const 
   auto key = crypto::unwrap_data_key(*keys_, record.encryption->data_key);
   if (!key) return std::move(key).error().with_context(fmt::format("binary log {}", record.name));
   cipher.key = *key;
-  OPENSSL_cleanse(key->data(), key->size());
   std::lock_guard lock(mutex_);
   keys_by_file_[file_seq] = cipher.key;
   return std::optional<FileCipher>(std::move(cipher));
@@ -117,10 +114,7 @@ Result<std::optional<FileCipher>> FileCiphers::of(std::uint32_t file_seq, const 
 
 void FileCiphers::forget(std::uint32_t file_seq) {
   std::lock_guard lock(mutex_);
-  if (auto it = keys_by_file_.find(file_seq); it != keys_by_file_.end()) {
-    OPENSSL_cleanse(it->second.data(), it->second.size());
-    keys_by_file_.erase(it);
-  }
+  keys_by_file_.erase(file_seq);  // the key wipes itself
 }
 
 Result<Bytes> encode_file_record(const FileInfo& info, const std::optional<FileEncryption>& encryption,

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,17 @@ std::vector<std::uint8_t> from_hex(std::string_view hex) {
     out.push_back(static_cast<std::uint8_t>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
   }
   return out;
+}
+
+// Copies of data keys go to many holders (cipher states, plans, caches): each copy wipes its bytes
+// when it is destroyed, so none is left in freed memory.
+TEST(AtRestCrypto, AKeyWipesItsBytesWhenDestroyed) {
+  alignas(Key256) std::array<std::uint8_t, sizeof(Key256)> storage{};
+  auto* key = new (storage.data()) Key256(counting_key());
+  key->fill(0xa5);
+  ASSERT_EQ(std::count(storage.begin(), storage.end(), 0xa5), static_cast<std::ptrdiff_t>(storage.size()));
+  key->~Key256();
+  EXPECT_EQ(std::count(storage.begin(), storage.end(), 0), static_cast<std::ptrdiff_t>(storage.size()));
 }
 
 // Expected keystream from `openssl enc -aes-256-ctr -K 0001..1f -iv 0001020304050607000000000000f424`
