@@ -176,6 +176,7 @@ Result<StoreWriter::CommitOutcome> StoreWriter::commit_lone(std::deque<WriteBatc
   report_synced(lone_round_end(batches));
   const auto acknowledged = std::chrono::steady_clock::now();
   BRELAY_ASSIGN_OR_RETURN(BuiltIndex built, build_index(batches, outcome.stats, now));
+  outcome.stats.event_bytes_encrypted_ahead = encrypted_ahead_bytes_;
   BRELAY_TRY(built.txn.commit());
   if (built.end) committed_end_ = std::move(built.end);
   lone_meta_unsynced_ = true;
