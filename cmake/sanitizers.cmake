@@ -1,8 +1,16 @@
 # ASan + UBSan for every target when BRELAY_SANITIZE is on; fuzz builds add the libFuzzer
-# instrumentation on top (clang only).
+# instrumentation on top (clang only). BRELAY_TSAN builds with ThreadSanitizer instead (it cannot be
+# combined with ASan).
+if(BRELAY_SANITIZE AND BRELAY_TSAN)
+  message(FATAL_ERROR "BRELAY_SANITIZE and BRELAY_TSAN exclude each other: configure a tree for each")
+endif()
 if(BRELAY_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)
+endif()
+if(BRELAY_TSAN)
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
 endif()
 if(BRELAY_FUZZ)
   if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
