@@ -21,6 +21,7 @@ namespace brelay::storage::crypto {
 Key256::~Key256() {
   OPENSSL_cleanse(data(), size());
 }
+
 namespace {
 
 constexpr std::size_t kMaxUpdate = std::size_t{1} << 30;  // EVP takes int lengths

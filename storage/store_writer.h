@@ -338,7 +338,7 @@ class StoreWriter {
   Status index_abandon_transaction(IndexRound& round);
   // An encrypted store's run MACs of a round, computed on crypto_helper_ while the previous round's
   // index commits (or while the round is written, when its last write was all encrypted ahead:
-  // write_event_bytes()): start_run_macs() starts a helper job that cuts the round's runs as build_index()
+  // write_encrypted()): start_run_macs() starts a helper job that cuts the round's runs as build_index()
   // will (plan_run_macs(): the same PendingRun rules, from a copy of what it needs of the writer's
   // state, which build_index() changes meanwhile) and computes their MACs, then encrypts the next
   // round ahead (plan_ctr_ahead()). build_index() takes the MACs in order once the job says they

@@ -475,7 +475,7 @@ void bench_encrypted_append(const std::string& base, std::uint64_t scale_down) {
       "   encrypted bytes whose AES-CTR the writer's crypto helper did while the round before committed.\n"
       "   MACs in write: share of the run MACs the helper computed while their round was written.\n"
       "   Control: the plain store while a thread of the same process spins for the CPU time per GiB\n"
-      "   that the encryption added in the rounds before (a third of a core in the first), against\n"
+      "   that the encryption added in the runs before (a third of a core until that is known), against\n"
       "   plain; its CPU s include the spinning.\n\n",
       kRounds);
   std::printf("%-6s | %10s %6s | %10s %6s %6s %13s | %6s | %15s %6s %6s | %s\n", "event", "plain MB/s",
