@@ -19,7 +19,9 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "common/bytes.h"
 #include "common/result.h"
 #include "storage/event_files.h"
 #include "storage/file_ciphers.h"
@@ -88,6 +90,18 @@ class StoreInternals {
   std::optional<ResumePoint> published_;  // guarded by published_mutex_
   DurableLimit limit_;                    // guarded by published_mutex_
 };
+
+// Appends `next` to `pieces`, joined to the last piece when it begins where that one ends: one
+// piece per stretch of contiguous memory, for a gathering write or a MAC over them. Returns
+// whether it was joined.
+inline bool append_joined(std::vector<ByteView>& pieces, ByteView next) {
+  if (!pieces.empty() && pieces.back().data() + pieces.back().size() == next.data()) {
+    pieces.back() = ByteView(pieces.back().data(), pieces.back().size() + next.size());
+    return true;
+  }
+  pieces.push_back(next);
+  return false;
+}
 
 // The plain FileInfo of a stored record (decode_file_info with the file's cipher, if encrypted).
 Result<FileInfo> plain_file_info(const StoreInternals& store, std::uint32_t file_seq,

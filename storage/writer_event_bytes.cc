@@ -216,14 +216,8 @@ Status StoreWriter::write_event_bytes(const std::deque<WriteBatch>& batches, Byt
         }
         case WriteBatch::OpKind::kEvent: {
           const WriteBatch::Event& event = batch.events_[op.index];
-          const ByteView bytes = batch.event_bytes(event);
-          if (!pieces.empty() && pieces.back().data() + pieces.back().size() == bytes.data()) {
-            pieces.back() = ByteView(pieces.back().data(), pieces.back().size() + bytes.size());
-          } else {
-            if (pieces.empty()) write_position = event.position;
-            pieces.push_back(bytes);
-            sources.push_back(index);
-          }
+          if (pieces.empty()) write_position = event.position;
+          if (!append_joined(pieces, batch.event_bytes(event))) sources.push_back(index);
           break;
         }
         case WriteBatch::OpKind::kAbandonTransaction:

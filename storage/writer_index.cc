@@ -35,12 +35,7 @@ struct PendingRun {
     bytes += event.size();
     ends.push_back(static_cast<std::uint32_t>(bytes));
     if (boundary) events_to_boundary = ends.size();
-    if (macer == nullptr) return;
-    if (!stored.empty() && stored.back().data() + stored.back().size() == stored_event.data()) {
-      stored.back() = ByteView(stored.back().data(), stored.back().size() + stored_event.size());
-    } else {
-      stored.push_back(stored_event);
-    }
+    if (macer != nullptr) append_joined(stored, stored_event);
   }
   void clear() {
     ends.clear();

@@ -96,12 +96,7 @@ Result<Bytes> StoreWriter::lone_commit_record(const std::deque<WriteBatch>& batc
       // The event as write_event_bytes() stored it (contiguous events in one piece).
       const ByteView stored = ByteView(ciphertexts_[index]).subspan(event.offset, event.size);
       crc = commit_record_crc(stored, crc);
-      std::vector<ByteView>& pieces = seal->stored;
-      if (!pieces.empty() && pieces.back().data() + pieces.back().size() == stored.data()) {
-        pieces.back() = ByteView(pieces.back().data(), pieces.back().size() + stored.size());
-      } else {
-        pieces.push_back(stored);
-      }
+      append_joined(seal->stored, stored);
     }
   }
   return builder.finish(file_->info.seq, file_->next_position, end, now, crc, seal ? &*seal : nullptr);
