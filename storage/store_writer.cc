@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <thread>
 #include <utility>
 
 #include "storage/lmdb_cursor.h"
@@ -169,6 +170,13 @@ void StoreWriter::notify() {
     snapshot = progress_;
   }
   on_progress_(snapshot);
+  // The thread just woken (a semi-sync acknowledgement to send, readers to serve, a producer let
+  // go) is often placed on this CPU, where it waits until this thread blocks: after a lone round's
+  // acknowledgement, for the whole index commit (about 55 us on a 2-vCPU VM: store_bench's lone
+  // commit 185-220 us against 140-160 us with this yield, one fdatasync 125-150 us). What this
+  // thread does next waits on nobody, so it steps aside; with nothing else to run here, the yield
+  // returns at once.
+  std::this_thread::yield();
 }
 
 void StoreWriter::run_purges(std::unique_lock<std::mutex>& lock) {
