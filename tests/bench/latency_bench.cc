@@ -20,7 +20,6 @@
 //   stops them by pid. Needs mariadbd and mariadb; run as root or a user who may run mariadbd.
 //   LATENCY_BENCH_METRICS=1 also prints each relay's group-commit histograms (needs curl).
 //   Timings are not checked by CTest; latency_bench_smoke (label integration) makes a short run.
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <atomic>
@@ -29,7 +28,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -193,11 +191,7 @@ Figures run_mode(MariaDbServer& source, const Options& options, bool semi_sync, 
   if (semi_sync) config.source_extra = "semi_sync = true\n";
   if (encrypted) {
     const std::string key_file = dir.file("keys");
-    {
-      std::ofstream out(key_file);
-      out << "1 " << std::string(64, 'a') << "\n";
-    }
-    if (::chmod(key_file.c_str(), 0600) != 0) die("cannot make the key file private");
+    must(write_file(key_file, "1 " + std::string(64, 'a') + "\n"), "writing the key file");
     config.storage_extra = fmt::format("encryption_key_file = \"{}\"\n", key_file);
   }
   const std::uint16_t relay_port = must(free_loopback_port(), "a free port");

@@ -4,6 +4,8 @@
 // same history is pulled, each from nothing, by:
 //   (a) the binlog-relay executable with [storage] sync = "commit" (every group commit fdatasynced
 //       before it is published), until its store's durable end is the source's end;
+//   (a') the same on a store encrypted at rest ([storage] encryption_key_file): issue 17's
+//       encrypted ingest against plain, as a relay pulling from a real source sees it;
 //   (b) the same with sync = "none";
 //   (c) a second mariadbd's replica IO thread (CHANGE MASTER TO ..., START SLAVE IO_THREAD), until
 //       SHOW SLAVE STATUS reports the source's end as Read_Master_Log_Pos (it syncs its relay log
@@ -15,11 +17,12 @@
 //   (f) the same dump received by net/'s client and thrown away: how fast the source sends on this
 //       machine, the floor under every puller (the source shares the CPUs with the puller).
 // It prints a table with each time, throughput and the ratios the goals are stated in: (a) against
-// (e) (goal: within 1.1x) and (b) against (c) (goal: no slower).
+// (e) (goal: within 1.1x), (b) against (c) (goal: no slower) and (a) against (a') (at least 0.9x:
+// the encrypted relay's speed as a share of the plain one's).
 //
 // Usage: upstream_ingest_bench [--dir DIR] [--size-mib N] [--rounds N]
 //   DIR (default $TMPDIR or /tmp) holds the servers, the relay's stores and the files: put it on
-//   the disk you want to measure; it needs about 4 x size free. --rounds repeats (a), (b), (e)
+//   the disk you want to measure; it needs about 4 x size free. --rounds repeats (a), (a'), (b), (e)
 //   and (f), alternating whether (a) or (e) goes first, and reports medians and each round's own
 //   (a)/(e) ratio. Needs mariadbd, mariadb and mariadb-binlog; run as root or as a user who
 //   may run mariadbd.
@@ -33,6 +36,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -42,6 +46,7 @@
 #include "net/event_loop.h"
 #include "net/mysql_client.h"
 #include "net/replication_commands.h"
+#include "storage/at_rest_crypto.h"
 #include "storage/binlog_store.h"
 #include "tests/support/mariadb_server.h"
 #include "tests/support/process.h"
@@ -121,12 +126,14 @@ void build_history(MariaDbServer& source, std::uint64_t size_mib) {
 }
 
 // Polls the relay's store (a read-only open) until its durable end is the source's end.
-void wait_for_store(const std::string& data_dir, const SourceEnd& end, RelayProcess& relay) {
+void wait_for_store(const std::string& data_dir, const SourceEnd& end, RelayProcess& relay,
+                    std::shared_ptr<const storage::crypto::MasterKeys> keys) {
   const auto deadline = Clock::now() + 30min;
   while (Clock::now() < deadline) {
     if (std::filesystem::exists(data_dir + "/data.mdb")) {
       storage::StoreOptions options;
       options.read_only = true;
+      options.master_keys = keys;
       if (auto store = storage::BinlogStore::open(data_dir, options)) {
         auto durable = (*store)->durable_end();
         if (durable && durable->file == end.file && durable->position >= end.position) return;
@@ -159,18 +166,27 @@ double cpu_seconds(pid_t pid) {
 
 double g_last_relay_cpu = 0;
 
-double run_relay(MariaDbServer& source, const SourceEnd& end, const std::string& dir,
-                 const std::string& sync) {
-  const std::string data_dir = dir + "/relay-" + sync;
+// `encrypted`: the store is encrypted at rest ([storage] encryption_key_file, a fixed test key).
+double run_relay(MariaDbServer& source, const SourceEnd& end, const std::string& dir, const std::string& sync,
+                 bool encrypted = false) {
+  const std::string data_dir = dir + "/relay-" + sync + (encrypted ? "-encrypted" : "");
   std::filesystem::remove_all(data_dir);
   TestRelayConfig config;
   config.data_dir = data_dir;
   config.source_port = source.port();
   config.sync = sync;
   config.log_level = "info";
+  std::shared_ptr<const storage::crypto::MasterKeys> keys;
+  if (encrypted) {
+    const std::string key_file = dir + "/keys";
+    must(write_file(key_file, "1 " + std::string(64, 'a') + "\n"), "writing the bench's key file");
+    config.storage_extra = fmt::format("encryption_key_file = \"{}\"\n", key_file);
+    keys = std::make_shared<storage::crypto::MasterKeys>(
+        must(storage::crypto::load_key_file(key_file), "loading the bench's key file"));
+  }
   const auto start = Clock::now();
   auto relay = must(RelayProcess::start(config), "starting binlog-relay");
-  wait_for_store(data_dir, end, *relay);
+  wait_for_store(data_dir, end, *relay, keys);
   const double seconds = seconds_since(start);
   g_last_relay_cpu = cpu_seconds(relay->pid());
   must(relay->stop(), "stopping binlog-relay");
@@ -377,28 +393,44 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "  %-58s %8.2f s\n", name.c_str(), seconds);
     rows.push_back({std::move(name), seconds});
   };
-  // Each round measures (e), (a) and (b) back to back, alternating whether the plain file or the relay
+  // Each round measures (e), (a), (a') and (b) back to back, alternating whether the plain file or the relay
   // goes first, and yields its own ratio (a)/(e): this VM's disk (cached by its host) varies several-fold
   // between minutes, so only ratios measured side by side mean anything. The table shows medians.
-  std::vector<double> commits, nones, limits, ratios, receives;
+  std::vector<double> commits, encrypted_commits, nones, limits, ratios, encrypted_ratios, receives;
   for (int round = 0; round < rounds; ++round) {
-    double e = 0, a = 0;
+    // (a) next to (e), and (a') before or after the pair, alternating.
+    double e = 0, a = 0, encrypted = 0, a_cpu = 0, encrypted_cpu = 0;
+    const auto relay_plain = [&] {
+      a = run_relay(*source, end, dir, "commit");
+      a_cpu = g_last_relay_cpu;
+    };
+    const auto relay_encrypted = [&] {
+      encrypted = run_relay(*source, end, dir, "commit", true);
+      encrypted_cpu = g_last_relay_cpu;
+    };
     settle_disk();
     if (round % 2 == 0) {
       e = run_plain_file(dir, end.bytes, 0);
       settle_disk();
-      a = run_relay(*source, end, dir, "commit");
+      relay_plain();
+      settle_disk();
+      relay_encrypted();
     } else {
-      a = run_relay(*source, end, dir, "commit");
+      relay_encrypted();
+      settle_disk();
+      relay_plain();
       settle_disk();
       e = run_plain_file(dir, end.bytes, 0);
     }
     settle_disk();
     add("(e) plain write + one fdatasync (physical limit)", e);
-    add(fmt::format("(a) binlog-relay, sync = commit ({:.2f} CPU s)", g_last_relay_cpu), a);
+    add(fmt::format("(a) binlog-relay, sync = commit ({:.2f} CPU s)", a_cpu), a);
+    add(fmt::format("(a') the same, encrypted at rest ({:.2f} CPU s)", encrypted_cpu), encrypted);
     const double b = run_relay(*source, end, dir, "none");
     add(fmt::format("(b) binlog-relay, sync = none ({:.2f} CPU s)", g_last_relay_cpu), b);
     commits.push_back(a);
+    encrypted_commits.push_back(encrypted);
+    encrypted_ratios.push_back(a / encrypted);
     nones.push_back(b);
     limits.push_back(e);
     ratios.push_back(a / e);
@@ -431,6 +463,7 @@ int main(int argc, char** argv) {
                 seconds / relay_commit);
   };
   print("(a) binlog-relay, sync = commit", relay_commit);
+  print("(a') the same, encrypted at rest", median(encrypted_commits));
   print("(b) binlog-relay, sync = none", relay_none);
   print("(c) MariaDB replica IO thread", io_thread);
   print("(d) mariadb-binlog --read-from-remote-server --raw", binlog_tool);
@@ -443,6 +476,14 @@ int main(int argc, char** argv) {
   std::printf("\n(a) / (e), median of the rounds' own ratios: %.2fx  (goal: at most 1.10x; per round:%s)\n",
               median(ratios), per_round.c_str());
   std::printf("(a) / (e), medians: %.2fx\n", relay_commit / limit);
+  std::string encrypted_per_round;
+  for (double ratio : encrypted_ratios)
+    encrypted_per_round += fmt::format(" {:.2f}", ratio);
+  std::printf(
+      "encrypted ingest speed against plain, (a) / (a'), median of the rounds' own ratios: %.2fx  (issue "
+      "17's "
+      "goal: at least 0.9x; per round:%s)\n",
+      median(encrypted_ratios), encrypted_per_round.c_str());
   std::printf("(a) / (e'): %.2fx\n", relay_commit / e8);
   std::printf("(b) / (c): %.2fx  (goal: at most 1.00x)\n", relay_none / io_thread);
   std::printf("(a) / (f): %.2fx  (what storing durably adds to receiving)\n", relay_commit / receive_only);

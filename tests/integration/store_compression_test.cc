@@ -14,8 +14,6 @@
 //   - `binlog-relay export` after a restart gives the source's files byte for byte.
 #include <gtest/gtest.h>
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
@@ -95,11 +93,7 @@ class StoreCompression : public ::testing::TestWithParam<bool> {
     config.storage_extra = "compression = \"zstd\"\ncompression_level = 19\ncompress_after = \"4s\"\n";
     if (GetParam()) {
       const std::string key_file = dir_->file("keys");
-      {
-        std::ofstream out(key_file);
-        out << kKey << "\n";
-      }
-      ::chmod(key_file.c_str(), 0600);
+      EXPECT_TRUE(write_file(key_file, std::string(kKey) + "\n"));
       config.storage_extra += fmt::format("encryption_key_file = \"{}\"\n", key_file);
     }
     config.log_level = "info";

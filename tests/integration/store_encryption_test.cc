@@ -11,8 +11,6 @@
 //     restart: the same bytes are served.
 #include <gtest/gtest.h>
 
-#include <sys/stat.h>
-
 #include <array>
 #include <deque>
 #include <filesystem>
@@ -40,14 +38,6 @@ constexpr std::size_t kMinDistinctBytes = 8;
 constexpr const char* kKey1 = "1 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 constexpr const char* kKey2 = "2 a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf";
 constexpr const char* kWrongKey1 = "1 ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff";
-
-void write_key_file(const std::string& path, const std::string& text) {
-  {
-    std::ofstream out(path, std::ios::trunc);
-    out << text;
-  }
-  ::chmod(path.c_str(), 0600);
-}
 
 std::size_t distinct_bytes(std::string_view window) {
   std::array<bool, 256> seen{};
@@ -116,7 +106,7 @@ class StoreEncryption : public ::testing::Test {
     ASSERT_TRUE(source) << source.error().message();
     source_ = std::move(*source);
     key_file_ = dir_->file("keys");
-    write_key_file(key_file_, std::string(kKey1) + "\n");
+    ASSERT_TRUE(write_file(key_file_, std::string(kKey1) + "\n"));
   }
 
   TestRelayConfig relay_config() {
@@ -263,14 +253,14 @@ TEST_F(StoreEncryption, NothingPlainOnDiskIdenticalServedBytesDamageWrongKeyAndR
   flip();  // back as it was
 
   // (4) The wrong key for id 1: the start is refused, naming the key id.
-  write_key_file(key_file_, std::string(kWrongKey1) + "\n");
+  ASSERT_TRUE(write_file(key_file_, std::string(kWrongKey1) + "\n"));
   auto refused = RelayProcess::start(config);
   ASSERT_FALSE(refused) << "started with the wrong key";
   EXPECT_NE(refused.error().message().find("master key id 1"), std::string::npos)
       << refused.error().message();
 
   // (5) rekey under a new id, then only the new key: the same bytes are served.
-  write_key_file(key_file_, fmt::format("{}\n{}\n", kKey1, kKey2));
+  ASSERT_TRUE(write_file(key_file_, fmt::format("{}\n{}\n", kKey1, kKey2)));
   auto config_path = std::filesystem::path(dir_->path()) / "rekey.toml";
   {
     std::ofstream out(config_path);
@@ -281,7 +271,7 @@ TEST_F(StoreEncryption, NothingPlainOnDiskIdenticalServedBytesDamageWrongKeyAndR
   EXPECT_NE(rekeyed.out.find(fmt::format("rewrapped {} data keys under master key id 2", logs->size())),
             std::string::npos)
       << rekeyed.out;
-  write_key_file(key_file_, std::string(kKey2) + "\n");
+  ASSERT_TRUE(write_file(key_file_, std::string(kKey2) + "\n"));
   relay = RelayProcess::start(config);
   ASSERT_TRUE(relay) << relay.error().message();
   ASSERT_TRUE(write_rows(300, 5));
