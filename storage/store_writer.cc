@@ -174,8 +174,8 @@ void StoreWriter::notify() {
   // go) is often placed on this CPU, where it waits until this thread blocks: after a lone round's
   // acknowledgement, for the whole index commit (about 55 us on a 2-vCPU VM: store_bench's lone
   // commit 185-220 us against 140-160 us with this yield, one fdatasync 125-150 us). What this
-  // thread does next waits on nobody, so it steps aside; with nothing else to run here, the yield
-  // returns at once.
+  // thread does next (an index commit, the next round) is not what the woken thread needs now, so
+  // it steps aside; with nothing else to run here, the yield returns at once.
   std::this_thread::yield();
 }
 

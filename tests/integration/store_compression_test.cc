@@ -93,7 +93,8 @@ class StoreCompression : public ::testing::TestWithParam<bool> {
     config.storage_extra = "compression = \"zstd\"\ncompression_level = 19\ncompress_after = \"4s\"\n";
     if (GetParam()) {
       const std::string key_file = dir_->file("keys");
-      EXPECT_TRUE(write_file(key_file, std::string(kKey) + "\n"));
+      Status written = write_file(key_file, std::string(kKey) + "\n");
+      EXPECT_TRUE(written) << written.error().message();
       config.storage_extra += fmt::format("encryption_key_file = \"{}\"\n", key_file);
     }
     config.log_level = "info";

@@ -106,7 +106,8 @@ class StoreEncryption : public ::testing::Test {
     ASSERT_TRUE(source) << source.error().message();
     source_ = std::move(*source);
     key_file_ = dir_->file("keys");
-    ASSERT_TRUE(write_file(key_file_, std::string(kKey1) + "\n"));
+    if (Status written = write_file(key_file_, std::string(kKey1) + "\n"); !written)
+      FAIL() << written.error().message();
   }
 
   TestRelayConfig relay_config() {
@@ -253,14 +254,16 @@ TEST_F(StoreEncryption, NothingPlainOnDiskIdenticalServedBytesDamageWrongKeyAndR
   flip();  // back as it was
 
   // (4) The wrong key for id 1: the start is refused, naming the key id.
-  ASSERT_TRUE(write_file(key_file_, std::string(kWrongKey1) + "\n"));
+  if (Status written = write_file(key_file_, std::string(kWrongKey1) + "\n"); !written)
+    FAIL() << written.error().message();
   auto refused = RelayProcess::start(config);
   ASSERT_FALSE(refused) << "started with the wrong key";
   EXPECT_NE(refused.error().message().find("master key id 1"), std::string::npos)
       << refused.error().message();
 
   // (5) rekey under a new id, then only the new key: the same bytes are served.
-  ASSERT_TRUE(write_file(key_file_, fmt::format("{}\n{}\n", kKey1, kKey2)));
+  if (Status written = write_file(key_file_, fmt::format("{}\n{}\n", kKey1, kKey2)); !written)
+    FAIL() << written.error().message();
   auto config_path = std::filesystem::path(dir_->path()) / "rekey.toml";
   {
     std::ofstream out(config_path);
@@ -271,7 +274,8 @@ TEST_F(StoreEncryption, NothingPlainOnDiskIdenticalServedBytesDamageWrongKeyAndR
   EXPECT_NE(rekeyed.out.find(fmt::format("rewrapped {} data keys under master key id 2", logs->size())),
             std::string::npos)
       << rekeyed.out;
-  ASSERT_TRUE(write_file(key_file_, std::string(kKey2) + "\n"));
+  if (Status written = write_file(key_file_, std::string(kKey2) + "\n"); !written)
+    FAIL() << written.error().message();
   relay = RelayProcess::start(config);
   ASSERT_TRUE(relay) << relay.error().message();
   ASSERT_TRUE(write_rows(300, 5));
