@@ -42,6 +42,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "net/event_loop.h"
 #include "net/mysql_client.h"
@@ -471,19 +472,13 @@ int main(int argc, char** argv) {
   print("(e) plain write + one fdatasync", limit);
   print("(e') plain write + fdatasync every 8 MiB", e8);
   print("(f) the dump received and discarded", receive_only);
-  std::string per_round;
-  for (double ratio : ratios)
-    per_round += fmt::format(" {:.2f}", ratio);
-  std::printf("\n(a) / (e), median of the rounds' own ratios: %.2fx  (goal: at most 1.10x; per round:%s)\n",
-              median(ratios), per_round.c_str());
+  std::printf("\n(a) / (e), median of the rounds' own ratios: %.2fx  (goal: at most 1.10x; per round: %s)\n",
+              median(ratios), fmt::format("{:.2f}", fmt::join(ratios, " ")).c_str());
   std::printf("(a) / (e), medians: %.2fx\n", relay_commit / limit);
-  std::string encrypted_per_round;
-  for (double ratio : encrypted_ratios)
-    encrypted_per_round += fmt::format(" {:.2f}", ratio);
   std::printf(
       "(a) / (a'), the encrypted relay's speed against the plain one's, median of the rounds' own ratios: "
-      "%.2fx  (goal: at least 0.9x; per round:%s)\n",
-      median(encrypted_ratios), encrypted_per_round.c_str());
+      "%.2fx  (goal: at least 0.9x; per round: %s)\n",
+      median(encrypted_ratios), fmt::format("{:.2f}", fmt::join(encrypted_ratios, " ")).c_str());
   std::printf("(a) / (e'): %.2fx\n", relay_commit / e8);
   std::printf("(b) / (c): %.2fx  (goal: at most 1.00x)\n", relay_none / io_thread);
   std::printf("(a) / (f): %.2fx  (what storing durably adds to receiving)\n", relay_commit / receive_only);
