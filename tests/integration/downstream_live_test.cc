@@ -261,13 +261,23 @@ TEST_F(LiveRelay, SixteenReadersReceiveEverythingWhileAStalledReaderDelaysNobody
 
   // 8 MySQL replicas, each on its own thread, with its own server id and uuid.
   std::atomic<int> replicas_done{0};
+  // Where the replicas must get to: set by this thread once it has appended everything, before
+  // appending_done (the replicas' threads read them only after they see the flag, never binlog_
+  // itself, which this thread changes meanwhile).
+  std::string end_file;
+  std::uint64_t end_position = 0;
   std::atomic<bool> appending_done{false};
+  auto reached_end = [&](const MysqlReplicaClient& replica) {
+    return appending_done && replica.file() == end_file && replica.position() >= end_position;
+  };
   std::vector<std::string> failures(kReplicas);
   std::vector<std::unique_ptr<MysqlReplicaClient>> replicas(kReplicas);
   for (int i = 0; i < kReplicas; ++i) {
     auto options = replica_options();
     options.server_id = static_cast<std::uint32_t>(200 + i);
     options.uuid = fmt::format("a1b2c3d4-0000-4000-8000-{:012}", 200 + i);
+    // A replica waiting at the end looks at the flag again on each heartbeat.
+    options.heartbeat_period = std::chrono::milliseconds(100);
     auto replica = MysqlReplicaClient::connect(options);
     ASSERT_TRUE(replica) << replica.error().message();
     ASSERT_TRUE((*replica)->dump_from(binlog_->file(), 4));
@@ -294,11 +304,9 @@ TEST_F(LiveRelay, SixteenReadersReceiveEverythingWhileAStalledReaderDelaysNobody
   for (int i = 0; i < kReplicas; ++i) {
     threads.emplace_back([&, i] {
       MysqlReplicaClient& replica = *replicas[static_cast<std::size_t>(i)];
-      Status received =
-          replica.receive([&](const ReceivedEvent&) { return appending_done && caught_up(replica); });
-      while (received && !(appending_done && caught_up(replica)))
-        received =
-            replica.receive([&](const ReceivedEvent&) { return appending_done && caught_up(replica); });
+      Status received = replica.receive([&](const ReceivedEvent&) { return reached_end(replica); });
+      while (received && !reached_end(replica))
+        received = replica.receive([&](const ReceivedEvent&) { return reached_end(replica); });
       if (!received) failures[static_cast<std::size_t>(i)] = received.error().message();
       ++replicas_done;
     });
@@ -308,9 +316,9 @@ TEST_F(LiveRelay, SixteenReadersReceiveEverythingWhileAStalledReaderDelaysNobody
   const auto started = std::chrono::steady_clock::now();
   append(10'000, 4096, 1250);
   const auto append_time = std::chrono::steady_clock::now() - started;
+  end_file = binlog_->file();
+  end_position = binlog_->position();
   appending_done = true;
-  // Wake replicas that wait at the end for the flag.
-  append(1, 100);
   for (auto& thread : threads)
     thread.join();
   for (int i = 0; i < kReplicas; ++i) {
