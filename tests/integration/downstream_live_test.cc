@@ -125,7 +125,8 @@ TEST_F(LiveRelay, IdleReplicasGetHeartbeatsButNoneBetweenARotateAndTheNextFile) 
   auto replica = MysqlReplicaClient::connect(options);
   ASSERT_TRUE(replica) << replica.error().message();
   ASSERT_TRUE((*replica)->dump_from(binlog_->file(), 4));
-  ASSERT_TRUE((*replica)->receive([&](const ReceivedEvent&) { return (*replica)->heartbeats() >= 3; }));
+  Status received = (*replica)->receive([&](const ReceivedEvent&) { return (*replica)->heartbeats() >= 3; });
+  ASSERT_TRUE(received) << received.error().message();
   for (const ReceivedEvent& event : (*replica)->events()) {
     if (event.artificial && event.type != binlog::type_code(binlog::EventType::kRotate) &&
         event.type != binlog::type_code(binlog::EventType::kFormatDescription)) {

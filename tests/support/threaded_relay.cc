@@ -75,9 +75,16 @@ Status ThreadedRelay::submit_and_wait(storage::WriteBatch batch, const std::stri
                                       std::uint64_t position, std::chrono::milliseconds timeout) {
   BRELAY_TRY(writer_->submit(std::move(batch)));
   const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const auto reached = [&](const std::optional<storage::ResumePoint>& end) {
+    return end && end->file == file && end->position >= position;
+  };
   while (std::chrono::steady_clock::now() < deadline) {
-    const auto end = store_->durable_end();
-    if (end && end->file == file && end->position >= position) return {};
+    // Durable, and delivered on the loop thread, where the downstream server takes it in (its
+    // greeting follows the stored source; dumps waiting at the end move on): a client connecting
+    // next meets a relay that knows it.
+    if (reached(store_->durable_end()) &&
+        call([&](relay::downstream::DownstreamServer&) { return reached(commits_->latest().durable_end); }))
+      return {};
     if (auto error = writer_->progress().error) return *error;
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }

@@ -59,7 +59,8 @@ class ThreadedRelay {
     return future.get();
   }
 
-  // Submits `batch` and waits until `file`:`position` is durable (and published to readers).
+  // Submits `batch` and waits until `file`:`position` is durable and the loop thread has taken that
+  // progress in (as the downstream server's greeting and waiting dumps do).
   Status submit_and_wait(storage::WriteBatch batch, const std::string& file, std::uint64_t position,
                          std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
