@@ -75,7 +75,10 @@ class LiveRelay : public ::testing::Test {
 
   // The replica has received everything stored so far.
   bool caught_up(const MysqlReplicaClient& replica) const {
-    return replica.file() == binlog_->file() && replica.position() >= binlog_->position();
+    return reached(replica, binlog_->file(), binlog_->position());
+  }
+  static bool reached(const MysqlReplicaClient& replica, const std::string& file, std::uint64_t position) {
+    return replica.file() == file && replica.position() >= position;
   }
 
   void expect_files_equal(const MysqlReplicaClient& replica) const {
@@ -269,7 +272,7 @@ TEST_F(LiveRelay, SixteenReadersReceiveEverythingWhileAStalledReaderDelaysNobody
   std::uint64_t end_position = 0;
   std::atomic<bool> appending_done{false};
   auto reached_end = [&](const MysqlReplicaClient& replica) {
-    return appending_done && replica.file() == end_file && replica.position() >= end_position;
+    return appending_done && reached(replica, end_file, end_position);
   };
   std::vector<std::string> failures(kReplicas);
   std::vector<std::unique_ptr<MysqlReplicaClient>> replicas(kReplicas);

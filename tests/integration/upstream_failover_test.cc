@@ -119,10 +119,8 @@ std::multiset<std::string> stored_gtids(const FailoverRelay& relay, std::vector<
   // holding thousands of sysbench transactions has more.
   constexpr std::size_t kPage = 20'000;
   for (const std::string& file : files) {
-    std::string from = "4";
-    for (std::size_t listed = kPage; listed == kPage;) {
-      auto events =
-          relay.query(fmt::format("SHOW BINLOG EVENTS IN '{}' FROM {} LIMIT {}", file, from, kPage));
+    for (std::size_t offset = 0, listed = kPage; listed == kPage; offset += listed) {
+      auto events = relay.query(fmt::format("SHOW BINLOG EVENTS IN '{}' LIMIT {}, {}", file, offset, kPage));
       EXPECT_TRUE(events) << events.error().message();
       if (!events) break;
       listed = 0;
@@ -131,11 +129,6 @@ std::multiset<std::string> stored_gtids(const FailoverRelay& relay, std::vector<
         const auto at = row.find("GTID ");
         if (row.find("\tGtid\t") != std::string::npos && at != std::string::npos)
           gtids.insert(row.substr(at + 5));
-        // Log_name, Pos, Event_type, Server_id, End_log_pos, Info: the next page starts at End_log_pos.
-        std::istringstream columns(row);
-        std::string column;
-        for (int i = 0; i < 5 && std::getline(columns, column, '\t'); ++i)
-          from = column;
       }
     }
   }
