@@ -384,6 +384,7 @@ void ServerSession::handle_command(ByteView payload) {
 
 void ServerSession::reply_sent() {
   awaiting_reply_ = false;
+  reply_in_parts_ = false;
   if (state_ != State::kCommand || streaming_) return;
   restart_idle_timer();
   if (Status resumed = channel_.resume_reading(); !resumed) {
@@ -426,21 +427,15 @@ Status ServerSession::send_result_set(const ResultSet& result) {
   return sent;
 }
 
-Status ServerSession::send_columns_then_error(const std::vector<ColumnDefinition>& columns,
-                                              const ErrPacket& err) {
-  ResultSet metadata;
-  metadata.columns = columns;
-  std::vector<Bytes> payloads = encode_result_set(metadata, deprecate_eof());
-  payloads.back() = encode_err(err);  // in place of the final EOF (or OK)
+Status ServerSession::send_reply(std::span<const Bytes> payloads) {
   Status sent = send_all(payloads);
   reply_sent();
   return sent;
 }
 
-Status ServerSession::send_reply(std::span<const Bytes> payloads) {
-  Status sent = send_all(payloads);
-  reply_sent();
-  return sent;
+Status ServerSession::send_reply_part(std::span<const Bytes> payloads) {
+  reply_in_parts_ = true;
+  return send_all(payloads);
 }
 
 void ServerSession::finish_without_reply() {
@@ -512,7 +507,7 @@ void ServerSession::on_drained() {
     schedule_processing();
     return;
   }
-  if (handler_ && state_ == State::kCommand && streaming_) handler_->on_drained(*this);
+  if (handler_ && state_ == State::kCommand && (streaming_ || reply_in_parts_)) handler_->on_drained(*this);
 }
 
 void ServerSession::on_closed() {

@@ -94,12 +94,13 @@ class ServerSession final : private PacketChannel::Listener {
   Status send_error(std::uint16_t code, std::string_view sql_state, std::string_view message);
   Status send_error(const ErrPacket& err);
   Status send_result_set(const ResultSet& result);
-  // A result set's column count and definitions (and EOF without DEPRECATE_EOF), then `err`: what
-  // a server sends when a statement fails after it sent the metadata (SHOW BINLOG EVENTS).
-  Status send_columns_then_error(const std::vector<ColumnDefinition>& columns, const ErrPacket& err);
   // Any reply made of several packets (a prepared statement's OK and definitions, a binary
   // result set).
   Status send_reply(std::span<const Bytes> payloads);
+  // A reply too long to build at once (SHOW BINLOG EVENTS of a large file) goes out in parts: each
+  // but the last with send_reply_part(), the last with send_reply(). Meanwhile nothing is read (no
+  // pipelining) and SessionHandler::on_drained() fires as during a stream.
+  Status send_reply_part(std::span<const Bytes> payloads);
   // The current command takes no reply (COM_STMT_CLOSE, COM_STMT_SEND_LONG_DATA): read the next.
   void finish_without_reply();
 
@@ -194,6 +195,7 @@ class ServerSession final : private PacketChannel::Listener {
   bool awaiting_reply_ = false;
   bool output_blocked_ = false;  // reading stopped until the pending replies drain
   bool streaming_ = false;
+  bool reply_in_parts_ = false;  // send_reply_part() began the current reply
   bool processing_ = false;
   bool waiting_for_rsa_key_ = false;
   Bytes parked_auth_data_;  // the client's packet that waits for the RSA key

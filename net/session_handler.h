@@ -34,8 +34,9 @@ class SessionHandler {
   // While a stream runs (ServerSession::start_stream()), each packet the client sends (semi-sync
   // acknowledgements start with 0xEF). COM_QUIT and a closed socket end the session instead.
   virtual void on_stream_packet(ServerSession& session, ByteView payload);
-  // While a stream runs: ServerSession::pending_bytes() fell to the low-water mark
-  // (set_low_water_mark()) or below after having been above it.
+  // While a stream runs, or a reply goes out in parts (ServerSession::send_reply_part()):
+  // ServerSession::pending_bytes() fell to the low-water mark (set_low_water_mark()) or below after
+  // having been above it.
   virtual void on_drained(ServerSession& session);
   // The session has ended (client quit or closed, error, timeout, ServerSession::close()). The
   // session and this handler are destroyed right after this returns.

@@ -13,7 +13,6 @@
 #include "relay/downstream/downstream_accounts.h"
 #include "relay/downstream/mysql_errors.h"
 #include "relay/downstream/server_variables.h"
-#include "relay/downstream/show_answers.h"
 #include "relay/downstream/statement_executor.h"
 
 namespace brelay::relay::downstream {
@@ -45,7 +44,10 @@ std::optional<std::int64_t> parse_datetime(std::string_view text) {
 
 DownstreamSession::DownstreamSession(DownstreamServices& services, net::ServerSession& session)
     : services_(services),
-      statements_(services, variables_, schema_allowed_for(services.context.config.users, session.user())) {
+      statements_(services, variables_, schema_allowed_for(services.context.config.users, session.user()),
+                  [this](net::ServerSession& target, const ShowBinlogEventsStatement& show) {
+                    list_events(target, show, BinlogEventsStream::Rows::kBinary);
+                  }) {
   std::string attributes;
   for (const auto& [key, value] : session.connect_attributes())
     attributes += fmt::format("{}{}={}", attributes.empty() ? "" : " ", key, value);
@@ -72,13 +74,12 @@ void DownstreamSession::on_query(net::ServerSession& session, std::string_view s
     purge(session, *purge_statement);
     return;
   }
-  StatementExecutor executor(services_, session, variables_);
-  auto reply = executor.execute(*statement);
-  if (!reply && std::holds_alternative<ShowBinlogEventsStatement>(*statement)) {
-    // MariaDB and mysqld send SHOW BINLOG EVENTS's metadata before they open the binlog.
-    (void)session.send_columns_then_error(binlog_events_columns(), to_err_packet(reply.error()));
+  if (auto* show = std::get_if<ShowBinlogEventsStatement>(&*statement)) {
+    list_events(session, *show, BinlogEventsStream::Rows::kText);
     return;
   }
+  StatementExecutor executor(services_, session, variables_);
+  auto reply = executor.execute(*statement);
   if (!reply) {
     reply_error(session, reply.error());
     return;
@@ -88,6 +89,13 @@ void DownstreamSession::on_query(net::ServerSession& session, std::string_view s
   } else {
     (void)session.send_result_set(std::get<net::ResultSet>(*reply));
   }
+}
+
+void DownstreamSession::list_events(net::ServerSession& session, const ShowBinlogEventsStatement& show,
+                                    BinlogEventsStream::Rows rows) {
+  events_ = std::make_unique<BinlogEventsStream>(services_.context.store, services_.context.loop.raw(),
+                                                 session, rows);
+  events_->start(show);
 }
 
 void DownstreamSession::purge(net::ServerSession& session, const PurgeStatement& purge) {
@@ -271,6 +279,7 @@ void DownstreamSession::on_stream_packet(net::ServerSession&, ByteView payload) 
 
 void DownstreamSession::on_drained(net::ServerSession&) {
   if (dump_) dump_->on_drained();
+  if (events_ && !events_->finished()) events_->on_drained();
 }
 
 void DownstreamSession::on_closed(net::ServerSession& session, const Status& reason) {
@@ -279,6 +288,7 @@ void DownstreamSession::on_closed(net::ServerSession& session, const Status& rea
                   session.peer_address(), cut_for_log(reason.error().message()));
   }
   dump_.reset();
+  events_.reset();
   services_.registry.forget_connection(session.connection_id());
 }
 

@@ -104,8 +104,13 @@ void PreparedStatementBudget::set_limits(std::size_t max_count, std::size_t max_
 }
 
 SessionStatements::SessionStatements(DownstreamServices& services, UserVariables& variables,
-                                     bool schema_allowed, PreparedStatementBudget& budget)
-    : services_(services), variables_(variables), schema_allowed_(schema_allowed), budget_(budget) {}
+                                     bool schema_allowed, ListEvents list_events,
+                                     PreparedStatementBudget& budget)
+    : services_(services),
+      variables_(variables),
+      schema_allowed_(schema_allowed),
+      list_events_(std::move(list_events)),
+      budget_(budget) {}
 
 SessionStatements::~SessionStatements() {
   for (const auto& [id, statement] : statements_)
@@ -311,6 +316,10 @@ void SessionStatements::execute_local(net::ServerSession& session, const Prepare
   auto parsed = parse_statement(statement.sql);
   if (!parsed) {
     (void)session.send_error(to_err_packet(parsed.error()));
+    return;
+  }
+  if (auto* show = std::get_if<ShowBinlogEventsStatement>(&*parsed)) {
+    list_events_(session, *show);
     return;
   }
   StatementExecutor executor(services_, session, variables_);

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -30,6 +31,7 @@
 #include "net/server_session.h"
 #include "relay/downstream/downstream_services.h"
 #include "relay/downstream/schema_query.h"
+#include "relay/downstream/sql_statement.h"
 #include "relay/downstream/user_variables.h"
 
 namespace brelay::relay::downstream {
@@ -68,8 +70,12 @@ class SessionStatements {
  public:
   static constexpr std::size_t kMaxPrepared = 128;
 
-  // `user` is the session's account; `schema_allowed` its [[users]] schema flag.
+  // Answers a prepared SHOW BINLOG EVENTS with binary rows, in parts (the session's BinlogEventsStream).
+  using ListEvents = std::function<void(net::ServerSession& session, const ShowBinlogEventsStatement& show)>;
+
+  // `schema_allowed` is the session account's [[users]] schema flag.
   SessionStatements(DownstreamServices& services, UserVariables& variables, bool schema_allowed,
+                    ListEvents list_events,
                     PreparedStatementBudget& budget = PreparedStatementBudget::process());
   ~SessionStatements();
 
@@ -106,6 +112,7 @@ class SessionStatements {
   DownstreamServices& services_;
   UserVariables& variables_;
   bool schema_allowed_;
+  ListEvents list_events_;
   PreparedStatementBudget& budget_;
   std::map<std::uint32_t, Prepared> statements_;
   std::uint32_t next_id_ = 1;

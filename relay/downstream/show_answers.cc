@@ -1,9 +1,7 @@
 #include "relay/downstream/show_answers.h"
 
 #include "relay/binlog/event_header.h"
-#include "relay/binlog/event_info.h"
 #include "relay/binlog/format_description.h"
-#include "relay/core/stored_file_walk.h"
 #include "relay/downstream/mysql_errors.h"
 
 namespace brelay::relay::downstream {
@@ -23,11 +21,6 @@ bool passes(const ShowVariablesStatement& show, const std::string& name) {
       return false;
   }
   return false;
-}
-
-Error show_events_error(std::string_view what) {
-  return Error(fmt::format("Error when executing command SHOW BINLOG EVENTS: {}", what),
-               mysql_error::kErrorWhenExecutingCommand);
 }
 
 }  // namespace
@@ -71,59 +64,6 @@ Result<net::ResultSet> show_binary_logs(storage::BinlogStore& store, const Sourc
     net::TextRow row = {file.name, std::to_string(file.end_position)};
     if (encrypted_column) row.push_back("No");
     result.rows.push_back(std::move(row));
-  }
-  return result;
-}
-
-std::vector<ColumnDefinition> binlog_events_columns() {
-  return {ColumnDefinition::text("Log_name"),
-          ColumnDefinition::unsigned_integer("Pos"),
-          ColumnDefinition::text("Event_type"),
-          ColumnDefinition::unsigned_integer("Server_id"),
-          ColumnDefinition::unsigned_integer("End_log_pos"),
-          ColumnDefinition::text("Info", 65535)};
-}
-
-Result<net::ResultSet> show_binlog_events(storage::BinlogStore& store,
-                                          const ShowBinlogEventsStatement& show) {
-  net::ResultSet result;
-  result.columns = binlog_events_columns();
-  std::optional<storage::FileInfo> file;
-  if (show.file) {
-    BRELAY_ASSIGN_OR_RETURN(file, store.find_file(*show.file));
-  } else {
-    BRELAY_ASSIGN_OR_RETURN(auto files, store.list_files());
-    if (!files.empty()) file = files.front();
-  }
-  if (!file) return show_events_error("Could not find target log");
-  std::uint64_t from = show.from.value_or(4);
-  if (from < file->first_position) from = file->first_position;
-  if (from > file->end_position) return result;
-  const std::uint64_t limit = show.count.value_or(kMaxBinlogEventRows);
-  std::uint64_t skipped = 0;
-  const binlog::ChecksumAlgorithm algorithm = file_checksum_algorithm(*file);
-  Status walked = walk_stored_file(
-      store, file->name, from, file->end_position,
-      [&](ByteView event, std::uint64_t position) -> Result<WalkStep> {
-        if (skipped < show.offset) {
-          ++skipped;
-          return WalkStep::kContinue;
-        }
-        if (result.rows.size() >= limit) return WalkStep::kStop;
-        auto view = binlog::view_event(event, algorithm);
-        if (!view) return show_events_error("Wrong offset or I/O error");
-        std::string info = binlog::event_info(*view).value_or(std::string());
-        result.rows.push_back(
-            {file->name, std::to_string(position), std::string(binlog::event_type_name(view->header.type)),
-             std::to_string(view->header.server_id), std::to_string(view->header.log_pos), std::move(info)});
-        return WalkStep::kContinue;
-      });
-  if (!walked) {
-    if (walked.error().code() == mysql_error::kErrorWhenExecutingCommand) return std::move(walked).error();
-    if (walked.error().code() == storage::kStoreDamagedCode)
-      return show_events_error(
-          fmt::format("Wrong offset or I/O error (binlog-relay: {})", walked.error().message()));
-    return show_events_error("Wrong offset or I/O error");
   }
   return result;
 }

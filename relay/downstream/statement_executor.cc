@@ -122,10 +122,6 @@ Result<QueryReply> StatementExecutor::execute(const Statement& statement) {
     BRELAY_ASSIGN_OR_RETURN(net::ResultSet result, show_binary_logs(store, services_.variables.source()));
     return QueryReply(std::move(result));
   }
-  if (auto* events = std::get_if<ShowBinlogEventsStatement>(&statement)) {
-    BRELAY_ASSIGN_OR_RETURN(net::ResultSet result, show_binlog_events(store, *events));
-    return QueryReply(std::move(result));
-  }
   if (auto* replicas = std::get_if<ShowReplicasStatement>(&statement))
     return QueryReply(show_replicas(services_.registry.replicas(), flavor, replicas->replica_names));
   if (auto* grants = std::get_if<ShowGrantsStatement>(&statement)) {
@@ -152,7 +148,8 @@ Result<QueryReply> StatementExecutor::execute(const Statement& statement) {
   if (std::holds_alternative<ShowRelayReplicasStatement>(statement) ||
       std::holds_alternative<ForgetReplicaStatement>(statement))
     return remembered_replicas(statement);
-  return Error("PURGE runs on the storage writer, not here", mysql_error::kUnknownError);
+  return Error("PURGE runs on the storage writer and SHOW BINLOG EVENTS in parts, not here",
+               mysql_error::kUnknownError);
 }
 
 Result<QueryReply> StatementExecutor::select(const SelectStatement& select) {

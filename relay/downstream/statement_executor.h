@@ -2,7 +2,8 @@
 // @user variables, @@system variables, UNIX_TIMESTAMP(), VERSION(), DATABASE(), USER(),
 // CURRENT_USER(), CONNECTION_ID(), NOW(), BINLOG_GTID_POS()), SET (user variables are stored,
 // session system variables are accepted, SET GLOBAL is refused), the SHOW statements, KILL, USE
-// and transaction no-ops. PURGE waits for the storage writer and is run by the session handler.
+// and transaction no-ops. PURGE waits for the storage writer and SHOW BINLOG EVENTS goes out in
+// parts (BinlogEventsStream): the session handler runs those.
 // One per session; loop thread.
 #pragma once
 

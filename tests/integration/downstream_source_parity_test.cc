@@ -39,22 +39,13 @@ class SourceParity : public ::testing::Test {
                          "CREATE DATABASE d; CREATE TABLE d.t (id INT PRIMARY KEY, v VARCHAR(20));"
                          "INSERT INTO d.t VALUES (1, 'one'); INSERT INTO d.t VALUES (2, 'two'); INSERT INTO "
                          "d.t VALUES (3, 'x');"));
-    auto files = source_->query("SHOW BINARY LOGS");
-    ASSERT_TRUE(files && !files->empty()) << (files ? "no binlog" : files.error().message());
-    std::vector<std::string> paths;
-    for (const auto& row : *files)
-      paths.push_back(source_->binlog_path(row[0]));
-    first_file_ = files->front()[0];
-    // A clean shutdown closes the file; the relay serves what the source wrote, then the source
-    // goes on in a new file.
-    ASSERT_TRUE(source_->stop());
     TestRelayConfig config;
     config.server_extra = fmt::format("tls_cert = \"{}\"\ntls_key = \"{}\"\n", tls_->certs().server_cert,
                                       tls_->certs().server_key);
-    auto served = serve_binlogs(paths, config);
+    // The relay serves what the source wrote; the source goes on in a new file.
+    auto served = serve_source_binlogs(*source_, first_file_, config);
     ASSERT_TRUE(served) << served.error().message();
     relay_ = std::make_unique<ServedStore>(std::move(*served));
-    ASSERT_TRUE(source_->restart());
   }
   static void TearDownTestSuite() {
     relay_.reset();

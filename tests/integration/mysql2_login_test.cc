@@ -18,10 +18,6 @@
 namespace brelay::testing {
 namespace {
 
-std::string node_dir() {
-  return source_dir() + "/tests/node";
-}
-
 class Mysql2LoginTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {

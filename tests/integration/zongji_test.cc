@@ -23,10 +23,6 @@
 namespace brelay::testing {
 namespace {
 
-std::string node_dir() {
-  return source_dir() + "/tests/node";
-}
-
 constexpr const char* kHistory = R"sql(
 CREATE TABLE sbtest.cdc (id INT PRIMARY KEY, name VARCHAR(32), amount DECIMAL(10,2), at DATETIME(3),
   note TEXT, flag TINYINT UNSIGNED, big BIGINT, ratio DOUBLE, day DATE, blob_value VARBINARY(8));

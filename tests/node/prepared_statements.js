@@ -2,11 +2,14 @@
 // COM_STMT_EXECUTE with binary result rows, COM_STMT_CLOSE) and prints what it read, for
 // binlog-relay's test that the relay answers them as the source does.
 //
-// Usage: node prepared_statements.js HOST PORT USER PASSWORD compare|limit
+// Usage: node prepared_statements.js HOST PORT USER PASSWORD compare|limit|digest [SQL]
 //   compare: one JSON line per statement (columns, typed row values, or the error), then "END".
 //   limit: prepares distinct statements until one fails; prints "LIMIT<TAB>count<TAB>errno".
+//   digest: executes SQL; prints "ROWS<TAB>count<TAB>sha256 of the rows as JSON lines", then the
+//     first and the last row as JSON.
 'use strict';
 
+const crypto = require('crypto');
 const mysql = require('mysql2/promise');
 
 const statements = [
@@ -31,10 +34,21 @@ function plain(value) {
 }
 
 async function main() {
-  const [host, port, user, password, mode] = process.argv.slice(2);
+  const [host, port, user, password, mode, digestSql] = process.argv.slice(2);
   const connection = await mysql.createConnection({ host, port: Number(port), user, password,
     connectTimeout: 10000, supportBigNumbers: true });
   try {
+    if (mode === 'digest') {
+      const [rows] = await connection.execute({ sql: digestSql, rowsAsArray: true });
+      const hash = crypto.createHash('sha256');
+      for (const row of rows) hash.update(JSON.stringify(row.map(plain)) + '\n');
+      console.log(['ROWS', rows.length, hash.digest('hex')].join('\t'));
+      if (rows.length > 0) {
+        console.log(JSON.stringify(rows[0].map(plain)));
+        console.log(JSON.stringify(rows[rows.length - 1].map(plain)));
+      }
+      return;
+    }
     if (mode === 'limit') {
       for (let i = 1; i <= 1000; i++) {
         try {

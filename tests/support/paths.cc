@@ -15,6 +15,9 @@ std::string from_env_or(const char* name, const char* fallback) {
 std::string source_dir() {
   return from_env_or("BRELAY_SOURCE_DIR", BRELAY_COMPILED_SOURCE_DIR);
 }
+std::string node_dir() {
+  return source_dir() + "/tests/node";
+}
 std::string binary_dir() {
   return from_env_or("BRELAY_BINARY_DIR", BRELAY_COMPILED_BINARY_DIR);
 }

@@ -9,5 +9,7 @@ namespace brelay::testing {
 
 std::string source_dir();
 std::string binary_dir();
+// The Node scripts and their npm modules (mysql2, zongji): <source>/tests/node.
+std::string node_dir();
 
 }  // namespace brelay::testing

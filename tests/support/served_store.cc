@@ -38,6 +38,20 @@ Result<ServedStore> serve_binlogs(const std::vector<std::string>& binlog_paths, 
   return served;
 }
 
+Result<ServedStore> serve_source_binlogs(MariaDbServer& source, std::string& first_file,
+                                         TestRelayConfig config) {
+  BRELAY_ASSIGN_OR_RETURN(Rows files, source.query("SHOW BINARY LOGS"));
+  if (files.empty()) return make_error("the source has no binlog");
+  first_file = files.front().at(0);
+  std::vector<std::string> paths;
+  for (const auto& row : files)
+    paths.push_back(source.binlog_path(row.at(0)));
+  BRELAY_TRY(source.stop());
+  BRELAY_ASSIGN_OR_RETURN(ServedStore served, serve_binlogs(paths, std::move(config)));
+  BRELAY_TRY(source.restart());
+  return served;
+}
+
 std::string test_binlog(const std::string& name) {
   return source_dir() + "/tests/data/binlogs/" + name;
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "tests/support/mariadb_server.h"
 #include "tests/support/process.h"
 #include "tests/support/relay_process.h"
 #include "tests/support/temp_dir.h"
@@ -29,6 +30,12 @@ struct ServedStore {
 // Seeds a store under a new temporary directory and starts a relay on it. `config` supplies the
 // rest (users, [server] extras); its data_dir and listen are set here.
 Result<ServedStore> serve_binlogs(const std::vector<std::string>& binlog_paths, TestRelayConfig config = {});
+
+// What a running MariaDB `source` has written, served: a clean shutdown closes its binlogs, a new
+// relay imports them, and the source restarts (going on in a new file). `first_file` is set to the
+// name of the source's first binlog.
+Result<ServedStore> serve_source_binlogs(MariaDbServer& source, std::string& first_file,
+                                         TestRelayConfig config = {});
 
 // The path of a binlog of the project's test data (tests/data/binlogs/<name>).
 std::string test_binlog(const std::string& name);
