@@ -91,6 +91,7 @@ inline constexpr std::uint16_t kUnknownCommand = 1047;           // 08S01
 inline constexpr std::uint16_t kNetPacketTooLarge = 1153;        // 08S01
 inline constexpr std::uint16_t kNetPacketsOutOfOrder = 1156;     // 08S01
 inline constexpr std::uint16_t kNetReadInterrupted = 1159;       // 08S01 (read timeout)
+inline constexpr std::uint16_t kNetWriteInterrupted = 1161;      // 08S01 (write timeout)
 inline constexpr std::uint16_t kNotSupportedAuthMode = 1251;     // 08004
 inline constexpr std::uint16_t kSecureTransportRequired = 3159;  // HY000
 inline constexpr std::uint16_t kConnectionKilled = 1927;         // 70100 (MariaDB ER_CONNECTION_KILLED)

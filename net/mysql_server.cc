@@ -68,6 +68,7 @@ void MySqlServer::accept(std::unique_ptr<TcpConnection> connection) {
   session_settings.greeting_auth_plugin = settings_.greeting_auth_plugin;
   session_settings.handshake_timeout = settings_.handshake_timeout;
   session_settings.idle_timeout = settings_.idle_timeout;
+  session_settings.write_timeout = settings_.write_timeout;
   session_settings.max_packet_before_auth = settings_.max_packet_before_auth;
   session_settings.max_packet = settings_.max_packet;
   session_settings.charset = settings_.charset;

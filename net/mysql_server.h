@@ -61,6 +61,9 @@ struct ServerSettings {
   std::string greeting_auth_plugin = kNativePasswordPlugin;
   std::chrono::milliseconds handshake_timeout{10'000};   // from connect to logged in (connect_timeout)
   std::chrono::milliseconds idle_timeout{8 * 3600'000};  // between commands; 0 = never
+  // A client that takes none of the bytes waiting for it this long is disconnected (MySQL's
+  // net_write_timeout); 0 = never.
+  std::chrono::milliseconds write_timeout{60'000};
   std::size_t max_packet_before_auth = 64 * 1024;
   std::size_t max_packet = 64 * 1024 * 1024;  // max_allowed_packet after the login (MySQL's default)
   std::size_t max_connections = 151;          // logged-in sessions (one more for reserved_connection)

@@ -68,6 +68,7 @@ class PacketChannel final : private TcpConnection::Observer {
   Status send_packets(std::span<const Bytes> payloads, std::uint8_t& sequence_id);
   Status send_batch(PacketBatch& batch, std::uint8_t& sequence_id);
   std::size_t pending_bytes() const { return connection_->pending_bytes(); }
+  std::uint64_t sent_bytes() const { return connection_->sent_bytes(); }
   void set_low_water_mark(std::size_t bytes) { connection_->set_low_water_mark(bytes); }
   Status limit_unsent_bytes(std::size_t bytes) { return connection_->limit_unsent_bytes(bytes); }
 

@@ -2,6 +2,8 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
+
 #include "net/ip_range.h"
 #include "net/mysql_constants.h"
 #include "net/mysql_server.h"
@@ -41,7 +43,8 @@ ServerSession::ServerSession(MySqlServer& server, uv_loop_t* loop, std::uint32_t
       handler_factory_(handler_factory),
       channel_(std::move(connection), settings_.max_packet_before_auth),
       timer_(loop),
-      next_packet_(loop) {
+      next_packet_(loop),
+      write_watch_(loop) {
   channel_.set_listener(this);
 }
 
@@ -88,12 +91,45 @@ void ServerSession::start() {
 }
 
 Status ServerSession::send(ByteView payload) {
-  return channel_.send_packet(payload, sequence_id_);
+  Status sent = channel_.send_packet(payload, sequence_id_);
+  watch_writes();
+  return sent;
 }
 
 Status ServerSession::send_all(std::span<const Bytes> payloads) {
   if (payloads.empty()) return {};
-  return channel_.send_packets(payloads, sequence_id_);
+  Status sent = channel_.send_packets(payloads, sequence_id_);
+  watch_writes();
+  return sent;
+}
+
+void ServerSession::watch_writes() {
+  if (settings_.write_timeout.count() <= 0 || write_watch_.active() || state_ == State::kClosing ||
+      channel_.pending_bytes() == 0)
+    return;
+  watched_sent_bytes_ = channel_.sent_bytes();
+  last_taken_ = std::chrono::steady_clock::now();
+  // Looked at four times per timeout: a client is cut between 1 and 1.25 timeouts after it stopped.
+  write_watch_.start(std::max(settings_.write_timeout / 4, std::chrono::milliseconds(1)),
+                     [this] { check_writes(); });
+}
+
+void ServerSession::check_writes() {
+  if (state_ == State::kClosing || channel_.pending_bytes() == 0) return;  // the next send watches again
+  const auto now = std::chrono::steady_clock::now();
+  if (const std::uint64_t sent = channel_.sent_bytes(); sent != watched_sent_bytes_) {
+    watched_sent_bytes_ = sent;
+    last_taken_ = now;
+  } else if (now - last_taken_ >= settings_.write_timeout) {
+    fail(
+        Error(fmt::format("the client took none of the {} bytes waiting for it for {} ms (net_write_timeout)",
+                          channel_.pending_bytes(), settings_.write_timeout.count()),
+              error_code::kNetWriteInterrupted),
+        std::nullopt);
+    return;
+  }
+  write_watch_.start(std::max(settings_.write_timeout / 4, std::chrono::milliseconds(1)),
+                     [this] { check_writes(); });
 }
 
 void ServerSession::on_packets_available() {
@@ -454,7 +490,9 @@ PacketBatch& ServerSession::batch() {
 }
 
 Status ServerSession::send_batch(PacketBatch& batch) {
-  return channel_.send_batch(batch, sequence_id_);
+  Status sent = channel_.send_batch(batch, sequence_id_);
+  watch_writes();
+  return sent;
 }
 
 Status ServerSession::send_stream_packet(ByteView payload) {
@@ -477,6 +515,7 @@ void ServerSession::close(const Status& reason, std::optional<ErrPacket> error) 
   close_reason_ = reason;
   next_packet_.stop();
   timer_.stop();
+  write_watch_.stop();
   if (!error) {
     channel_.close();
     return;
@@ -494,6 +533,7 @@ void ServerSession::on_channel_failed(const Status& why) {
   close_reason_ = why;
   timer_.stop();
   next_packet_.stop();
+  write_watch_.stop();
   channel_.close();
 }
 
@@ -513,6 +553,7 @@ void ServerSession::on_drained() {
 void ServerSession::on_closed() {
   timer_.stop();
   next_packet_.stop();
+  write_watch_.stop();
   if (handler_) handler_->on_closed(*this, close_reason_);
   server_.session_closed(connection_id_);  // destroys this session
 }

@@ -46,6 +46,7 @@ struct SessionSettings {
   std::string greeting_auth_plugin;
   std::chrono::milliseconds handshake_timeout{0};
   std::chrono::milliseconds idle_timeout{0};
+  std::chrono::milliseconds write_timeout{0};  // 0 = never
   std::size_t max_packet_before_auth = 0;
   std::size_t max_packet = 0;
   std::uint8_t charset = 0;
@@ -157,6 +158,10 @@ class ServerSession final : private PacketChannel::Listener {
   void finish_login();
   void reply_sent();
   void restart_idle_timer();
+  // After a send: while bytes wait for the client, checks that it takes some at least every
+  // settings_.write_timeout, else ends the session.
+  void watch_writes();
+  void check_writes();
   Status send(ByteView payload);
   Status send_all(std::span<const Bytes> payloads);
   void fail(const Error& error, std::optional<ErrPacket> reply);
@@ -175,6 +180,9 @@ class ServerSession final : private PacketChannel::Listener {
   PacketChannel channel_;
   Timer timer_;        // handshake, idle, and closing linger
   Timer next_packet_;  // processes packets left buffered after an answer given outside a callback
+  Timer write_watch_;  // net_write_timeout
+  std::uint64_t watched_sent_bytes_ = 0;              // sent_bytes() at the last look
+  std::chrono::steady_clock::time_point last_taken_;  // when the client last took bytes
   State state_ = State::kAwaitResponse;
   std::uint8_t sequence_id_ = 0;  // of the next packet this side sends
   Bytes nonce_;

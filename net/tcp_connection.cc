@@ -187,6 +187,8 @@ Status TcpConnection::write(ByteView bytes) {
 
 Status TcpConnection::write(std::span<const uv_buf_t> buffers) {
   if (closing_ || lingering_) return make_error("writing to a closed connection");
+  for (const uv_buf_t& buffer : buffers)
+    offered_bytes_ += buffer.len;
   std::size_t first = 0;   // first buffer not completely written
   std::size_t offset = 0;  // bytes of buffers[first] already written
   if (!handle_->writing && handle_->queued.empty()) {

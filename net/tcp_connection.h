@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <span>
@@ -66,6 +67,9 @@ class TcpConnection {
 
   // Bytes accepted by write() and not yet handed to the kernel.
   std::size_t pending_bytes() const;
+  // Bytes the kernel has taken so far (offered to write() less those still pending): a reader that
+  // reads nothing leaves it unchanged.
+  std::uint64_t sent_bytes() const { return offered_bytes_ - pending_bytes(); }
   // on_drained() fires when pending_bytes() falls to `bytes` or below after having been above it.
   void set_low_water_mark(std::size_t bytes) { low_water_mark_ = bytes; }
 
@@ -111,6 +115,7 @@ class TcpConnection {
   bool closing_ = false;
   bool lingering_ = false;  // close_after_flush() was called
   bool shutdown_started_ = false;
+  std::uint64_t offered_bytes_ = 0;  // every byte write() accepted
   bool above_low_water_ = false;
   std::size_t low_water_mark_ = 0;
   std::string peer_address_;

@@ -340,6 +340,11 @@ Status read_server_limits(SectionReader& r, ServerConfig& server) {
   BRELAY_TRY(r.get("connect_timeout", server.connect_timeout));
   if (server.connect_timeout < std::chrono::seconds(1) || server.connect_timeout > std::chrono::hours(1))
     return r.error("connect_timeout", "must be from 1s to 1h (the time a client has to log in)");
+  BRELAY_TRY(r.get("net_write_timeout", server.net_write_timeout));
+  if (server.net_write_timeout.count() != 0 && (server.net_write_timeout < std::chrono::seconds(1) ||
+                                                server.net_write_timeout > std::chrono::hours(24)))
+    return r.error("net_write_timeout",
+                   "must be 0 (never) or from 1s to 24h (the time a client may read nothing)");
   BRELAY_TRY(r.get_uint("max_connect_errors", server.max_connect_errors, 1, kMaxServerId));
   return {};
 }

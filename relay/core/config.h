@@ -75,7 +75,10 @@ struct ServerConfig {
   std::uint32_t max_connections = 151;                  // logged-in sessions (+1 kept for admins)
   std::uint32_t max_unauthenticated_connections = 64;   // sessions still in the handshake
   Duration connect_timeout = std::chrono::seconds(10);  // from connect to logged in
-  std::uint64_t max_connect_errors = 100;               // failed logins in a row that block an address
+  // A client that takes none of the bytes waiting for it this long is disconnected (MySQL's
+  // net_write_timeout, answered for @@net_write_timeout); 0 = never.
+  Duration net_write_timeout = std::chrono::seconds(60);
+  std::uint64_t max_connect_errors = 100;  // failed logins in a row that block an address
   // The largest statement (command packet) a client may send after logging in, as MySQL's
   // max_allowed_packet: 1 KiB to 1 GiB, a multiple of 1 KiB; bigger ones get 1153 and the
   // connection is closed. Applies at start.

@@ -63,6 +63,7 @@ Status DownstreamServer::start() {
   settings.max_connections = limits.max_connections;
   settings.max_unauthenticated = limits.max_unauthenticated_connections;
   settings.handshake_timeout = limits.connect_timeout;
+  settings.write_timeout = limits.net_write_timeout;
   settings.max_connect_errors = limits.max_connect_errors;
   settings.on_login_refused = [this](const net::LoginRefusalEvent& event) {
     login_failures_.on_refused(event);

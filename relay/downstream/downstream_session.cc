@@ -283,7 +283,11 @@ void DownstreamSession::on_drained(net::ServerSession&) {
 }
 
 void DownstreamSession::on_closed(net::ServerSession& session, const Status& reason) {
-  if (!reason) {
+  if (!reason && reason.error().code() == net::error_code::kNetWriteInterrupted) {
+    // A reader that stopped reading (or a network path that stalled): worth an operator's look.
+    spdlog::warn("session {} ({} from {}) disconnected: {}", session.connection_id(),
+                 cut_for_log(session.user()), session.peer_address(), reason.error().message());
+  } else if (!reason) {
     spdlog::debug("session {} ({} from {}) closed: {}", session.connection_id(), session.user(),
                   session.peer_address(), cut_for_log(reason.error().message()));
   }

@@ -83,7 +83,7 @@ constexpr std::array kEntries = {
     EntryRow{"max_binlog_size", Type::kInteger, Only::kAny, Origin::kSource, "1073741824"},
     EntryRow{"net_buffer_length", Type::kInteger, Only::kAny, Origin::kFixed, "16384"},
     EntryRow{"net_read_timeout", Type::kInteger, Only::kAny, Origin::kFixed, "30"},
-    EntryRow{"net_write_timeout", Type::kInteger, Only::kAny, Origin::kFixed, "60"},
+    EntryRow{"net_write_timeout", Type::kInteger, Only::kAny, Origin::kComputed, ""},
     EntryRow{"performance_schema", Type::kBoolean, Only::kAny, Origin::kFixed, "OFF"},
     EntryRow{"port", Type::kInteger, Only::kAny, Origin::kComputed, ""},
     EntryRow{"query_cache_size", Type::kInteger, Only::kAny, Origin::kFixed, "0"},
@@ -200,6 +200,11 @@ Result<SystemVariable> ServerVariables::evaluate(const Entry& entry) {
     variable.value = context_.server_uuid;
   } else if (name == "max_allowed_packet") {
     variable.value = std::to_string(config.server.max_allowed_packet);
+  } else if (name == "net_write_timeout") {
+    // In whole seconds, as mysqld's; 0 (never) reads as mysqld's largest value.
+    const auto seconds =
+        std::chrono::duration_cast<std::chrono::seconds>(config.server.net_write_timeout).count();
+    variable.value = std::to_string(seconds == 0 ? 31536000 : seconds);
   } else if (name == "port") {
     variable.value = std::to_string(config.server.listen.port);
   } else if (name == "hostname") {

@@ -13,12 +13,14 @@
 
 #include "net/mysql_constants.h"
 #include "net/mysql_packets.h"
+#include "net/replication_commands.h"
 #include "tests/support/login_helpers.h"
 #include "tests/support/mariadb_server.h"
 #include "tests/support/paths.h"
 #include "tests/support/process.h"
 #include "tests/support/raw_mysql_client.h"
 #include "tests/support/served_store.h"
+#include "tests/support/wait_until.h"
 
 namespace brelay::testing {
 namespace {
@@ -62,12 +64,6 @@ class LargeFileListing : public ::testing::Test {
   static inline std::unique_ptr<ServedStore> relay_;
   static inline std::string file_;
 };
-
-Bytes query_command(const std::string& sql) {
-  Bytes command = {net::command::kQuery};
-  command.insert(command.end(), sql.begin(), sql.end());
-  return command;
-}
 
 // How many packets of a text result set come before its rows: column count, definitions, EOF.
 std::size_t metadata_packets(const std::vector<Bytes>& packets) {
@@ -146,7 +142,7 @@ TEST_F(LargeFileListing, ReadersThatDoNotReadHoldTheRelayToAboutOnePartEach) {
   for (int i = 0; i < kReaders; ++i) {
     readers.push_back(connect(relay_->port));
     ASSERT_TRUE(readers.back());
-    ASSERT_TRUE(readers.back()->send_command(query_command(sql)));
+    ASSERT_TRUE(readers.back()->send_query(sql));
   }
   std::this_thread::sleep_for(std::chrono::seconds(2));
   const std::size_t anon_held = status_kib(pid, "RssAnon");
@@ -187,6 +183,60 @@ TEST_F(LargeFileListing, ReadersThatDoNotReadHoldTheRelayToAboutOnePartEach) {
     EXPECT_EQ(packets, expected->size());
     EXPECT_EQ(different, 0U);
   }
+}
+
+// [server] net_write_timeout: a listing and a dump whose clients stop reading end after it (the
+// relay logs why), as mysqld's do; @@net_write_timeout answers it.
+TEST_F(LargeFileListing, ClientsThatStopReadingAreDisconnectedAfterTheNetWriteTimeout) {
+  TestRelayConfig config;
+  config.server_extra = "net_write_timeout = \"2s\"\n";
+  auto served = serve_binlogs({source_->binlog_path(file_)}, config);
+  ASSERT_TRUE(served) << served.error().message();
+  auto asking = connect(served->port);
+  ASSERT_TRUE(asking);
+  auto timeout = asking->query_rows("SELECT @@net_write_timeout");
+  ASSERT_TRUE(timeout) << timeout.error().message();
+  EXPECT_EQ(*timeout, (std::vector<std::vector<std::string>>{{"2"}}));
+
+  auto listing = connect(served->port);
+  auto dumping = connect(served->port);
+  ASSERT_TRUE(listing && dumping);
+  ASSERT_TRUE(listing->send_query(fmt::format("SHOW BINLOG EVENTS IN '{}'", file_)));
+  for (const char* sql : {"SET @master_binlog_checksum='CRC32'", "SET @mariadb_slave_capability=4"}) {
+    auto set = dumping->query_packets(sql);
+    ASSERT_TRUE(set && !net::is_err_packet(set->back())) << sql;
+  }
+  net::BinlogDump dump;
+  dump.file_name = file_;
+  dump.position = 4;
+  dump.server_id = 77;
+  ASSERT_TRUE(dumping->send_command(net::encode_binlog_dump(dump)));
+  const auto started = std::chrono::steady_clock::now();
+  auto disconnects = [&] {
+    const std::string log = served->relay->log();
+    std::size_t count = 0;
+    for (auto at = log.find("(net_write_timeout)"); at != std::string::npos;
+         at = log.find("(net_write_timeout)", at + 1))
+      ++count;
+    return count;
+  };
+  EXPECT_TRUE(
+      wait_until([&] { return disconnects() == 2; }, std::chrono::seconds(30), std::chrono::milliseconds(50)))
+      << served->relay->log();
+  const auto waited = std::chrono::steady_clock::now() - started;
+  EXPECT_GE(waited, std::chrono::seconds(2));
+  std::printf("both disconnected %lld ms after they stopped reading (net_write_timeout 2 s)\n",
+              static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(waited).count()));
+  // What the kernel holds still arrives, then the connection ends: fewer packets than the file's
+  // 180,014 events.
+  for (RawMysqlClient* client : {listing.get(), dumping.get()}) {
+    std::size_t packets = 0;
+    while (client->read_packet(std::chrono::seconds(5)))
+      ++packets;
+    EXPECT_LT(packets, 3U * kInserts);
+  }
+  auto still = asking->query_rows("SELECT 1");
+  EXPECT_TRUE(still) << still.error().message();
 }
 
 }  // namespace

@@ -170,10 +170,14 @@ Result<Bytes> RawMysqlClient::read_packet(std::chrono::milliseconds timeout) {
   }
 }
 
-Result<std::vector<Bytes>> RawMysqlClient::query_packets(const std::string& sql) {
+Status RawMysqlClient::send_query(const std::string& sql) {
   Bytes command{net::command::kQuery};
   command.insert(command.end(), sql.begin(), sql.end());
-  BRELAY_TRY(send_command(command));
+  return send_command(command);
+}
+
+Result<std::vector<Bytes>> RawMysqlClient::query_packets(const std::string& sql) {
+  BRELAY_TRY(send_query(sql));
   std::vector<Bytes> packets;
   int eofs = 0;
   while (true) {

@@ -33,6 +33,8 @@ class RawMysqlClient {
   Result<std::size_t> send_some(ByteView bytes, std::chrono::milliseconds wait);
   // The next packet's payload; an error on timeout or a closed connection.
   Result<Bytes> read_packet(std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  // COM_QUERY, without reading its reply (for clients that do not read their answers).
+  Status send_query(const std::string& sql);
   // COM_QUERY and every packet of its reply: one OK or ERR, or a result set up to its final EOF or
   // an ERR anywhere in it.
   Result<std::vector<Bytes>> query_packets(const std::string& sql);

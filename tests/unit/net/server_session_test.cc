@@ -201,20 +201,26 @@ TEST_F(ServerSessionTest, PingInitDbAndUnknownCommands) {
 // Security review finding 1: a client that sends commands and never reads the answers makes the
 // session stop reading once ServerSession::kMaxPendingReplyBytes wait for it, instead of buffering
 // one answer after the other; once the client reads, the session goes on with the rest.
+// Queries of ~60 KB answers each (RecordingHandler echoes the text), pipelined.
+Bytes pipelined_queries(std::size_t count) {
+  Bytes query{command::kQuery};
+  const std::string sql = "SELECT " + std::string(60'000, 'x');
+  query.insert(query.end(), sql.begin(), sql.end());
+  Bytes stream;
+  for (std::size_t i = 0; i < count; ++i) {
+    std::uint8_t sequence_id = 0;
+    const Bytes packet = encode_packet(query, sequence_id);
+    stream.insert(stream.end(), packet.begin(), packet.end());
+  }
+  return stream;
+}
+
 TEST_F(ServerSessionTest, AClientThatDoesNotReadItsAnswersIsNotReadEither) {
   start();
   auto client = testing::RawMysqlClient::connect(server_->port(), "app", "secret");
   ASSERT_TRUE(client) << client.error().message();
   constexpr std::size_t kQueries = 1000;
-  Bytes query{command::kQuery};
-  const std::string sql = "SELECT " + std::string(60'000, 'x');  // echoed back: ~60 KB per answer
-  query.insert(query.end(), sql.begin(), sql.end());
-  Bytes stream;
-  for (std::size_t i = 0; i < kQueries; ++i) {
-    std::uint8_t sequence_id = 0;
-    const Bytes packet = encode_packet(query, sequence_id);
-    stream.insert(stream.end(), packet.begin(), packet.end());
-  }
+  const Bytes stream = pipelined_queries(kQueries);
   auto queries = [&] {
     std::lock_guard lock(log_->mutex);
     return log_->queries.size();
@@ -382,6 +388,43 @@ TEST_F(ServerSessionTest, ClientThatDisconnectsMidPacketIsCleanedUp) {
   }
   EXPECT_TRUE(wait_for_sessions(1));
   expect_served(*bystander);
+}
+
+TEST_F(ServerSessionTest, AClientThatTakesNothingForTheWriteTimeoutIsDisconnected) {
+  ServerSettings settings;
+  settings.write_timeout = std::chrono::milliseconds(300);
+  start(settings);
+  // A reader that reads on, in small steps with pauses, is never cut.
+  auto reader = testing::RawMysqlClient::connect(server_->port(), "app", "secret");
+  auto stalled = testing::RawMysqlClient::connect(server_->port(), "app", "secret");
+  ASSERT_TRUE(reader && stalled);
+  constexpr std::size_t kQueries = 200;
+  const Bytes stream = pipelined_queries(kQueries);
+  auto sent = (*stalled)->send_some(stream, std::chrono::milliseconds(200));
+  ASSERT_TRUE(sent) << sent.error().message();
+  const auto started = std::chrono::steady_clock::now();
+  std::size_t offset = 0;
+  std::size_t eofs = 0;
+  while (eofs < 2 * kQueries) {
+    if (offset < stream.size()) {
+      auto more = (*reader)->send_some(ByteView(stream).subspan(offset), std::chrono::milliseconds(0));
+      ASSERT_TRUE(more) << more.error().message();
+      offset += *more;
+    }
+    auto packet = (*reader)->read_packet();
+    ASSERT_TRUE(packet) << packet.error().message() << " after " << eofs / 2 << " answers";
+    if (testing::is_eof_packet(*packet)) {
+      ++eofs;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+  EXPECT_GT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(600))
+      << "the reader must outlast two timeouts";
+  // The stalled client read nothing: its session ended, the reader's did not.
+  ASSERT_TRUE(wait_for_sessions(1));
+  std::lock_guard lock(log_->mutex);
+  ASSERT_EQ(log_->closed_reasons.size(), 1u);
+  EXPECT_NE(log_->closed_reasons[0].find("net_write_timeout"), std::string::npos) << log_->closed_reasons[0];
 }
 
 TEST_F(ServerSessionTest, IdleSessionsAreClosed) {

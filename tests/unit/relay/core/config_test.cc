@@ -353,14 +353,16 @@ TEST(Config, ConnectionLimitsAndAccountRestrictions) {
   EXPECT_EQ(defaults->server.max_connections, 151u);
   EXPECT_EQ(defaults->server.max_unauthenticated_connections, 64u);
   EXPECT_EQ(defaults->server.connect_timeout, std::chrono::seconds(10));
+  EXPECT_EQ(defaults->server.net_write_timeout, std::chrono::seconds(60));
   EXPECT_EQ(defaults->server.max_connect_errors, 100u);
   EXPECT_TRUE(defaults->users[0].hosts.empty());
   EXPECT_FALSE(defaults->users[0].require_tls);
   EXPECT_EQ(defaults->users[0].max_connections, 0u);
 
-  std::string text = replace(kValid, "server_id = 4002\n",
-                             "server_id = 4002\nmax_connections = 20\nmax_unauthenticated_connections = 8\n"
-                             "connect_timeout = \"3s\"\nmax_connect_errors = 5\n");
+  std::string text =
+      replace(kValid, "server_id = 4002\n",
+              "server_id = 4002\nmax_connections = 20\nmax_unauthenticated_connections = 8\n"
+              "connect_timeout = \"3s\"\nmax_connect_errors = 5\nnet_write_timeout = \"2s\"\n");
   text = replace(text, "role = \"replica\"\n",
                  "role = \"replica\"\nhosts = [\"20.0.0.0/8\", \"2001:db8::/32\", \"replica.example\", "
                  "\"127.0.0.1\", \"%\"]\nmax_connections = 3\n");
@@ -369,6 +371,7 @@ TEST(Config, ConnectionLimitsAndAccountRestrictions) {
   EXPECT_EQ(config->server.max_connections, 20u);
   EXPECT_EQ(config->server.max_unauthenticated_connections, 8u);
   EXPECT_EQ(config->server.connect_timeout, std::chrono::seconds(3));
+  EXPECT_EQ(config->server.net_write_timeout, std::chrono::seconds(2));
   EXPECT_EQ(config->server.max_connect_errors, 5u);
   EXPECT_EQ(config->users[0].hosts.size(), 5u);
   EXPECT_EQ(config->users[0].max_connections, 3u);
@@ -396,6 +399,12 @@ TEST(Config, ConnectionLimitsAndAccountRestrictions) {
   EXPECT_THAT(error_of(parse(
                   replace(kValid, "server_id = 4002\n", "server_id = 4002\nconnect_timeout = \"10ms\"\n"))),
               HasSubstr("[server] connect_timeout: must be from 1s to 1h"));
+  EXPECT_THAT(error_of(parse(replace(kValid, "server_id = 4002\n",
+                                     "server_id = 4002\nnet_write_timeout = \"500ms\"\n"))),
+              HasSubstr("[server] net_write_timeout: must be 0 (never) or from 1s to 24h"));
+  auto never = parse(replace(kValid, "server_id = 4002\n", "server_id = 4002\nnet_write_timeout = \"0\"\n"));
+  ASSERT_TRUE(never) << never.error().message();
+  EXPECT_EQ(never->server.net_write_timeout.count(), 0);
 }
 
 TEST(Config, MaxAllowedPacketDefaultsToMysqlsAndIsChecked) {
