@@ -92,15 +92,25 @@ void ServerSession::start() {
 
 Status ServerSession::send(ByteView payload) {
   Status sent = channel_.send_packet(payload, sequence_id_);
-  watch_writes();
+  after_send(sent);
   return sent;
 }
 
 Status ServerSession::send_all(std::span<const Bytes> payloads) {
   if (payloads.empty()) return {};
   Status sent = channel_.send_packets(payloads, sequence_id_);
-  watch_writes();
+  after_send(sent);
   return sent;
+}
+
+void ServerSession::after_send(const Status& sent) {
+  // A write the kernel refused (the client reset the connection) ends the session here: nothing
+  // else would notice while reading rests until the reply is complete.
+  if (!sent) {
+    fail(sent.error(), std::nullopt);
+    return;
+  }
+  watch_writes();
 }
 
 void ServerSession::watch_writes() {
@@ -491,7 +501,7 @@ PacketBatch& ServerSession::batch() {
 
 Status ServerSession::send_batch(PacketBatch& batch) {
   Status sent = channel_.send_batch(batch, sequence_id_);
-  watch_writes();
+  after_send(sent);
   return sent;
 }
 

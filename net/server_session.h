@@ -90,7 +90,8 @@ class ServerSession final : private PacketChannel::Listener {
   SessionHandler* handler() { return handler_.get(); }
 
   // Answers to the current command (exactly one per command). Errors mean the connection broke;
-  // the session is closing then and the handler will hear on_closed().
+  // the session is closing then (every send below closes it on an error) and the handler will hear
+  // on_closed().
   Status send_ok(const OkPacket& ok = OkPacket());
   Status send_error(std::uint16_t code, std::string_view sql_state, std::string_view message);
   Status send_error(const ErrPacket& err);
@@ -158,8 +159,9 @@ class ServerSession final : private PacketChannel::Listener {
   void finish_login();
   void reply_sent();
   void restart_idle_timer();
-  // After a send: while bytes wait for the client, checks that it takes some at least every
-  // settings_.write_timeout, else ends the session.
+  // After a send: ends the session when it failed; else, while bytes wait for the client, checks
+  // that it takes some at least every settings_.write_timeout, else ends the session.
+  void after_send(const Status& sent);
   void watch_writes();
   void check_writes();
   Status send(ByteView payload);

@@ -2,9 +2,9 @@
 // stored file of any size, while the session holds about one part at a time. A part walks the
 // stored file for at most kPartBytes of encoded rows or kPartTime, whichever comes first, and goes
 // out with ServerSession::send_reply_part(). The next part follows once the client has read what
-// the kernel did not take (on_drained()), or on the loop's next turn when the kernel took it all,
-// so that the loop serves its other sessions in between. LIMIT's offset is skipped part by part
-// the same way.
+// the kernel did not take (on_drained()), or a millisecond later when the kernel took it all, so
+// that the loop serves its other sessions in between. LIMIT's offset is skipped part by part the
+// same way.
 //
 // Text rows answer COM_QUERY, binary rows a prepared statement's COM_STMT_EXECUTE. Errors come
 // after the column definitions, as on the servers, and after the rows already sent. The file's end

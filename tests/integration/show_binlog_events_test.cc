@@ -185,6 +185,27 @@ TEST_F(LargeFileListing, ReadersThatDoNotReadHoldTheRelayToAboutOnePartEach) {
   }
 }
 
+// Clients that leave mid-answer (unread rows in their socket: the relay's next write meets a
+// reset) free their sessions: none is left waiting for a reply it can no longer send.
+TEST_F(LargeFileListing, ClientsThatLeaveMidAnswerFreeTheirSessions) {
+  auto asking = connect(relay_->port);
+  ASSERT_TRUE(asking);
+  auto connected = [&] {
+    auto rows = asking->query_rows("SHOW STATUS LIKE 'Threads_connected'");
+    return rows && rows->size() == 1 ? rows->front().back() : std::string("?");
+  };
+  const std::string alone = connected();
+  const std::string sql = fmt::format("SHOW BINLOG EVENTS IN '{}'", file_);
+  for (std::size_t i = 0; i < 30; ++i) {
+    auto leaving = connect(relay_->port);
+    ASSERT_TRUE(leaving && leaving->send_query(sql));
+    for (std::size_t read = 0; read < 1 + i * 997; ++read)
+      ASSERT_TRUE(leaving->read_packet());
+  }  // each closes here
+  EXPECT_TRUE(wait_until([&] { return connected() == alone; }, std::chrono::seconds(20)))
+      << connected() << " sessions, " << alone << " before";
+}
+
 // [server] net_write_timeout: a listing and a dump whose clients stop reading end after it (the
 // relay logs why), as mysqld's do; @@net_write_timeout answers it.
 TEST_F(LargeFileListing, ClientsThatStopReadingAreDisconnectedAfterTheNetWriteTimeout) {
