@@ -5,7 +5,6 @@
 #include "net/binary_protocol.h"
 #include "relay/binlog/event_header.h"
 #include "relay/binlog/event_info.h"
-#include "relay/core/stored_file_walk.h"
 #include "relay/downstream/mysql_errors.h"
 
 namespace brelay::relay::downstream {
@@ -84,7 +83,7 @@ Status BinlogEventsStream::resolve(const ShowBinlogEventsStatement& show) {
   return {};
 }
 
-Status BinlogEventsStream::add_row(ByteView event, std::uint64_t position, std::vector<Bytes>& part) {
+Status BinlogEventsStream::add_row(ByteView event, std::uint64_t position, Part& part) {
   auto view = binlog::view_event(event, checksum_);
   if (!view) return show_events_error("Wrong offset or I/O error");
   net::TextRow row = {file_,
@@ -94,16 +93,32 @@ Status BinlogEventsStream::add_row(ByteView event, std::uint64_t position, std::
                       std::to_string(view->header.log_pos),
                       binlog::event_info(*view).value_or(std::string())};
   if (rows_ == Rows::kText) {
-    part.push_back(net::encode_text_row(row));
-    return {};
+    part.packets.push_back(net::encode_text_row(row));
+  } else {
+    auto encoded = net::encode_binary_row(columns_, row);
+    if (!encoded)
+      return Error(fmt::format("binlog-relay could not encode the answer as binary rows: {}",
+                               encoded.error().message()),
+                   mysql_error::kUnknownError);
+    part.packets.push_back(std::move(*encoded));
   }
-  auto encoded = net::encode_binary_row(columns_, row);
-  if (!encoded)
-    return Error(
-        fmt::format("binlog-relay could not encode the answer as binary rows: {}", encoded.error().message()),
-        mysql_error::kUnknownError);
-  part.push_back(std::move(*encoded));
+  part.bytes += part.packets.back().size();
   return {};
+}
+
+Result<WalkStep> BinlogEventsStream::visit(ByteView event, std::uint64_t position, Part& part) {
+  if (to_skip_ > 0) {
+    --to_skip_;
+  } else {
+    BRELAY_TRY(add_row(event, position, part));
+    if (rows_left_) --*rows_left_;
+  }
+  next_position_ = position + event.size();
+  ++part.events;
+  if (rows_left_ == 0U || part.bytes >= kPartBytes) return WalkStep::kStop;
+  // After each event: one may be large (tens of MiB of rows), and skipped ones count no bytes.
+  if (std::chrono::steady_clock::now() - part.started >= kPartTime) return WalkStep::kStop;
+  return WalkStep::kContinue;
 }
 
 void BinlogEventsStream::send_part() {
@@ -116,30 +131,11 @@ void BinlogEventsStream::send_part() {
     finish(end_packet_);
     return;
   }
-  std::vector<Bytes> part;
-  std::size_t part_bytes = 0;
-  std::size_t walked = 0;
-  const auto started = std::chrono::steady_clock::now();
-  const Status walk = walk_stored_file(store_, file_, next_position_, end_position_,
-                                       [&](ByteView event, std::uint64_t position) -> Result<WalkStep> {
-                                         if (to_skip_ > 0) {
-                                           --to_skip_;
-                                         } else {
-                                           BRELAY_TRY(add_row(event, position, part));
-                                           part_bytes += part.back().size();
-                                           if (rows_left_) --*rows_left_;
-                                         }
-                                         next_position_ = position + event.size();
-                                         ++walked;
-                                         if (rows_left_ == 0U || part_bytes >= kPartBytes)
-                                           return WalkStep::kStop;
-                                         // After each event: one may be large (tens of MiB of rows), and
-                                         // skipped ones count no bytes.
-                                         if (std::chrono::steady_clock::now() - started >= kPartTime)
-                                           return WalkStep::kStop;
-                                         return WalkStep::kContinue;
-                                       });
-  if (!part.empty() && !session_.send_reply_part(part)) {
+  Part part;
+  const Status walk =
+      walk_stored_file(store_, file_, next_position_, end_position_,
+                       [&](ByteView event, std::uint64_t position) { return visit(event, position, part); });
+  if (!part.packets.empty() && !session_.send_reply_part(part.packets)) {
     finished_ = true;  // the session is closing
     return;
   }
@@ -148,7 +144,7 @@ void BinlogEventsStream::send_part() {
     return;
   }
   // A walk that found no event before the file's end has nothing more to find.
-  if (rows_left_ == 0U || next_position_ >= end_position_ || walked == 0) {
+  if (rows_left_ == 0U || next_position_ >= end_position_ || part.events == 0) {
     finish(end_packet_);
     return;
   }

@@ -22,6 +22,7 @@
 #include "net/server_session.h"
 #include "net/timer.h"
 #include "relay/binlog/checksum.h"
+#include "relay/core/stored_file_walk.h"
 #include "relay/downstream/sql_statement.h"
 #include "storage/binlog_store.h"
 
@@ -49,10 +50,20 @@ class BinlogEventsStream {
   bool finished() const { return finished_; }
 
  private:
+  // What one part has gathered so far.
+  struct Part {
+    std::vector<Bytes> packets;
+    std::size_t bytes = 0;   // of the packets
+    std::size_t events = 0;  // walked, skipped ones included
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  };
+
   Status resolve(const ShowBinlogEventsStatement& show);
   void send_part();
+  // One walked event: skipped, or its row added to `part`; stops the walk once the part is full.
+  Result<WalkStep> visit(ByteView event, std::uint64_t position, Part& part);
   // Appends the row of the event at `position` to `part`.
-  Status add_row(ByteView event, std::uint64_t position, std::vector<Bytes>& part);
+  Status add_row(ByteView event, std::uint64_t position, Part& part);
   void finish(const Bytes& last);
 
   storage::BinlogStore& store_;

@@ -102,10 +102,10 @@ TEST_F(LargeFileListing, EveryEventOfAWholeLargeFileIsListedAsTheSourceListsIt) 
     EXPECT_EQ(first_difference(*answered, *expected), "") << sql;
     std::printf("%s: %zu rows from the source, %zu from the relay\n", sql.c_str(), row_count(*expected),
                 row_count(*answered));
+    if (sql.find("LIMIT") == std::string::npos) {
+      EXPECT_GT(row_count(*answered), 2U * kInserts);
+    }
   }
-  auto whole = relay->query_packets(fmt::format("SHOW BINLOG EVENTS IN '{}'", file_));
-  ASSERT_TRUE(whole);
-  EXPECT_GT(row_count(*whole), 2U * kInserts);
   // No rows, as SELECT ... LIMIT 0 (MariaDB 10.11 lists the first event: its loop checks the count
   // after sending).
   auto none = relay->query_packets(fmt::format("SHOW BINLOG EVENTS IN '{}' LIMIT 0", file_));
@@ -196,10 +196,10 @@ TEST_F(LargeFileListing, ClientsThatLeaveMidAnswerFreeTheirSessions) {
   };
   const std::string alone = connected();
   const std::string sql = fmt::format("SHOW BINLOG EVENTS IN '{}'", file_);
-  for (std::size_t i = 0; i < 30; ++i) {
+  for (std::size_t i = 0; i < 10; ++i) {
     auto leaving = connect(relay_->port);
     ASSERT_TRUE(leaving && leaving->send_query(sql));
-    for (std::size_t read = 0; read < 1 + i * 997; ++read)
+    for (std::size_t read = 0; read < 1 + i * 1999; ++read)
       ASSERT_TRUE(leaving->read_packet());
   }  // each closes here
   EXPECT_TRUE(wait_until([&] { return connected() == alone; }, std::chrono::seconds(20)))
