@@ -119,7 +119,11 @@ void ServerSession::watch_writes() {
     return;
   watched_sent_bytes_ = channel_.sent_bytes();
   last_taken_ = std::chrono::steady_clock::now();
-  // Looked at four times per timeout: a client is cut between 1 and 1.25 timeouts after it stopped.
+  schedule_write_check();
+}
+
+void ServerSession::schedule_write_check() {
+  // Four looks per timeout: a client is cut between 1 and 1.25 timeouts after it stopped.
   write_watch_.start(std::max(settings_.write_timeout / 4, std::chrono::milliseconds(1)),
                      [this] { check_writes(); });
 }
@@ -138,8 +142,7 @@ void ServerSession::check_writes() {
         std::nullopt);
     return;
   }
-  write_watch_.start(std::max(settings_.write_timeout / 4, std::chrono::milliseconds(1)),
-                     [this] { check_writes(); });
+  schedule_write_check();
 }
 
 void ServerSession::on_packets_available() {

@@ -163,6 +163,7 @@ class ServerSession final : private PacketChannel::Listener {
   // that it takes some at least every settings_.write_timeout, else ends the session.
   void after_send(const Status& sent);
   void watch_writes();
+  void schedule_write_check();
   void check_writes();
   Status send(ByteView payload);
   Status send_all(std::span<const Bytes> payloads);

@@ -44,10 +44,8 @@ class BinlogEventsStream {
 
   // Answers `show`: the column definitions, the rows part by part, then EOF (or OK).
   void start(const ShowBinlogEventsStatement& show);
-  // ServerSession::on_drained() while this answers.
+  // ServerSession::on_drained(); nothing once the answer's last packet is sent (or the session broke).
   void on_drained();
-  // The answer's last packet has been sent (or the session broke).
-  bool finished() const { return finished_; }
 
  private:
   // What one part has gathered so far.

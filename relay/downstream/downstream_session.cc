@@ -279,7 +279,7 @@ void DownstreamSession::on_stream_packet(net::ServerSession&, ByteView payload) 
 
 void DownstreamSession::on_drained(net::ServerSession&) {
   if (dump_) dump_->on_drained();
-  if (events_ && !events_->finished()) events_->on_drained();
+  if (events_) events_->on_drained();
 }
 
 void DownstreamSession::on_closed(net::ServerSession& session, const Status& reason) {
